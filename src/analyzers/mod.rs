@@ -1,0 +1,243 @@
+//! Analyzers: cluster state in, ranked findings out.
+//!
+//! Each analyzer module looks at one family of objects and emits [`Draft`]s. This module turns
+//! drafts into findings: pods of one controller that fail the same way become one finding with
+//! every pod listed, ids are derived from (category, owner-or-object), and the list is ranked
+//! critical first, then by blast radius.
+
+mod evidence;
+mod network;
+mod nodes;
+mod owners;
+mod pods;
+mod related;
+mod scaling;
+mod security;
+mod selector;
+mod storage;
+mod text;
+mod workload;
+mod workloads;
+
+pub use owners::Owners;
+
+use crate::findings::{Category, Evidence, Finding, ObjectRef, OwnerRef, Severity};
+use crate::state::ClusterState;
+use std::collections::{BTreeMap, HashMap};
+
+/// Longest evidence list on one finding: enough to decide, short enough to read.
+const MAX_EVIDENCE: usize = 12;
+/// Hex digits in a finding id.
+const ID_HEX: usize = 8;
+
+/// What analyzers share: the state, owner resolution, and the clock to judge "recent" by.
+pub struct Context<'a> {
+    pub state: &'a ClusterState,
+    pub owners: Owners,
+    /// The snapshot's own "now" (its newest timestamp) or the wall clock.
+    pub now: jiff::Timestamp,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(state: &'a ClusterState) -> Self {
+        Context {
+            state,
+            owners: Owners::build(state),
+            now: state.observed_at.unwrap_or_else(jiff::Timestamp::now),
+        }
+    }
+
+    /// Whether `t` is within `hours` of the state's "now".
+    pub fn within_hours(&self, t: jiff::Timestamp, hours: i64) -> bool {
+        self.now.duration_since(t).as_secs().le(&(hours * 3600))
+    }
+}
+
+/// A finding before grouping and ids.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub severity: Severity,
+    pub category: Category,
+    pub object: ObjectRef,
+    pub owner: Option<OwnerRef>,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+    pub score: u64,
+}
+
+/// Run every analyzer over the state.
+pub fn analyze(state: &ClusterState) -> Vec<Finding> {
+    let ctx = Context::new(state);
+    let mut drafts = Vec::new();
+    pods::analyze(&ctx, &mut drafts);
+    workloads::analyze(&ctx, &mut drafts);
+    network::analyze(&ctx, &mut drafts);
+    storage::analyze(&ctx, &mut drafts);
+    nodes::analyze(&ctx, &mut drafts);
+    scaling::analyze(&ctx, &mut drafts);
+    security::analyze(&ctx, &mut drafts);
+    let mut findings = finish(drafts);
+    related::link(&ctx, &mut findings);
+    findings
+}
+
+/// Group, identify and rank drafts.
+pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
+    // Group failures of several pods of one controller into one finding.
+    let mut groups: BTreeMap<String, Vec<Draft>> = BTreeMap::new();
+    for d in drafts {
+        let key = Finding::identity_key(d.category, &d.object, d.owner.as_ref());
+        groups.entry(key).or_default().push(d);
+    }
+    let mut findings: Vec<Finding> = Vec::with_capacity(groups.len());
+    for (key, mut members) in groups {
+        members.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.object.cmp(&b.object)));
+        let n = members.len();
+        let mut iter = members.into_iter();
+        let Some(first) = iter.next() else { continue };
+        let mut f = Finding {
+            id: Finding::make_id(&key, ID_HEX),
+            severity: first.severity,
+            category: first.category,
+            object: first.object.clone(),
+            owner: first.owner.clone(),
+            title: first.title,
+            explanation: first.explanation,
+            evidence: first.evidence,
+            remediation: first.remediation,
+            guidance: Vec::new(),
+            affected: Vec::new(),
+            related: Vec::new(),
+            score: first.score,
+        };
+        if n > 1 {
+            f.affected.push(first.object.name.clone());
+            for d in iter {
+                if !f.affected.contains(&d.object.name) {
+                    f.affected.push(d.object.name.clone());
+                }
+                f.score += d.score;
+                for e in d.evidence {
+                    push_evidence(&mut f.evidence, e);
+                }
+            }
+            if f.affected.len() > 1
+                && let Some(o) = &f.owner
+            {
+                let kind = f.object.kind.to_ascii_lowercase();
+                f.title = format!(
+                    "{} ({} {kind}s of {} {})",
+                    f.title,
+                    f.affected.len(),
+                    o.kind,
+                    o.name
+                );
+            } else if f.affected.len() == 1 {
+                f.affected.clear();
+            }
+        }
+        f.evidence.truncate(MAX_EVIDENCE);
+        // Blast radius: objects affected first, then restarts/event counts.
+        f.score = f.affected.len().max(1) as u64 * 1000 + f.score.min(999);
+        findings.push(f);
+    }
+    disambiguate_ids(&mut findings);
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.score.cmp(&a.score))
+            .then(a.category.cmp(&b.category))
+            .then(a.object.cmp(&b.object))
+    });
+    findings
+}
+
+/// Add evidence unless the same text is already there (pods of one owner share events).
+fn push_evidence(list: &mut Vec<Evidence>, e: Evidence) {
+    let same =
+        |x: &Evidence| x.source == e.source && strip_pod_names(&x.text) == strip_pod_names(&e.text);
+    if !list.iter().any(same) {
+        list.push(e);
+    }
+}
+
+/// Text with the generated suffixes of pod names folded, so "pod cart-7d9f-abc" and "pod
+/// cart-7d9f-xyz" compare equal.
+fn strip_pod_names(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            let parts: Vec<&str> = w.split('-').collect();
+            if parts.len() >= 3 {
+                parts[..parts.len() - 2].join("-")
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Two identity keys whose short ids collide get longer ids (both, deterministically).
+fn disambiguate_ids(findings: &mut [Finding]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for f in findings.iter() {
+        *seen.entry(f.id.clone()).or_default() += 1;
+    }
+    if seen.values().all(|&n| n == 1) {
+        return;
+    }
+    for f in findings.iter_mut() {
+        if seen.get(&f.id).copied().unwrap_or(0) > 1 {
+            let key = Finding::identity_key(f.category, &f.object, f.owner.as_ref());
+            f.id = Finding::make_id(&key, 16);
+        }
+    }
+}
+
+/// Keep findings that pass the user's filters.
+pub fn filter(
+    findings: Vec<Finding>,
+    categories: &[Category],
+    min_severity: Severity,
+) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.severity >= min_severity)
+        .filter(|f| categories.is_empty() || categories.contains(&f.category))
+        .collect()
+}
+
+/// Find a finding by id or unique id prefix (`F-3a9c` or `3a9c`).
+pub fn find<'f>(findings: &'f [Finding], id: &str) -> crate::error::Result<&'f Finding> {
+    let wanted = id.trim();
+    let wanted = if wanted.len() > 2 && wanted[..2].eq_ignore_ascii_case("f-") {
+        wanted[2..].to_ascii_lowercase()
+    } else {
+        wanted.to_ascii_lowercase()
+    };
+    if wanted.is_empty() {
+        return Err(crate::error::Error::FindingNotFound(id.to_string()));
+    }
+    let matches: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.id[2..].starts_with(&wanted))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(crate::error::Error::FindingNotFound(id.to_string())),
+        many => {
+            if let Some(exact) = many.iter().find(|f| f.id[2..] == wanted) {
+                return Ok(exact);
+            }
+            Err(crate::error::Error::FindingAmbiguous(
+                id.to_string(),
+                many.iter()
+                    .map(|f| f.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ))
+        }
+    }
+}

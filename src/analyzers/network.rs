@@ -1,0 +1,501 @@
+//! Services without endpoints, Ingresses pointing at nothing, NetworkPolicies selecting
+//! nothing. A dump has no Endpoints objects, so endpoints are computed by matching selectors
+//! against pod labels (or EndpointSlices when the state has them, or pod templates when the
+//! state is plain manifests).
+
+use super::selector::{self, matches_map, near_miss, show_map};
+use super::{Context, Draft, evidence, workload};
+use crate::findings::{Category, ObjectRef, Severity};
+use std::collections::BTreeMap;
+
+pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
+    services(ctx, out);
+    ingresses(ctx, out);
+    network_policies(ctx, out);
+}
+
+fn draft(severity: Severity, category: Category, kind: &str, ns: &str, name: &str) -> Draft {
+    Draft {
+        severity,
+        category,
+        object: ObjectRef::new(kind, Some(ns), name),
+        owner: None,
+        title: String::new(),
+        explanation: String::new(),
+        evidence: Vec::new(),
+        remediation: String::new(),
+        score: 1,
+    }
+}
+
+fn pod_ready(p: &k8s_openapi::api::core::v1::Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+fn services(ctx: &Context, out: &mut Vec<Draft>) {
+    let st = ctx.state;
+    let manifests = st.report.manifests_only;
+    let workloads = workload::all(st);
+    for svc in &st.services {
+        let Some(spec) = &svc.spec else { continue };
+        if spec.type_.as_deref() == Some("ExternalName") {
+            continue;
+        }
+        let Some(sel) = spec.selector.as_ref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
+        let name = svc.metadata.name.as_deref().unwrap_or("");
+        let sel_text = show_map(sel);
+        // EndpointSlices are authoritative when present.
+        let slices: Vec<_> = st
+            .endpoint_slices
+            .iter()
+            .filter(|s| {
+                s.metadata.namespace.as_deref() == Some(ns)
+                    && s.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("kubernetes.io/service-name"))
+                        .map(String::as_str)
+                        == Some(name)
+            })
+            .collect();
+        let (matching, ready) = if manifests {
+            let m = workloads
+                .iter()
+                .filter(|w| w.ns() == ns && matches_map(sel, w.labels))
+                .count();
+            (m, m)
+        } else {
+            let pods: Vec<_> = st
+                .pods
+                .iter()
+                .filter(|p| {
+                    p.metadata.namespace.as_deref() == Some(ns)
+                        && matches_map(sel, p.metadata.labels.as_ref())
+                })
+                .collect();
+            let ready = if slices.is_empty() {
+                pods.iter().filter(|p| pod_ready(p)).count()
+            } else {
+                slices
+                    .iter()
+                    .flat_map(|s| s.endpoints.iter())
+                    .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+                    .count()
+            };
+            (pods.len(), ready)
+        };
+        if ready > 0 {
+            continue;
+        }
+        if matching > 0 && manifests {
+            continue;
+        }
+        if matching > 0 && fold_into_pod_findings(st, out, ns, name, sel) {
+            continue;
+        }
+        let mut d = draft(
+            Severity::Critical,
+            Category::ServiceNoEndpoints,
+            "Service",
+            ns,
+            name,
+        );
+        d.evidence.push(evidence::spec(
+            format!("spec.selector: {sel_text}"),
+            "Service",
+            ns,
+            name,
+        ));
+        if matching == 0 {
+            // Nothing matches: say which labels are close.
+            let candidates: Vec<(String, &BTreeMap<String, String>)> = if manifests {
+                workloads
+                    .iter()
+                    .filter(|w| w.ns() == ns)
+                    .filter_map(|w| {
+                        w.labels.map(|l| {
+                            (
+                                format!("{} {}'s pods", w.kind.to_ascii_lowercase(), w.name()),
+                                l,
+                            )
+                        })
+                    })
+                    .collect()
+            } else {
+                st.pods
+                    .iter()
+                    .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+                    .filter_map(|p| {
+                        p.metadata.labels.as_ref().map(|l| {
+                            (
+                                format!("pod {}", p.metadata.name.as_deref().unwrap_or("")),
+                                l,
+                            )
+                        })
+                    })
+                    .collect()
+            };
+            let miss = near_miss(sel, candidates.iter().map(|(n, l)| (n.as_str(), *l)));
+            d.title = format!(
+                "Service {name} has no endpoints: its selector matches no {}",
+                if manifests { "workload" } else { "pod" }
+            );
+            d.explanation = format!(
+                "Service {name} selects {sel_text}, but no {} in namespace {ns} carries those labels, so it has no endpoints and every connection to it fails.{}",
+                if manifests {
+                    "workload's pod template"
+                } else {
+                    "pod"
+                },
+                miss.as_ref()
+                    .map(|m| format!(" Closest: {m}."))
+                    .unwrap_or_default()
+            );
+            if let Some(m) = &miss {
+                d.evidence.push(evidence::spec(
+                    format!("closest match: {m}"),
+                    "Service",
+                    ns,
+                    name,
+                ));
+            }
+            d.remediation = format!(
+                "Make the selector match the pods' labels (or the pods' labels match the selector): `kubectl -n {ns} get pods --show-labels`, then `kubectl -n {ns} edit service {name}`."
+            );
+        } else {
+            d.title = format!(
+                "Service {name} has no ready endpoints ({matching} pods match, none is Ready)"
+            );
+            d.explanation = format!(
+                "Service {name} selects {sel_text}; {matching} pod(s) match but none is Ready, so the Service has no endpoints. The pods' own findings say why they are not ready."
+            );
+            d.remediation = "Fix the matching pods (see their findings); the Service recovers as soon as one is Ready.".into();
+        }
+        d.evidence.extend(evidence::events(
+            &st.events_for("Service", &svc.metadata),
+            false,
+            "Service",
+            ns,
+            name,
+        ));
+        out.push(d);
+    }
+}
+
+/// A Service whose matching pods all fail is a consequence of their failure: say so on the
+/// pods' findings instead of reporting a second problem. Returns whether any finding took it.
+fn fold_into_pod_findings(
+    st: &crate::state::ClusterState,
+    out: &mut [Draft],
+    ns: &str,
+    name: &str,
+    sel: &BTreeMap<String, String>,
+) -> bool {
+    let pods: Vec<&str> = st
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(ns)
+                && matches_map(sel, p.metadata.labels.as_ref())
+        })
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
+    let mut folded = false;
+    for d in out.iter_mut().filter(|d| {
+        d.object.kind == "Pod"
+            && d.object.namespace.as_deref() == Some(ns)
+            && pods.contains(&d.object.name.as_str())
+    }) {
+        let sentence =
+            format!(" As a result Service {name} has no ready endpoints: requests to it fail.");
+        if !d.explanation.ends_with(&sentence) {
+            d.explanation.push_str(&sentence);
+        }
+        d.evidence.push(evidence::status(
+            format!(
+                "Service {name} ({}) has 0 ready endpoints of {} matching pods",
+                show_map(sel),
+                pods.len()
+            ),
+            "Service",
+            ns,
+            name,
+        ));
+        folded = true;
+    }
+    folded
+}
+
+fn ingresses(ctx: &Context, out: &mut Vec<Draft>) {
+    let st = ctx.state;
+    for ing in &st.ingresses {
+        let Some(spec) = &ing.spec else { continue };
+        let ns = ing.metadata.namespace.as_deref().unwrap_or("default");
+        let name = ing.metadata.name.as_deref().unwrap_or("");
+        let events = st.events_for("Ingress", &ing.metadata);
+        // Backends.
+        let mut backends = Vec::new();
+        if let Some(b) = spec
+            .default_backend
+            .as_ref()
+            .and_then(|b| b.service.as_ref())
+        {
+            backends.push(("defaultBackend".to_string(), b));
+        }
+        for rule in spec.rules.iter().flatten() {
+            for path in rule.http.iter().flat_map(|h| h.paths.iter()) {
+                if let Some(b) = path.backend.service.as_ref() {
+                    let p = format!(
+                        "{}{}",
+                        rule.host.as_deref().unwrap_or("*"),
+                        path.path.as_deref().unwrap_or("/")
+                    );
+                    backends.push((p, b));
+                }
+            }
+        }
+        for (path, backend) in backends {
+            let svc = st.services.iter().find(|s| {
+                s.metadata.namespace.as_deref() == Some(ns)
+                    && s.metadata.name.as_deref() == Some(&backend.name)
+            });
+            let problem = match svc {
+                None => Some(format!(
+                    "Service {} does not exist in namespace {ns}",
+                    backend.name
+                )),
+                Some(s) => backend.port.as_ref().and_then(|p| {
+                    let ports = s.spec.as_ref().and_then(|s| s.ports.as_ref());
+                    let ok = ports.is_some_and(|ports| {
+                        ports.iter().any(|sp| {
+                            p.number == Some(sp.port) || (p.name.is_some() && p.name == sp.name)
+                        })
+                    });
+                    (!ok).then(|| {
+                        format!(
+                            "Service {} has no port {}",
+                            backend.name,
+                            p.number
+                                .map(|n| n.to_string())
+                                .or_else(|| p.name.clone())
+                                .unwrap_or_default()
+                        )
+                    })
+                }),
+            };
+            if let Some(problem) = problem {
+                let mut d = draft(
+                    Severity::Critical,
+                    Category::IngressBackendMissing,
+                    "Ingress",
+                    ns,
+                    name,
+                );
+                d.title = format!("Ingress {name} routes {path} to a missing backend: {problem}");
+                d.explanation = format!(
+                    "Requests for {path} through Ingress {name} have nowhere to go: {problem}. The ingress controller answers them with 503/404."
+                );
+                d.evidence.push(evidence::spec(
+                    format!(
+                        "rule {path} → service {} port {:?}",
+                        backend.name,
+                        backend
+                            .port
+                            .as_ref()
+                            .and_then(|p| p.number.map(|n| n.to_string()).or(p.name.clone()))
+                            .unwrap_or_default()
+                    ),
+                    "Ingress",
+                    ns,
+                    name,
+                ));
+                d.evidence
+                    .extend(evidence::events(&events, false, "Ingress", ns, name));
+                d.remediation = format!(
+                    "Point the rule at an existing Service and port (`kubectl -n {ns} get svc`), or create Service {}.",
+                    backend.name
+                );
+                out.push(d);
+            }
+        }
+        // TLS secrets: known from events (controllers complain) or from secret names in the dump.
+        for tls in spec.tls.iter().flatten() {
+            let Some(secret) = &tls.secret_name else {
+                continue;
+            };
+            let from_event = events.iter().find(|e| {
+                e.message.as_deref().is_some_and(|m| {
+                    m.contains(secret.as_str())
+                        && (m.contains("not found")
+                            || m.contains("does not exist")
+                            || m.contains("missing"))
+                })
+            });
+            let known_missing = st.secret_names_known
+                && st.secret_names.iter().any(|(n, _)| n == ns)
+                && !st.secret_names.contains(&(ns.to_string(), secret.clone()));
+            if from_event.is_some() || known_missing {
+                let mut d = draft(
+                    Severity::Warning,
+                    Category::IngressTLSSecretMissing,
+                    "Ingress",
+                    ns,
+                    name,
+                );
+                d.title =
+                    format!("Ingress {name} refers to TLS secret {secret}, which does not exist");
+                d.explanation = format!(
+                    "Ingress {name} terminates TLS with Secret {secret}, but that Secret is missing in namespace {ns}{}; the controller serves its default (self-signed) certificate, so clients see certificate errors. (Sextant never reads Secrets; this is from {}.)",
+                    tls.hosts
+                        .as_ref()
+                        .map(|h| format!(" (hosts {})", h.join(", ")))
+                        .unwrap_or_default(),
+                    if from_event.is_some() {
+                        "the controller's event"
+                    } else {
+                        "the secret names in the snapshot"
+                    }
+                );
+                d.evidence.push(evidence::spec(
+                    format!("spec.tls[].secretName: {secret}"),
+                    "Ingress",
+                    ns,
+                    name,
+                ));
+                d.evidence
+                    .extend(evidence::events(&events, false, "Ingress", ns, name));
+                d.remediation = format!(
+                    "Create the TLS Secret (`kubectl -n {ns} create secret tls {secret} --cert=FILE --key=FILE`), or let cert-manager issue it (a Certificate with secretName {secret})."
+                );
+                out.push(d);
+            }
+        }
+        // Ingress class.
+        if !st.ingress_classes.is_empty() {
+            let class = spec.ingress_class_name.clone().or_else(|| {
+                ing.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("kubernetes.io/ingress.class").cloned())
+            });
+            let exists = |c: &str| {
+                st.ingress_classes
+                    .iter()
+                    .any(|ic| ic.metadata.name.as_deref() == Some(c))
+            };
+            let default_exists = st.ingress_classes.iter().any(|ic| {
+                ic.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("ingressclass.kubernetes.io/is-default-class"))
+                    .map(String::as_str)
+                    == Some("true")
+            });
+            let problem = match &class {
+                Some(c) if !exists(c) => Some(format!("IngressClass {c} does not exist")),
+                None if !default_exists => Some(
+                    "it names no IngressClass and the cluster has no default class".to_string(),
+                ),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                let mut d = draft(
+                    Severity::Warning,
+                    Category::IngressClassMissing,
+                    "Ingress",
+                    ns,
+                    name,
+                );
+                d.title = format!("Ingress {name} is ignored by every controller: {problem}");
+                let classes: Vec<&str> = st
+                    .ingress_classes
+                    .iter()
+                    .filter_map(|c| c.metadata.name.as_deref())
+                    .collect();
+                d.explanation = format!(
+                    "No ingress controller picks up Ingress {name} because {problem}. Classes in the cluster: {}.",
+                    classes.join(", ")
+                );
+                d.evidence.push(evidence::spec(
+                    format!(
+                        "spec.ingressClassName: {}",
+                        class.as_deref().unwrap_or("<unset>")
+                    ),
+                    "Ingress",
+                    ns,
+                    name,
+                ));
+                d.remediation = format!(
+                    "Set spec.ingressClassName to one of: {} (`kubectl get ingressclass`).",
+                    classes.join(", ")
+                );
+                out.push(d);
+            }
+        }
+    }
+}
+
+fn network_policies(ctx: &Context, out: &mut Vec<Draft>) {
+    let st = ctx.state;
+    let manifests = st.report.manifests_only;
+    if st.pods.is_empty() && !manifests {
+        return;
+    }
+    let workloads = workload::all(st);
+    for np in &st.network_policies {
+        let Some(spec) = &np.spec else { continue };
+        let Some(pod_selector) = &spec.pod_selector else {
+            continue;
+        };
+        if selector::is_empty(pod_selector) {
+            continue; // selects every pod in the namespace
+        }
+        let ns = np.metadata.namespace.as_deref().unwrap_or("default");
+        let name = np.metadata.name.as_deref().unwrap_or("");
+        let any = if manifests {
+            workloads
+                .iter()
+                .any(|w| w.ns() == ns && selector::matches(pod_selector, w.labels))
+        } else {
+            st.pods.iter().any(|p| {
+                p.metadata.namespace.as_deref() == Some(ns)
+                    && selector::matches(pod_selector, p.metadata.labels.as_ref())
+            })
+        };
+        if any {
+            continue;
+        }
+        let sel = pod_selector
+            .match_labels
+            .as_ref()
+            .map(show_map)
+            .unwrap_or_else(|| "matchExpressions".into());
+        let mut d = draft(
+            Severity::Info,
+            Category::NetworkPolicyNoMatch,
+            "NetworkPolicy",
+            ns,
+            name,
+        );
+        d.title = format!("NetworkPolicy {name} selects no pod");
+        d.explanation = format!(
+            "NetworkPolicy {name} applies to pods with {sel}, and none exists in namespace {ns}: the isolation it was written for is not in force (a renamed label, or a policy left behind)."
+        );
+        d.evidence.push(evidence::spec(
+            format!("spec.podSelector: {sel}"),
+            "NetworkPolicy",
+            ns,
+            name,
+        ));
+        d.remediation = format!(
+            "Align the podSelector with the pods' labels (`kubectl -n {ns} get pods --show-labels`) or delete the stale policy after review."
+        );
+        out.push(d);
+    }
+}

@@ -1,0 +1,942 @@
+//! Pods: container waiting reasons, crashes (OOMKilled, non-zero exits), probe failures,
+//! scheduling and eviction. Init containers are checked like the others.
+//!
+//! Root cause wins over symptom: a container in CrashLoopBackOff whose last run was OOMKilled
+//! is reported as OOMKilled (naming the back-off), not twice.
+
+use super::evidence;
+use super::text::{self, PullProblem};
+use super::{Context, Draft};
+use crate::findings::{Category, Evidence, ObjectRef, OwnerRef, Severity};
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod};
+
+/// How recent a past crash must be (hours before the state's "now") to count.
+const RECENT_HOURS: i64 = 24;
+/// A container that restarted this often is reported even without timestamps.
+const CHRONIC_RESTARTS: i32 = 5;
+/// Log lines quoted per container.
+const LOG_LINES: usize = 6;
+
+pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
+    for pod in &ctx.state.pods {
+        analyze_pod(ctx, pod, out);
+    }
+}
+
+struct PodInfo<'a> {
+    pod: &'a Pod,
+    ns: &'a str,
+    name: &'a str,
+    owner: Option<OwnerRef>,
+    events: Vec<&'a Event>,
+}
+
+impl PodInfo<'_> {
+    fn draft(&self, severity: Severity, category: Category, title: String) -> Draft {
+        Draft {
+            severity,
+            category,
+            object: ObjectRef::new("Pod", Some(self.ns), self.name),
+            owner: self.owner.clone(),
+            title,
+            explanation: String::new(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+            score: 1,
+        }
+    }
+
+    fn event_evidence(&self) -> Vec<Evidence> {
+        evidence::events(&self.events, false, "Pod", self.ns, self.name)
+    }
+
+    fn owner_phrase(&self) -> String {
+        match &self.owner {
+            Some(o) => format!("{} {}", o.kind.to_ascii_lowercase(), o.name),
+            None => format!("pod {}", self.name),
+        }
+    }
+
+    fn rollout_hint(&self) -> String {
+        match &self.owner {
+            Some(o) if matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") => {
+                format!(
+                    "kubectl -n {} rollout restart {}/{}",
+                    self.ns,
+                    o.kind.to_ascii_lowercase(),
+                    o.name
+                )
+            }
+            _ => format!(
+                "kubectl -n {} delete pod {}   # after fixing its spec",
+                self.ns, self.name
+            ),
+        }
+    }
+
+    fn workload_ref(&self) -> String {
+        match &self.owner {
+            Some(o) => format!("{}/{}", o.kind.to_ascii_lowercase(), o.name),
+            None => format!("pod/{}", self.name),
+        }
+    }
+}
+
+fn analyze_pod(ctx: &Context, pod: &Pod, out: &mut Vec<Draft>) {
+    let Some(status) = &pod.status else { return };
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let Some(name) = pod.metadata.name.as_deref() else {
+        return;
+    };
+    let info = PodInfo {
+        pod,
+        ns,
+        name,
+        owner: ctx.owners.top(&pod.metadata),
+        events: ctx.state.events_for("Pod", &pod.metadata),
+    };
+    let phase = status.phase.as_deref().unwrap_or("");
+    if phase == "Succeeded" {
+        return;
+    }
+    if status.reason.as_deref() == Some("Evicted") {
+        out.push(evicted(&info));
+        return;
+    }
+    if let Some(cond) = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    {
+        out.push(unschedulable(&info, cond.message.as_deref().unwrap_or("")));
+        return;
+    }
+    // A failed Job's pods are reported on the Job (with their logs), not one by one.
+    let job_owned = pod.metadata.owner_references.iter().flatten().any(|r| {
+        r.kind == "Job"
+            && ctx.state.jobs.iter().any(|j| {
+                j.metadata.name.as_deref() == Some(&r.name)
+                    && j.metadata.namespace.as_deref() == Some(ns)
+            })
+    });
+    if job_owned && phase == "Failed" {
+        return;
+    }
+
+    let spec_containers: Vec<&Container> = pod
+        .spec
+        .iter()
+        .flat_map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .chain(s.containers.iter())
+        })
+        .collect();
+    let mut reported = false;
+    let statuses = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .map(|c| (c, true))
+        .chain(
+            status
+                .container_statuses
+                .iter()
+                .flatten()
+                .map(|c| (c, false)),
+        );
+    for (cs, init) in statuses {
+        let spec = spec_containers.iter().find(|c| c.name == cs.name).copied();
+        if let Some(d) = container_issue(ctx, &info, cs, spec, init) {
+            out.push(d);
+            reported = true;
+        }
+    }
+    if !reported && let Some(d) = probe_failure(ctx, &info) {
+        out.push(d);
+    }
+    if !reported && phase == "Pending" && status.container_statuses.is_none() {
+        // Pending with no container statuses and scheduled: volumes not mounting.
+        if let Some(d) = mount_failure(&info) {
+            out.push(d);
+        }
+    }
+}
+
+fn evicted(info: &PodInfo) -> Draft {
+    let status = info.pod.status.as_ref();
+    let msg = status.and_then(|s| s.message.clone()).unwrap_or_default();
+    let mut d = info.draft(
+        Severity::Warning,
+        Category::Evicted,
+        format!("Pod {} was evicted", info.name),
+    );
+    let resource = ["memory", "ephemeral-storage", "disk", "pid"]
+        .into_iter()
+        .find(|r| msg.to_ascii_lowercase().contains(r));
+    d.explanation = match resource {
+        Some(r) => format!(
+            "The kubelet evicted pod {} because its node ran low on {r}: {msg}",
+            info.name
+        ),
+        None => format!("The kubelet evicted pod {}: {msg}", info.name),
+    };
+    d.evidence.push(evidence::status(
+        format!("status.phase=Failed reason=Evicted message=\"{msg}\""),
+        "Pod",
+        info.ns,
+        info.name,
+    ));
+    d.evidence.extend(info.event_evidence());
+    d.remediation = format!(
+        "Set requests close to real usage (memory and ephemeral-storage) so the scheduler places pods where they fit; check the node's pressure conditions (`kubectl describe node`). Evicted pods stay as records: `kubectl -n {} delete pod {}` once understood.",
+        info.ns, info.name
+    );
+    d
+}
+
+fn unschedulable(info: &PodInfo, message: &str) -> Draft {
+    let failed: Vec<&&Event> = info
+        .events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .collect();
+    let msg = failed
+        .last()
+        .and_then(|e| e.message.as_deref())
+        .filter(|m| !m.is_empty())
+        .unwrap_or(message);
+    let mut d = info.draft(
+        Severity::Critical,
+        Category::Unschedulable,
+        format!("Pod {} cannot be scheduled", info.name),
+    );
+    let reasons = text::scheduler_reasons(msg);
+    let spec = info.pod.spec.as_ref();
+    let mut details = Vec::new();
+    if let Some(sel) = spec
+        .and_then(|s| s.node_selector.as_ref())
+        .filter(|s| !s.is_empty())
+    {
+        let sel: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        details.push(format!("its nodeSelector is {}", sel.join(",")));
+    }
+    for c in spec.iter().flat_map(|s| s.containers.iter()) {
+        for (res, q) in c
+            .resources
+            .iter()
+            .flat_map(|r| r.requests.iter().flatten().chain(r.limits.iter().flatten()))
+        {
+            if reasons.iter().any(|r| r.ends_with(res.as_str())) {
+                details.push(format!("container {} asks for {res}={}", c.name, q.0));
+            }
+        }
+    }
+    details.dedup();
+    d.explanation = format!(
+        "The scheduler cannot place pod {}: {}.{} Scheduler: \"{msg}\"",
+        info.name,
+        if reasons.is_empty() {
+            "no node satisfies its constraints".to_string()
+        } else {
+            reasons.join("; ")
+        },
+        if details.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", details.join("; "))
+        },
+    );
+    d.evidence.push(evidence::status(
+        format!("condition PodScheduled=False reason=Unschedulable: {message}"),
+        "Pod",
+        info.ns,
+        info.name,
+    ));
+    d.evidence.extend(info.event_evidence());
+    d.remediation = if reasons.iter().any(|r| r.contains("nodeSelector")) {
+        "Fix the nodeSelector/affinity to match labels that nodes have (`kubectl get nodes --show-labels`), or label a node to match.".into()
+    } else if reasons.iter().any(|r| r.starts_with("no node has enough")) {
+        "Lower the requests to what the pod needs, free capacity, or add nodes that provide the resource (`kubectl describe nodes | grep -A8 Allocated`).".into()
+    } else if reasons.iter().any(|r| r.contains("taints")) {
+        "Add a toleration for the nodes' taints if the pod belongs there, or remove the taint (`kubectl describe node | grep Taints`).".into()
+    } else if reasons.iter().any(|r| r.contains("PersistentVolumeClaim")) {
+        "Fix the PersistentVolumeClaim first (see its finding): the pod waits for the claim to bind.".into()
+    } else {
+        "Read the scheduler's message above; adjust requests, selectors, affinity or tolerations, or add capacity.".into()
+    };
+    d.score = 1 + failed
+        .iter()
+        .map(|e| e.count.unwrap_or(1).max(1) as u64)
+        .sum::<u64>()
+        .min(1000)
+        / 10;
+    d
+}
+
+/// The one issue a container has, if any.
+fn container_issue(
+    ctx: &Context,
+    info: &PodInfo,
+    cs: &ContainerStatus,
+    spec: Option<&Container>,
+    init: bool,
+) -> Option<Draft> {
+    let kind = if init { "Init container" } else { "Container" };
+    let c = &cs.name;
+    let waiting = cs.state.as_ref().and_then(|s| s.waiting.as_ref());
+    let terminated_now = cs.state.as_ref().and_then(|s| s.terminated.as_ref());
+    let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+    let restarts = cs.restart_count;
+    let status_ev = |text: String| evidence::status(text, "Pod", info.ns, info.name);
+
+    if let Some(w) = waiting {
+        let reason = w.reason.as_deref().unwrap_or("");
+        let message = w.message.clone().unwrap_or_default();
+        match reason {
+            "CrashLoopBackOff" => return Some(crash_loop(ctx, info, cs, spec, init)),
+            "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "ErrImageNeverPull" => {
+                return Some(image_pull(info, cs, reason, &message, kind));
+            }
+            "CreateContainerConfigError" => {
+                let mut d = info.draft(
+                    Severity::Critical,
+                    Category::CreateContainerConfigError,
+                    format!(
+                        "{kind} {c} cannot start: its configuration references something missing"
+                    ),
+                );
+                let all_msgs = format!(
+                    "{message}\n{}",
+                    info.events
+                        .iter()
+                        .filter_map(|e| e.message.as_deref())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+                match text::missing_config_ref(&all_msgs) {
+                    Some(m) => {
+                        let key = m
+                            .key
+                            .as_ref()
+                            .map(|k| format!("key {k} in "))
+                            .unwrap_or_default();
+                        d.title = format!(
+                            "{kind} {c} cannot start: {key}{} {} not found",
+                            m.kind, m.name
+                        );
+                        d.explanation = format!(
+                            "The kubelet cannot build container {c}'s environment or volumes because {key}{} \"{}\" does not exist in namespace {}. The container will not start until it does.",
+                            m.kind, m.name, info.ns
+                        );
+                        d.remediation = if m.kind == "Secret" {
+                            format!(
+                                "Create the Secret (`kubectl -n {} create secret generic {} --from-literal=KEY=VALUE`) or correct the name referenced in the pod spec (env[].valueFrom.secretKeyRef / envFrom / volumes).",
+                                info.ns, m.name
+                            )
+                        } else {
+                            format!(
+                                "Create the ConfigMap (`kubectl -n {} create configmap {} --from-literal=KEY=VALUE`){} or correct the reference in the pod spec.",
+                                info.ns,
+                                m.name,
+                                m.key
+                                    .as_ref()
+                                    .map(|k| format!(" with key {k}"))
+                                    .unwrap_or_default()
+                            )
+                        };
+                    }
+                    None => {
+                        d.explanation =
+                            format!("The kubelet cannot create container {c}: {message}");
+                        d.remediation = "Fix the referenced ConfigMap/Secret/volume named in the message, or the reference itself.".into();
+                    }
+                }
+                d.evidence.push(status_ev(format!(
+                    "{c}: waiting reason=CreateContainerConfigError message=\"{message}\""
+                )));
+                d.evidence.extend(info.event_evidence());
+                return Some(d);
+            }
+            "CreateContainerError" | "RunContainerError" => {
+                let category = if reason == "CreateContainerError" {
+                    Category::CreateContainerError
+                } else {
+                    Category::RunContainerError
+                };
+                let mut d = info.draft(
+                    Severity::Critical,
+                    category,
+                    format!(
+                        "{kind} {c} fails to {}: {reason}",
+                        if reason == "CreateContainerError" {
+                            "be created"
+                        } else {
+                            "run"
+                        }
+                    ),
+                );
+                let m = message.to_ascii_lowercase();
+                let cause = if m.contains("executable file not found")
+                    || m.contains("no such file or directory")
+                {
+                    "the command in the container spec does not exist in the image"
+                } else if m.contains("no command specified") {
+                    "the image has no entrypoint and the spec gives no command"
+                } else if m.contains("permission denied") {
+                    "the runtime was denied access (command not executable, or a mount/securityContext problem)"
+                } else if m.contains("already in use")
+                    || m.contains("failed to reserve container name")
+                {
+                    "the runtime is still cleaning up a previous instance (usually transient; a slow or overloaded node)"
+                } else {
+                    "the container runtime refused the container spec"
+                };
+                d.explanation = format!(
+                    "The container runtime cannot start {c}: {cause}. Runtime: \"{message}\""
+                );
+                d.remediation = format!(
+                    "Check the container's command/args, image entrypoint, volume mounts and securityContext against the message; `kubectl -n {} describe pod {}`.",
+                    info.ns, info.name
+                );
+                d.evidence.push(status_ev(format!(
+                    "{c}: waiting reason={reason} message=\"{message}\""
+                )));
+                d.evidence.extend(info.event_evidence());
+                return Some(d);
+            }
+            _ => {}
+        }
+    }
+
+    // Terminated now with a failure (restartPolicy Never/OnFailure pods that are done failing).
+    if let Some(t) = terminated_now
+        && (t.exit_code != 0 || t.reason.as_deref() == Some("OOMKilled"))
+    {
+        return Some(exited(
+            ctx,
+            info,
+            cs,
+            spec,
+            init,
+            t.exit_code,
+            t.reason.as_deref(),
+            false,
+        ));
+    }
+
+    // Running now, but crashed recently (or chronically).
+    if let Some(t) = last
+        && (t.exit_code != 0 || t.reason.as_deref() == Some("OOMKilled"))
+        && restarts > 0
+    {
+        let recent = t
+            .finished_at
+            .as_ref()
+            .map(|f| ctx.within_hours(f.0, RECENT_HOURS))
+            .unwrap_or(false);
+        if recent || restarts >= CHRONIC_RESTARTS {
+            return Some(exited(
+                ctx,
+                info,
+                cs,
+                spec,
+                init,
+                t.exit_code,
+                t.reason.as_deref(),
+                true,
+            ));
+        }
+    }
+    None
+}
+
+fn limit_of(spec: Option<&Container>, res: &str) -> Option<String> {
+    spec?
+        .resources
+        .as_ref()?
+        .limits
+        .as_ref()?
+        .get(res)
+        .map(|q| q.0.clone())
+}
+
+/// A container's log as evidence, its decisive lines, and its headline.
+fn log_evidence(
+    ctx: &Context,
+    info: &PodInfo,
+    container: &str,
+) -> (Vec<Evidence>, Vec<String>, Option<String>) {
+    let ex = ctx
+        .state
+        .logs
+        .excerpt(info.ns, info.name, container, true)
+        .or_else(|| ctx.state.logs.excerpt(info.ns, info.name, container, false));
+    match ex {
+        Some(ex) => {
+            let lines = ex.ranked_lines();
+            let headline = ex.headline().map(str::to_string);
+            (
+                evidence::logs(&ex, info.ns, info.name, LOG_LINES),
+                lines,
+                headline,
+            )
+        }
+        None => (Vec::new(), Vec::new(), None),
+    }
+}
+
+/// Liveness probe failures recorded for a container, if any.
+fn liveness_kills(info: &PodInfo, container: &str) -> Option<String> {
+    info.events.iter().find_map(|e| {
+        let m = e.message.as_deref()?;
+        let about = e
+            .involved_object
+            .field_path
+            .as_deref()
+            .is_none_or(|f| f.contains(container));
+        (about
+            && e.reason.as_deref() == Some("Unhealthy")
+            && m.starts_with("Liveness probe failed"))
+        .then(|| m.to_string())
+    })
+}
+
+fn crash_loop(
+    ctx: &Context,
+    info: &PodInfo,
+    cs: &ContainerStatus,
+    spec: Option<&Container>,
+    init: bool,
+) -> Draft {
+    let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+    let code = last.map(|t| t.exit_code).unwrap_or(0);
+    let reason = last.and_then(|t| t.reason.as_deref());
+    if reason == Some("OOMKilled") {
+        return exited(ctx, info, cs, spec, init, code, reason, true);
+    }
+    let kind = if init { "Init container" } else { "Container" };
+    let c = &cs.name;
+    let mut d = info.draft(
+        Severity::Critical,
+        Category::CrashLoopBackOff,
+        format!(
+            "{kind} {c} is in CrashLoopBackOff ({} restarts)",
+            cs.restart_count
+        ),
+    );
+    let (logs, lines, headline) = log_evidence(ctx, info, c);
+    let meaning = last.map(|t| text::exit_code_meaning(t.exit_code, t.reason.as_deref()));
+    let probe = liveness_kills(info, c);
+    let diagnosis = text::log_diagnosis(&lines);
+    let mut why = format!(
+        "{kind} {c} of {} keeps crashing and Kubernetes is backing off before each restart ({} restarts so far).",
+        info.owner_phrase(),
+        cs.restart_count
+    );
+    if let Some(m) = &meaning {
+        why.push_str(&format!(" Its last run {m}."));
+    }
+    if init {
+        why.push_str(" As an init container it blocks the pod's main containers from starting.");
+    }
+    if let Some(p) = &probe {
+        why.push_str(&format!(
+            " The kubelet killed it because its liveness probe fails (\"{p}\"): the probe, not the application, may be what is wrong."
+        ));
+    }
+    match &diagnosis {
+        Some((cause, _)) => why.push_str(&format!(" The log shows the cause: {cause}.")),
+        None => {
+            if let Some(first) = &headline {
+                why.push_str(&format!(" The log's decisive line: \"{first}\"."));
+            } else if logs.is_empty() {
+                why.push_str(" No log was captured for it.");
+            }
+        }
+    }
+    d.explanation = why;
+    d.remediation = match (&diagnosis, &probe) {
+        (_, Some(_)) => format!(
+            "Check the liveness probe's port, path and timing against what the container serves (`kubectl -n {} get {} -o yaml | grep -A8 livenessProbe`); give slow starters a startupProbe. Then `{}`.",
+            info.ns,
+            info.workload_ref(),
+            info.rollout_hint()
+        ),
+        (Some((_, fix)), None) => format!("{}; then `{}`.", capitalise(fix), info.rollout_hint()),
+        (None, None) => format!(
+            "Read the crashed instance's log (`kubectl -n {} logs {} -c {c} --previous`), fix the cause, then `{}`.",
+            info.ns,
+            info.name,
+            info.rollout_hint()
+        ),
+    };
+    let mut status = format!(
+        "{c}: waiting reason=CrashLoopBackOff restartCount={}",
+        cs.restart_count
+    );
+    if let Some(t) = last {
+        status.push_str(&format!(
+            "; lastState.terminated exitCode={} reason={}",
+            t.exit_code,
+            t.reason.as_deref().unwrap_or("-")
+        ));
+        if let Some(f) = &t.finished_at {
+            status.push_str(&format!(" finishedAt={}", evidence::short_time(f.0)));
+        }
+    }
+    d.evidence
+        .push(evidence::status(status, "Pod", info.ns, info.name));
+    d.evidence.extend(logs);
+    d.evidence.extend(info.event_evidence());
+    d.score = 1 + cs.restart_count.max(0) as u64;
+    let _ = code;
+    d
+}
+
+#[allow(clippy::too_many_arguments)]
+fn exited(
+    ctx: &Context,
+    info: &PodInfo,
+    cs: &ContainerStatus,
+    spec: Option<&Container>,
+    init: bool,
+    code: i32,
+    reason: Option<&str>,
+    from_last_state: bool,
+) -> Draft {
+    let kind = if init { "Init container" } else { "Container" };
+    let c = &cs.name;
+    let looping = cs
+        .state
+        .as_ref()
+        .and_then(|s| s.waiting.as_ref())
+        .and_then(|w| w.reason.as_deref())
+        == Some("CrashLoopBackOff");
+    let running = cs.state.as_ref().is_some_and(|s| s.running.is_some());
+    let (logs, lines, headline) = log_evidence(ctx, info, c);
+    let oom = reason == Some("OOMKilled");
+    let mut d = if oom {
+        let limit = limit_of(spec, "memory");
+        let mut d = info.draft(
+            if looping || !running {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            Category::OOMKilled,
+            format!(
+                "{kind} {c} was OOMKilled{}{}",
+                limit
+                    .as_ref()
+                    .map(|l| format!(" (memory limit {l})"))
+                    .unwrap_or_default(),
+                if looping {
+                    " and is in CrashLoopBackOff"
+                } else {
+                    ""
+                }
+            ),
+        );
+        d.explanation = format!(
+            "{kind} {c} of {} used more memory than its limit{} and the kernel killed it (exit code {code}, OOMKilled){}. It has restarted {} times.",
+            info.owner_phrase(),
+            limit
+                .as_ref()
+                .map(|l| format!(" of {l}"))
+                .unwrap_or_else(|| " (no limit is set, so the node ran out of memory)".into()),
+            if looping {
+                ", so it restarts in a loop with back-off"
+            } else if running {
+                "; it is running again now"
+            } else {
+                ""
+            },
+            cs.restart_count,
+        );
+        let suggestion = limit.as_deref().and_then(text::double_quantity);
+        d.remediation = match (&info.owner, suggestion) {
+            (Some(o), Some(s)) if matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") => format!(
+                "Raise the memory limit above the real peak, or fix the leak if usage grows without bound: `kubectl -n {} set resources {}/{} -c {c} --limits=memory={s}` (a suggestion: size it from observed usage, `kubectl top pod`).",
+                info.ns, o.kind.to_ascii_lowercase(), o.name
+            ),
+            _ => "Raise the container's memory limit above its real peak (see `kubectl top pod`) or reduce the memory the process uses; set requests equal to the limit for predictable scheduling.".into(),
+        };
+        d
+    } else {
+        let mut d = info.draft(
+            if running {
+                Severity::Warning
+            } else {
+                Severity::Critical
+            },
+            Category::ContainerExitError,
+            format!(
+                "{kind} {c} exited with code {code}{}",
+                if from_last_state {
+                    format!(" ({} restarts)", cs.restart_count)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        let meaning = text::exit_code_meaning(code, reason);
+        let diagnosis = text::log_diagnosis(&lines);
+        let mut why = format!("{kind} {c} of {} {meaning}", info.owner_phrase());
+        if from_last_state {
+            why.push_str(&format!(
+                "; it has restarted {} times and is {} now",
+                cs.restart_count,
+                if running { "running" } else { "not running" }
+            ));
+        }
+        why.push('.');
+        match &diagnosis {
+            Some((cause, _)) => why.push_str(&format!(" The log shows the cause: {cause}.")),
+            None => {
+                if let Some(first) = &headline {
+                    why.push_str(&format!(" The log's decisive line: \"{first}\"."));
+                }
+            }
+        }
+        d.explanation = why;
+        d.remediation = match diagnosis {
+            Some((_, fix)) => format!("{}.", capitalise(&fix)),
+            None => format!(
+                "Read the log of the failed run (`kubectl -n {} logs {} -c {c}{}`) and fix what it reports.",
+                info.ns,
+                info.name,
+                if from_last_state { " --previous" } else { "" }
+            ),
+        };
+        d
+    };
+    let t = if from_last_state {
+        cs.last_state.as_ref().and_then(|s| s.terminated.as_ref())
+    } else {
+        cs.state.as_ref().and_then(|s| s.terminated.as_ref())
+    };
+    let mut status = format!(
+        "{c}: {} exitCode={code} reason={} restartCount={}",
+        if from_last_state {
+            "lastState.terminated"
+        } else {
+            "state.terminated"
+        },
+        reason.unwrap_or("-"),
+        cs.restart_count
+    );
+    if let Some(f) = t.and_then(|t| t.finished_at.as_ref()) {
+        status.push_str(&format!(" finishedAt={}", evidence::short_time(f.0)));
+    }
+    if let Some(l) = limit_of(spec, "memory") {
+        status.push_str(&format!(" (limits.memory={l})"));
+    }
+    d.evidence
+        .push(evidence::status(status, "Pod", info.ns, info.name));
+    d.evidence.extend(logs);
+    d.evidence.extend(info.event_evidence());
+    d.score = 1 + cs.restart_count.max(0) as u64;
+    d
+}
+
+fn image_pull(
+    info: &PodInfo,
+    cs: &ContainerStatus,
+    reason: &str,
+    message: &str,
+    kind: &str,
+) -> Draft {
+    let c = &cs.name;
+    let image = cs.image.clone();
+    let event_msgs: Vec<&str> = info
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.reason.as_deref(),
+                Some("Failed") | Some("InspectFailed") | Some("ErrImageNeverPull")
+            )
+        })
+        .filter_map(|e| e.message.as_deref())
+        .collect();
+    let all = format!("{reason} {message} {}", event_msgs.join(" "));
+    let problem = if reason == "InvalidImageName" {
+        PullProblem::InvalidName
+    } else {
+        text::classify_pull(&all)
+    };
+    let registry = text::registry_of(&image);
+    let tag = text::tag_of(&image).unwrap_or("latest");
+    let mut d = info.draft(
+        Severity::Critical,
+        Category::ImagePullBackOff,
+        format!("{kind} {c} cannot pull image {image}"),
+    );
+    let (cause, fix) = match problem {
+        PullProblem::NotFound => (
+            format!("the image {image} does not exist: tag `{tag}` or the repository is not in {registry} (a typo, or a tag that was never pushed)"),
+            format!("Point the container at a tag that exists (`kubectl -n {} set image {} {c}=REPO:TAG`), or push the missing tag.", info.ns, info.workload_ref()),
+        ),
+        PullProblem::Unauthorized => (
+            format!("{registry} refused the pull: the image is private and the pod has no valid credentials for it"),
+            format!("Add an imagePullSecret for {registry} to the pod spec or its ServiceAccount (`kubectl -n {} create secret docker-registry …` then reference it), or check the credentials have read access.", info.ns),
+        ),
+        PullProblem::Unreachable => (
+            format!("the node cannot reach the registry {registry} (DNS, network egress or proxy)"),
+            format!("Check the registry host name and the nodes' egress to {registry}; mirror the image to a registry the cluster can reach."),
+        ),
+        PullProblem::InvalidName => (
+            format!("the image reference `{image}` is not a valid name"),
+            "Fix the image reference (lower-case repository, one tag, no spaces or stray characters).".into(),
+        ),
+        PullProblem::RateLimited => (
+            format!("{registry} is rate-limiting pulls"),
+            format!("Authenticate pulls to {registry} or mirror the image to a private registry."),
+        ),
+        PullProblem::Unknown => (
+            format!("the kubelet cannot pull {image}"),
+            "Read the pull error in the events below and check the image name, tag and registry credentials.".into(),
+        ),
+    };
+    d.explanation = format!(
+        "{kind} {c} of {} cannot start because {cause}. Kubernetes retries with growing back-off ({reason}).",
+        info.owner_phrase()
+    );
+    d.remediation = fix;
+    d.evidence.push(evidence::status(
+        format!(
+            "{c}: waiting reason={reason} image={image}{}",
+            if message.is_empty() {
+                String::new()
+            } else {
+                format!(" message=\"{message}\"")
+            }
+        ),
+        "Pod",
+        info.ns,
+        info.name,
+    ));
+    d.evidence.extend(info.event_evidence());
+    d
+}
+
+fn probe_failure(ctx: &Context, info: &PodInfo) -> Option<Draft> {
+    let unhealthy: Vec<&&Event> = info
+        .events
+        .iter()
+        .filter(|e| {
+            e.reason.as_deref() == Some("Unhealthy") && e.type_.as_deref() != Some("Normal")
+        })
+        .collect();
+    if unhealthy.is_empty() {
+        return None;
+    }
+    let last = unhealthy
+        .iter()
+        .filter_map(|e| crate::state::event_time(e))
+        .max();
+    let not_ready = info
+        .pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status != "True"));
+    let recent = last.is_none_or(|t| ctx.within_hours(t, 1));
+    if !not_ready && !recent {
+        return None;
+    }
+    let msg = unhealthy
+        .last()
+        .and_then(|e| e.message.clone())
+        .unwrap_or_default();
+    let probe = if msg.starts_with("Liveness") {
+        "liveness"
+    } else if msg.starts_with("Startup") {
+        "startup"
+    } else {
+        "readiness"
+    };
+    let mut d = info.draft(
+        if not_ready {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        Category::ProbeFailure,
+        format!(
+            "Pod {} fails its {probe} probe{}",
+            info.name,
+            if not_ready { " and is not Ready" } else { "" }
+        ),
+    );
+    d.explanation = format!(
+        "The kubelet's {probe} probe for pod {} fails (\"{msg}\"){}.",
+        info.name,
+        match probe {
+            "readiness" if not_ready =>
+                ": the pod is not Ready, so its Services send it no traffic",
+            "liveness" =>
+                ": the kubelet restarts the container each time the probe fails its threshold",
+            _ => "",
+        }
+    );
+    d.remediation = format!(
+        "Compare the probe (port, path, command, timeouts) with what the container really serves: `kubectl -n {} get {} -o yaml | grep -B2 -A10 Probe`. If the app is slow to start, add a startupProbe or raise initialDelaySeconds.",
+        info.ns,
+        info.workload_ref()
+    );
+    d.evidence.extend(info.event_evidence());
+    // What the application logs while failing its probe often says why (a dependency down).
+    for c in info.pod.spec.iter().flat_map(|s| s.containers.iter()) {
+        let (logs, _, _) = log_evidence(ctx, info, &c.name);
+        d.evidence.extend(logs);
+    }
+    d.score = unhealthy
+        .iter()
+        .map(|e| e.count.unwrap_or(1).max(1) as u64)
+        .sum::<u64>()
+        .min(1000);
+    Some(d)
+}
+
+/// A pod Pending because a volume cannot mount (a missing Secret/ConfigMap volume, an
+/// unattachable disk).
+fn mount_failure(info: &PodInfo) -> Option<Draft> {
+    let ev = info.events.iter().rev().find(|e| {
+        matches!(
+            e.reason.as_deref(),
+            Some("FailedMount") | Some("FailedAttachVolume")
+        )
+    })?;
+    let msg = ev.message.clone().unwrap_or_default();
+    let missing = text::missing_config_ref(&msg)?;
+    let mut d = info.draft(
+        Severity::Critical,
+        Category::CreateContainerConfigError,
+        format!(
+            "Pod {} cannot mount {} {}: not found",
+            info.name, missing.kind, missing.name
+        ),
+    );
+    d.explanation = format!(
+        "Pod {} stays Pending because a volume refers to {} \"{}\", which does not exist in namespace {}.",
+        info.name, missing.kind, missing.name, info.ns
+    );
+    d.remediation = format!(
+        "Create {} {} in namespace {} or fix the volume's reference (mark it `optional: true` only if the app copes without it).",
+        missing.kind, missing.name, info.ns
+    );
+    d.evidence.extend(info.event_evidence());
+    Some(d)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,480 @@
+//! Security and hygiene, once per workload on its controller: Pod Security Standards
+//! (baseline and restricted) and best practice (limits, requests, tags, probes). Also the
+//! spec-level failure predictions that need no status: a probe on a port the container does
+//! not listen on, a Secret reference that names nothing (manifests only).
+//!
+//! Severity follows what a reviewer expects: baseline violations and missing memory limits
+//! are warnings; restricted-only gaps and missing requests/probes are info. System namespaces
+//! are not nagged.
+
+use super::workload::{self, Workload};
+use super::{Context, Draft, evidence};
+use crate::findings::{Category, ObjectRef, Severity};
+use crate::state::is_system_namespace;
+use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+/// Capabilities the baseline profile allows to be added.
+const BASELINE_CAPS: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
+    for w in workload::all(ctx.state) {
+        if is_system_namespace(w.ns()) {
+            continue;
+        }
+        check(ctx, &w, out);
+    }
+}
+
+struct Out<'a, 'w> {
+    w: &'a Workload<'w>,
+    out: &'a mut Vec<Draft>,
+}
+
+impl Out<'_, '_> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        category: Category,
+        title: String,
+        explanation: String,
+        evidence: Vec<String>,
+        remediation: String,
+    ) {
+        let (kind, ns, name) = (self.w.kind, self.w.ns(), self.w.name());
+        self.out.push(Draft {
+            severity,
+            category,
+            object: ObjectRef::new(kind, Some(ns), name),
+            owner: None,
+            title,
+            explanation,
+            evidence: evidence
+                .into_iter()
+                .map(|e| evidence::spec(e, kind, ns, name))
+                .collect(),
+            remediation,
+            score: self.w.replicas.unwrap_or(1).max(1) as u64,
+        });
+    }
+}
+
+fn all_containers<'a>(w: &'a Workload) -> impl Iterator<Item = (&'a Container, &'static str)> {
+    w.spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| (c, "initContainers"))
+        .chain(w.spec.containers.iter().map(|c| (c, "containers")))
+}
+
+fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
+    let kind_l = w.kind.to_ascii_lowercase();
+    let (ns, name) = (w.ns().to_string(), w.name().to_string());
+    let obj = format!("{kind_l}/{name}");
+    let mut o = Out { w, out };
+    let pod_sc = w.spec.security_context.as_ref();
+
+    // Privileged.
+    let privileged: Vec<&str> = all_containers(w)
+        .filter(|(c, _)| c.security_context.as_ref().and_then(|s| s.privileged) == Some(true))
+        .map(|(c, _)| c.name.as_str())
+        .collect();
+    if !privileged.is_empty() {
+        o.push(
+            Severity::Warning,
+            Category::Privileged,
+            format!("{} {name} runs privileged containers ({})", w.kind, privileged.join(", ")),
+            format!("Container(s) {} of {kind_l} {name} run privileged: they have every capability and full access to the node's devices, so a compromise of the container is a compromise of the node. Pod Security Standards (baseline) forbid it.", privileged.join(", ")),
+            privileged.iter().map(|c| format!("container {c}: securityContext.privileged: true")).collect(),
+            format!("Remove `privileged: true`; grant only the capabilities the process needs (securityContext.capabilities.add). `kubectl -n {ns} edit {obj}`."),
+        );
+    }
+
+    // Privilege escalation.
+    let explicit: Vec<&str> = all_containers(w)
+        .filter(|(c, _)| {
+            c.security_context
+                .as_ref()
+                .and_then(|s| s.allow_privilege_escalation)
+                == Some(true)
+        })
+        .map(|(c, _)| c.name.as_str())
+        .collect();
+    let unset: Vec<&str> = all_containers(w)
+        .filter(|(c, _)| {
+            c.security_context
+                .as_ref()
+                .and_then(|s| s.allow_privilege_escalation)
+                .is_none()
+                && !privileged.contains(&c.name.as_str())
+        })
+        .map(|(c, _)| c.name.as_str())
+        .collect();
+    if !explicit.is_empty() || !unset.is_empty() {
+        let (sev, which) = if explicit.is_empty() {
+            (Severity::Info, &unset)
+        } else {
+            (Severity::Warning, &explicit)
+        };
+        o.push(
+            sev,
+            Category::PrivilegeEscalation,
+            format!("{} {name} allows privilege escalation ({})", w.kind, which.join(", ")),
+            format!(
+                "Container(s) {} of {kind_l} {name} {}: a setuid binary in the image can gain more privileges than the container started with. Pod Security Standards (restricted) require allowPrivilegeEscalation: false.",
+                which.join(", "),
+                if explicit.is_empty() { "do not set allowPrivilegeEscalation: false" } else { "set allowPrivilegeEscalation: true" }
+            ),
+            which.iter().map(|c| format!("container {c}: securityContext.allowPrivilegeEscalation {}", if explicit.is_empty() { "unset (defaults to true)" } else { "true" })).collect(),
+            "Set `securityContext.allowPrivilegeEscalation: false` on each container.".into(),
+        );
+    }
+
+    // Host namespaces.
+    let mut host = Vec::new();
+    if w.spec.host_network == Some(true) {
+        host.push("hostNetwork");
+    }
+    if w.spec.host_pid == Some(true) {
+        host.push("hostPID");
+    }
+    if w.spec.host_ipc == Some(true) {
+        host.push("hostIPC");
+    }
+    if !host.is_empty() {
+        o.push(
+            Severity::Warning,
+            Category::HostNamespace,
+            format!("{} {name} shares the node's namespaces ({})", w.kind, host.join(", ")),
+            format!("{kind_l} {name} uses {}: its pods see the node's network stack / processes / IPC and can interfere with everything on the node. Pod Security Standards (baseline) forbid it.", host.join(", ")),
+            host.iter().map(|h| format!("spec.{h}: true")).collect(),
+            format!("Remove {} unless this is a node agent that truly needs it (then run it in a namespace with a privileged Pod Security level, documented).", host.join("/")),
+        );
+    }
+
+    // hostPath volumes.
+    let paths: Vec<String> = w
+        .spec
+        .volumes
+        .iter()
+        .flatten()
+        .filter_map(|v| {
+            v.host_path
+                .as_ref()
+                .map(|h| format!("volume {}: hostPath {}", v.name, h.path))
+        })
+        .collect();
+    if !paths.is_empty() {
+        o.push(
+            Severity::Warning,
+            Category::HostPath,
+            format!("{} {name} mounts host paths", w.kind),
+            format!("{kind_l} {name} mounts directories of the node ({}): the pod can read or change node files, and its data is tied to one node. Pod Security Standards (baseline) forbid hostPath.", paths.join("; ")),
+            paths.clone(),
+            "Use a PersistentVolumeClaim, emptyDir, ConfigMap or projected volume instead of hostPath.".into(),
+        );
+    }
+
+    // Running as root.
+    let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root);
+    let pod_uid = pod_sc.and_then(|s| s.run_as_user);
+    let mut root_explicit = Vec::new();
+    let mut root_possible = Vec::new();
+    for (c, _) in all_containers(w) {
+        let sc = c.security_context.as_ref();
+        let uid = sc.and_then(|s| s.run_as_user).or(pod_uid);
+        let non_root = sc.and_then(|s| s.run_as_non_root).or(pod_non_root);
+        if uid == Some(0) {
+            root_explicit.push(c.name.as_str());
+        } else if non_root != Some(true) && uid.is_none_or(|u| u == 0) {
+            root_possible.push(c.name.as_str());
+        }
+    }
+    if !root_explicit.is_empty() || !root_possible.is_empty() {
+        let explicit = !root_explicit.is_empty();
+        let which = if explicit {
+            &root_explicit
+        } else {
+            &root_possible
+        };
+        o.push(
+            if explicit { Severity::Warning } else { Severity::Info },
+            Category::RunAsRoot,
+            format!("{} {name} {} as root ({})", w.kind, if explicit { "runs" } else { "may run" }, which.join(", ")),
+            if explicit {
+                format!("Container(s) {} of {kind_l} {name} run with runAsUser: 0 (root). A container escape as root is far more dangerous. Pod Security Standards (restricted) require non-root.", which.join(", "))
+            } else {
+                format!("Container(s) {} of {kind_l} {name} do not set runAsNonRoot: true, so they run as whatever user the image says — often root. Pod Security Standards (restricted) require runAsNonRoot.", which.join(", "))
+            },
+            which.iter().map(|c| format!("container {c}: {}", if explicit { "runAsUser: 0" } else { "runAsNonRoot unset" })).collect(),
+            "Set `securityContext.runAsNonRoot: true` and a non-zero `runAsUser` (pod or container level); make sure the image works as that user.".into(),
+        );
+    }
+
+    // Capabilities.
+    let caps: Vec<String> = all_containers(w)
+        .flat_map(|(c, _)| {
+            c.security_context
+                .as_ref()
+                .and_then(|s| s.capabilities.as_ref())
+                .and_then(|cap| cap.add.as_ref())
+                .into_iter()
+                .flatten()
+                .filter(|cap| !BASELINE_CAPS.contains(&cap.trim_start_matches("CAP_")))
+                .map(move |cap| format!("container {}: capabilities.add {cap}", c.name))
+        })
+        .collect();
+    if !caps.is_empty() {
+        o.push(
+            Severity::Warning,
+            Category::DangerousCapabilities,
+            format!("{} {name} adds dangerous capabilities", w.kind),
+            format!("{kind_l} {name} adds Linux capabilities beyond the baseline set ({}); SYS_ADMIN, NET_ADMIN, SYS_PTRACE and ALL in particular let a process act on the node. Pod Security Standards (baseline) forbid them.", caps.join("; ")),
+            caps.clone(),
+            "Drop ALL capabilities and add back only what the process needs from the baseline list (e.g. NET_BIND_SERVICE).".into(),
+        );
+    }
+
+    // Limits, with the namespace's quota in mind.
+    let quota_needs: Vec<String> = ctx
+        .state
+        .resource_quotas
+        .iter()
+        .filter(|q| q.metadata.namespace.as_deref() == Some(ns.as_str()))
+        .flat_map(|q| {
+            q.spec
+                .iter()
+                .flat_map(|s| s.hard.iter().flatten())
+                .map(|(k, _)| k.clone())
+        })
+        .filter(|k| {
+            k.starts_with("limits.") || k.starts_with("requests.") || k == "cpu" || k == "memory"
+        })
+        .collect();
+    let missing = |c: &Container, section: &str, res: &str| -> bool {
+        let r = c.resources.as_ref();
+        let m = match section {
+            "limits" => r.and_then(|r| r.limits.as_ref()),
+            _ => r.and_then(|r| r.requests.as_ref()),
+        };
+        m.is_none_or(|m| !m.contains_key(res))
+    };
+    let mut no_limits = Vec::new();
+    let mut quota_violations = Vec::new();
+    let mut memory_missing = false;
+    for (c, _) in all_containers(w) {
+        for res in ["memory", "cpu"] {
+            if missing(c, "limits", res) {
+                no_limits.push(format!("container {}: no limits.{res}", c.name));
+                memory_missing |= res == "memory";
+                if quota_needs.iter().any(|q| q == &format!("limits.{res}")) {
+                    quota_violations.push(format!("{} needs limits.{res}", c.name));
+                }
+            }
+        }
+    }
+    if !no_limits.is_empty() {
+        let quota = !quota_violations.is_empty();
+        o.push(
+            if quota { Severity::Critical } else if memory_missing { Severity::Warning } else { Severity::Info },
+            Category::NoResourceLimits,
+            if quota {
+                format!("{} {name} cannot create pods: the namespace's ResourceQuota requires limits it does not set ({})", w.kind, quota_violations.join(", "))
+            } else {
+                format!("{} {name} has containers without resource limits", w.kind)
+            },
+            if quota {
+                format!("Namespace {ns} has a ResourceQuota on {}, so every new pod must specify those limits; {kind_l} {name} does not ({}), so the API server rejects its pods and none are created.", quota_needs.join(", "), quota_violations.join(", "))
+            } else {
+                format!("{kind_l} {name} sets no {} limit on some containers: one runaway process can take the node's memory (the kernel then kills other pods) or starve its neighbours. Limits also make cost predictable.", if memory_missing { "memory" } else { "CPU" })
+            },
+            no_limits.clone(),
+            format!("Set resources.limits from observed usage (`kubectl top pod -n {ns}`), e.g. `kubectl -n {ns} set resources {obj} --limits=memory=256Mi,cpu=500m`."),
+        );
+    }
+    let no_requests: Vec<String> = all_containers(w)
+        .flat_map(|(c, _)| {
+            ["cpu", "memory"]
+                .into_iter()
+                .filter(|r| missing(c, "requests", r))
+                .map(|r| format!("container {}: no requests.{r}", c.name))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if !no_requests.is_empty() {
+        o.push(
+            Severity::Info,
+            Category::NoResourceRequests,
+            format!("{} {name} has containers without resource requests", w.kind),
+            format!("Without requests the scheduler places {kind_l} {name}'s pods blind, they are first to be evicted under pressure (BestEffort/Burstable QoS), and HPAs cannot compute utilisation."),
+            no_requests,
+            format!("Set resources.requests to typical usage: `kubectl -n {ns} set resources {obj} --requests=cpu=100m,memory=128Mi`."),
+        );
+    }
+
+    // Image tags.
+    let latest: Vec<String> = all_containers(w)
+        .filter(|(c, _)| {
+            let img = c.image.as_deref().unwrap_or("");
+            !img.contains('@') && matches!(super::text::tag_of(img), None | Some("latest"))
+        })
+        .map(|(c, _)| {
+            format!(
+                "container {}: image {}",
+                c.name,
+                c.image.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    if !latest.is_empty() {
+        o.push(
+            Severity::Warning,
+            Category::LatestTag,
+            format!("{} {name} uses a floating image tag (latest or none)", w.kind),
+            format!("{kind_l} {name} runs images without a fixed tag ({}): what runs changes with each pull, rollbacks cannot restore the previous version, and two replicas can run different code.", latest.join("; ")),
+            latest.clone(),
+            format!("Pin a version tag or digest: `kubectl -n {ns} set image {obj} CONTAINER=REPO:VERSION` (or REPO@sha256:…)."),
+        );
+    }
+
+    // Probes, and probes aimed at the wrong port.
+    if w.long_running() {
+        let no_probes: Vec<&str> = w
+            .spec
+            .containers
+            .iter()
+            .filter(|c| {
+                c.readiness_probe.is_none()
+                    && c.liveness_probe.is_none()
+                    && c.startup_probe.is_none()
+            })
+            .map(|c| c.name.as_str())
+            .collect();
+        if !no_probes.is_empty() {
+            o.push(
+                Severity::Info,
+                Category::NoProbes,
+                format!("{} {name} has containers without health probes ({})", w.kind, no_probes.join(", ")),
+                format!("Container(s) {} of {kind_l} {name} have no readiness or liveness probe: traffic is sent before they are ready and a hung process is never restarted.", no_probes.join(", ")),
+                no_probes.iter().map(|c| format!("container {c}: no readinessProbe, livenessProbe or startupProbe")).collect(),
+                "Add a readinessProbe (and a livenessProbe for hang detection) on the port the app serves, e.g. httpGet /healthz.".into(),
+            );
+        }
+        for c in &w.spec.containers {
+            for (probe, which) in [
+                (&c.liveness_probe, "liveness"),
+                (&c.readiness_probe, "readiness"),
+                (&c.startup_probe, "startup"),
+            ] {
+                if let Some(p) = probe
+                    && let Some(msg) = probe_port_mismatch(c, p)
+                {
+                    o.push(
+                        if which == "liveness" { Severity::Critical } else { Severity::Warning },
+                        Category::ProbeFailure,
+                        format!("{} {name}: container {}'s {which} probe targets {msg}", w.kind, c.name),
+                        format!(
+                            "Container {}'s {which} probe checks {msg}, so it will fail: {}.",
+                            c.name,
+                            if which == "liveness" { "the kubelet restarts the container over and over (CrashLoopBackOff with exit code 137)" } else { "the pod never becomes Ready and gets no traffic" }
+                        ),
+                        vec![format!("container {}: {which}Probe {msg}", c.name)],
+                        format!("Point the {which} probe at the port the container listens on (`kubectl -n {ns} edit {obj}`)."),
+                    );
+                }
+            }
+        }
+    }
+
+    // Secret references that name nothing (only when the snapshot listed the namespace's
+    // Secrets by name; their data is never read).
+    if ctx.state.report.manifests_only && ctx.state.secret_names.iter().any(|(n, _)| n == &ns) {
+        let mut missing_refs = Vec::new();
+        for (c, _) in all_containers(w) {
+            for env in c.env.iter().flatten() {
+                if let Some(r) = env
+                    .value_from
+                    .as_ref()
+                    .and_then(|v| v.secret_key_ref.as_ref())
+                    && r.optional != Some(true)
+                    && !ctx
+                        .state
+                        .secret_names
+                        .contains(&(ns.clone(), r.name.clone()))
+                    && !missing_refs.contains(&r.name)
+                {
+                    missing_refs.push(r.name.clone());
+                }
+            }
+        }
+        for secret in missing_refs {
+            o.push(
+                Severity::Critical,
+                Category::CreateContainerConfigError,
+                format!("{} {name} references Secret {secret}, which does not exist", w.kind),
+                format!("{kind_l} {name} reads environment variables from Secret {secret}, which is not in namespace {ns}: its pods will fail with CreateContainerConfigError and never start."),
+                vec![format!("env[].valueFrom.secretKeyRef.name: {secret}")],
+                format!("Create Secret {secret} in namespace {ns}, or correct the name in the env reference."),
+            );
+        }
+    }
+}
+
+/// A probe aimed at a numbered port the container does not declare, or a named port it has
+/// not got. Only judged when the container declares ports.
+fn probe_port_mismatch(c: &Container, p: &Probe) -> Option<String> {
+    let ports = c.ports.as_ref().filter(|p| !p.is_empty())?;
+    let (port, how) = if let Some(h) = &p.http_get {
+        (
+            &h.port,
+            format!("HTTP {}", h.path.as_deref().unwrap_or("/")),
+        )
+    } else if let Some(t) = &p.tcp_socket {
+        (&t.port, "TCP".to_string())
+    } else if let Some(g) = &p.grpc {
+        return (!ports.iter().any(|cp| cp.container_port == g.port)).then(|| {
+            format!(
+                "gRPC port {} but the container declares {}",
+                g.port,
+                list(ports)
+            )
+        });
+    } else {
+        return None;
+    };
+    match port {
+        IntOrString::Int(n) => (!ports.iter().any(|cp| cp.container_port == *n)).then(|| {
+            format!(
+                "{how} on port {n} but the container declares port {}",
+                list(ports)
+            )
+        }),
+        IntOrString::String(s) => (!ports
+            .iter()
+            .any(|cp| cp.name.as_deref() == Some(s.as_str())))
+        .then(|| format!("{how} on named port {s}, which the container does not define")),
+    }
+}
+
+fn list(ports: &[k8s_openapi::api::core::v1::ContainerPort]) -> String {
+    ports
+        .iter()
+        .map(|p| p.container_port.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

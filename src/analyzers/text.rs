@@ -1,0 +1,413 @@
+//! Reading Kubernetes' own messages: exit codes, image pull failures, scheduler verdicts,
+//! config errors. These turn a status line into the specific sentence an SRE would say.
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("pattern {pattern}: {e}")))
+}
+
+/// What an exit code usually means.
+pub fn exit_code_meaning(code: i32, reason: Option<&str>) -> String {
+    if reason == Some("OOMKilled") {
+        return "was killed by the kernel for exceeding its memory limit (OOMKilled)".into();
+    }
+    match code {
+        0 => "exited successfully (code 0) — a long-running workload that finishes is restarted, so the process is ending when it should keep running".into(),
+        1 => "exited with code 1 (an application error; the log says which)".into(),
+        2 => "exited with code 2 (usually a usage error: bad flags or arguments)".into(),
+        126 => "exited with code 126 (the command is not executable: permissions or wrong binary)".into(),
+        127 => "exited with code 127 (command not found in the image)".into(),
+        128 => "exited with code 128 (invalid exit argument)".into(),
+        130 => "was interrupted (code 130, SIGINT)".into(),
+        134 => "aborted (code 134, SIGABRT: an assertion or abort() in the process)".into(),
+        137 => "was killed (code 137, SIGKILL: the OOM killer, a failed liveness probe, or a forced stop)".into(),
+        139 => "crashed with a segmentation fault (code 139, SIGSEGV)".into(),
+        143 => "was terminated (code 143, SIGTERM: a stop request, often a failed liveness probe)".into(),
+        c if c > 128 && c < 160 => format!("was killed by signal {} (code {c})", c - 128),
+        c => format!("exited with code {c}"),
+    }
+}
+
+/// Why an image could not be pulled, from the kubelet's messages.
+pub enum PullProblem {
+    NotFound,
+    Unauthorized,
+    Unreachable,
+    InvalidName,
+    RateLimited,
+    Unknown,
+}
+
+pub fn classify_pull(messages: &str) -> PullProblem {
+    let m = messages.to_ascii_lowercase();
+    if m.contains("invalidimagename")
+        || m.contains("invalid reference format")
+        || m.contains("couldn't parse image")
+    {
+        PullProblem::InvalidName
+    } else if m.contains("toomanyrequests") || m.contains("rate limit") {
+        PullProblem::RateLimited
+    } else if m.contains("unauthorized")
+        || m.contains("authentication required")
+        || m.contains("access denied")
+        || m.contains("denied:")
+        || m.contains("pull access denied")
+        || m.contains("403 forbidden")
+        || m.contains("insufficient_scope")
+    {
+        // "pull access denied ... repository does not exist or may require authorization"
+        // is Docker Hub's answer for both; treat as not found when it says so.
+        if m.contains("does not exist") {
+            PullProblem::NotFound
+        } else {
+            PullProblem::Unauthorized
+        }
+    } else if m.contains("not found")
+        || m.contains("manifest unknown")
+        || m.contains("does not exist")
+    {
+        PullProblem::NotFound
+    } else if m.contains("no such host")
+        || m.contains("i/o timeout")
+        || m.contains("connection refused")
+        || m.contains("dial tcp")
+        || m.contains("tls handshake")
+        || m.contains("context deadline exceeded")
+    {
+        PullProblem::Unreachable
+    } else {
+        PullProblem::Unknown
+    }
+}
+
+/// The registry host of an image reference (`docker.io` when none is named).
+pub fn registry_of(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            first
+        }
+        _ => "docker.io",
+    }
+}
+
+/// The tag of an image reference, None when it has no tag (which means `latest`).
+pub fn tag_of(image: &str) -> Option<&str> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.split_once(':').map(|(_, t)| t)
+}
+
+/// A reference the kubelet could not resolve in a CreateContainerConfigError message.
+pub struct MissingRef {
+    pub kind: &'static str,
+    pub name: String,
+    pub key: Option<String>,
+}
+
+pub fn missing_config_ref(message: &str) -> Option<MissingRef> {
+    static NOT_FOUND: OnceLock<Regex> = OnceLock::new();
+    static KEY: OnceLock<Regex> = OnceLock::new();
+    let not_found = re(
+        &NOT_FOUND,
+        r#"(?i)(secret|configmap)s? "([^"]+)" not found"#,
+    );
+    let key = re(
+        &KEY,
+        r#"(?i)couldn't find key ([^\s]+) in (Secret|ConfigMap) ([^/\s]+)/([^\s]+)"#,
+    );
+    if let Some(c) = key.captures(message) {
+        return Some(MissingRef {
+            kind: if c[2].eq_ignore_ascii_case("secret") {
+                "Secret"
+            } else {
+                "ConfigMap"
+            },
+            name: c[4].to_string(),
+            key: Some(c[1].to_string()),
+        });
+    }
+    not_found.captures(message).map(|c| MissingRef {
+        kind: if c[1].eq_ignore_ascii_case("secret") {
+            "Secret"
+        } else {
+            "ConfigMap"
+        },
+        name: c[2].to_string(),
+        key: None,
+    })
+}
+
+/// The scheduler's verdict in plain words, e.g. "0/3 nodes are available: 3 Insufficient
+/// nvidia.com/gpu." → "no node has enough free nvidia.com/gpu".
+pub fn scheduler_reasons(message: &str) -> Vec<String> {
+    static INSUFFICIENT: OnceLock<Regex> = OnceLock::new();
+    let insufficient = re(&INSUFFICIENT, r"Insufficient ([A-Za-z0-9./_-]+)");
+    let mut out = Vec::new();
+    for c in insufficient.captures_iter(message) {
+        let r = format!(
+            "no node has enough free {}",
+            c[1].trim_end_matches(['.', ','])
+        );
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    let m = message.to_ascii_lowercase();
+    if m.contains("didn't match pod's node affinity/selector")
+        || m.contains("node(s) didn't match node selector")
+    {
+        out.push("no node matches the pod's nodeSelector/affinity".into());
+    }
+    if m.contains("untolerated taint") || m.contains("taint") && m.contains("tolerate") {
+        out.push("the nodes carry taints the pod does not tolerate".into());
+    }
+    if m.contains("unbound immediate persistentvolumeclaims")
+        || m.contains("persistentvolumeclaim") && m.contains("not found")
+    {
+        out.push("a PersistentVolumeClaim it mounts is not bound".into());
+    }
+    if m.contains("didn't match pod anti-affinity") || m.contains("anti-affinity") {
+        out.push("pod anti-affinity rules exclude every node".into());
+    }
+    if m.contains("too many pods") {
+        out.push("the nodes are at their pod limit".into());
+    }
+    if m.contains("volume node affinity conflict") {
+        out.push("its volume lives in a zone where no usable node is".into());
+    }
+    if m.contains("unschedulable") && m.contains("node(s) were unschedulable") {
+        out.push("some nodes are cordoned".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_problems_are_told_apart() {
+        assert!(matches!(
+            classify_pull("rpc error: manifest unknown"),
+            PullProblem::NotFound
+        ));
+        assert!(matches!(
+            classify_pull(
+                "pull access denied for yourcompany/crw, repository does not exist or may require 'docker login'"
+            ),
+            PullProblem::NotFound
+        ));
+        assert!(matches!(
+            classify_pull("401 Unauthorized"),
+            PullProblem::Unauthorized
+        ));
+        assert!(matches!(
+            classify_pull("dial tcp: lookup reg.example: no such host"),
+            PullProblem::Unreachable
+        ));
+    }
+
+    #[test]
+    fn image_parts() {
+        assert_eq!(registry_of("nginx:1.25"), "docker.io");
+        assert_eq!(registry_of("ghcr.io/a/b:1"), "ghcr.io");
+        assert_eq!(registry_of("localhost:5000/x"), "localhost:5000");
+        assert_eq!(tag_of("nginx"), None);
+        assert_eq!(tag_of("reg:5000/nginx:1.2"), Some("1.2"));
+        assert_eq!(tag_of("nginx@sha256:abc"), None);
+    }
+
+    #[test]
+    fn config_refs_are_named() {
+        let m = missing_config_ref(r#"secret "database-secret" not found"#).unwrap();
+        assert_eq!((m.kind, m.name.as_str()), ("Secret", "database-secret"));
+        let m =
+            missing_config_ref("couldn't find key LOG_LEVEL in ConfigMap shop/app-config").unwrap();
+        assert_eq!(m.key.as_deref(), Some("LOG_LEVEL"));
+        assert_eq!(m.name, "app-config");
+    }
+
+    #[test]
+    fn scheduler_messages_are_read() {
+        let r = scheduler_reasons(
+            "0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes are available",
+        );
+        assert_eq!(
+            r,
+            vec!["no node has enough free nvidia.com/gpu".to_string()]
+        );
+        let r = scheduler_reasons(
+            "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+        );
+        assert_eq!(r.len(), 1);
+    }
+}
+
+/// What a crashed container's last log lines say, as (cause, fix), when they say something
+/// specific: a missing variable, a missing command, an unreachable dependency, an expired
+/// certificate, a permission problem.
+pub fn log_diagnosis(lines: &[String]) -> Option<(String, String)> {
+    static ENV: OnceLock<Regex> = OnceLock::new();
+    static CMD: OnceLock<Regex> = OnceLock::new();
+    static CONN: OnceLock<Regex> = OnceLock::new();
+    static HOST: OnceLock<Regex> = OnceLock::new();
+    let env = re(
+        &ENV,
+        r"(?i)(?:environment variable|env(?:ironment)? var(?:iable)?|variable)\s+`?'?([A-Z_][A-Z0-9_]*)'?`?\s+(?:is\s+)?(?:undefined|not set|unset|missing|required|must be set|is required|not defined)|\b([A-Z][A-Z0-9_]{2,})\s+(?:is\s+)?(?:undefined|not set|must be set|is required)\b",
+    );
+    let cmd = re(
+        &CMD,
+        r#"(?i)(?:sh|bash|/bin/sh|exec)?:?\s*(?:line \d+:\s*)?([A-Za-z0-9_./-]+): (?:command )?not found|executable file not found in \$PATH|exec: "([^"]+)": executable file not found"#,
+    );
+    let conn = re(
+        &CONN,
+        r"(?i)(?:connect(?:ion)?(?: to)?|dial tcp|tried:?)\s*\(?(?:tried:\s*)?([A-Za-z0-9_.-]+:\d{2,5})\)?.*?(?:refused|failed|timed out|timeout|unreachable|no available connection)|([A-Za-z0-9_.-]+:\d{2,5}).{0,40}(?:connection refused|timed out|unreachable)|(?:tried: ([A-Za-z0-9_.-]+:\d{2,5}))",
+    );
+    let host = re(
+        &HOST,
+        r"(?i)(?:could not resolve host|no such host|name or service not known|temporary failure in name resolution|unknown host)[:\s]*([A-Za-z0-9_.-]*)",
+    );
+    for line in lines {
+        // "X not set, defaulting to Y" is a warning, not the cause.
+        if line.to_ascii_lowercase().contains("default") {
+            continue;
+        }
+        if let Some(c) = env.captures(line) {
+            let var = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .map(|m| m.as_str())
+                .unwrap_or("?");
+            return Some((
+                format!("the application needs the environment variable {var}, which is not set"),
+                format!(
+                    "add {var} to the container's env (or an envFrom ConfigMap/Secret) and roll out again"
+                ),
+            ));
+        }
+    }
+    for line in lines {
+        if let Some(c) = cmd.captures(line) {
+            let what = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .map(|m| m.as_str())
+                .unwrap_or("the command");
+            return Some((
+                format!(
+                    "the command `{what}` does not exist in the image (a typo, or a tool the image does not ship)"
+                ),
+                format!(
+                    "fix the container's command/args (`{what}`) or use an image that contains it"
+                ),
+            ));
+        }
+    }
+    for line in lines {
+        if let Some(c) = host.captures(line) {
+            let h = c.get(1).map(|m| m.as_str()).filter(|s| !s.is_empty());
+            let what = h.map(|h| format!(" `{h}`")).unwrap_or_default();
+            return Some((
+                format!("it cannot resolve the host{what} (DNS): the name is wrong, or the Service it names does not exist in this namespace"),
+                "check the host name in the configuration and that the Service exists (`kubectl get svc -A | grep NAME`); from a debug pod, `nslookup NAME`".into(),
+            ));
+        }
+    }
+    static PG: OnceLock<Regex> = OnceLock::new();
+    let pg = re(&PG, r#"(?i)server running on host "([^"]+)".*port (\d+)"#);
+    let refused = lines.iter().any(|l| {
+        l.to_ascii_lowercase().contains("connection refused")
+            || l.to_ascii_lowercase().contains("could not connect")
+    });
+    if refused {
+        for line in lines {
+            if let Some(c) = pg.captures(line) {
+                let target = format!("{}:{}", &c[1], &c[2]);
+                return Some((
+                    format!(
+                        "it cannot reach {target}: the connection is refused (the database is down or not accepting connections)"
+                    ),
+                    format!("bring {target} back (check its pods and Service endpoints)"),
+                ));
+            }
+        }
+    }
+    for line in lines {
+        if let Some(c) = conn.captures(line) {
+            let target = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .or_else(|| c.get(3))
+                .map(|m| m.as_str())
+                .unwrap_or("its dependency");
+            return Some((
+                format!(
+                    "it cannot reach {target}: the dependency is down, the address or port is wrong, or a NetworkPolicy blocks it"
+                ),
+                format!(
+                    "check that {target} exists and listens (`kubectl get svc,endpoints -A | grep {}`), and the configured address and port",
+                    target.split(':').next().unwrap_or(target)
+                ),
+            ));
+        }
+    }
+    for line in lines {
+        let l = line.to_ascii_lowercase();
+        if (l.contains("certificate") || l.contains("x509"))
+            && (l.contains("expired") || l.contains("not yet valid"))
+        {
+            return Some((
+                "its TLS certificate has expired (or is not yet valid)".into(),
+                "renew the certificate (cert-manager: `kubectl get certificate -A`; otherwise replace the TLS Secret) and restart the pods".into(),
+            ));
+        }
+        if l.contains("permission denied") || l.contains("read-only file system") {
+            return Some((
+                "it is denied access to a file or directory (permissions, runAsUser, or a read-only filesystem)".into(),
+                "check the volume's ownership (fsGroup), the container's runAsUser and readOnlyRootFilesystem against the path in the log".into(),
+            ));
+        }
+    }
+    None
+}
+
+/// Double a Kubernetes quantity for a suggested new limit (`50Mi` → `100Mi`).
+pub fn double_quantity(q: &str) -> Option<String> {
+    let digits: String = q
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let suffix = &q[digits.len()..];
+    let n: f64 = digits.parse().ok()?;
+    let d = n * 2.0;
+    Some(if d.fract() == 0.0 {
+        format!("{}{suffix}", d as u64)
+    } else {
+        format!("{d}{suffix}")
+    })
+}
+
+#[cfg(test)]
+mod diagnosis_tests {
+    use super::*;
+
+    fn diag(s: &str) -> String {
+        log_diagnosis(&[s.to_string()])
+            .map(|d| d.0)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn reads_the_usual_causes() {
+        assert!(diag("Environment variable DEPLOY_ENV is undefined").contains("DEPLOY_ENV"));
+        assert!(diag("sh: wge: not found").contains("`wge`"));
+        assert!(diag("All host(s) tried for db query failed (tried: prod-db:3333) - no available connection").contains("prod-db:3333"));
+        assert!(diag("curl: (6) Could not resolve host: api.internal").contains("api.internal"));
+        assert!(diag("x509: certificate has expired or is not yet valid").contains("expired"));
+        assert_eq!(log_diagnosis(&["all good".to_string()]), None);
+        assert_eq!(double_quantity("50Mi").as_deref(), Some("100Mi"));
+        assert_eq!(double_quantity("0.5").as_deref(), Some("1"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Workloads as "something with a pod template": the unit hygiene findings are reported on,
+//! and what Services and policies match when a state has no pods (plain manifests).
+
+use crate::state::ClusterState;
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+pub struct Workload<'a> {
+    pub kind: &'static str,
+    pub meta: &'a ObjectMeta,
+    pub labels: Option<&'a BTreeMap<String, String>>,
+    pub spec: &'a PodSpec,
+    /// Replicas it asks for, when it says.
+    pub replicas: Option<i32>,
+}
+
+impl Workload<'_> {
+    pub fn ns(&self) -> &str {
+        self.meta.namespace.as_deref().unwrap_or("default")
+    }
+    pub fn name(&self) -> &str {
+        self.meta.name.as_deref().unwrap_or("")
+    }
+    /// Long-running workloads are expected to have probes; run-to-completion ones are not.
+    pub fn long_running(&self) -> bool {
+        !matches!(self.kind, "Job" | "CronJob")
+    }
+}
+
+fn controlled(meta: &ObjectMeta) -> bool {
+    meta.owner_references
+        .as_ref()
+        .is_some_and(|r| !r.is_empty())
+}
+
+/// Every top-level workload: controllers, and pods nobody controls.
+pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
+    let mut out = Vec::new();
+    for d in &state.deployments {
+        if let Some(s) = &d.spec
+            && let Some(spec) = &s.template.spec
+        {
+            out.push(Workload {
+                kind: "Deployment",
+                meta: &d.metadata,
+                labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: s.replicas,
+            });
+        }
+    }
+    for d in &state.stateful_sets {
+        if let Some(s) = &d.spec
+            && let Some(spec) = &s.template.spec
+        {
+            out.push(Workload {
+                kind: "StatefulSet",
+                meta: &d.metadata,
+                labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: s.replicas,
+            });
+        }
+    }
+    for d in &state.daemon_sets {
+        if let Some(s) = &d.spec
+            && let Some(spec) = &s.template.spec
+        {
+            out.push(Workload {
+                kind: "DaemonSet",
+                meta: &d.metadata,
+                labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: None,
+            });
+        }
+    }
+    for d in state
+        .replica_sets
+        .iter()
+        .filter(|r| !controlled(&r.metadata))
+    {
+        if let Some(s) = &d.spec
+            && let Some(t) = &s.template
+            && let Some(spec) = &t.spec
+        {
+            out.push(Workload {
+                kind: "ReplicaSet",
+                meta: &d.metadata,
+                labels: t.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: s.replicas,
+            });
+        }
+    }
+    for d in state
+        .replication_controllers
+        .iter()
+        .filter(|r| !controlled(&r.metadata))
+    {
+        if let Some(s) = &d.spec
+            && let Some(t) = &s.template
+            && let Some(spec) = &t.spec
+        {
+            out.push(Workload {
+                kind: "ReplicationController",
+                meta: &d.metadata,
+                labels: t.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: s.replicas,
+            });
+        }
+    }
+    for d in &state.cron_jobs {
+        if let Some(s) = &d.spec
+            && let Some(js) = &s.job_template.spec
+            && let Some(spec) = &js.template.spec
+        {
+            out.push(Workload {
+                kind: "CronJob",
+                meta: &d.metadata,
+                labels: js
+                    .template
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: None,
+            });
+        }
+    }
+    for d in state.jobs.iter().filter(|r| !controlled(&r.metadata)) {
+        if let Some(s) = &d.spec
+            && let Some(spec) = &s.template.spec
+        {
+            out.push(Workload {
+                kind: "Job",
+                meta: &d.metadata,
+                labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+                spec,
+                replicas: None,
+            });
+        }
+    }
+    for p in state.pods.iter().filter(|p| !controlled(&p.metadata)) {
+        // Static/mirror pods are the node's, not a workload anyone deploys.
+        let mirror = p
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key("kubernetes.io/config.mirror"));
+        if let Some(spec) = &p.spec
+            && !mirror
+        {
+            out.push(Workload {
+                kind: "Pod",
+                meta: &p.metadata,
+                labels: p.metadata.labels.as_ref(),
+                spec,
+                replicas: Some(1),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,325 @@
+//! The command line: flags as in the contract (`shared/contracts/cli.md`), dispatch, and the
+//! mapping of errors to exit codes (0 ok, 1 the command found a failure it reports, 2 bad
+//! usage or input, with a one-line reason on stderr).
+
+use crate::analyzers;
+use crate::error::Error;
+use crate::findings::{Category, Severity};
+use crate::render::{self, Format, Header, Style};
+use crate::source::{Scope, SnapshotSource, Source};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sextant",
+    version,
+    about = "Read-only Kubernetes triage: findings with evidence, Level 4 guidance, policy drafts",
+    long_about = "Sextant reads a cluster (or a dump of one), finds what is wrong, explains why with \
+evidence quoted from events and logs, and suggests fixes. It never changes the cluster and works \
+offline with no language model.",
+    after_help = "Try it on the shipped demo incident:\n  sextant analyze --snapshot examples/demo-incident"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Read cluster state from a dump (cluster-info dump tree, directory of kubectl -o json/yaml files, or one file). Never touches a cluster.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Only this namespace
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NS",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// All namespaces (the default for snapshots)
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+    /// Output format (text is the default)
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Never call a language model, even if one is configured
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Config file (default: $XDG_CONFIG_HOME/sextant/config.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Where the search index lives (default: under $XDG_DATA_HOME/sextant/)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub index_dir: Option<PathBuf>,
+    /// More logging (to stderr); repeat for more
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less logging: errors only
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the analyzers and print findings
+    Analyze(AnalyzeArgs),
+    /// One finding in depth: evidence, likely cause, fix, guidance
+    Explain {
+        /// Finding id (or a unique prefix of it)
+        id: String,
+    },
+    /// Ask one question, get one answer with citations
+    Ask {
+        /// The question
+        question: Vec<String>,
+    },
+    /// The interactive REPL (default when stdin is a terminal)
+    Repl,
+    /// Policy-as-code: draft and test
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Search the maturity guidance
+    #[command(subcommand)]
+    Guidance(GuidanceCommand),
+    /// Build, query or describe the search index
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// Capture a live cluster, read-only, into a dump
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+    /// Check kubeconfig, permissions, model endpoint and index
+    Doctor,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Only these categories (comma-separated, e.g. CrashLoopBackOff,OOMKilled)
+    #[arg(long, value_delimiter = ',', value_name = "C,...")]
+    pub category: Vec<String>,
+    /// Hide findings below this severity
+    #[arg(long, value_name = "info|warning|critical", default_value = "info")]
+    pub min_severity: String,
+    /// Exit 1 when a finding at or above this severity is reported (for CI gates)
+    #[arg(long, value_name = "info|warning|critical")]
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Draft policy-as-code for a finding or category, with its tests
+    Draft {
+        target: String,
+        #[arg(long, default_value = "all")]
+        engine: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the tests of drafted policies
+    Test { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuidanceCommand {
+    /// Search the maturity guidance alone
+    Search { query: Vec<String> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    Build,
+    Search { query: Vec<String> },
+    Stats,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    Save { dir: PathBuf },
+}
+
+/// Parse, run, and return the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Help and version go to stdout with exit 0; usage errors are exit 2.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_tracing(&cli.global);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let bad_input = e.downcast_ref::<Error>().is_none_or(Error::is_bad_input);
+            eprintln!("sextant: {}", one_line(&e));
+            if bad_input { 2 } else { 1 }
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    // Include the root cause only when it adds information.
+    if let Some(root) = e.chain().last() {
+        let r = root.to_string();
+        if !s.contains(&r) {
+            s = format!("{s}: {r}");
+        }
+    }
+    s.replace('\n', " ")
+}
+
+fn init_tracing(g: &Global) {
+    let level = if g.quiet {
+        "error"
+    } else {
+        match g.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEXTANT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("sextant={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    let g = cli.global;
+    match cli.command {
+        Some(Command::Analyze(args)) => analyze(&g, &args),
+        Some(Command::Explain { id }) => explain(&g, &id),
+        None => Err(Error::NotYetAvailable(
+            "the interactive REPL (try `sextant analyze --snapshot examples/demo-incident`)".into(),
+        )
+        .into()),
+        Some(Command::Repl) => Err(Error::NotYetAvailable("sextant repl".into()).into()),
+        Some(Command::Ask { .. }) => Err(Error::NotYetAvailable("sextant ask".into()).into()),
+        Some(Command::Policy(_)) => Err(Error::NotYetAvailable("sextant policy".into()).into()),
+        Some(Command::Guidance(_)) => Err(Error::NotYetAvailable("sextant guidance".into()).into()),
+        Some(Command::Index(_)) => Err(Error::NotYetAvailable("sextant index".into()).into()),
+        Some(Command::Snapshot(_)) => {
+            Err(Error::NotYetAvailable("sextant snapshot save".into()).into())
+        }
+        Some(Command::Doctor) => Err(Error::NotYetAvailable("sextant doctor".into()).into()),
+    }
+}
+
+/// The source the flags name. Live clusters come with the kube-rs source.
+fn source(g: &Global) -> anyhow::Result<Box<dyn Source>> {
+    match &g.snapshot {
+        Some(path) => Ok(Box::new(SnapshotSource { path: path.clone() })),
+        None => Err(Error::NotYetAvailable(
+            "reading a live cluster (use --snapshot PATH, e.g. --snapshot examples/demo-incident)"
+                .into(),
+        )
+        .into()),
+    }
+}
+
+fn scope(g: &Global) -> Scope {
+    match (&g.namespace, g.all_namespaces) {
+        (Some(ns), false) => Scope::Namespace(ns.clone()),
+        _ => Scope::All,
+    }
+}
+
+/// Load the state and say once on stderr what was skipped.
+fn load(g: &Global) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
+    let src = source(g)?;
+    let info = src.info();
+    let state = src.load(&scope(g))?;
+    if state.report.secrets_skipped > 0 && !g.quiet {
+        eprintln!(
+            "note: {} Secret object(s) in the snapshot were skipped: Sextant never reads Secrets",
+            state.report.secrets_skipped
+        );
+    }
+    tracing::info!(
+        objects = state.object_count(),
+        files = state.report.files_read,
+        pods_with_logs = state.logs.pod_count(),
+        "state loaded"
+    );
+    Ok((info, state))
+}
+
+fn parse_severity(flag: &str, value: &str) -> anyhow::Result<Severity> {
+    value
+        .parse::<Severity>()
+        .map_err(|e| Error::Usage(format!("{flag}: {e}")).into())
+}
+
+fn write_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn analyze(g: &Global, args: &AnalyzeArgs) -> anyhow::Result<i32> {
+    let min = parse_severity("--min-severity", &args.min_severity)?;
+    let fail_on = args
+        .fail_on
+        .as_deref()
+        .map(|v| parse_severity("--fail-on", v))
+        .transpose()?;
+    let categories = args
+        .category
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| {
+            c.trim()
+                .parse::<Category>()
+                .map_err(|e| Error::Usage(format!("--category: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (info, state) = load(g)?;
+    let all = analyzers::analyze(&state);
+    let total = all.len();
+    let findings = analyzers::filter(all, &categories, min);
+    let header = Header::of(&info, &state, total - findings.len());
+    let text = match g.output.unwrap_or(Format::Text) {
+        Format::Text => render::text_report(&header, &findings, Style::detect()),
+        Format::Json => render::json_report(&header, &findings) + "\n",
+        Format::Markdown => render::markdown_report(&header, &findings),
+    };
+    write_out(&text)?;
+    let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn explain(g: &Global, id: &str) -> anyhow::Result<i32> {
+    let (_, state) = load(g)?;
+    let findings = analyzers::analyze(&state);
+    let f = analyzers::find(&findings, id)?;
+    let text = match g.output.unwrap_or(Format::Text) {
+        Format::Text => render::text_explain(f, Style::detect()),
+        Format::Json => render::json_explain(f) + "\n",
+        Format::Markdown => render::markdown_explain(f),
+    };
+    write_out(&text)?;
+    Ok(0)
+}

@@ -1,0 +1,17 @@
+//! Sextant: a read-only, grounded assistant for Kubernetes operations.
+//!
+//! Data flows one way: a [`source`] produces a [`state::ClusterState`]; the [`analyzers`]
+//! turn it into [`findings`]; [`render`] prints them. Everything that leaves the process
+//! (printed, indexed or sent) passes through [`redact`] first.
+
+pub mod analyzers;
+pub mod cli;
+pub mod error;
+pub mod findings;
+pub mod logs;
+pub mod redact;
+pub mod render;
+pub mod source;
+pub mod state;
+
+pub use error::{Error, Result};

@@ -1,0 +1,540 @@
+//! Container logs: where they are, and how to pick the lines that explain a failure.
+//!
+//! Logs can be huge (a dump may hold hundreds of MB), so nothing is read until an analyzer asks
+//! for one container's excerpt, and then the file is streamed line by line with bounded memory:
+//! a small ring of the last lines plus a bounded list of the strongest signals. Invalid UTF-8
+//! is replaced, never fatal. Every line that leaves this module is redacted.
+
+use crate::redact::redact;
+use regex::RegexSet;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// Longest line kept (bytes); longer lines are cut with a marker.
+const MAX_LINE: usize = 2048;
+/// How many of the last lines before exit are kept.
+const TAIL: usize = 3;
+/// How many signal lines are shown at most.
+const MAX_SIGNALS: usize = 6;
+
+/// Where one pod's (or one container's) logs are.
+#[derive(Debug, Clone)]
+pub enum LogBlob {
+    /// A `kubectl cluster-info dump` `logs.txt`: blocks per container between
+    /// `==== START logs for container C of pod NS/P ====` and the matching END line.
+    DumpFile(PathBuf),
+    /// A file holding one container's log (or the pod's, when `container` is None).
+    File {
+        path: PathBuf,
+        container: Option<String>,
+        previous: bool,
+    },
+    /// Text already in memory (collected from a live cluster, or pasted evidence).
+    Text {
+        container: Option<String>,
+        previous: bool,
+        text: Arc<str>,
+    },
+}
+
+/// Logs by (namespace, pod).
+#[derive(Debug, Default, Clone)]
+pub struct LogStore {
+    entries: HashMap<(String, String), Vec<LogBlob>>,
+}
+
+/// The lines of one container's log that explain what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogExcerpt {
+    pub container: String,
+    pub previous: bool,
+    /// The strongest signals (panics, exceptions, fatal and error lines), in log order.
+    pub signals: Vec<LogLine>,
+    /// The last lines before the log ends (for a crashed container: before exit).
+    pub tail: Vec<LogLine>,
+    pub lines_seen: usize,
+}
+
+/// One redacted log line with where it stood and how often it (or a line like it) repeated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub line_no: usize,
+    pub text: String,
+    pub count: usize,
+    /// 3 panic/fatal/exception, 2 error, 1 warning, 0 plain.
+    pub strength: u8,
+}
+
+impl LogExcerpt {
+    /// The lines worth quoting, in log order: the strongest signals, then the last words
+    /// before the log ends, without repeats. When there are more than `max`, the earliest
+    /// tail lines go first, then the weakest signals.
+    pub fn decisive_lines(&self, max: usize) -> Vec<String> {
+        let mut lines: Vec<&LogLine> = self.signals.iter().collect();
+        for t in &self.tail {
+            if !lines.iter().any(|l| l.line_no == t.line_no) {
+                lines.push(t);
+            }
+        }
+        while lines.len() > max {
+            // Drop the plainest, earliest line.
+            let Some(pos) = lines
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, l)| (l.strength, l.line_no))
+                .map(|(i, _)| i)
+            else {
+                break;
+            };
+            lines.remove(pos);
+        }
+        lines.sort_by_key(|l| l.line_no);
+        lines
+            .into_iter()
+            .map(|l| {
+                if l.count > 1 {
+                    format!("{}  (×{})", l.text, l.count)
+                } else {
+                    l.text.clone()
+                }
+            })
+            .collect()
+    }
+
+    /// Lines from most to least telling (strongest signal first, latest among equals), for
+    /// reading a cause out of them.
+    pub fn ranked_lines(&self) -> Vec<String> {
+        let mut all: Vec<&LogLine> = self.signals.iter().collect();
+        for t in &self.tail {
+            if !all.iter().any(|l| l.line_no == t.line_no) {
+                all.push(t);
+            }
+        }
+        all.sort_by(|a, b| b.strength.cmp(&a.strength).then(b.line_no.cmp(&a.line_no)));
+        all.into_iter().map(|l| l.text.clone()).collect()
+    }
+
+    /// The single most telling line: the strongest signal, the latest among equals (closest to
+    /// the exit), else the last line.
+    pub fn headline(&self) -> Option<&str> {
+        self.signals
+            .iter()
+            .max_by_key(|l| (l.strength, l.line_no))
+            .or_else(|| self.tail.last())
+            .map(|l| l.text.as_str())
+    }
+}
+
+impl LogStore {
+    pub fn add(&mut self, namespace: &str, pod: &str, blob: LogBlob) {
+        self.entries
+            .entry((namespace.to_string(), pod.to_string()))
+            .or_default()
+            .push(blob);
+    }
+
+    pub fn has_pod(&self, namespace: &str, pod: &str) -> bool {
+        self.entries
+            .contains_key(&(namespace.to_string(), pod.to_string()))
+    }
+
+    pub fn pod_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The pods that have logs, as (namespace, pod).
+    pub fn pods(&self) -> impl Iterator<Item = &(String, String)> {
+        self.entries.keys()
+    }
+
+    /// Read one container's log (the previous instance's when `previous` and available) and
+    /// pick its decisive lines. `None` when there is no log for it.
+    pub fn excerpt(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<LogExcerpt> {
+        let blobs = self
+            .entries
+            .get(&(namespace.to_string(), pod.to_string()))?;
+        // Prefer an exact (container, previous) match, then any instance of the container,
+        // then a pod-wide log.
+        let rank = |b: &LogBlob| -> Option<u8> {
+            match b {
+                LogBlob::DumpFile(_) => Some(2),
+                LogBlob::File {
+                    container: c,
+                    previous: p,
+                    ..
+                }
+                | LogBlob::Text {
+                    container: c,
+                    previous: p,
+                    ..
+                } => match c.as_deref() {
+                    Some(c) if c == container && *p == previous => Some(0),
+                    Some(c) if c == container => Some(1),
+                    None => Some(3),
+                    Some(_) => None,
+                },
+            }
+        };
+        let mut ranked: Vec<(u8, &LogBlob)> = blobs
+            .iter()
+            .filter_map(|b| rank(b).map(|r| (r, b)))
+            .collect();
+        ranked.sort_by_key(|(r, _)| *r);
+        for (_, blob) in ranked {
+            let ex = match blob {
+                LogBlob::DumpFile(path) => {
+                    let file = File::open(path).ok()?;
+                    scan(BufReader::new(file), Some((container, namespace, pod)))
+                        .map(|s| s.finish(container, false))
+                }
+                LogBlob::File { path, previous, .. } => {
+                    let file = File::open(path).ok()?;
+                    scan(BufReader::new(file), None).map(|s| s.finish(container, *previous))
+                }
+                LogBlob::Text { text, previous, .. } => {
+                    scan(text.as_bytes(), None).map(|s| s.finish(container, *previous))
+                }
+            };
+            if let Some(ex) = ex
+                && ex.lines_seen > 0
+            {
+                return Some(ex);
+            }
+        }
+        None
+    }
+}
+
+/// How strongly a line signals the cause of a failure: 3 for panics, fatal errors and
+/// exceptions, 2 for errors, 1 for warnings and common failure phrases.
+fn signal_strength(line: &str) -> u8 {
+    static STRONG: OnceLock<RegexSet> = OnceLock::new();
+    static ERROR: OnceLock<RegexSet> = OnceLock::new();
+    static WEAK: OnceLock<RegexSet> = OnceLock::new();
+    let strong = STRONG.get_or_init(|| {
+        RegexSet::new([
+            r"^panic:",
+            r"(?i)\bfatal\b",
+            r"\b[A-Z][A-Za-z0-9_.]*(?:Exception|Error)\b(?::|\s+at\b|$)",
+            r"^Traceback \(most recent call last\)",
+            r"^Caused by:",
+            r"(?i)\bout of memory\b|OutOfMemory",
+            r"(?i)\bsegmentation fault\b|SIGSEGV",
+            r"(?i)\bcritical\b",
+            r"(?i)\bemerg(?:ency)?\b",
+        ])
+        .unwrap_or_else(|e| panic!("signal patterns: {e}"))
+    });
+    let error = ERROR.get_or_init(|| {
+        RegexSet::new([
+            r"(?i)\blevel=(?:error|err)\b",
+            r#"(?i)"(?:level|severity)"\s*:\s*"(?:error|err)""#,
+            r"\bERROR\b|\bERR\b|^E\d{4} ",
+            r"(?i)^error\b|\berror:",
+            r"(?i)\b(?:failed|failure|unable to|cannot|can't|could not|couldn't)\b",
+            r"(?i)\b(?:undefined|is not set|missing|not found|no such)\b",
+            r"(?i)\b(?:connection refused|connection reset|timed out|timeout|no route to host|no such host|name resolution)\b",
+            r"(?i)\b(?:permission denied|forbidden|unauthorized|access denied)\b",
+            r"(?i)\b(?:certificate|x509|tls handshake)\b.*\b(?:expired|invalid|unknown|failed|error)\b",
+            r"(?i)\bexit(?:ed|ing)? (?:with )?(?:code|status) [1-9]",
+        ])
+        .unwrap_or_else(|e| panic!("signal patterns: {e}"))
+    });
+    let weak = WEAK.get_or_init(|| {
+        RegexSet::new([
+            r"(?i)\blevel=warn(?:ing)?\b",
+            r"\bWARN(?:ING)?\b|^W\d{4} ",
+            r"(?i)\bretry(?:ing)?\b|\bback-?off\b",
+            r"(?i)\bdeprecated\b",
+        ])
+        .unwrap_or_else(|e| panic!("signal patterns: {e}"))
+    });
+    if strong.is_match(line) {
+        3
+    } else if error.is_match(line) {
+        2
+    } else if weak.is_match(line) {
+        1
+    } else {
+        0
+    }
+}
+
+/// A line with the variable parts (numbers, hex ids, timestamps) folded, so repeats of the same
+/// message count as one.
+fn fold(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut in_num = false;
+    for ch in line.chars() {
+        if ch.is_ascii_digit() {
+            if !in_num {
+                out.push('#');
+                in_num = true;
+            }
+        } else {
+            in_num = false;
+            out.push(ch);
+        }
+    }
+    out
+}
+
+struct Signal {
+    strength: u8,
+    line_no: usize,
+    text: String,
+    count: usize,
+    folded: String,
+}
+
+struct Scan {
+    tail: VecDeque<(usize, String)>,
+    signals: Vec<Signal>,
+    lines: usize,
+}
+
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            tail: VecDeque::with_capacity(TAIL + 1),
+            signals: Vec::new(),
+            lines: 0,
+        }
+    }
+
+    fn push(&mut self, raw: &[u8]) {
+        let mut bytes = raw;
+        while let Some((&last, rest)) = bytes.split_last() {
+            if last == b'\n' || last == b'\r' {
+                bytes = rest;
+            } else {
+                break;
+            }
+        }
+        let cut = bytes.len() > MAX_LINE;
+        let bytes = &bytes[..bytes.len().min(MAX_LINE)];
+        let mut line = String::from_utf8_lossy(bytes).into_owned();
+        if cut {
+            line.push_str(" …[line cut]");
+        }
+        if line.trim().is_empty() {
+            return;
+        }
+        self.lines += 1;
+        let strength = signal_strength(&line);
+        if strength > 0 {
+            let folded = fold(&line);
+            if let Some(s) = self.signals.iter_mut().find(|s| s.folded == folded) {
+                s.count += 1;
+                // Keep the latest instance: the one closest to the exit.
+                s.line_no = self.lines;
+                s.text = line.clone();
+            } else {
+                self.signals.push(Signal {
+                    strength,
+                    line_no: self.lines,
+                    text: line.clone(),
+                    count: 1,
+                    folded,
+                });
+                // Bounded: drop the weakest, oldest signal.
+                if self.signals.len() > 64
+                    && let Some(pos) = self
+                        .signals
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, s)| (s.strength, s.line_no))
+                        .map(|(i, _)| i)
+                {
+                    self.signals.remove(pos);
+                }
+            }
+        }
+        self.tail.push_back((self.lines, line));
+        if self.tail.len() > TAIL {
+            self.tail.pop_front();
+        }
+    }
+
+    fn finish(mut self, container: &str, previous: bool) -> LogExcerpt {
+        // Strongest first, latest first among equals; then shown in log order.
+        self.signals
+            .sort_by(|a, b| b.strength.cmp(&a.strength).then(b.line_no.cmp(&a.line_no)));
+        let top = self.signals.first().map(|s| s.strength).unwrap_or(0);
+        let mut chosen: Vec<Signal> = self
+            .signals
+            .into_iter()
+            // A warning is only a signal when nothing stronger was said.
+            .filter(|s| s.strength >= top.min(2))
+            .take(MAX_SIGNALS)
+            .collect();
+        chosen.sort_by_key(|s| s.line_no);
+        LogExcerpt {
+            container: container.to_string(),
+            previous,
+            signals: chosen
+                .into_iter()
+                .map(|s| LogLine {
+                    line_no: s.line_no,
+                    text: redact(&s.text).into_owned(),
+                    count: s.count,
+                    strength: s.strength,
+                })
+                .collect(),
+            tail: self
+                .tail
+                .into_iter()
+                .map(|(n, l)| LogLine {
+                    line_no: n,
+                    strength: signal_strength(&l),
+                    text: redact(&l).into_owned(),
+                    count: 1,
+                })
+                .collect(),
+            lines_seen: self.lines,
+        }
+    }
+}
+
+/// Stream a log. With `block = Some((container, ns, pod))`, only the lines inside that
+/// container's START/END block of a cluster-info dump are read.
+fn scan<R: BufRead>(mut reader: R, block: Option<(&str, &str, &str)>) -> Option<Scan> {
+    let mut scan = Scan::new();
+    let (start, end) = match block {
+        Some((c, ns, pod)) => (
+            Some(format!(
+                "==== START logs for container {c} of pod {ns}/{pod} ===="
+            )),
+            Some(format!(
+                "==== END logs for container {c} of pod {ns}/{pod} ===="
+            )),
+        ),
+        None => (None, None),
+    };
+    let mut inside = start.is_none();
+    let mut found = start.is_none();
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+        if let (Some(start), Some(end)) = (&start, &end) {
+            if buf.starts_with(b"==== ") {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end();
+                if line == start {
+                    inside = true;
+                    found = true;
+                    continue;
+                }
+                if line == end {
+                    if inside {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            if !inside {
+                continue;
+            }
+        }
+        scan.push(&buf);
+    }
+    found.then_some(scan)
+}
+
+/// Container names that have a block in a cluster-info dump `logs.txt`, for a pod.
+pub fn dump_containers(text_head: &str) -> Vec<String> {
+    text_head
+        .lines()
+        .filter_map(|l| l.strip_prefix("==== START logs for container "))
+        .filter_map(|rest| rest.split(" of pod ").next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excerpt_of(text: &str) -> LogExcerpt {
+        let mut store = LogStore::default();
+        store.add(
+            "shop",
+            "p",
+            LogBlob::Text {
+                container: Some("c".into()),
+                previous: false,
+                text: Arc::from(text),
+            },
+        );
+        store.excerpt("shop", "p", "c", false).unwrap()
+    }
+
+    #[test]
+    fn picks_the_panic_not_the_first_error_word() {
+        let log = "starting\nINFO error budget is fine\nconnecting to db\npanic: runtime error: invalid memory address or nil pointer dereference\ngoroutine 1 [running]:\nmain.main()\n";
+        let ex = excerpt_of(log);
+        let lines = ex.decisive_lines(5);
+        assert!(
+            lines.iter().any(|l| l.starts_with("panic: runtime error")),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l == "main.main()"));
+        assert!(!lines.iter().any(|l| l == "starting"), "{lines:?}");
+        assert_eq!(
+            ex.headline(),
+            Some("panic: runtime error: invalid memory address or nil pointer dereference")
+        );
+    }
+
+    #[test]
+    fn repeated_lines_are_counted_once() {
+        let log = "Error: connect ECONNREFUSED 10.0.0.1:5432\nError: connect ECONNREFUSED 10.0.0.1:5433\nError: connect ECONNREFUSED 10.0.0.1:5434\n";
+        let ex = excerpt_of(log);
+        assert_eq!(ex.signals.len(), 1);
+        assert_eq!(ex.signals[0].count, 3);
+    }
+
+    #[test]
+    fn dump_blocks_are_selected_by_container() {
+        let text = "==== START logs for container a of pod ns/p ====\nfrom a: FATAL boom\n==== END logs for container a of pod ns/p ====\n==== START logs for container b of pod ns/p ====\nfrom b\n==== END logs for container b of pod ns/p ====\n";
+        let s = scan(text.as_bytes(), Some(("b", "ns", "p"))).unwrap();
+        let ex = s.finish("b", false);
+        assert_eq!(ex.tail.len(), 1);
+        assert_eq!(ex.tail[0].text, "from b");
+        assert!(scan(text.as_bytes(), Some(("zzz", "ns", "p"))).is_none());
+        assert_eq!(dump_containers(text), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn invalid_utf8_and_long_lines_are_survivable() {
+        let mut bytes = b"ok\n".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe, b'E', b'R', b'R', b'O', b'R', b'\n']);
+        bytes.extend(std::iter::repeat_n(b'x', 10_000));
+        bytes.push(b'\n');
+        let s = scan(&bytes[..], None).unwrap();
+        let ex = s.finish("c", false);
+        assert_eq!(ex.lines_seen, 3);
+        assert!(ex.tail.last().unwrap().text.ends_with("[line cut]"));
+        assert!(ex.signals[0].text.contains("ERROR"));
+    }
+
+    #[test]
+    fn secrets_in_logs_are_redacted() {
+        let ex = excerpt_of("FATAL: auth failed for password=supersecret123\n");
+        assert!(!ex.signals[0].text.contains("supersecret123"));
+    }
+}

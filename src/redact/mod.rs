@@ -1,0 +1,157 @@
+//! Redaction of secrets in text that came from a cluster (logs, event messages, describe
+//! output) before it is printed, indexed or sent anywhere.
+//!
+//! The rules are data (`rules.txt`, gitleaks-style: one id and one pattern a rule), compiled
+//! once. A `RegexSet` pre-filter means a clean line, the overwhelmingly common case, costs one
+//! scan instead of one per rule.
+
+use regex::{Regex, RegexSet};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+const RULES: &str = include_str!("rules.txt");
+
+/// One secret pattern.
+pub struct Rule {
+    pub id: String,
+    regex: Regex,
+    /// Whether the rule names the secret part `s` (the key name stays readable).
+    has_group: bool,
+}
+
+/// A compiled rule set.
+pub struct Redactor {
+    rules: Vec<Rule>,
+    set: RegexSet,
+}
+
+impl Redactor {
+    /// Parse a rule list (`ID<TAB>REGEX` lines; `#` comments). Invalid rules are an error
+    /// naming the rule, so a user-supplied extra list fails loudly.
+    pub fn from_rules(text: &str) -> Result<Self, String> {
+        let mut rules = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_end();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (id, pattern) = line
+                .split_once('\t')
+                .ok_or_else(|| format!("rule on line {}: expected ID<TAB>REGEX", n + 1))?;
+            let regex =
+                Regex::new(pattern).map_err(|e| format!("rule '{id}' on line {}: {e}", n + 1))?;
+            let has_group = regex.capture_names().any(|c| c == Some("s"));
+            rules.push(Rule {
+                id: id.trim().to_string(),
+                regex,
+                has_group,
+            });
+        }
+        let set = RegexSet::new(rules.iter().map(|r| r.regex.as_str()))
+            .map_err(|e| format!("rule set: {e}"))?;
+        Ok(Redactor { rules, set })
+    }
+
+    /// The built-in rule set.
+    pub fn builtin() -> &'static Redactor {
+        static R: OnceLock<Redactor> = OnceLock::new();
+        R.get_or_init(|| {
+            // The built-in rules are tested (see tests below); failing here is a build defect.
+            Redactor::from_rules(RULES).unwrap_or_else(|e| panic!("built-in redaction rules: {e}"))
+        })
+    }
+
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.id.as_str())
+    }
+
+    /// Replace every secret in `text` by `[REDACTED:rule-id]`.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let matches = self.set.matches(text);
+        if !matches.matched_any() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = text.to_string();
+        for i in matches.iter() {
+            let rule = &self.rules[i];
+            let placeholder = format!("[REDACTED:{}]", rule.id);
+            if rule.has_group {
+                // Replace only the named group, right to left so offsets stay valid.
+                let spans: Vec<(usize, usize)> = rule
+                    .regex
+                    .captures_iter(&out)
+                    .filter_map(|c| c.name("s").map(|m| (m.start(), m.end())))
+                    .collect();
+                for (s, e) in spans.into_iter().rev() {
+                    if !out[s..e].starts_with("[REDACTED:") {
+                        out.replace_range(s..e, &placeholder);
+                    }
+                }
+            } else {
+                out = rule
+                    .regex
+                    .replace_all(&out, regex::NoExpand(&placeholder))
+                    .into_owned();
+            }
+        }
+        Cow::Owned(out)
+    }
+}
+
+/// Redact with the built-in rules.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    Redactor::builtin().redact(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile() {
+        assert!(Redactor::builtin().rule_ids().count() >= 30);
+    }
+
+    #[test]
+    fn planted_secrets_are_removed() {
+        let planted = [
+            ("AKIAIOSFODNN7EXAMPLE", "aws-access-key"),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github-token"),
+            ("xoxb-123456789012-abcdefghijkl", "slack-token"),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "jwt",
+            ),
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "stripe-key"),
+        ];
+        for (secret, id) in planted {
+            let line = format!("2024-01-01 connecting with {secret} now");
+            let out = redact(&line);
+            assert!(!out.contains(secret), "{id} survived: {out}");
+            assert!(out.contains("[REDACTED:"), "{out}");
+        }
+    }
+
+    #[test]
+    fn key_names_stay_readable() {
+        let out = redact("db password=hunter2hunter2 host=db");
+        assert!(out.starts_with("db password=[REDACTED:"), "{out}");
+        assert!(out.ends_with("] host=db"), "{out}");
+        let out = redact("GET https://admin:s3cr3t@example.com/x");
+        assert!(!out.contains("s3cr3t"));
+        assert!(out.contains("admin:"));
+    }
+
+    #[test]
+    fn ordinary_text_is_kept() {
+        for text in [
+            "pulled image docker.io/library/nginx@sha256:4bbfbe07eceeed5ab9136b37faf4f5cff3c28a339087ce068a76f2c1733054e8",
+            "pod uid 321da3d1-2435-4987-bdd9-cc69dd3617ba restarted",
+            "Back-off restarting failed container cart in pod cart-7d9f6c5b8-x2k4p",
+            "secretName: shop-tls",
+            "max_tokens=4096",
+        ] {
+            assert_eq!(redact(text), text);
+        }
+    }
+}

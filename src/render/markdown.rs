@@ -1,0 +1,123 @@
+//! Markdown for incident tickets: a summary table, then each finding with its evidence quoted.
+
+use super::{Header, grouped};
+use crate::findings::{Finding, Summary};
+use std::fmt::Write;
+
+fn escape_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown_report(h: &Header, findings: &[Finding]) -> String {
+    let mut out = String::new();
+    let s = Summary::of(findings);
+    let _ = writeln!(out, "# Sextant findings\n");
+    let _ = writeln!(
+        out,
+        "Source: {} `{}` · {} objects in {} namespaces{}\n",
+        match h.source.kind {
+            crate::state::SourceKind::Snapshot => "snapshot",
+            crate::state::SourceKind::Live => "context",
+        },
+        h.source.path_or_context,
+        h.objects,
+        h.namespaces,
+        h.observed_at
+            .map(|t| format!(" · as of {}", t.strftime("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "**{} critical · {} warning · {} info**\n",
+        s.critical, s.warning, s.info
+    );
+    if findings.is_empty() {
+        let _ = writeln!(out, "No problems found.");
+        return out;
+    }
+    let _ = writeln!(out, "| Severity | ID | Category | Object | Title |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            f.severity,
+            f.id,
+            f.category,
+            escape_cell(&f.object.to_string()),
+            escape_cell(&f.title)
+        );
+    }
+    out.push('\n');
+    for (label, group) in grouped(findings) {
+        if group
+            .iter()
+            .all(|f| f.severity == crate::findings::Severity::Info)
+        {
+            continue;
+        }
+        let _ = writeln!(out, "## {label}\n");
+        for f in group
+            .into_iter()
+            .filter(|f| f.severity > crate::findings::Severity::Info)
+        {
+            out.push_str(&finding_section(f, "###"));
+        }
+    }
+    for gap in h.gaps() {
+        let _ = writeln!(out, "> note: {gap}");
+    }
+    out
+}
+
+fn finding_section(f: &Finding, level: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{level} [{}] {} — `{}`\n",
+        f.severity.as_str().to_uppercase(),
+        f.title,
+        f.id
+    );
+    if !f.affected.is_empty() {
+        let _ = writeln!(
+            out,
+            "Affects: {}\n",
+            f.affected
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(out, "{}\n", f.explanation);
+    if !f.evidence.is_empty() {
+        let _ = writeln!(out, "Evidence:\n\n```text");
+        for e in &f.evidence {
+            let _ = writeln!(
+                out,
+                "[{}] {}",
+                e.source.as_str(),
+                e.text.replace("```", "ʼʼʼ")
+            );
+        }
+        let _ = writeln!(out, "```\n");
+    }
+    let _ = writeln!(out, "**Fix:** {}\n", f.remediation);
+    if !f.guidance.is_empty() {
+        let _ = writeln!(
+            out,
+            "Guidance: {}\n",
+            f.guidance
+                .iter()
+                .map(|g| format!("{} ({})", g.heading, g.file))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    out
+}
+
+pub fn markdown_explain(f: &Finding) -> String {
+    finding_section(f, "#")
+}

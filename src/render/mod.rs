@@ -1,0 +1,142 @@
+//! Rendering findings for people (text, markdown) and programs (JSON, the contract).
+//!
+//! Text is coloured only when stdout is a terminal and `NO_COLOR` is unset: the caller decides
+//! by passing a [`Style`]; renderers never probe the terminal themselves.
+
+mod markdown;
+mod text;
+
+pub use markdown::{markdown_explain, markdown_report};
+pub use text::{text_explain, text_report};
+
+use crate::findings::{Finding, Summary};
+use crate::state::{ClusterState, LoadReport, SourceInfo};
+use serde::Serialize;
+
+/// Output format, as `-o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Colour on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour when stdout is a terminal and NO_COLOR is not set.
+    pub fn detect() -> Self {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    pub fn plain() -> Self {
+        Style { color: false }
+    }
+}
+
+/// What a report says about the state besides findings.
+pub struct Header<'a> {
+    pub source: &'a SourceInfo,
+    pub objects: usize,
+    pub namespaces: usize,
+    pub observed_at: Option<jiff::Timestamp>,
+    pub report: &'a LoadReport,
+    /// Findings hidden by filters (for the "N more" line).
+    pub hidden: usize,
+}
+
+impl<'a> Header<'a> {
+    pub fn of(source: &'a SourceInfo, state: &'a ClusterState, hidden: usize) -> Self {
+        Header {
+            source,
+            objects: state.object_count(),
+            namespaces: state.namespace_names().len(),
+            observed_at: state.observed_at,
+            report: &state.report,
+            hidden,
+        }
+    }
+
+    /// One line each for what could not be read.
+    pub fn gaps(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (file, reason) in &self.report.skipped_files {
+            out.push(format!("skipped {file}: {reason}"));
+        }
+        for (at, reason) in self.report.skipped_objects.iter().take(20) {
+            out.push(format!("skipped object at {at}: {reason}"));
+        }
+        if self.report.skipped_objects.len() > 20 {
+            out.push(format!(
+                "… and {} more objects skipped",
+                self.report.skipped_objects.len() - 20
+            ));
+        }
+        for (kind, reason) in &self.report.unreadable_kinds {
+            out.push(format!("could not read {kind}: {reason}"));
+        }
+        if self.report.manifests_only {
+            out.push(
+                "plain manifests (no status): spec-level checks ran, status checks were skipped"
+                    .into(),
+            );
+        }
+        out
+    }
+}
+
+/// `analyze -o json`, exactly the contract's shape plus `warnings` (what could not be read).
+#[derive(Serialize)]
+pub struct AnalyzeJson<'a> {
+    pub source: &'a SourceInfo,
+    pub findings: &'a [Finding],
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+pub fn json_report(header: &Header, findings: &[Finding]) -> String {
+    let doc = AnalyzeJson {
+        source: header.source,
+        findings,
+        summary: Summary::of(findings),
+        warnings: header.gaps(),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub fn json_explain(finding: &Finding) -> String {
+    serde_json::to_string_pretty(finding).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The object a finding is grouped under in text and markdown: its owner, or itself.
+pub fn group_label(f: &Finding) -> String {
+    let ns = f.object.namespace.as_deref();
+    match (&f.owner, ns) {
+        (Some(o), Some(ns)) => format!("{ns} · {} {}", o.kind, o.name),
+        (Some(o), None) => format!("{} {}", o.kind, o.name),
+        (None, Some(ns)) => format!("{ns} · {} {}", f.object.kind, f.object.name),
+        (None, None) => format!("{} {}", f.object.kind, f.object.name),
+    }
+}
+
+/// Findings grouped by [`group_label`], groups in the order of their best finding.
+pub fn grouped(findings: &[Finding]) -> Vec<(String, Vec<&Finding>)> {
+    let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        let label = group_label(f);
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, v)) => v.push(f),
+            None => groups.push((label, vec![f])),
+        }
+    }
+    groups
+}

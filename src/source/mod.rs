@@ -1,0 +1,48 @@
+//! Where cluster state comes from. Every source produces the same [`ClusterState`], so the
+//! analyzers, the index and the assistant never know whether they read a dump or a cluster.
+
+mod normalize;
+pub mod snapshot;
+
+use crate::error::Result;
+use crate::state::{ClusterState, SourceInfo, SourceKind};
+use std::path::PathBuf;
+
+/// Which namespaces to keep, as kubectl's `-n` / `-A`.
+#[derive(Debug, Clone, Default)]
+pub enum Scope {
+    #[default]
+    All,
+    Namespace(String),
+}
+
+/// A source of cluster state.
+pub trait Source {
+    /// What to print as the source (`snapshot PATH`, `context NAME`).
+    fn info(&self) -> SourceInfo;
+    /// Read the state, scoped.
+    fn load(&self, scope: &Scope) -> Result<ClusterState>;
+}
+
+/// A dump on disk (`--snapshot PATH`). Never touches a cluster.
+pub struct SnapshotSource {
+    pub path: PathBuf,
+}
+
+impl Source for SnapshotSource {
+    fn info(&self) -> SourceInfo {
+        SourceInfo {
+            kind: SourceKind::Snapshot,
+            path_or_context: self.path.display().to_string(),
+        }
+    }
+
+    fn load(&self, scope: &Scope) -> Result<ClusterState> {
+        let mut state = snapshot::load(&self.path)?;
+        if let Scope::Namespace(ns) = scope {
+            let ns = ns.clone();
+            state.retain_namespaces(&move |n| n == ns);
+        }
+        Ok(state)
+    }
+}

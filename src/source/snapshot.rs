@@ -1,0 +1,622 @@
+//! The offline source: a `kubectl cluster-info dump --output-directory` tree, a directory of
+//! `kubectl get -o json|yaml` files (Lists, single objects, multi-document YAML), plain
+//! manifests, old capitalised dumps, or one such file.
+//!
+//! A file that does not parse is reported and skipped; the rest still loads. Secrets are never
+//! kept: they are counted, their names noted, and dropped as soon as their kind is seen.
+
+use super::normalize;
+use crate::error::{Error, Result};
+use crate::logs::{LogBlob, LogStore};
+use crate::state::ClusterState;
+use serde_json::Value;
+use std::path::{Component, Path, PathBuf};
+
+/// Read a snapshot at `path` (a directory or one file).
+pub fn load(path: &Path) -> Result<ClusterState> {
+    if !path.exists() {
+        return Err(Error::SnapshotNotFound(path.to_path_buf()));
+    }
+    let mut object_files = Vec::new();
+    let mut logs = LogStore::default();
+    if path.is_dir() {
+        walk(path, path, &mut object_files, &mut logs).map_err(|e| Error::SnapshotUnreadable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    } else {
+        object_files.push(path.to_path_buf());
+    }
+    object_files.sort();
+
+    let mut state = parse_files(path, &object_files);
+    state.logs = logs;
+    state.report.files_read = object_files.len();
+
+    if state.object_count() == 0 && state.report.secrets_skipped == 0 {
+        if let Some((file, reason)) = state.report.skipped_files.first()
+            && object_files.len() == 1
+        {
+            return Err(Error::SnapshotUnreadable {
+                path: PathBuf::from(file),
+                reason: reason.clone(),
+            });
+        }
+        return Err(Error::SnapshotEmpty(path.to_path_buf()));
+    }
+    state.report.manifests_only = state.pods.is_empty()
+        && state.events.is_empty()
+        && state.nodes.is_empty()
+        && !has_any_status(&state);
+    state.observed_at = newest_timestamp(&state);
+    state.index_events();
+    Ok(state)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    logs: &mut LogStore,
+) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_symlink() {
+            continue;
+        }
+        if ft.is_dir() {
+            if name.starts_with('.') || name == "node_modules" || name == "target" {
+                continue;
+            }
+            walk(root, &path, files, logs)?;
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            files.push(path);
+        } else if lower == "logs.txt" || lower.ends_with(".log") {
+            register_log(root, &path, &lower, logs);
+        }
+    }
+    Ok(())
+}
+
+/// Work out which pod (and container) a log file belongs to from where it sits:
+/// - `NS/POD/logs.txt` (cluster-info dump, blocks per container),
+/// - `.../namespaces/NS/pods/POD/containers/C/logs/*.log` (must-gather style),
+/// - `.../NS/logs/POD/*.log` (Insights archive),
+/// - `.../NS/POD/C.log` or `.../NS/POD/C.previous.log`.
+fn register_log(root: &Path, path: &Path, lower_name: &str, logs: &mut LogStore) {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let n = parts.len();
+    let previous = lower_name.contains("previous");
+    if lower_name == "logs.txt" && n >= 3 {
+        logs.add(
+            &parts[n - 3],
+            &parts[n - 2],
+            LogBlob::DumpFile(path.to_path_buf()),
+        );
+        return;
+    }
+    if let Some(i) = parts.iter().position(|p| p == "pods")
+        && i >= 1
+        && n > i + 1
+    {
+        let ns = &parts[i - 1];
+        let pod = &parts[i + 1];
+        let container = parts
+            .iter()
+            .position(|p| p == "containers")
+            .and_then(|j| parts.get(j + 1))
+            .cloned();
+        logs.add(
+            ns,
+            pod,
+            LogBlob::File {
+                path: path.to_path_buf(),
+                container,
+                previous,
+            },
+        );
+        return;
+    }
+    if let Some(i) = parts.iter().rposition(|p| p == "logs")
+        && i >= 1
+        && n == i + 3
+    {
+        logs.add(
+            &parts[i - 1],
+            &parts[i + 1],
+            LogBlob::File {
+                path: path.to_path_buf(),
+                container: None,
+                previous,
+            },
+        );
+        return;
+    }
+    if n >= 3 && parts[..n - 1].iter().all(|p| p != "node" && p != "nodes") {
+        let stem = parts[n - 1]
+            .trim_end_matches(".log")
+            .trim_end_matches(".previous")
+            .to_string();
+        logs.add(
+            &parts[n - 3],
+            &parts[n - 2],
+            LogBlob::File {
+                path: path.to_path_buf(),
+                container: Some(stem),
+                previous,
+            },
+        );
+    }
+}
+
+/// Parse object files on all cores; each worker fills its own state, merged at the end.
+fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<ClusterState> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut st = ClusterState::default();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        parse_file(root, file, &mut st);
+                    }
+                    st
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut state = parts.pop().unwrap_or_default();
+    for p in parts {
+        merge(&mut state, p);
+    }
+    // Files were parsed in any order; keep output deterministic.
+    state.report.skipped_files.sort();
+    state.report.skipped_objects.sort();
+    state
+}
+
+fn merge(into: &mut ClusterState, from: ClusterState) {
+    macro_rules! extend {
+        ($($f:ident),*) => { $( into.$f.extend(from.$f); )* };
+    }
+    extend!(
+        pods,
+        deployments,
+        replica_sets,
+        stateful_sets,
+        daemon_sets,
+        replication_controllers,
+        jobs,
+        cron_jobs,
+        services,
+        endpoint_slices,
+        ingresses,
+        ingress_classes,
+        network_policies,
+        pvcs,
+        pvs,
+        storage_classes,
+        nodes,
+        namespaces,
+        hpas,
+        pdbs,
+        resource_quotas,
+        config_maps,
+        service_accounts,
+        events,
+        secret_names
+    );
+    into.secret_names_known |= from.secret_names_known;
+    let r = &mut into.report;
+    r.skipped_files.extend(from.report.skipped_files);
+    r.skipped_objects.extend(from.report.skipped_objects);
+    r.secrets_skipped += from.report.secrets_skipped;
+    for (k, v) in from.report.other_kinds {
+        *r.other_kinds.entry(k).or_default() += v;
+    }
+}
+
+fn display(root: &Path, file: &Path) -> String {
+    if root.is_dir() {
+        root.join(file.strip_prefix(root).unwrap_or(file))
+            .display()
+            .to_string()
+    } else {
+        file.display().to_string()
+    }
+}
+
+fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
+    let shown = display(root, file);
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            st.report.skipped_files.push((shown, e.to_string()));
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let is_json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let docs: Vec<Value> = if is_json || text.trim_start().starts_with('{') {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) => vec![v],
+            Err(e) => {
+                let reason = if e.is_eof() {
+                    format!("truncated JSON ({e}); file skipped")
+                } else {
+                    format!("invalid JSON ({e}); file skipped")
+                };
+                st.report.skipped_files.push((shown, reason));
+                return;
+            }
+        }
+    } else {
+        match serde_saphyr::from_multiple::<Value>(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("parse error").to_string();
+                st.report
+                    .skipped_files
+                    .push((shown, format!("invalid YAML ({first}); file skipped")));
+                return;
+            }
+        }
+    };
+    let hint = kind_hint(file);
+    let mut any = false;
+    for doc in docs {
+        if doc.is_null() {
+            continue;
+        }
+        let doc = if normalize::is_capitalised(&doc) {
+            normalize::normalise(doc)
+        } else {
+            doc
+        };
+        any |= ingest_doc(doc, hint, &shown, st);
+    }
+    if !any && !st.report.skipped_files.iter().any(|(f, _)| f == &shown) {
+        st.report
+            .skipped_files
+            .push((shown, "no Kubernetes objects in this file".into()));
+    }
+}
+
+/// The kind a file's items probably are, from its name (`pods.json` → Pod), for old dumps
+/// whose lists and items carry no `kind`.
+fn kind_hint(file: &Path) -> Option<&'static str> {
+    let stem = file.file_stem()?.to_string_lossy().to_ascii_lowercase();
+    Some(match stem.as_str() {
+        "pods" | "pod" => "Pod",
+        "events" | "event" => "Event",
+        "nodes" | "node" => "Node",
+        "services" | "service" | "svc" => "Service",
+        "deployments" | "deployment" => "Deployment",
+        "replicasets" | "replicaset" => "ReplicaSet",
+        "daemonsets" | "daemonset" => "DaemonSet",
+        "statefulsets" | "statefulset" => "StatefulSet",
+        "replication-controllers" | "replicationcontrollers" => "ReplicationController",
+        "jobs" | "job" => "Job",
+        "cronjobs" | "cronjob" => "CronJob",
+        "persistentvolumeclaims" | "pvcs" | "pvc" => "PersistentVolumeClaim",
+        "persistentvolumes" | "pvs" => "PersistentVolume",
+        "ingresses" | "ingress" => "Ingress",
+        "networkpolicies" => "NetworkPolicy",
+        "horizontalpodautoscalers" | "hpas" | "hpa" => "HorizontalPodAutoscaler",
+        "poddisruptionbudgets" | "pdbs" | "pdb" => "PodDisruptionBudget",
+        "endpointslices" => "EndpointSlice",
+        "storageclasses" => "StorageClass",
+        "namespaces" => "Namespace",
+        "resourcequotas" => "ResourceQuota",
+        "configmaps" => "ConfigMap",
+        "serviceaccounts" => "ServiceAccount",
+        "secrets" => "Secret",
+        _ => return None,
+    })
+}
+
+/// Take one document (a List or a single object). Returns whether it held any object.
+fn ingest_doc(doc: Value, hint: Option<&str>, file: &str, st: &mut ClusterState) -> bool {
+    let Value::Object(mut map) = doc else {
+        return false;
+    };
+    let list_kind = map.get("kind").and_then(Value::as_str).map(str::to_string);
+    if let Some(Value::Array(items)) = map.remove("items") {
+        // `PodList` → Pod; `List` (kubectl get all) → each item names its kind.
+        let item_kind = list_kind
+            .as_deref()
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+            .or_else(|| hint.map(str::to_string));
+        let mut any = false;
+        for (i, item) in items.into_iter().enumerate() {
+            let where_ = format!("{file} item {i}");
+            any |= ingest_object(item, item_kind.as_deref(), &where_, st);
+        }
+        // An empty list is still a (valid) object file.
+        return any || list_kind.is_some() || hint.is_some();
+    }
+    let where_ = file.to_string();
+    ingest_object(Value::Object(map), hint, &where_, st)
+}
+
+fn ingest_object(
+    mut obj: Value,
+    default_kind: Option<&str>,
+    at: &str,
+    st: &mut ClusterState,
+) -> bool {
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| default_kind.map(str::to_string));
+    let Some(kind) = kind else {
+        return false;
+    };
+    if !obj.is_object() {
+        return false;
+    }
+    // Objects from some tools omit metadata; the typed model requires it.
+    if obj.get("metadata").is_none()
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.insert("metadata".into(), Value::Object(Default::default()));
+    }
+    // The typed model checks apiVersion against the one version it knows; older versions of
+    // the same kind (extensions/v1beta1 Ingress, batch/v1beta1 CronJob, events.k8s.io Events)
+    // carry the same fields Sextant reads, so the version is dropped before typing.
+    if let Some(m) = obj.as_object_mut() {
+        m.remove("apiVersion");
+        m.remove("kind");
+    }
+    macro_rules! push {
+        ($field:ident) => {
+            match serde_json::from_value(obj) {
+                Ok(v) => {
+                    st.$field.push(v);
+                    true
+                }
+                Err(e) => {
+                    st.report
+                        .skipped_objects
+                        .push((at.to_string(), format!("{kind}: {e}")));
+                    false
+                }
+            }
+        };
+    }
+    match kind.as_str() {
+        "Secret" => {
+            // Never kept: the name only, for reference checks; the data is dropped here.
+            let ns = obj
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            drop(obj);
+            st.report.secrets_skipped += 1;
+            st.secret_names.insert((ns, name));
+            st.secret_names_known = true;
+            true
+        }
+        "Pod" => push!(pods),
+        "Deployment" => push!(deployments),
+        "ReplicaSet" => push!(replica_sets),
+        "StatefulSet" => push!(stateful_sets),
+        "DaemonSet" => push!(daemon_sets),
+        "ReplicationController" => push!(replication_controllers),
+        "Job" => push!(jobs),
+        "CronJob" => push!(cron_jobs),
+        "Service" => push!(services),
+        "EndpointSlice" => push!(endpoint_slices),
+        "Ingress" => push!(ingresses),
+        "IngressClass" => push!(ingress_classes),
+        "NetworkPolicy" => push!(network_policies),
+        "PersistentVolumeClaim" => push!(pvcs),
+        "PersistentVolume" => push!(pvs),
+        "StorageClass" => push!(storage_classes),
+        "Node" => push!(nodes),
+        "Namespace" => push!(namespaces),
+        "HorizontalPodAutoscaler" => {
+            upgrade_hpa(&mut obj);
+            push!(hpas)
+        }
+        "PodDisruptionBudget" => push!(pdbs),
+        "ResourceQuota" => push!(resource_quotas),
+        "ServiceAccount" => push!(service_accounts),
+        "ConfigMap" => {
+            // Keep the keys (for reference checks), never the values.
+            for field in ["data", "binaryData"] {
+                if let Some(Value::Object(m)) = obj.get_mut(field) {
+                    for v in m.values_mut() {
+                        *v = Value::String(String::new());
+                    }
+                }
+            }
+            push!(config_maps)
+        }
+        "Event" => {
+            normalise_event(&mut obj);
+            push!(events)
+        }
+        other => {
+            *st.report.other_kinds.entry(other.to_string()).or_default() += 1;
+            true
+        }
+    }
+}
+
+/// `events.k8s.io/v1` Events and reduced event records are turned into the core/v1 shape.
+fn normalise_event(obj: &mut Value) {
+    let Some(m) = obj.as_object_mut() else { return };
+    if let Some(r) = m.remove("regarding") {
+        m.entry("involvedObject").or_insert(r);
+    }
+    if let Some(n) = m.remove("note") {
+        m.entry("message").or_insert(n);
+    }
+    for (from, to) in [
+        ("deprecatedCount", "count"),
+        ("deprecatedFirstTimestamp", "firstTimestamp"),
+        ("deprecatedLastTimestamp", "lastTimestamp"),
+    ] {
+        if let Some(v) = m.remove(from) {
+            m.entry(to).or_insert(v);
+        }
+    }
+    // Reduced records (e.g. Insights archives) carry the namespace on the event itself.
+    if let Some(ns) = m.get("namespace").cloned()
+        && let Some(Value::Object(meta)) = m.get_mut("metadata")
+    {
+        meta.entry("namespace").or_insert(ns);
+    }
+    m.entry("involvedObject")
+        .or_insert_with(|| Value::Object(Default::default()));
+}
+
+/// autoscaling/v1 HPAs have no `metrics`; the v2 model reads their conditions and replica
+/// counts alike, so only the CPU target is carried over.
+fn upgrade_hpa(obj: &mut Value) {
+    let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(cpu) = spec.remove("targetCPUUtilizationPercentage") {
+        spec.entry("metrics").or_insert_with(|| {
+            serde_json::json!([{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": cpu}}}])
+        });
+    }
+}
+
+fn has_any_status(st: &ClusterState) -> bool {
+    st.deployments.iter().any(|d| d.status.is_some())
+        || st.stateful_sets.iter().any(|d| d.status.is_some())
+        || st.daemon_sets.iter().any(|d| d.status.is_some())
+        || st.jobs.iter().any(|d| d.status.is_some())
+        || st
+            .pvcs
+            .iter()
+            .any(|d| d.status.as_ref().and_then(|s| s.phase.as_ref()).is_some())
+}
+
+/// The newest timestamp in the state: the moment the snapshot was taken, near enough.
+fn newest_timestamp(st: &ClusterState) -> Option<jiff::Timestamp> {
+    let mut newest: Option<jiff::Timestamp> = None;
+    let mut see = |t: Option<jiff::Timestamp>| {
+        if let Some(t) = t
+            && newest.is_none_or(|n| t > n)
+        {
+            newest = Some(t);
+        }
+    };
+    for ev in &st.events {
+        see(crate::state::event_time(ev));
+    }
+    for p in &st.pods {
+        see(p.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        if let Some(status) = &p.status {
+            for c in status.conditions.iter().flatten() {
+                see(c.last_transition_time.as_ref().map(|t| t.0));
+            }
+            for cs in status
+                .container_statuses
+                .iter()
+                .flatten()
+                .chain(status.init_container_statuses.iter().flatten())
+            {
+                for state in [&cs.state, &cs.last_state].into_iter().flatten() {
+                    if let Some(r) = &state.running {
+                        see(r.started_at.as_ref().map(|t| t.0));
+                    }
+                    if let Some(t) = &state.terminated {
+                        see(t.finished_at.as_ref().map(|t| t.0));
+                    }
+                }
+            }
+        }
+    }
+    for n in &st.nodes {
+        for c in n.status.iter().flat_map(|s| s.conditions.iter().flatten()) {
+            see(c.last_heartbeat_time.as_ref().map(|t| t.0));
+        }
+    }
+    newest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_hints_from_file_names() {
+        assert_eq!(kind_hint(Path::new("x/pods.json")), Some("Pod"));
+        assert_eq!(
+            kind_hint(Path::new("replication-controllers.json")),
+            Some("ReplicationController")
+        );
+        assert_eq!(kind_hint(Path::new("state.yaml")), None);
+    }
+
+    #[test]
+    fn new_style_events_read_as_core_events() {
+        let mut st = ClusterState::default();
+        let ev = serde_json::json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+            "metadata": {"name": "e", "namespace": "shop"}, "eventTime": "2024-01-01T00:00:00.000000Z",
+            "regarding": {"kind": "Pod", "name": "p", "namespace": "shop"},
+            "note": "Back-off restarting failed container", "reason": "BackOff", "type": "Warning",
+            "deprecatedCount": 4});
+        assert!(ingest_object(ev, None, "t", &mut st), "{:?}", st.report.skipped_objects);
+        assert_eq!(st.events.len(), 1);
+        assert_eq!(st.events[0].involved_object.name.as_deref(), Some("p"));
+        assert_eq!(st.events[0].count, Some(4));
+    }
+
+    #[test]
+    fn secrets_are_counted_not_kept() {
+        let mut st = ClusterState::default();
+        let s = serde_json::json!({"kind": "Secret", "metadata": {"name": "db", "namespace": "a"},
+            "data": {"password": "aHVudGVyMg=="}});
+        assert!(ingest_object(s, None, "t", &mut st));
+        assert_eq!(st.report.secrets_skipped, 1);
+        assert!(
+            st.secret_names
+                .contains(&("a".to_string(), "db".to_string()))
+        );
+        assert_eq!(st.object_count(), 0);
+    }
+}

@@ -1,0 +1,260 @@
+//! The cluster state every analyzer reads: typed objects, events indexed by the object they
+//! are about, and a handle on container logs.
+//!
+//! Sources (the snapshot reader today, the live kube-rs collector later) produce a
+//! [`ClusterState`]; nothing downstream knows which one did.
+
+use crate::logs::LogStore;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod,
+    ReplicationController, ResourceQuota, Service, ServiceAccount,
+};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+
+/// Where the state came from; printed in headers and the JSON `source`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    pub kind: SourceKind,
+    pub path_or_context: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Snapshot,
+    Live,
+}
+
+/// What a source could not provide, so output can say what is missing instead of silently
+/// analysing less.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadReport {
+    /// Files that could not be parsed: (path, reason).
+    pub skipped_files: Vec<(String, String)>,
+    /// Objects inside a parsed file that could not be read as their kind: (where, reason).
+    pub skipped_objects: Vec<(String, String)>,
+    /// Secrets present in the source and deliberately not loaded.
+    pub secrets_skipped: usize,
+    /// Objects of kinds Sextant does not analyse (counted per kind).
+    pub other_kinds: HashMap<String, usize>,
+    /// Kinds that could not be read at all (e.g. a 403 on a live cluster), with the reason.
+    pub unreadable_kinds: Vec<(String, String)>,
+    /// True when the state carries no status (plain manifests, e.g. a Git repository):
+    /// status-based checks are skipped.
+    pub manifests_only: bool,
+    pub files_read: usize,
+}
+
+/// Everything Sextant knows about one cluster at one moment.
+#[derive(Default)]
+pub struct ClusterState {
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub replica_sets: Vec<ReplicaSet>,
+    pub stateful_sets: Vec<StatefulSet>,
+    pub daemon_sets: Vec<DaemonSet>,
+    pub replication_controllers: Vec<ReplicationController>,
+    pub jobs: Vec<Job>,
+    pub cron_jobs: Vec<CronJob>,
+    pub services: Vec<Service>,
+    pub endpoint_slices: Vec<EndpointSlice>,
+    pub ingresses: Vec<Ingress>,
+    pub ingress_classes: Vec<IngressClass>,
+    pub network_policies: Vec<NetworkPolicy>,
+    pub pvcs: Vec<PersistentVolumeClaim>,
+    pub pvs: Vec<PersistentVolume>,
+    pub storage_classes: Vec<StorageClass>,
+    pub nodes: Vec<Node>,
+    pub namespaces: Vec<Namespace>,
+    pub hpas: Vec<HorizontalPodAutoscaler>,
+    pub pdbs: Vec<PodDisruptionBudget>,
+    pub resource_quotas: Vec<ResourceQuota>,
+    pub config_maps: Vec<ConfigMap>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub events: Vec<Event>,
+    /// Secret names known from references or a listing of metadata only; the data of a
+    /// Secret is never read.
+    pub secret_names: BTreeSet<(String, String)>,
+    /// Whether `secret_names` is authoritative (a metadata listing was available).
+    pub secret_names_known: bool,
+    pub logs: LogStore,
+    pub report: LoadReport,
+    /// The moment the state describes: the newest timestamp seen in a snapshot, or now for a
+    /// live cluster. "Recent" is measured from here, so an old dump reads as it did then.
+    pub observed_at: Option<jiff::Timestamp>,
+    event_index: HashMap<EventKey, Vec<usize>>,
+}
+
+/// How events are matched to objects: by uid when both sides have one, else by
+/// kind+namespace+name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum EventKey {
+    Uid(String),
+    Name(String, String, String),
+}
+
+impl ClusterState {
+    /// Build the event index. Call once after all objects are loaded.
+    pub fn index_events(&mut self) {
+        self.event_index.clear();
+        for (i, ev) in self.events.iter().enumerate() {
+            let io = &ev.involved_object;
+            if let Some(uid) = io.uid.as_deref().filter(|u| !u.is_empty()) {
+                self.event_index
+                    .entry(EventKey::Uid(uid.to_string()))
+                    .or_default()
+                    .push(i);
+            }
+            let ns = io
+                .namespace
+                .clone()
+                .or_else(|| ev.metadata.namespace.clone())
+                .unwrap_or_default();
+            self.event_index
+                .entry(EventKey::Name(
+                    io.kind.clone().unwrap_or_default(),
+                    ns,
+                    io.name.clone().unwrap_or_default(),
+                ))
+                .or_default()
+                .push(i);
+        }
+    }
+
+    /// Events about one object, oldest first, each once.
+    pub fn events_for(&self, kind: &str, meta: &ObjectMeta) -> Vec<&Event> {
+        let mut idx: Vec<usize> = Vec::new();
+        if let Some(uid) = meta.uid.as_deref().filter(|u| !u.is_empty())
+            && let Some(v) = self.event_index.get(&EventKey::Uid(uid.to_string()))
+        {
+            idx.extend(v);
+        }
+        let key = EventKey::Name(
+            kind.to_string(),
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone().unwrap_or_default(),
+        );
+        if let Some(v) = self.event_index.get(&key) {
+            idx.extend(v);
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        let mut out: Vec<&Event> = idx.into_iter().map(|i| &self.events[i]).collect();
+        out.sort_by_key(|e| event_time(e));
+        out
+    }
+
+    /// Namespaces present in the state (from objects, not only Namespace objects).
+    pub fn namespace_names(&self) -> BTreeSet<String> {
+        let mut set = BTreeSet::new();
+        for n in &self.namespaces {
+            if let Some(name) = &n.metadata.name {
+                set.insert(name.clone());
+            }
+        }
+        for p in &self.pods {
+            if let Some(ns) = &p.metadata.namespace {
+                set.insert(ns.clone());
+            }
+        }
+        set
+    }
+
+    /// Total number of objects loaded (all kinds), for summaries.
+    pub fn object_count(&self) -> usize {
+        self.pods.len()
+            + self.deployments.len()
+            + self.replica_sets.len()
+            + self.stateful_sets.len()
+            + self.daemon_sets.len()
+            + self.replication_controllers.len()
+            + self.jobs.len()
+            + self.cron_jobs.len()
+            + self.services.len()
+            + self.endpoint_slices.len()
+            + self.ingresses.len()
+            + self.ingress_classes.len()
+            + self.network_policies.len()
+            + self.pvcs.len()
+            + self.pvs.len()
+            + self.storage_classes.len()
+            + self.nodes.len()
+            + self.namespaces.len()
+            + self.hpas.len()
+            + self.pdbs.len()
+            + self.resource_quotas.len()
+            + self.config_maps.len()
+            + self.service_accounts.len()
+            + self.events.len()
+    }
+
+    /// Keep only objects in the given namespaces (cluster-scoped objects stay).
+    pub fn retain_namespaces(&mut self, keep: &dyn Fn(&str) -> bool) {
+        fn ok(meta: &ObjectMeta, keep: &dyn Fn(&str) -> bool) -> bool {
+            meta.namespace.as_deref().is_none_or(keep)
+        }
+        macro_rules! retain {
+            ($($field:ident),*) => { $( self.$field.retain(|o| ok(&o.metadata, keep)); )* };
+        }
+        retain!(
+            pods,
+            deployments,
+            replica_sets,
+            stateful_sets,
+            daemon_sets,
+            replication_controllers,
+            jobs,
+            cron_jobs,
+            services,
+            endpoint_slices,
+            ingresses,
+            network_policies,
+            pvcs,
+            hpas,
+            pdbs,
+            resource_quotas,
+            config_maps,
+            service_accounts,
+            events
+        );
+        self.namespaces
+            .retain(|n| n.metadata.name.as_deref().is_none_or(keep));
+        self.index_events();
+    }
+}
+
+/// The best time an event carries: last seen, then event time, then first seen, then creation.
+pub fn event_time(ev: &Event) -> Option<jiff::Timestamp> {
+    ev.last_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or_else(|| ev.event_time.as_ref().map(|t| t.0))
+        .or_else(|| {
+            ev.series
+                .as_ref()
+                .and_then(|s| s.last_observed_time.as_ref().map(|t| t.0))
+        })
+        .or_else(|| ev.first_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| ev.metadata.creation_timestamp.as_ref().map(|t| t.0))
+}
+
+/// Namespaces whose workloads are the platform's own; hygiene findings are not reported there.
+pub fn is_system_namespace(ns: &str) -> bool {
+    matches!(
+        ns,
+        "kube-system" | "kube-public" | "kube-node-lease" | "local-path-storage"
+    ) || ns.starts_with("openshift")
+        || ns.starts_with("kube-")
+        || ns == "gatekeeper-system"
+        || ns == "kyverno"
+        || ns == "cert-manager"
+}
