@@ -438,6 +438,13 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
 /// A probe aimed at a numbered port the container does not declare, or a named port it has
 /// not got. Only judged when the container declares ports.
 fn probe_port_mismatch(c: &Container, p: &Probe) -> Option<String> {
+    if let Some(cmd) = p.exec.as_ref().and_then(|e| e.command.as_ref()) {
+        let joined = cmd.join(" ");
+        let last = cmd.last().map(|s| s.trim()).unwrap_or("");
+        let always_fails = matches!(last, "false" | "/bin/false" | "exit 1")
+            || last.starts_with("exit ") && last[5..].trim().parse::<i32>().is_ok_and(|n| n != 0);
+        return always_fails.then(|| format!("a command that always fails (`{joined}`)"));
+    }
     let ports = c.ports.as_ref().filter(|p| !p.is_empty())?;
     let (port, how) = if let Some(h) = &p.http_get {
         (

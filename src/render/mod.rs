@@ -83,6 +83,19 @@ impl<'a> Header<'a> {
         for (kind, reason) in &self.report.unreadable_kinds {
             out.push(format!("could not read {kind}: {reason}"));
         }
+        if !self.report.other_kinds.is_empty() {
+            let mut kinds: Vec<String> = self
+                .report
+                .other_kinds
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect();
+            kinds.sort();
+            out.push(format!(
+                "not analysed (kinds Sextant has no analyzer for): {}",
+                kinds.join(", ")
+            ));
+        }
         if self.report.manifests_only {
             out.push(
                 "plain manifests (no status): spec-level checks ran, status checks were skipped"

@@ -34,6 +34,12 @@ pub fn load(path: &Path) -> Result<ClusterState> {
     state.report.files_read = object_files.len();
 
     if state.object_count() == 0 && state.report.secrets_skipped == 0 {
+        if let Some((at, reason)) = state.report.skipped_objects.first() {
+            return Err(Error::SnapshotUnreadable {
+                path: PathBuf::from(at),
+                reason: reason.clone(),
+            });
+        }
         if let Some((file, reason)) = state.report.skipped_files.first()
             && object_files.len() == 1
         {
@@ -44,7 +50,7 @@ pub fn load(path: &Path) -> Result<ClusterState> {
         }
         return Err(Error::SnapshotEmpty(path.to_path_buf()));
     }
-    state.report.manifests_only = state.pods.is_empty()
+    state.report.manifests_only = state.pods.iter().all(|p| p.status.is_none())
         && state.events.is_empty()
         && state.nodes.is_empty()
         && !has_any_status(&state);
@@ -279,7 +285,7 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
         }
     } else {
         match serde_saphyr::from_multiple::<Value>(&text) {
-            Ok(v) => v,
+            Ok(v) => v.into_iter().map(integral_floats).collect(),
             Err(e) => {
                 let msg = e.to_string();
                 let first = msg.lines().next().unwrap_or("parse error").to_string();
@@ -310,37 +316,97 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
     }
 }
 
-/// The kind a file's items probably are, from its name (`pods.json` → Pod), for old dumps
-/// whose lists and items carry no `kind`.
+/// YAML scalars like `0755` (a file mode) come back as floats; Kubernetes fields that hold
+/// numbers are integers, so integral floats are turned back into integers.
+fn integral_floats(v: Value) -> Value {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(integral_floats).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, integral_floats(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The kind a file's items probably are, from its name (`pods.json` → Pod) or, failing that,
+/// the folders it sits in (`config/pod/NS/x.json`, `events/NS.json`), for dumps whose lists
+/// and items carry no `kind`.
 fn kind_hint(file: &Path) -> Option<&'static str> {
     let stem = file.file_stem()?.to_string_lossy().to_ascii_lowercase();
-    Some(match stem.as_str() {
-        "pods" | "pod" => "Pod",
-        "events" | "event" => "Event",
-        "nodes" | "node" => "Node",
+    if let Some(k) = kind_for_plural(&stem) {
+        return Some(k);
+    }
+    file.parent()?
+        .components()
+        .rev()
+        .take(3)
+        .filter_map(|c| match c {
+            Component::Normal(s) => kind_for_plural(&s.to_string_lossy().to_ascii_lowercase()),
+            _ => None,
+        })
+        .next()
+}
+
+/// Resource name (plural, singular or short) → kind.
+fn kind_for_plural(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "pods" | "pod" | "po" => "Pod",
+        "events" | "event" | "ev" => "Event",
+        "nodes" | "node" | "no" => "Node",
         "services" | "service" | "svc" => "Service",
-        "deployments" | "deployment" => "Deployment",
-        "replicasets" | "replicaset" => "ReplicaSet",
-        "daemonsets" | "daemonset" => "DaemonSet",
-        "statefulsets" | "statefulset" => "StatefulSet",
-        "replication-controllers" | "replicationcontrollers" => "ReplicationController",
+        "deployments" | "deployment" | "deploy" => "Deployment",
+        "replicasets" | "replicaset" | "rs" => "ReplicaSet",
+        "daemonsets" | "daemonset" | "ds" => "DaemonSet",
+        "statefulsets" | "statefulset" | "sts" => "StatefulSet",
+        "replication-controllers" | "replicationcontrollers" | "rc" => "ReplicationController",
         "jobs" | "job" => "Job",
-        "cronjobs" | "cronjob" => "CronJob",
+        "cronjobs" | "cronjob" | "cj" => "CronJob",
         "persistentvolumeclaims" | "pvcs" | "pvc" => "PersistentVolumeClaim",
-        "persistentvolumes" | "pvs" => "PersistentVolume",
-        "ingresses" | "ingress" => "Ingress",
-        "networkpolicies" => "NetworkPolicy",
+        "persistentvolumes" | "pvs" | "pv" => "PersistentVolume",
+        "ingresses" | "ingress" | "ing" => "Ingress",
+        "ingressclasses" => "IngressClass",
+        "networkpolicies" | "netpol" => "NetworkPolicy",
         "horizontalpodautoscalers" | "hpas" | "hpa" => "HorizontalPodAutoscaler",
         "poddisruptionbudgets" | "pdbs" | "pdb" => "PodDisruptionBudget",
         "endpointslices" => "EndpointSlice",
         "storageclasses" => "StorageClass",
-        "namespaces" => "Namespace",
-        "resourcequotas" => "ResourceQuota",
-        "configmaps" => "ConfigMap",
-        "serviceaccounts" => "ServiceAccount",
-        "secrets" => "Secret",
+        "namespaces" | "ns" => "Namespace",
+        "resourcequotas" | "quota" => "ResourceQuota",
+        "configmaps" | "cm" => "ConfigMap",
+        "serviceaccounts" | "sa" => "ServiceAccount",
+        "secrets" | "secret" => "Secret",
         _ => return None,
     })
+}
+
+/// The kind of an object that does not say: from its `selfLink`
+/// (`/api/v1/namespaces/NS/pods/NAME`), else from its shape.
+fn infer_kind(obj: &Value) -> Option<&'static str> {
+    if let Some(link) = obj.pointer("/metadata/selfLink").and_then(Value::as_str) {
+        let parts: Vec<&str> = link.trim_matches('/').split('/').collect();
+        if parts.len() >= 2
+            && let Some(k) = kind_for_plural(parts[parts.len() - 2])
+        {
+            return Some(k);
+        }
+    }
+    if obj.pointer("/spec/containers").is_some() {
+        Some("Pod")
+    } else if obj.pointer("/status/nodeInfo").is_some() {
+        Some("Node")
+    } else if obj.get("involvedObject").is_some()
+        || (obj.get("reason").is_some() && obj.get("message").is_some())
+    {
+        Some("Event")
+    } else {
+        None
+    }
 }
 
 /// Take one document (a List or a single object). Returns whether it held any object.
@@ -379,6 +445,7 @@ fn ingest_object(
         .get("kind")
         .and_then(Value::as_str)
         .map(str::to_string)
+        .or_else(|| infer_kind(&obj).map(str::to_string))
         .or_else(|| default_kind.map(str::to_string));
     let Some(kind) = kind else {
         return false;
@@ -410,7 +477,7 @@ fn ingest_object(
                     st.report
                         .skipped_objects
                         .push((at.to_string(), format!("{kind}: {e}")));
-                    false
+                    true
                 }
             }
         };
@@ -590,6 +657,12 @@ mod tests {
             Some("ReplicationController")
         );
         assert_eq!(kind_hint(Path::new("state.yaml")), None);
+        assert_eq!(
+            kind_hint(Path::new("config/pod/openshift-etcd/etcd-0.json")),
+            Some("Pod")
+        );
+        let pod = serde_json::json!({"metadata": {"selfLink": "/api/v1/namespaces/a/pods/p"}});
+        assert_eq!(infer_kind(&pod), Some("Pod"));
     }
 
     #[test]
@@ -600,7 +673,11 @@ mod tests {
             "regarding": {"kind": "Pod", "name": "p", "namespace": "shop"},
             "note": "Back-off restarting failed container", "reason": "BackOff", "type": "Warning",
             "deprecatedCount": 4});
-        assert!(ingest_object(ev, None, "t", &mut st), "{:?}", st.report.skipped_objects);
+        assert!(
+            ingest_object(ev, None, "t", &mut st),
+            "{:?}",
+            st.report.skipped_objects
+        );
         assert_eq!(st.events.len(), 1);
         assert_eq!(st.events[0].involved_object.name.as_deref(), Some("p"));
         assert_eq!(st.events[0].count, Some(4));
