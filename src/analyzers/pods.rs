@@ -298,7 +298,11 @@ fn container_issue(
         match reason {
             "CrashLoopBackOff" => return Some(crash_loop(ctx, info, cs, spec, init)),
             "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" | "ErrImageNeverPull" => {
-                return Some(image_pull(info, cs, reason, &message, kind));
+                // The spec's image is what the kubelet tries to pull.
+                let image = spec
+                    .and_then(|c| c.image.clone())
+                    .unwrap_or_else(|| cs.image.clone());
+                return Some(image_pull(info, cs, &image, reason, &message, kind));
             }
             "CreateContainerConfigError" => {
                 let mut d = info.draft(
@@ -745,12 +749,12 @@ fn exited(
 fn image_pull(
     info: &PodInfo,
     cs: &ContainerStatus,
+    image: &str,
     reason: &str,
     message: &str,
     kind: &str,
 ) -> Draft {
     let c = &cs.name;
-    let image = cs.image.clone();
     let event_msgs: Vec<&str> = info
         .events
         .iter()
@@ -768,8 +772,8 @@ fn image_pull(
     } else {
         text::classify_pull(&all)
     };
-    let registry = text::registry_of(&image);
-    let tag = text::tag_of(&image).unwrap_or("latest");
+    let registry = text::registry_of(image);
+    let tag = text::tag_of(image).unwrap_or("latest");
     let mut d = info.draft(
         Severity::Critical,
         Category::ImagePullBackOff,

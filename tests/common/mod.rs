@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests: write manifests/dumps to a temporary directory,
+//! load them through the real snapshot reader, run the real analyzers, run the real binary.
+#![allow(dead_code)]
+
+use sextant::findings::{Category, Finding};
+use sextant::state::ClusterState;
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn demo() -> PathBuf {
+    repo().join("examples/demo-incident")
+}
+
+pub fn data(rel: &str) -> PathBuf {
+    repo().join("tests/data").join(rel)
+}
+
+/// Write `files` (relative path, content) under a fresh temporary directory.
+pub fn write_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, content) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("write");
+    }
+    dir
+}
+
+pub fn load(path: &Path) -> ClusterState {
+    sextant::source::snapshot::load(path).unwrap_or_else(|e| panic!("load {}: {e}", path.display()))
+}
+
+/// Load one YAML stream and analyze it.
+pub fn analyze_yaml(yaml: &str) -> Vec<Finding> {
+    let dir = write_tree(&[("state.yaml", yaml)]);
+    sextant::analyzers::analyze(&load(dir.path()))
+}
+
+pub fn analyze_files(files: &[(&str, &str)]) -> Vec<Finding> {
+    let dir = write_tree(files);
+    sextant::analyzers::analyze(&load(dir.path()))
+}
+
+pub fn categories(findings: &[Finding]) -> Vec<Category> {
+    findings.iter().map(|f| f.category).collect()
+}
+
+pub fn find(findings: &[Finding], c: Category) -> &Finding {
+    findings
+        .iter()
+        .find(|f| f.category == c)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {c} finding in {:#?}",
+                findings
+                    .iter()
+                    .map(|f| (&f.category, &f.title))
+                    .collect::<Vec<_>>()
+            )
+        })
+}
+
+pub fn has(findings: &[Finding], c: Category) -> bool {
+    findings.iter().any(|f| f.category == c)
+}
+
+/// A pod manifest with a status block (indented under `status:`).
+pub fn pod(ns: &str, name: &str, labels: &str, spec: &str, status: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {ns}\n  uid: uid-{name}\n  labels: {{{labels}}}\nspec:\n{spec}\nstatus:\n{status}\n---\n"
+    )
+}
+
+/// A simple one-container spec.
+pub fn spec(container: &str, image: &str) -> String {
+    format!(
+        "  containers:\n  - name: {container}\n    image: {image}\n    resources:\n      limits: {{memory: 128Mi, cpu: 100m}}\n      requests: {{memory: 64Mi, cpu: 50m}}\n    securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true}}\n    readinessProbe: {{tcpSocket: {{port: 8080}}}}\n    ports: [{{containerPort: 8080}}]"
+    )
+}
+
+pub fn event(
+    ns: &str,
+    kind: &str,
+    name: &str,
+    reason: &str,
+    message: &str,
+    type_: &str,
+    count: i32,
+    last: &str,
+) -> String {
+    format!(
+        "apiVersion: v1\nkind: Event\nmetadata:\n  name: {name}.{reason}\n  namespace: {ns}\ninvolvedObject: {{kind: {kind}, name: {name}, namespace: {ns}, uid: uid-{name}}}\nreason: {reason}\nmessage: '{message}'\ntype: {type_}\ncount: {count}\nfirstTimestamp: '2026-01-01T09:00:00Z'\nlastTimestamp: '{last}'\n---\n"
+    )
+}
+
+pub fn sextant() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("sextant").expect("binary");
+    c.env_remove("OPENAI_API_KEY")
+        .env_remove("SEXTANT_MODEL")
+        .env("NO_COLOR", "1");
+    c
+}

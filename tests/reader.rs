@@ -1,0 +1,193 @@
+//! The snapshot reader against the layouts it must read, and the ways dumps go wrong.
+
+mod common;
+
+use common::*;
+use sextant::findings::Category as C;
+
+#[test]
+fn reads_the_cluster_info_dump_layout() {
+    let st = load(&demo());
+    assert_eq!(st.nodes.len(), 4);
+    assert!(st.pods.len() >= 25, "{}", st.pods.len());
+    assert!(st.events.len() >= 25, "{}", st.events.len());
+    assert!(
+        !st.deployments.is_empty() && !st.replica_sets.is_empty() && !st.daemon_sets.is_empty()
+    );
+    assert!(!st.stateful_sets.is_empty() && !st.jobs.is_empty() && !st.cron_jobs.is_empty());
+    assert!(
+        !st.pvcs.is_empty()
+            && !st.ingresses.is_empty()
+            && !st.hpas.is_empty()
+            && !st.pdbs.is_empty()
+    );
+    assert!(st.logs.has_pod("shop", "cart-6d9f7c5b8-x2k4p"));
+    assert!(
+        st.report.skipped_files.is_empty(),
+        "{:?}",
+        st.report.skipped_files
+    );
+    assert!(
+        st.report.skipped_objects.is_empty(),
+        "{:?}",
+        st.report.skipped_objects
+    );
+    assert_eq!(
+        st.observed_at.map(|t| t.to_string()).as_deref(),
+        Some("2026-11-24T08:59:00Z")
+    );
+}
+
+#[test]
+fn reads_a_kubectl_get_multi_document_yaml_and_a_list() {
+    let yaml = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n  spec: {selector: {app: a}}\n- apiVersion: apps/v1\n  kind: StatefulSet\n  metadata: {name: db, namespace: x}\n  spec: {selector: {matchLabels: {app: db}}, serviceName: db, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: db, image: 'pg:16'}]}}}\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: x}\nspec: {schedule: '* * * * *', jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: 'c:1'}], restartPolicy: Never}}}}}\n---\n# a comment-only document\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: x}\nspec: {podSelector: {}}\n";
+    let dir = write_tree(&[("state.yaml", yaml)]);
+    let st = load(dir.path());
+    assert_eq!(st.services.len(), 1);
+    assert_eq!(st.stateful_sets.len(), 1);
+    assert_eq!(st.cron_jobs.len(), 1);
+    assert_eq!(st.network_policies.len(), 1);
+    // One file can also be the whole snapshot.
+    let st = load(&dir.path().join("state.yaml"));
+    assert_eq!(st.services.len(), 1);
+}
+
+#[test]
+fn reads_old_capitalised_dumps() {
+    let pods = r#"{"Items": [{"ObjectMeta": {"Name": "api-1", "Namespace": "legacy", "UID": "u1", "Labels": {"App": "api"}},
+        "Spec": {"Containers": [{"Name": "api", "Image": "api:0.9", "Resources": {"Limits": {"memory": "64Mi"}}}]},
+        "Status": {"Phase": "Running", "ContainerStatuses": [{"Name": "api", "Image": "api:0.9", "ImageID": "", "Ready": false,
+            "RestartCount": 31, "State": {"Waiting": {"Reason": "CrashLoopBackOff"}},
+            "LastState": {"Terminated": {"ExitCode": 2, "Reason": "Error", "FinishedAt": "2018-03-01T10:00:00Z"}}}]}}]}"#;
+    let events = r#"{"Items": [{"ObjectMeta": {"Name": "api-1.1", "Namespace": "legacy"},
+        "InvolvedObject": {"Kind": "Pod", "Name": "api-1", "Namespace": "legacy", "UID": "u1"},
+        "Reason": "BackOff", "Message": "Back-off restarting failed container", "Type": "Warning", "Count": 120,
+        "LastTimestamp": "2018-03-01T10:01:00Z"}]}"#;
+    let dir = write_tree(&[("legacy/pods.json", pods), ("legacy/events.json", events)]);
+    let st = load(dir.path());
+    assert_eq!(st.pods.len(), 1);
+    assert_eq!(st.events.len(), 1);
+    assert_eq!(
+        st.pods[0]
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("App"))
+            .map(String::as_str),
+        Some("api")
+    );
+    let f = sextant::analyzers::analyze(&st);
+    let c = find(&f, C::CrashLoopBackOff);
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.text.contains("BackOff") && e.text.contains("×120")),
+        "{:#?}",
+        c.evidence
+    );
+}
+
+#[test]
+fn a_truncated_file_is_reported_and_the_rest_loads() {
+    let good = std::fs::read_to_string(demo().join("shop/pods.json")).unwrap();
+    let truncated = &good[..good.len() / 2];
+    let dir = write_tree(&[
+        ("shop/pods.json", good.as_str()),
+        ("payments/pods.json", truncated),
+        ("broken.yaml", "a: [unclosed\n  b: {"),
+    ]);
+    let st = load(dir.path());
+    assert!(!st.pods.is_empty());
+    let skipped: Vec<&String> = st.report.skipped_files.iter().map(|(f, _)| f).collect();
+    assert!(
+        skipped.iter().any(|f| f.ends_with("payments/pods.json")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.iter().any(|f| f.ends_with("broken.yaml")),
+        "{skipped:?}"
+    );
+    let reason = &st
+        .report
+        .skipped_files
+        .iter()
+        .find(|(f, _)| f.ends_with("payments/pods.json"))
+        .unwrap()
+        .1;
+    assert!(reason.contains("truncated"), "{reason}");
+}
+
+#[test]
+fn invalid_utf8_in_logs_is_survivable() {
+    let pod = pod(
+        "ns",
+        "p",
+        "app: p",
+        &spec("c", "c:1"),
+        "  phase: Running\n  containerStatuses:\n  - {name: c, image: 'c:1', imageID: '', ready: false, restartCount: 9, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {exitCode: 1, reason: Error}}}",
+    );
+    let dir = write_tree(&[("ns/pods.yaml", pod.as_str())]);
+    let mut log = b"==== START logs for container c of pod ns/p ====\n".to_vec();
+    log.extend_from_slice(b"ok \xff\xfe line\npanic: bad \xc3\x28 input\n");
+    log.extend_from_slice(b"==== END logs for container c of pod ns/p ====\n");
+    std::fs::create_dir_all(dir.path().join("ns/p")).unwrap();
+    std::fs::write(dir.path().join("ns/p/logs.txt"), log).unwrap();
+    let f = sextant::analyzers::analyze(&load(dir.path()));
+    let c = find(&f, C::CrashLoopBackOff);
+    assert!(
+        c.evidence.iter().any(|e| e.text.contains("panic: bad")),
+        "{:#?}",
+        c.evidence
+    );
+}
+
+#[test]
+fn secrets_in_a_dump_are_never_loaded() {
+    let secret = r#"{"kind": "SecretList", "apiVersion": "v1", "items": [{"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "db", "namespace": "a"}, "data": {"password": "aHVudGVyMmh1bnRlcjI="}}]}"#;
+    let dir = write_tree(&[
+        ("a/secrets.json", secret),
+        (
+            "a/services.json",
+            r#"{"kind":"ServiceList","items":[{"metadata":{"name":"s","namespace":"a"},"spec":{}}]}"#,
+        ),
+    ]);
+    let st = load(dir.path());
+    assert_eq!(st.report.secrets_skipped, 1);
+    let out = sextant()
+        .args(["analyze", "-o", "json", "--snapshot"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains("aHVudGVy") && !stderr.contains("aHVudGVy"));
+    assert_eq!(
+        stderr
+            .matches("Secret object(s) in the snapshot were skipped")
+            .count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn must_gather_and_insights_log_layouts_are_found() {
+    let dir = write_tree(&[
+        (
+            "namespaces/mon/pods/prom-0/containers/prom/logs/last-50-lines.log",
+            "level=error msg=\"boom\"\n",
+        ),
+        ("config/pod/auth/logs/oauth-1/errors.log", "E0101 failed\n"),
+        (
+            "x.json",
+            r#"{"kind":"Namespace","metadata":{"name":"mon"}}"#,
+        ),
+    ]);
+    let st = load(dir.path());
+    assert!(st.logs.excerpt("mon", "prom-0", "prom", false).is_some());
+    assert!(
+        st.logs
+            .excerpt("auth", "oauth-1", "anything", false)
+            .is_some()
+    );
+}
