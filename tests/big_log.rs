@@ -33,7 +33,7 @@ fn a_50_mb_log_is_streamed_with_bounded_memory() {
     let mut written = 0usize;
     let mut i = 0u64;
     while written < 50 * 1024 * 1024 {
-        let l = if i % 100_000 == 0 {
+        let l = if i.is_multiple_of(100_000) {
             format!("2026-01-01T00:00:00Z ERROR upstream timeout #{i}\n")
         } else {
             line.to_string()

@@ -81,6 +81,8 @@ pub fn spec(container: &str, image: &str) -> String {
     )
 }
 
+/// Positional on purpose: tests read like the event table they describe.
+#[allow(clippy::too_many_arguments)]
 pub fn event(
     ns: &str,
     kind: &str,
