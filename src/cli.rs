@@ -154,10 +154,13 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            // Help and version go to stdout with exit 0; usage errors are exit 2.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
+            // Help and version go to stdout with exit 0; usage errors are exit 2 with one line.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return 0;
+            }
+            eprintln!("sextant: {}", clap_one_line(&e.render().to_string()));
+            return 2;
         }
     };
     init_tracing(&cli.global);
@@ -169,6 +172,20 @@ pub fn main() -> i32 {
             if bad_input { 2 } else { 1 }
         }
     }
+}
+
+/// clap's multi-line usage error, folded to one line: the message, plus the possible values
+/// or the suggestion when clap gives them.
+fn clap_one_line(rendered: &str) -> String {
+    let mut parts = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("For more information") || line.starts_with("Usage:")
+        {
+            continue;
+        }
+        parts.push(line.strip_prefix("error: ").unwrap_or(line).to_string());
+    }
+    parts.join(" ")
 }
 
 fn one_line(e: &anyhow::Error) -> String {
@@ -297,7 +314,10 @@ fn analyze(g: &Global, args: &AnalyzeArgs) -> anyhow::Result<i32> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (info, state) = load(g)?;
-    let all = analyzers::analyze(&state);
+    let mut all = analyzers::analyze(&state);
+    if let Scope::Namespace(ns) = scope(g) {
+        all = analyzers::in_namespace(all, &state, &ns);
+    }
     let total = all.len();
     let findings = analyzers::filter(all, &categories, min);
     let header = Header::of(&info, &state, total - findings.len());
@@ -313,7 +333,10 @@ fn analyze(g: &Global, args: &AnalyzeArgs) -> anyhow::Result<i32> {
 
 fn explain(g: &Global, id: &str) -> anyhow::Result<i32> {
     let (_, state) = load(g)?;
-    let findings = analyzers::analyze(&state);
+    let mut findings = analyzers::analyze(&state);
+    if let Scope::Namespace(ns) = scope(g) {
+        findings = analyzers::in_namespace(findings, &state, &ns);
+    }
     let f = analyzers::find(&findings, id)?;
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Text => render::text_explain(f, Style::detect()),

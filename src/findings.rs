@@ -128,7 +128,9 @@ impl FromStr for Category {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjectRef {
     pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// `null` for cluster-scoped objects: the field is always present so consumers can rely
+    /// on the shape.
+    #[serde(default)]
     pub namespace: Option<String>,
     pub name: String,
 }
@@ -319,5 +321,14 @@ mod tests {
         assert!(Severity::Warning > Severity::Info);
         assert_eq!("WARNING".parse::<Severity>().unwrap(), Severity::Warning);
         assert!("bad".parse::<Severity>().is_err());
+    }
+}
+
+/// `1 pod`, `3 pods`: counts in titles and explanations read as English.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

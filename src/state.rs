@@ -161,11 +161,27 @@ impl ClusterState {
                 set.insert(name.clone());
             }
         }
-        for p in &self.pods {
-            if let Some(ns) = &p.metadata.namespace {
+        let mut add = |ns: &Option<String>| {
+            if let Some(ns) = ns {
                 set.insert(ns.clone());
             }
+        };
+        macro_rules! each {
+            ($($field:ident),*) => { $( for o in &self.$field { add(&o.metadata.namespace); } )* };
         }
+        each!(
+            pods,
+            deployments,
+            stateful_sets,
+            daemon_sets,
+            jobs,
+            cron_jobs,
+            services,
+            ingresses,
+            pvcs,
+            hpas,
+            pdbs
+        );
         set
     }
 

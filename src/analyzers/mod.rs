@@ -209,17 +209,36 @@ pub fn filter(
         .collect()
 }
 
+/// Narrow findings to one namespace, as `kubectl -n` would: namespaced findings elsewhere
+/// go, and of the cluster-scoped ones only nodes that run a pod of the namespace stay (a
+/// NotReady node under your pods is your problem too).
+pub fn in_namespace(findings: Vec<Finding>, state: &ClusterState, ns: &str) -> Vec<Finding> {
+    let nodes: std::collections::HashSet<&str> = state
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .filter_map(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()))
+        .collect();
+    findings
+        .into_iter()
+        .filter(|f| match &f.object.namespace {
+            Some(n) => n == ns,
+            None => f.object.kind == "Node" && nodes.contains(f.object.name.as_str()),
+        })
+        .collect()
+}
+
 /// Find a finding by id or unique id prefix (`F-3a9c` or `3a9c`).
 pub fn find<'f>(findings: &'f [Finding], id: &str) -> crate::error::Result<&'f Finding> {
     let wanted = id.trim();
-    let wanted = if wanted.len() > 2 && wanted[..2].eq_ignore_ascii_case("f-") {
+    let wanted = if wanted.len() >= 2
+        && wanted.is_char_boundary(2)
+        && wanted[..2].eq_ignore_ascii_case("f-")
+    {
         wanted[2..].to_ascii_lowercase()
     } else {
         wanted.to_ascii_lowercase()
     };
-    if wanted.is_empty() {
-        return Err(crate::error::Error::FindingNotFound(id.to_string()));
-    }
     let matches: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.id[2..].starts_with(&wanted))
@@ -231,13 +250,15 @@ pub fn find<'f>(findings: &'f [Finding], id: &str) -> crate::error::Result<&'f F
             if let Some(exact) = many.iter().find(|f| f.id[2..] == wanted) {
                 return Ok(exact);
             }
-            Err(crate::error::Error::FindingAmbiguous(
-                id.to_string(),
-                many.iter()
-                    .map(|f| f.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ))
+            Err(crate::error::Error::FindingAmbiguous(id.to_string(), {
+                let mut shown: Vec<&str> = many.iter().take(5).map(|f| f.id.as_str()).collect();
+                let more = many.len().saturating_sub(5);
+                let more = format!("and {more} more");
+                if many.len() > 5 {
+                    shown.push(&more);
+                }
+                shown.join(", ")
+            }))
         }
     }
 }

@@ -31,11 +31,19 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
             let mut d = draft(Severity::Critical, Category::NodeNotReady, name);
             let why = ready.message.clone().unwrap_or_default();
             d.title = format!("Node {name} is NotReady");
+            let pods_phrase = match pods_on.len() {
+                0 => "No pod in this snapshot runs on it.".to_string(),
+                n => format!(
+                    "Its {} ({}) are not being managed; after the eviction timeout they are rescheduled elsewhere.",
+                    crate::findings::plural(n, "pod"),
+                    pods_on.join(", ")
+                ),
+            };
             d.explanation = format!(
-                "Node {name} reports Ready={} ({}): {why}. Its pods ({}) are not being managed; after the eviction timeout they are rescheduled elsewhere.",
+                "Node {name} reports Ready={} ({}): {}. {pods_phrase}",
                 ready.status,
                 ready.reason.as_deref().unwrap_or("-"),
-                pods_on.len()
+                why.trim_end_matches('.'),
             );
             d.evidence.push(evidence::status(
                 format!(

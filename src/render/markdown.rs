@@ -14,14 +14,13 @@ pub fn markdown_report(h: &Header, findings: &[Finding]) -> String {
     let _ = writeln!(out, "# Sextant findings\n");
     let _ = writeln!(
         out,
-        "Source: {} `{}` · {} objects in {} namespaces{}\n",
+        "Source: {} `{}` · {}{}\n",
         match h.source.kind {
             crate::state::SourceKind::Snapshot => "snapshot",
             crate::state::SourceKind::Live => "context",
         },
         h.source.path_or_context,
-        h.objects,
-        h.namespaces,
+        h.scope(),
         h.observed_at
             .map(|t| format!(" · as of {}", t.strftime("%Y-%m-%d %H:%M UTC")))
             .unwrap_or_default()

@@ -65,6 +65,15 @@ impl<'a> Header<'a> {
         }
     }
 
+    /// "106 objects in 7 namespaces", singular where it should be.
+    pub fn scope(&self) -> String {
+        format!(
+            "{} in {}",
+            plural(self.objects, "object"),
+            plural(self.namespaces, "namespace")
+        )
+    }
+
     /// One line each for what could not be read.
     pub fn gaps(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -153,3 +162,5 @@ pub fn grouped(findings: &[Finding]) -> Vec<(String, Vec<&Finding>)> {
     }
     groups
 }
+
+pub use crate::findings::plural;

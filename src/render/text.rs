@@ -63,15 +63,14 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
 
 pub fn header_line(h: &Header, style: Style) -> String {
     let mut s = format!(
-        "{} {} {} · {} objects in {} namespaces",
+        "{} {} {} · {}",
         paint(style, bold(), "Sextant"),
         match h.source.kind {
             crate::state::SourceKind::Snapshot => "snapshot",
             crate::state::SourceKind::Live => "context",
         },
         h.source.path_or_context,
-        h.objects,
-        h.namespaces
+        h.scope()
     );
     if let Some(t) = h.observed_at {
         let _ = write!(s, " · as of {}", t.strftime("%Y-%m-%d %H:%M UTC"));

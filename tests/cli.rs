@@ -1,0 +1,444 @@
+//! The outside of the program, as `../shared/contracts/cli.md` fixes it: exit codes,
+//! one-line errors, output formats, the JSON shape, and what must never be printed.
+
+mod common;
+
+use common::{demo, sextant, write_tree};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// The password planted in the demo's cart logs; it must never leave Sextant.
+const PLANTED: &str = "Sup3rS3cretPassw0rd!";
+
+fn demo_arg() -> String {
+    demo().display().to_string()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = sextant().args(args).output().expect("run");
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = sextant().args(args).output().expect("run");
+    assert!(
+        out.status.code() == Some(0),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// Exit 2 with exactly one line on stderr that mentions `needle`.
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let out = sextant().args(args).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}; stderr: {err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.starts_with("note:") && !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "one-line error expected, got: {err}");
+    assert!(
+        lines[0].contains(needle),
+        "{needle:?} not in {:?}",
+        lines[0]
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(out.stdout.is_empty(), "nothing on stdout for a usage error");
+}
+
+#[test]
+fn missing_snapshot_is_exit_2_naming_the_flag() {
+    assert_usage_error(
+        &["analyze", "--snapshot", "/definitely/not/here"],
+        "--snapshot /definitely/not/here",
+    );
+}
+
+#[test]
+fn empty_tree_is_exit_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = dir.path().display().to_string();
+    assert_usage_error(&["analyze", "--snapshot", &p], "no Kubernetes objects");
+}
+
+#[test]
+fn a_tree_of_unparsable_files_is_exit_2_but_one_bad_file_is_not() {
+    let bad = write_tree(&[("pods.json", "{\"kind\": \"PodList\", \"items\": [")]);
+    let p = bad.path().display().to_string();
+    assert_usage_error(&["analyze", "--snapshot", &p], "--snapshot");
+
+    let mixed = write_tree(&[
+        ("pods.json", "{\"kind\": \"PodList\", \"items\": ["),
+        (
+            "svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec:\n  selector: {app: web}\n",
+        ),
+    ]);
+    let p = mixed.path().display().to_string();
+    let out = sextant()
+        .args(["analyze", "--snapshot", &p])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    // The report names the file and why it was skipped; the rest loaded.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("pods.json: truncated JSON"), "{text}");
+    assert!(text.contains("Service web"), "{text}");
+}
+
+#[test]
+fn bad_filters_are_exit_2_naming_the_flag() {
+    let d = demo_arg();
+    assert_usage_error(
+        &["analyze", "--snapshot", &d, "--category", "Bogus"],
+        "--category",
+    );
+    assert_usage_error(
+        &["analyze", "--snapshot", &d, "--min-severity", "huge"],
+        "--min-severity",
+    );
+    assert_usage_error(&["analyze", "--snapshot", &d, "-o", "yaml"], "yaml");
+}
+
+#[test]
+fn explain_unknown_and_ambiguous_ids_are_exit_2() {
+    let d = demo_arg();
+    assert_usage_error(&["explain", "F-zzzzzz", "--snapshot", &d], "not found");
+    // Every id starts with F-, so the bare prefix is ambiguous.
+    assert_usage_error(&["explain", "F-", "--snapshot", &d], "ambiguous");
+}
+
+#[test]
+fn fail_on_turns_findings_into_exit_1() {
+    let d = demo_arg();
+    sextant()
+        .args(["analyze", "--snapshot", &d, "--fail-on", "critical"])
+        .assert()
+        .code(1);
+    // Nothing critical in the filtered view: success.
+    sextant()
+        .args([
+            "analyze",
+            "--snapshot",
+            &d,
+            "--category",
+            "LatestTag",
+            "--fail-on",
+            "critical",
+        ])
+        .assert()
+        .code(0);
+    sextant()
+        .args(["analyze", "--snapshot", &d])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn piped_text_has_no_escape_codes_even_without_no_color() {
+    let d = demo_arg();
+    let out = sextant()
+        .env_remove("NO_COLOR")
+        .args(["analyze", "--snapshot", &d])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(!text.contains('\u{1b}'), "escape codes in piped output");
+    assert!(text.contains("CRITICAL"), "{text}");
+}
+
+#[test]
+fn text_groups_findings_under_their_owner() {
+    let text = stdout_of(&["analyze", "--snapshot", &demo_arg()]);
+    let first = text.lines().nth(0).unwrap_or_default();
+    assert!(first.starts_with("Sextant snapshot"), "{first}");
+    assert!(text.contains("shop · Deployment cart"), "{text}");
+    // Three crashing replicas read as one problem.
+    assert_eq!(text.matches("CrashLoopBackOff  Container cart").count(), 1);
+    assert!(text.contains("3 pods of Deployment cart"));
+}
+
+const CATEGORIES: &[&str] = &[
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "OOMKilled",
+    "ContainerExitError",
+    "ProbeFailure",
+    "Unschedulable",
+    "Evicted",
+    "RolloutStuck",
+    "ReplicasUnavailable",
+    "JobFailed",
+    "CronJobFailing",
+    "ServiceNoEndpoints",
+    "IngressBackendMissing",
+    "IngressTLSSecretMissing",
+    "IngressClassMissing",
+    "NetworkPolicyNoMatch",
+    "PVCPending",
+    "PVCLost",
+    "NodeNotReady",
+    "NodePressure",
+    "HPAUnhealthy",
+    "PDBBlocking",
+    "Privileged",
+    "PrivilegeEscalation",
+    "HostNamespace",
+    "HostPath",
+    "RunAsRoot",
+    "DangerousCapabilities",
+    "NoResourceLimits",
+    "NoResourceRequests",
+    "LatestTag",
+    "NoProbes",
+];
+
+fn str_field<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{k} missing or not a string in {v}"))
+}
+
+/// The JSON shape of the contract, checked field by field.
+#[test]
+fn json_follows_the_contract() {
+    let v = json_of(&["analyze", "--snapshot", &demo_arg(), "-o", "json"]);
+    assert_eq!(v["source"]["kind"], "snapshot");
+    assert!(str_field(&v["source"], "path_or_context").ends_with("demo-incident"));
+    let findings = v["findings"].as_array().expect("findings array");
+    assert!(findings.len() >= 20, "{} findings", findings.len());
+    let id_re = regex::Regex::new(r"^F-[0-9a-f]{8}([0-9a-f]{8})?$").expect("re");
+    let mut ids = HashSet::new();
+    let mut counts = std::collections::HashMap::<String, u64>::new();
+    let mut last_rank = 0;
+    for f in findings {
+        let id = str_field(f, "id");
+        assert!(id_re.is_match(id), "id {id}");
+        assert!(ids.insert(id.to_string()), "duplicate id {id}");
+        let sev = str_field(f, "severity");
+        let rank = ["critical", "warning", "info"]
+            .iter()
+            .position(|s| *s == sev)
+            .unwrap_or_else(|| panic!("severity {sev}"));
+        assert!(rank >= last_rank, "critical first, then warning, then info");
+        last_rank = rank;
+        *counts.entry(sev.to_string()).or_default() += 1;
+        let cat = str_field(f, "category");
+        assert!(
+            CATEGORIES.contains(&cat),
+            "category {cat} not in the contract"
+        );
+        let obj = &f["object"];
+        assert!(!str_field(obj, "kind").is_empty());
+        assert!(!str_field(obj, "name").is_empty());
+        assert!(obj.get("namespace").is_some(), "object.namespace present");
+        assert!(
+            f["owner"].is_null()
+                || f["owner"]["kind"].is_string() && f["owner"]["name"].is_string()
+        );
+        for k in ["title", "explanation", "remediation"] {
+            assert!(!str_field(f, k).trim().is_empty(), "{k} empty in {id}");
+        }
+        let evidence = f["evidence"].as_array().expect("evidence array");
+        assert!(!evidence.is_empty(), "{id} has no evidence");
+        for e in evidence {
+            let src = str_field(e, "source");
+            assert!(["event", "log", "status", "spec"].contains(&src), "{src}");
+            assert!(!str_field(e, "text").is_empty());
+            assert!(!str_field(e, "ref").is_empty());
+        }
+        assert!(f["guidance"].is_array(), "guidance is an array");
+    }
+    for sev in ["critical", "warning", "info"] {
+        assert_eq!(
+            v["summary"][sev].as_u64(),
+            Some(counts.get(sev).copied().unwrap_or(0)),
+            "summary.{sev}"
+        );
+    }
+}
+
+/// The shape and ranking of the demo's findings, pinned. Review changes with
+/// `cargo insta review`.
+#[test]
+fn json_snapshot_of_the_demo() {
+    let v = json_of(&["analyze", "--snapshot", &demo_arg(), "-o", "json"]);
+    let brief: Vec<Value> = v["findings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "id": f["id"], "severity": f["severity"], "category": f["category"],
+                "object": f["object"], "owner": f["owner"], "title": f["title"],
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!("demo_findings", brief);
+}
+
+#[test]
+fn ids_are_stable_across_runs() {
+    let d = demo_arg();
+    let a = json_of(&["analyze", "--snapshot", &d, "-o", "json"]);
+    let b = json_of(&["analyze", "--snapshot", &d, "-o", "json"]);
+    let ids = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&a), ids(&b));
+}
+
+#[test]
+fn filters_narrow_the_view() {
+    let d = demo_arg();
+    let v = json_of(&["analyze", "--snapshot", &d, "-o", "json", "-n", "payments"]);
+    let mut nodes = 0;
+    for f in v["findings"].as_array().expect("array") {
+        if f["object"]["kind"] == "Node" {
+            // Only nodes that run a payments pod stay in view.
+            assert!(f["object"]["namespace"].is_null());
+            nodes += 1;
+        } else {
+            assert_eq!(f["object"]["namespace"], "payments", "{f}");
+        }
+    }
+    let all = json_of(&["analyze", "--snapshot", &d, "-o", "json"]);
+    let all_nodes = all["findings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|f| f["object"]["kind"] == "Node")
+        .count();
+    assert!(nodes < all_nodes, "unrelated node findings are dropped");
+    let v = json_of(&[
+        "analyze",
+        "--snapshot",
+        &d,
+        "-o",
+        "json",
+        "--category",
+        "OOMKilled,ImagePullBackOff",
+    ]);
+    let cats: HashSet<&str> = v["findings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| f["category"].as_str())
+        .collect();
+    assert_eq!(cats, HashSet::from(["OOMKilled", "ImagePullBackOff"]));
+    let v = json_of(&[
+        "analyze",
+        "--snapshot",
+        &d,
+        "-o",
+        "json",
+        "--min-severity",
+        "critical",
+    ]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|f| f["severity"] == "critical")
+    );
+    assert_eq!(v["summary"]["info"], 0);
+}
+
+#[test]
+fn markdown_is_a_ticket_ready_table() {
+    let md = stdout_of(&["analyze", "--snapshot", &demo_arg(), "-o", "markdown"]);
+    assert!(md.starts_with("# Sextant findings"), "{md}");
+    assert!(md.contains("| Severity | ID | Category | Object | Title |"));
+    assert!(md.contains("| critical | `F-"), "{md}");
+    assert!(!md.contains('\u{1b}'));
+}
+
+#[test]
+fn explain_accepts_an_id_prefix_and_shows_the_cause() {
+    let d = demo_arg();
+    let v = json_of(&[
+        "analyze",
+        "--snapshot",
+        &d,
+        "-o",
+        "json",
+        "--category",
+        "CrashLoopBackOff",
+    ]);
+    let id = v["findings"][0]["id"].as_str().expect("id").to_string();
+    let text = stdout_of(&["explain", &id[..6], "--snapshot", &d]);
+    assert!(text.contains(&id), "{text}");
+    assert!(
+        text.contains("REDIS_URL"),
+        "names the missing variable: {text}"
+    );
+    assert!(text.contains("Evidence"));
+    let j = json_of(&["explain", &id, "--snapshot", &d, "-o", "json"]);
+    assert_eq!(j["id"], id.as_str());
+    assert_eq!(j["category"], "CrashLoopBackOff");
+}
+
+#[test]
+fn secrets_are_skipped_and_said_so_once() {
+    let out = sextant()
+        .args(["analyze", "--snapshot", &demo_arg()])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("never reads Secrets").count(), 1, "{err}");
+}
+
+/// The planted password is in the demo's raw logs; no output format and no explanation
+/// may carry it.
+#[test]
+fn the_planted_password_never_leaves() {
+    let d = demo_arg();
+    let raw = std::fs::read_to_string(demo().join("shop/cart-6d9f7c5b8-m8qzt/logs.txt"))
+        .expect("demo log");
+    assert!(raw.contains(PLANTED), "the demo must plant the secret");
+    let mut outputs = Vec::new();
+    for fmt in ["text", "json", "markdown"] {
+        outputs.push(stdout_of(&["analyze", "--snapshot", &d, "-o", fmt]));
+    }
+    let v = json_of(&["analyze", "--snapshot", &d, "-o", "json"]);
+    for f in v["findings"].as_array().expect("array") {
+        let id = f["id"].as_str().expect("id");
+        outputs.push(stdout_of(&["explain", id, "--snapshot", &d]));
+    }
+    for o in &outputs {
+        assert!(!o.contains(PLANTED), "secret leaked:\n{o}");
+        assert!(!o.contains("Sup3rS3cret"), "partial secret leaked");
+    }
+}
+
+#[test]
+fn global_flags_of_the_contract_are_accepted() {
+    let d = demo_arg();
+    sextant()
+        .args([
+            "analyze",
+            "--snapshot",
+            &d,
+            "--offline",
+            "-A",
+            "-q",
+            "--index-dir",
+            "/tmp/sextant-idx-unused",
+            "--config",
+            "/dev/null",
+        ])
+        .assert()
+        .code(0);
+}
