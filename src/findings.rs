@@ -289,6 +289,15 @@ impl Summary {
     }
 }
 
+/// `1 pod`, `3 pods`: counts in titles and explanations read as English.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,14 +330,5 @@ mod tests {
         assert!(Severity::Warning > Severity::Info);
         assert_eq!("WARNING".parse::<Severity>().unwrap(), Severity::Warning);
         assert!("bad".parse::<Severity>().is_err());
-    }
-}
-
-/// `1 pod`, `3 pods`: counts in titles and explanations read as English.
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }

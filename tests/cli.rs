@@ -153,7 +153,7 @@ fn piped_text_has_no_escape_codes_even_without_no_color() {
 #[test]
 fn text_groups_findings_under_their_owner() {
     let text = stdout_of(&["analyze", "--snapshot", &demo_arg()]);
-    let first = text.lines().nth(0).unwrap_or_default();
+    let first = text.lines().next().unwrap_or_default();
     assert!(first.starts_with("Sextant snapshot"), "{first}");
     assert!(text.contains("shop · Deployment cart"), "{text}");
     // Three crashing replicas read as one problem.
