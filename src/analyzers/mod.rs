@@ -19,7 +19,7 @@ mod text;
 mod workload;
 mod workloads;
 
-pub use owners::Owners;
+use owners::Owners;
 
 use crate::findings::{Category, Evidence, Finding, ObjectRef, OwnerRef, Severity};
 use crate::state::ClusterState;
@@ -36,14 +36,40 @@ pub struct Context<'a> {
     pub owners: Owners,
     /// The snapshot's own "now" (its newest timestamp) or the wall clock.
     pub now: jiff::Timestamp,
+    /// ReplicaSets by (namespace, owning Deployment): the rollout analyzer asks per
+    /// Deployment, and a scan per question is quadratic on big clusters.
+    pub replica_sets_of: HashMap<(String, String), Vec<usize>>,
+    /// Events about ReplicaSets, by namespace (for ReplicaSets missing from the dump).
+    pub rs_events_in: HashMap<String, Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(state: &'a ClusterState) -> Self {
+        let mut replica_sets_of: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, rs) in state.replica_sets.iter().enumerate() {
+            let ns = rs.metadata.namespace.clone().unwrap_or_default();
+            for r in rs.metadata.owner_references.iter().flatten() {
+                if r.kind == "Deployment" {
+                    replica_sets_of
+                        .entry((ns.clone(), r.name.clone()))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        let mut rs_events_in: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, e) in state.events.iter().enumerate() {
+            if e.involved_object.kind.as_deref() == Some("ReplicaSet") {
+                let ns = e.involved_object.namespace.clone().unwrap_or_default();
+                rs_events_in.entry(ns).or_default().push(i);
+            }
+        }
         Context {
             state,
             owners: Owners::build(state),
             now: state.observed_at.unwrap_or_else(jiff::Timestamp::now),
+            replica_sets_of,
+            rs_events_in,
         }
     }
 

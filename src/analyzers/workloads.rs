@@ -187,38 +187,31 @@ fn replica_line(
 /// Events of the ReplicaSets of a Deployment: where quota and admission rejections show up.
 fn rs_events(ctx: &Context, ns: &str, deployment: &str) -> Vec<crate::findings::Evidence> {
     let mut out = Vec::new();
-    for rs in &ctx.state.replica_sets {
-        let owned = rs.metadata.namespace.as_deref() == Some(ns)
-            && rs
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|r| r.kind == "Deployment" && r.name == deployment);
-        if owned {
-            let rs_name = rs.metadata.name.as_deref().unwrap_or("");
-            out.extend(evidence::events(
-                &ctx.state.events_for("ReplicaSet", &rs.metadata),
-                false,
-                "ReplicaSet",
-                ns,
-                rs_name,
-            ));
-        }
+    let key = (ns.to_string(), deployment.to_string());
+    for &i in ctx.replica_sets_of.get(&key).into_iter().flatten() {
+        let rs = &ctx.state.replica_sets[i];
+        let rs_name = rs.metadata.name.as_deref().unwrap_or("");
+        out.extend(evidence::events(
+            &ctx.state.events_for("ReplicaSet", &rs.metadata),
+            false,
+            "ReplicaSet",
+            ns,
+            rs_name,
+        ));
     }
     // ReplicaSets missing from the dump: their events are still there, by name prefix.
     if out.is_empty() {
         let evs: Vec<_> = ctx
-            .state
-            .events
-            .iter()
+            .rs_events_in
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .map(|&i| &ctx.state.events[i])
             .filter(|e| {
-                e.involved_object.kind.as_deref() == Some("ReplicaSet")
-                    && e.involved_object.namespace.as_deref() == Some(ns)
-                    && e.involved_object.name.as_deref().is_some_and(|n| {
-                        n.strip_prefix(deployment)
-                            .is_some_and(|r| r.starts_with('-'))
-                    })
+                e.involved_object.name.as_deref().is_some_and(|n| {
+                    n.strip_prefix(deployment)
+                        .is_some_and(|r| r.starts_with('-'))
+                })
             })
             .collect();
         out.extend(evidence::events(&evs, false, "ReplicaSet", ns, deployment));
