@@ -17,14 +17,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 #[test]
 fn a_50_mb_log_is_streamed_with_bounded_memory() {
-    let pod = pod(
-        "ns",
-        "p",
-        "app: p",
-        &spec("c", "c:1"),
-        "  phase: Running\n  containerStatuses:\n  - {name: c, image: 'c:1', imageID: '', ready: false, restartCount: 9, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {exitCode: 1, reason: Error}}}",
-    );
-    let dir = write_tree(&[("ns/pods.yaml", pod.as_str())]);
+    let dir = write_tree(&[("ns/pods.yaml", crashing_pod_ns_p().as_str())]);
     std::fs::create_dir_all(dir.path().join("ns/p")).unwrap();
     let mut f =
         std::io::BufWriter::new(std::fs::File::create(dir.path().join("ns/p/logs.txt")).unwrap());

@@ -119,14 +119,7 @@ fn a_truncated_file_is_reported_and_the_rest_loads() {
 
 #[test]
 fn invalid_utf8_in_logs_is_survivable() {
-    let pod = pod(
-        "ns",
-        "p",
-        "app: p",
-        &spec("c", "c:1"),
-        "  phase: Running\n  containerStatuses:\n  - {name: c, image: 'c:1', imageID: '', ready: false, restartCount: 9, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {exitCode: 1, reason: Error}}}",
-    );
-    let dir = write_tree(&[("ns/pods.yaml", pod.as_str())]);
+    let dir = write_tree(&[("ns/pods.yaml", crashing_pod_ns_p().as_str())]);
     let mut log = b"==== START logs for container c of pod ns/p ====\n".to_vec();
     log.extend_from_slice(b"ok \xff\xfe line\npanic: bad \xc3\x28 input\n");
     log.extend_from_slice(b"==== END logs for container c of pod ns/p ====\n");

@@ -105,3 +105,14 @@ pub fn sextant() -> assert_cmd::Command {
         .env("NO_COLOR", "1");
     c
 }
+
+/// Pod ns/p whose container c crash-loops (exit 1): the subject of the log-reading tests.
+pub fn crashing_pod_ns_p() -> String {
+    pod(
+        "ns",
+        "p",
+        "app: p",
+        &spec("c", "c:1"),
+        "  phase: Running\n  containerStatuses:\n  - {name: c, image: 'c:1', imageID: '', ready: false, restartCount: 9, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {exitCode: 1, reason: Error}}}",
+    )
+}
