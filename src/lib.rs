@@ -6,8 +6,12 @@
 
 pub mod analyzers;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod findings;
+pub mod guidance;
+pub mod index;
+pub mod lang;
 pub mod logs;
 pub mod redact;
 pub mod render;

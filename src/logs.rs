@@ -214,6 +214,75 @@ impl LogStore {
     }
 }
 
+impl LogStore {
+    /// Stream every line of one pod's logs, unredacted, to `visit(container, previous,
+    /// line_no, line)`. For indexing: the caller redacts before anything is stored. Lines of
+    /// a dump's START/END blocks are attributed to their container; a log file without a
+    /// container name is attributed to "" (the pod).
+    pub fn for_each_line(
+        &self,
+        namespace: &str,
+        pod: &str,
+        mut visit: impl FnMut(&str, bool, usize, &str),
+    ) {
+        let Some(blobs) = self.entries.get(&(namespace.to_string(), pod.to_string())) else {
+            return;
+        };
+        for blob in blobs {
+            match blob {
+                LogBlob::DumpFile(path) => {
+                    let Ok(file) = File::open(path) else { continue };
+                    let mut container = String::new();
+                    let mut inside = false;
+                    each_line(BufReader::new(file), |n, line| {
+                        if let Some(rest) = line.strip_prefix("==== START logs for container ") {
+                            container = rest.split(" of pod ").next().unwrap_or("").to_string();
+                            inside = true;
+                        } else if line.starts_with("==== END logs for container ") {
+                            inside = false;
+                        } else if inside {
+                            visit(&container, false, n, line);
+                        }
+                    });
+                }
+                LogBlob::File {
+                    path,
+                    container,
+                    previous,
+                } => {
+                    let Ok(file) = File::open(path) else { continue };
+                    let c = container.as_deref().unwrap_or("");
+                    each_line(BufReader::new(file), |n, line| visit(c, *previous, n, line));
+                }
+                LogBlob::Text {
+                    container,
+                    previous,
+                    text,
+                } => {
+                    let c = container.as_deref().unwrap_or("");
+                    each_line(text.as_bytes(), |n, line| visit(c, *previous, n, line));
+                }
+            }
+        }
+    }
+}
+
+/// Read lines (any bytes; invalid UTF-8 replaced) with 1-based numbers.
+fn each_line<R: BufRead>(mut reader: R, mut f: impl FnMut(usize, &str)) {
+    let mut buf = Vec::with_capacity(256);
+    let mut n = 0;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        n += 1;
+        let line = String::from_utf8_lossy(&buf);
+        f(n, line.trim_end_matches(['\n', '\r']));
+    }
+}
+
 /// How strongly a line signals the cause of a failure: 3 for panics, fatal errors and
 /// exceptions, 2 for errors, 1 for warnings and common failure phrases.
 fn signal_strength(line: &str) -> u8 {

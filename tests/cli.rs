@@ -413,10 +413,17 @@ fn the_planted_password_never_leaves() {
         outputs.push(stdout_of(&["analyze", "--snapshot", &d, "-o", fmt]));
     }
     let v = json_of(&["analyze", "--snapshot", &d, "-o", "json"]);
+    // Explain renders the same finding as the JSON above; run it on those quoting logs.
     for f in v["findings"].as_array().expect("array") {
-        let id = f["id"].as_str().expect("id");
-        outputs.push(stdout_of(&["explain", id, "--snapshot", &d]));
+        let quotes_logs = f["evidence"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["source"] == "log"));
+        if quotes_logs {
+            let id = f["id"].as_str().expect("id");
+            outputs.push(stdout_of(&["explain", id, "--snapshot", &d]));
+        }
     }
+    assert!(outputs.len() > 3, "some findings quote logs");
     for o in &outputs {
         assert!(!o.contains(PLANTED), "secret leaked:\n{o}");
         assert!(!o.contains("Sup3rS3cret"), "partial secret leaked");
@@ -441,4 +448,182 @@ fn global_flags_of_the_contract_are_accepted() {
         ])
         .assert()
         .code(0);
+}
+
+#[test]
+fn guidance_search_json_follows_the_contract() {
+    let v = json_of(&[
+        "guidance",
+        "search",
+        "how do we enforce security policies in production",
+        "-o",
+        "json",
+    ]);
+    let hits = v["hits"].as_array().expect("hits");
+    assert!(!hits.is_empty());
+    let mut last = f64::INFINITY;
+    for h in hits {
+        for k in ["id", "file", "heading", "lang", "text"] {
+            assert!(!str_field(h, k).is_empty(), "{k} in {h}");
+        }
+        let score = h["score"].as_f64().expect("score");
+        assert!(score <= last, "best first");
+        last = score;
+    }
+    assert_eq!(hits[0]["heading"], "Technology > Security and Policy");
+    assert_eq!(hits[0]["file"], "level-4.en.md");
+    let de = json_of(&[
+        "guidance",
+        "search",
+        "Sicherheit und Richtlinien",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(de["hits"][0]["lang"], "de");
+    let zh = json_of(&["guidance", "search", "安全性", "-o", "json"]);
+    assert_eq!(zh["hits"][0]["lang"], "zh");
+    let text = stdout_of(&["guidance", "search", "cost optimization"]);
+    assert!(text.contains("Business Outcomes > Cost"), "{text}");
+    assert!(text.contains("CC BY 4.0"), "attribution shown");
+}
+
+#[test]
+fn guidance_and_index_usage_errors_are_exit_2() {
+    assert_usage_error(&["guidance", "search"], "give a query");
+    assert_usage_error(&["guidance", "search", "x", "--lang", "fr"], "--lang");
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().display().to_string();
+    assert_usage_error(
+        &["index", "search", "x", "--kind", "bogus", "--index-dir", &d],
+        "--kind",
+    );
+    assert_usage_error(
+        &["index", "search", "x", "--since", "soon", "--index-dir", &d],
+        "--since",
+    );
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[guidance\n").expect("write");
+    let c = cfg.display().to_string();
+    assert_usage_error(&["guidance", "search", "x", "--config", &c], "bad.toml");
+    assert_usage_error(
+        &["guidance", "search", "x", "--guidance", "/no/such/dir"],
+        "--guidance /no/such/dir",
+    );
+}
+
+#[test]
+fn every_finding_cites_guidance_that_exists() {
+    let v = json_of(&["analyze", "--snapshot", &demo_arg(), "-o", "json"]);
+    let files = [
+        "level-4.en.md",
+        "level-4.en.v1.md",
+        "level-4.en.v1.txt",
+        "level-4.de.md",
+        "level-4.zh.md",
+    ];
+    let mut checked = HashSet::new();
+    for f in v["findings"].as_array().expect("findings") {
+        let g = f["guidance"].as_array().expect("guidance");
+        assert!(!g.is_empty(), "{} has no guidance", f["id"]);
+        for r in g {
+            assert!(files.contains(&str_field(r, "file")), "{r}");
+            assert_eq!(r["lang"], "en");
+            if !checked.insert(str_field(r, "id").to_string()) {
+                continue;
+            }
+            // The cited section is findable by its heading.
+            let heading = str_field(r, "heading");
+            let hits = json_of(&["guidance", "search", heading, "-o", "json", "--limit", "10"]);
+            assert!(
+                hits["hits"]
+                    .as_array()
+                    .expect("hits")
+                    .iter()
+                    .any(|h| h["id"] == r["id"]),
+                "{} not found by its heading",
+                r["id"]
+            );
+        }
+    }
+    let privileged = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["category"] == "Privileged")
+        .expect("a privileged finding in the demo");
+    assert_eq!(
+        privileged["guidance"][0]["heading"],
+        "Technology > Security and Policy"
+    );
+}
+
+#[test]
+fn index_build_is_incremental_and_searchable() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().display().to_string();
+    let demo = demo_arg();
+    let first = stdout_of(&["index", "build", "--snapshot", &demo, "--index-dir", &d]);
+    assert!(first.contains("guidance: 80 sections (80 added"), "{first}");
+    assert!(first.contains("events"), "{first}");
+    let second = stdout_of(&["index", "build", "--snapshot", &demo, "--index-dir", &d]);
+    assert!(
+        second.contains("(0 added, 0 updated, 0 removed"),
+        "nothing changes the second time: {second}"
+    );
+    let stats = json_of(&["index", "stats", "-o", "json", "--index-dir", &d]);
+    for k in ["guidance", "event", "log", "finding"] {
+        assert!(
+            stats["by_kind"][k].as_u64().unwrap_or(0) > 0,
+            "{k}: {stats}"
+        );
+    }
+    let hits = json_of(&[
+        "index",
+        "search",
+        "REDIS_URL",
+        "--kind",
+        "log",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+        "--index-dir",
+        &d,
+    ]);
+    let h = &hits["hits"][0];
+    assert_eq!(h["kind"], "log");
+    assert_eq!(h["namespace"], "shop");
+    assert!(str_field(h, "text").contains("REDIS_URL"));
+    let text = stdout_of(&[
+        "index",
+        "search",
+        "back-off",
+        "--kind",
+        "event",
+        "--since",
+        "1h",
+        "--index-dir",
+        &d,
+    ]);
+    assert!(text.contains("[event]"), "{text}");
+}
+
+#[test]
+fn explain_cites_level_4_guidance() {
+    let v = json_of(&[
+        "analyze",
+        "--snapshot",
+        &demo_arg(),
+        "-o",
+        "json",
+        "--category",
+        "NoResourceLimits",
+    ]);
+    let id = str_field(&v["findings"][0], "id").to_string();
+    let text = stdout_of(&["explain", &id, "--snapshot", &demo_arg()]);
+    assert!(text.contains("Level 4 guidance"), "{text}");
+    assert!(
+        text.contains("Cost Efficiency, Resource Usage and Sustainability"),
+        "{text}"
+    );
 }

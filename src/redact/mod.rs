@@ -69,6 +69,9 @@ impl Redactor {
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let matches = self.set.matches(text);
         if !matches.matched_any() {
+            if text.lines().any(is_pem_body) {
+                return Cow::Owned(redact_pem_bodies(text));
+            }
             return Cow::Borrowed(text);
         }
         let mut out = text.to_string();
@@ -94,8 +97,40 @@ impl Redactor {
                     .into_owned();
             }
         }
+        if out.lines().any(is_pem_body) {
+            out = redact_pem_bodies(&out);
+        }
         Cow::Owned(out)
     }
+}
+
+/// A line of a PEM body (base64, 60+ characters, both letter cases): logs are redacted line
+/// by line, so the lines between BEGIN and END of a key printed to a log must be caught on
+/// their own. Hex digests (one case) and ordinary words do not qualify.
+fn is_pem_body(line: &str) -> bool {
+    let t = line.trim();
+    let body = t.trim_end_matches('=');
+    body.len() >= 60
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        && body.bytes().any(|b| b.is_ascii_uppercase())
+        && body.bytes().any(|b| b.is_ascii_lowercase())
+}
+
+fn redact_pem_bodies(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if is_pem_body(line) {
+            out.push_str("[REDACTED:private-key]");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// Redact with the built-in rules.

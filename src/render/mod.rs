@@ -4,7 +4,7 @@
 //! by passing a [`Style`]; renderers never probe the terminal themselves.
 
 mod markdown;
-mod text;
+pub mod text;
 
 pub use markdown::{markdown_explain, markdown_report};
 pub use text::{text_explain, text_report};
@@ -39,6 +39,15 @@ impl Style {
 
     pub fn plain() -> Self {
         Style { color: false }
+    }
+
+    /// `text` in bold when colour is on.
+    pub fn bold(self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 }
 

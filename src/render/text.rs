@@ -42,7 +42,7 @@ fn bold() -> A {
 }
 
 /// Wrap `text` at `width` columns with `indent` before every line.
-fn wrap(text: &str, indent: &str, width: usize) -> String {
+pub fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -2,7 +2,10 @@
 //! mapping of errors to exit codes (0 ok, 1 the command found a failure it reports, 2 bad
 //! usage or input, with a one-line reason on stderr).
 
+mod search;
+
 use crate::analyzers;
+use crate::config::Config;
 use crate::error::Error;
 use crate::findings::{Category, Severity};
 use crate::render::{self, Format, Header, Style};
@@ -64,6 +67,12 @@ pub struct Global {
     /// Where the search index lives (default: under $XDG_DATA_HOME/sextant/)
     #[arg(long, global = true, value_name = "PATH")]
     pub index_dir: Option<PathBuf>,
+    /// More guidance documents (*.md, *.txt), besides the embedded Level 4; repeatable
+    #[arg(long, global = true, value_name = "DIR")]
+    pub guidance: Vec<PathBuf>,
+    /// Use only the --guidance directories, not the embedded Level 4 documents
+    #[arg(long, global = true)]
+    pub replace_guidance: bool,
     /// More logging (to stderr); repeat for more
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -133,14 +142,38 @@ pub enum PolicyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum GuidanceCommand {
-    /// Search the maturity guidance alone
-    Search { query: Vec<String> },
+    /// Search the maturity guidance alone (English, German or Chinese queries)
+    Search {
+        /// The query, in any of the corpus languages
+        query: Vec<String>,
+        /// How many sections to show
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Query language (en, de, zh); detected when absent
+        #[arg(long)]
+        lang: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
+    /// Index the guidance and, with --snapshot, the cluster's events, logs and findings
+    /// (incremental: only what changed is rewritten)
     Build,
-    Search { query: Vec<String> },
+    /// Query the index
+    Search {
+        query: Vec<String>,
+        /// Only these kinds: guidance, event, log, finding (comma-separated)
+        #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+        kind: Vec<String>,
+        /// Only documents at or after this time (RFC 3339) or this long before the newest
+        /// indexed state (30m, 2h, 7d)
+        #[arg(long, value_name = "TIME|DURATION")]
+        since: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Documents by kind, language and source; size on disk
     Stats,
 }
 
@@ -223,9 +256,30 @@ fn init_tracing(g: &Global) {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     let g = cli.global;
+    let cfg = Config::load(g.config.as_deref())?;
     match cli.command {
-        Some(Command::Analyze(args)) => analyze(&g, &args),
-        Some(Command::Explain { id }) => explain(&g, &id),
+        Some(Command::Analyze(args)) => analyze(&g, &cfg, &args),
+        Some(Command::Explain { id }) => explain(&g, &cfg, &id),
+        Some(Command::Guidance(GuidanceCommand::Search { query, limit, lang })) => {
+            search::guidance_search(&g, &cfg, &query.join(" "), limit, lang.as_deref())
+        }
+        Some(Command::Index(IndexCommand::Build)) => search::index_build(&g, &cfg),
+        Some(Command::Index(IndexCommand::Search {
+            query,
+            kind,
+            since,
+            limit,
+        })) => search::index_search(
+            &g,
+            &cfg,
+            search::IndexSearchArgs {
+                query: &query.join(" "),
+                kinds: &kind,
+                since: since.as_deref(),
+                limit,
+            },
+        ),
+        Some(Command::Index(IndexCommand::Stats)) => search::index_stats(&g, &cfg),
         None => Err(Error::NotYetAvailable(
             "the interactive REPL (try `sextant analyze --snapshot examples/demo-incident`)".into(),
         )
@@ -233,8 +287,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Repl) => Err(Error::NotYetAvailable("sextant repl".into()).into()),
         Some(Command::Ask { .. }) => Err(Error::NotYetAvailable("sextant ask".into()).into()),
         Some(Command::Policy(_)) => Err(Error::NotYetAvailable("sextant policy".into()).into()),
-        Some(Command::Guidance(_)) => Err(Error::NotYetAvailable("sextant guidance".into()).into()),
-        Some(Command::Index(_)) => Err(Error::NotYetAvailable("sextant index".into()).into()),
         Some(Command::Snapshot(_)) => {
             Err(Error::NotYetAvailable("sextant snapshot save".into()).into())
         }
@@ -296,7 +348,21 @@ fn write_out(text: &str) -> anyhow::Result<()> {
     }
 }
 
-fn analyze(g: &Global, args: &AnalyzeArgs) -> anyhow::Result<i32> {
+/// Findings with the guidance that applies to each.
+fn findings_with_guidance(
+    g: &Global,
+    cfg: &Config,
+    state: &crate::state::ClusterState,
+) -> anyhow::Result<Vec<crate::findings::Finding>> {
+    let mut findings = analyzers::analyze(state);
+    if let Scope::Namespace(ns) = scope(g) {
+        findings = analyzers::in_namespace(findings, state, &ns);
+    }
+    search::guidance_index(g, cfg)?.attach(&mut findings);
+    Ok(findings)
+}
+
+fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> {
     let min = parse_severity("--min-severity", &args.min_severity)?;
     let fail_on = args
         .fail_on
@@ -314,10 +380,7 @@ fn analyze(g: &Global, args: &AnalyzeArgs) -> anyhow::Result<i32> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (info, state) = load(g)?;
-    let mut all = analyzers::analyze(&state);
-    if let Scope::Namespace(ns) = scope(g) {
-        all = analyzers::in_namespace(all, &state, &ns);
-    }
+    let all = findings_with_guidance(g, cfg, &state)?;
     let total = all.len();
     let findings = analyzers::filter(all, &categories, min);
     let header = Header::of(&info, &state, total - findings.len());
@@ -331,12 +394,9 @@ fn analyze(g: &Global, args: &AnalyzeArgs) -> anyhow::Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn explain(g: &Global, id: &str) -> anyhow::Result<i32> {
+fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
     let (_, state) = load(g)?;
-    let mut findings = analyzers::analyze(&state);
-    if let Scope::Namespace(ns) = scope(g) {
-        findings = analyzers::in_namespace(findings, &state, &ns);
-    }
+    let findings = findings_with_guidance(g, cfg, &state)?;
     let f = analyzers::find(&findings, id)?;
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Text => render::text_explain(f, Style::detect()),

@@ -1,0 +1,848 @@
+//! The retrieval index: guidance sections, events, log windows and findings in one tantivy
+//! index, searchable together or apart.
+//!
+//! - **Languages.** Each document's text goes into the field of its language: English and
+//!   German with stop words and Snowball stemming, Chinese segmented by jieba. A query is
+//!   analysed the same way in the language it is written in, so a German question meets the
+//!   German sections and a Chinese one the Chinese sections; English falls back for the rest.
+//! - **Queries are built, not parsed**: user text never meets tantivy's query syntax, so
+//!   `CI/CD`, quotes or a stray colon cannot make a query fail.
+//! - **Incremental.** Every document carries a content hash; a manifest beside the index maps
+//!   id → (source, hash). Re-indexing the same snapshot writes nothing; a changed one replaces
+//!   exactly the documents that changed and deletes those that went away.
+//! - **Safe to share.** tantivy's writer lock keeps a second writer out (a clear error, not a
+//!   panic); readers open at any time. A missing index is created; a corrupt one or one from
+//!   another schema version is rebuilt, with a message saying so.
+//!
+//! Everything indexed from the cluster has been redacted first (see [`docs`]).
+
+pub mod docs;
+pub mod guidance;
+
+use crate::guidance::Revision;
+use crate::lang::{self, Lang};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    DateOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    TokenStream,
+};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use thiserror::Error;
+
+/// Bumped whenever fields or analyzers change: an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+const MANIFEST: &str = "sextant-manifest.json";
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Error)]
+pub enum IndexError {
+    #[error(
+        "--index-dir {0}: another sextant process is writing this index; wait for it or use another --index-dir"
+    )]
+    Busy(PathBuf),
+    #[error("--index-dir {path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    #[error("index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+pub type Result<T> = std::result::Result<T, IndexError>;
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocKind {
+    Guidance,
+    Event,
+    Log,
+    Finding,
+}
+
+impl DocKind {
+    pub const ALL: [DocKind; 4] = [
+        DocKind::Guidance,
+        DocKind::Event,
+        DocKind::Log,
+        DocKind::Finding,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Guidance => "guidance",
+            DocKind::Event => "event",
+            DocKind::Log => "log",
+            DocKind::Finding => "finding",
+        }
+    }
+}
+
+impl std::str::FromStr for DocKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        DocKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown kind '{s}' (expected guidance, event, log or finding)"))
+    }
+}
+
+/// One document to index. Text from the cluster must already be redacted.
+#[derive(Debug, Clone, Default)]
+pub struct IndexDoc {
+    /// Unique across the index (kinds and sources are part of it).
+    pub id: String,
+    pub kind: Option<DocKind>,
+    pub lang: Option<Lang>,
+    /// What produced it: `guidance`, `snapshot:<path>`, `context:<name>`; re-indexing a
+    /// source removes its documents that no longer exist.
+    pub source: String,
+    /// Heading (guidance), or a one-line title.
+    pub title: String,
+    pub text: String,
+    /// Guidance file, or the evidence reference (`events/ns/Kind/name`, `logs/ns/pod/c`).
+    pub file: String,
+    pub namespace: Option<String>,
+    /// `Kind/ns/name`.
+    pub object: Option<String>,
+    pub time: Option<jiff::Timestamp>,
+    pub revision: Option<Revision>,
+    /// Line range, e.g. `157-161`.
+    pub lines: String,
+}
+
+impl IndexDoc {
+    fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [
+            self.id.as_str(),
+            self.kind.map_or("", DocKind::as_str),
+            self.lang.map_or("", Lang::code),
+            &self.title,
+            &self.text,
+            &self.file,
+            self.namespace.as_deref().unwrap_or(""),
+            self.object.as_deref().unwrap_or(""),
+            &self.time.map(|t| t.to_string()).unwrap_or_default(),
+            match self.revision {
+                Some(Revision::Current) => "current",
+                Some(Revision::Earlier) => "earlier",
+                None => "",
+            },
+            &self.lines,
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        format!("{:x}", h.finalize())[..24].to_string()
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: DocKind,
+    pub file: String,
+    pub heading: String,
+    pub lang: String,
+    pub score: f32,
+    /// The passage that answers (guidance: the best paragraphs of the section).
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub lines: String,
+}
+
+/// A search request.
+#[derive(Debug, Clone)]
+pub struct SearchQuery<'a> {
+    pub text: &'a str,
+    /// Empty: all kinds.
+    pub kinds: Vec<DocKind>,
+    pub namespace: Option<&'a str>,
+    pub since: Option<jiff::Timestamp>,
+    pub limit: usize,
+    /// Force the query language; `None` detects it.
+    pub lang: Option<Lang>,
+}
+
+impl<'a> SearchQuery<'a> {
+    pub fn new(text: &'a str) -> Self {
+        SearchQuery {
+            text,
+            kinds: Vec::new(),
+            namespace: None,
+            since: None,
+            limit: 10,
+            lang: None,
+        }
+    }
+}
+
+/// What `index build` did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct UpdateStats {
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+impl UpdateStats {
+    pub fn changed(&self) -> bool {
+        self.added + self.updated + self.removed > 0
+    }
+}
+
+/// What `index stats` says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub dir: Option<String>,
+    pub schema_version: u32,
+    pub documents: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    pub by_lang: BTreeMap<String, usize>,
+    pub sources: BTreeMap<String, usize>,
+    pub segments: usize,
+    pub bytes_on_disk: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    schema: u32,
+    /// id → (source, hash)
+    docs: HashMap<String, (String, String)>,
+    /// source → the moment its state was observed (seconds): `--since 2h` counts back from
+    /// the newest, so a snapshot from last week can still be searched by relative time.
+    #[serde(default)]
+    observed: HashMap<String, i64>,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    kind: Field,
+    lang: Field,
+    source: Field,
+    title: Field,
+    text: Field,
+    file: Field,
+    namespace: Field,
+    object: Field,
+    time: Field,
+    revision: Field,
+    lines: Field,
+    /// Analysed body and title per language: [en, de, zh].
+    body: [Field; 3],
+    head: [Field; 3],
+}
+
+fn lang_slot(l: Lang) -> usize {
+    match l {
+        Lang::En => 0,
+        Lang::De => 1,
+        Lang::Zh => 2,
+    }
+}
+
+const ANALYZERS: [&str; 3] = ["sx_en", "sx_de", "sx_zh"];
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let analysed = |name: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(name)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+    };
+    let id = b.add_text_field("id", STRING | STORED);
+    let kind = b.add_text_field("kind", STRING | STORED);
+    let lang = b.add_text_field("lang", STRING | STORED);
+    let source = b.add_text_field("source", STRING | STORED);
+    let title = b.add_text_field("title", STORED);
+    let text = b.add_text_field("text", STORED);
+    let file = b.add_text_field("file", STRING | STORED);
+    let namespace = b.add_text_field("namespace", STRING | STORED);
+    let object = b.add_text_field("object", STRING | STORED);
+    let time = b.add_date_field(
+        "time",
+        DateOptions::default().set_indexed().set_stored().set_fast(),
+    );
+    let revision = b.add_text_field("revision", STRING | STORED);
+    let lines = b.add_text_field("lines", STORED);
+    let body = [
+        b.add_text_field("body_en", analysed(ANALYZERS[0])),
+        b.add_text_field("body_de", analysed(ANALYZERS[1])),
+        b.add_text_field("body_zh", analysed(ANALYZERS[2])),
+    ];
+    let head = [
+        b.add_text_field("head_en", analysed(ANALYZERS[0])),
+        b.add_text_field("head_de", analysed(ANALYZERS[1])),
+        b.add_text_field("head_zh", analysed(ANALYZERS[2])),
+    ];
+    (
+        b.build(),
+        Fields {
+            id,
+            kind,
+            lang,
+            source,
+            title,
+            text,
+            file,
+            namespace,
+            object,
+            time,
+            revision,
+            lines,
+            body,
+            head,
+        },
+    )
+}
+
+/// The analyzer for a language (also used to analyse queries).
+pub fn analyzer(l: Lang) -> TextAnalyzer {
+    match l {
+        Lang::En => {
+            let b = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser);
+            match StopWordFilter::new(Language::English) {
+                Some(stop) => b
+                    .filter(stop)
+                    .filter(Stemmer::new(Language::English))
+                    .build(),
+                None => b.filter(Stemmer::new(Language::English)).build(),
+            }
+        }
+        Lang::De => {
+            let b = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser);
+            match StopWordFilter::new(Language::German) {
+                Some(stop) => b
+                    .filter(stop)
+                    .filter(Stemmer::new(Language::German))
+                    .build(),
+                None => b.filter(Stemmer::new(Language::German)).build(),
+            }
+        }
+        Lang::Zh => TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .build(),
+    }
+}
+
+/// The terms `text` yields in language `l`, deduplicated, punctuation dropped.
+pub fn terms(l: Lang, text: &str) -> Vec<String> {
+    let mut a = analyzer(l);
+    let mut stream = a.token_stream(text);
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = &stream.token().text;
+        if t.chars().any(char::is_alphanumeric) && seen.insert(t.clone()) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+fn register(index: &Index) {
+    for l in Lang::ALL {
+        index
+            .tokenizers()
+            .register(ANALYZERS[lang_slot(l)], analyzer(l));
+    }
+}
+
+fn to_date(t: jiff::Timestamp) -> DateTime {
+    DateTime::from_timestamp_secs(t.as_second())
+}
+
+/// A tantivy index plus its manifest.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+    dir: Option<PathBuf>,
+    manifest: Manifest,
+}
+
+impl SearchIndex {
+    /// An index in memory (guidance search, tests).
+    pub fn in_memory() -> Result<SearchIndex> {
+        let (schema, f) = schema();
+        let index = Index::create_in_ram(schema);
+        SearchIndex::wrap(index, f, None, Manifest::default())
+    }
+
+    fn wrap(
+        index: Index,
+        f: Fields,
+        dir: Option<PathBuf>,
+        mut manifest: Manifest,
+    ) -> Result<SearchIndex> {
+        register(&index);
+        manifest.schema = SCHEMA_VERSION;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            f,
+            dir,
+            manifest,
+        })
+    }
+
+    /// Open the index in `dir`, creating it when missing. A corrupt index, or one from
+    /// another schema version, is rebuilt empty: the returned message says so.
+    pub fn open(dir: &Path) -> Result<(SearchIndex, Option<String>)> {
+        let io = |e: std::io::Error| IndexError::Io {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let manifest_path = dir.join(MANIFEST);
+        let manifest: Option<Manifest> = std::fs::read(&manifest_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let has_meta = dir.join("meta.json").exists();
+        let (schema, f) = schema();
+        let mut note = None;
+        match (&manifest, has_meta) {
+            (Some(m), true) if m.schema == SCHEMA_VERSION => match Index::open_in_dir(dir) {
+                Ok(index) if index.schema() == schema => {
+                    let m = manifest.unwrap_or_default();
+                    return SearchIndex::wrap(index, f, Some(dir.to_path_buf()), m)
+                        .map(|i| (i, None));
+                }
+                Ok(_) => note = Some("its schema differs from this version's".to_string()),
+                Err(e) => note = Some(format!("it could not be opened ({e})")),
+            },
+            (Some(_), true) => note = Some("it was built by another version of sextant".into()),
+            (None, true) => note = Some("its manifest is missing or unreadable".into()),
+            _ => {}
+        }
+        if note.is_some() {
+            // Only remove what an index consists of; never a whole user directory.
+            for entry in std::fs::read_dir(dir).map_err(io)?.flatten() {
+                let p = entry.path();
+                let name = entry.file_name().to_string_lossy().to_string();
+                let ours = name == "meta.json"
+                    || name == MANIFEST
+                    || name == ".managed.json"
+                    || name.starts_with(".tantivy")
+                    || [
+                        ".idx",
+                        ".pos",
+                        ".term",
+                        ".store",
+                        ".fast",
+                        ".fieldnorm",
+                        ".del",
+                    ]
+                    .iter()
+                    .any(|ext| name.ends_with(ext));
+                if ours && p.is_file() {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+        let index = Index::create_in_dir(dir, schema)?;
+        let msg = note.map(|why| format!("index at {} was rebuilt: {why}", dir.display()));
+        SearchIndex::wrap(index, f, Some(dir.to_path_buf()), Manifest::default()).map(|i| (i, msg))
+    }
+
+    fn writer(&self) -> Result<IndexWriter> {
+        match self.index.writer(WRITER_MEMORY) {
+            Ok(w) => Ok(w),
+            Err(tantivy::TantivyError::LockFailure(..)) => Err(IndexError::Busy(
+                self.dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("(memory)")),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn to_document(&self, d: &IndexDoc) -> TantivyDocument {
+        let f = &self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &d.id);
+        if let Some(k) = d.kind {
+            doc.add_text(f.kind, k.as_str());
+        }
+        let l = d.lang.unwrap_or(Lang::En);
+        doc.add_text(f.lang, l.code());
+        doc.add_text(f.source, &d.source);
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.text, &d.text);
+        doc.add_text(f.file, &d.file);
+        if let Some(ns) = &d.namespace {
+            doc.add_text(f.namespace, ns);
+        }
+        if let Some(o) = &d.object {
+            doc.add_text(f.object, o);
+        }
+        if let Some(t) = d.time {
+            doc.add_date(f.time, to_date(t));
+        }
+        if let Some(r) = d.revision {
+            doc.add_text(
+                f.revision,
+                match r {
+                    Revision::Current => "current",
+                    Revision::Earlier => "earlier",
+                },
+            );
+        }
+        doc.add_text(f.lines, &d.lines);
+        doc.add_text(f.body[lang_slot(l)], &d.text);
+        doc.add_text(f.head[lang_slot(l)], &d.title);
+        doc
+    }
+
+    /// Bring the documents of `source` in line with `docs`: add new ones, replace changed ones,
+    /// delete the ones that are gone. Writes nothing when nothing changed.
+    pub fn update(&mut self, source: &str, docs: &[IndexDoc]) -> Result<UpdateStats> {
+        self.update_observed(source, docs, None)
+    }
+
+    /// [`update`](Self::update), recording when the source's state was observed.
+    pub fn update_observed(
+        &mut self,
+        source: &str,
+        docs: &[IndexDoc],
+        observed: Option<jiff::Timestamp>,
+    ) -> Result<UpdateStats> {
+        let mut stats = UpdateStats::default();
+        let observed_changed = match observed {
+            Some(t) => {
+                self.manifest
+                    .observed
+                    .insert(source.to_string(), t.as_second())
+                    != Some(t.as_second())
+            }
+            None => false,
+        };
+        let mut present = HashSet::new();
+        let mut pending: Vec<(&IndexDoc, String, bool)> = Vec::new();
+        for d in docs {
+            if !present.insert(d.id.as_str()) {
+                continue; // the same id twice in one batch: first wins
+            }
+            let h = d.hash();
+            match self.manifest.docs.get(&d.id) {
+                Some((_, old)) if *old == h => stats.unchanged += 1,
+                Some(_) => pending.push((d, h, true)),
+                None => pending.push((d, h, false)),
+            }
+        }
+        let gone: Vec<String> = self
+            .manifest
+            .docs
+            .iter()
+            .filter(|(id, (src, _))| src == source && !present.contains(&id.as_ref() as &&str))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if pending.is_empty() && gone.is_empty() {
+            if observed_changed {
+                self.save_manifest()?;
+            }
+            return Ok(stats);
+        }
+        let mut w = self.writer()?;
+        for id in &gone {
+            w.delete_term(Term::from_field_text(self.f.id, id));
+            self.manifest.docs.remove(id);
+            stats.removed += 1;
+        }
+        for (d, h, replace) in pending {
+            if replace {
+                w.delete_term(Term::from_field_text(self.f.id, &d.id));
+                stats.updated += 1;
+            } else {
+                stats.added += 1;
+            }
+            w.add_document(self.to_document(d))?;
+            self.manifest
+                .docs
+                .insert(d.id.clone(), (source.to_string(), h));
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        self.save_manifest()?;
+        Ok(stats)
+    }
+
+    fn save_manifest(&self) -> Result<()> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let io = |e: std::io::Error| IndexError::Io {
+            path: dir.clone(),
+            reason: e.to_string(),
+        };
+        let tmp = dir.join(format!("{MANIFEST}.tmp"));
+        let bytes = serde_json::to_vec(&self.manifest).map_err(|e| IndexError::Io {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(&tmp, bytes).map_err(io)?;
+        std::fs::rename(&tmp, dir.join(MANIFEST)).map_err(io)
+    }
+
+    /// Search. Results are best first; guidance of the current revision is preferred when
+    /// two sections answer alike.
+    pub fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>> {
+        let lang = q.lang.unwrap_or_else(|| lang::detect(q.text));
+        let mut hits = self.search_in(q, lang)?;
+        if hits.is_empty() && lang != Lang::En {
+            hits = self.search_in(q, Lang::En)?;
+        }
+        Ok(hits)
+    }
+
+    fn search_in(&self, q: &SearchQuery, lang: Lang) -> Result<Vec<Hit>> {
+        let f = &self.f;
+        let words = terms(lang, q.text);
+        if words.is_empty() || q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let slot = lang_slot(lang);
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &words {
+            let body = TermQuery::new(
+                Term::from_field_text(f.body[slot], w),
+                IndexRecordOption::WithFreqs,
+            );
+            let head = TermQuery::new(
+                Term::from_field_text(f.head[slot], w),
+                IndexRecordOption::WithFreqs,
+            );
+            should.push((Occur::Should, Box::new(body)));
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(head), 1.5)),
+            ));
+        }
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if !q.kinds.is_empty() {
+            let kinds: Vec<(Occur, Box<dyn Query>)> = q
+                .kinds
+                .iter()
+                .map(|k| {
+                    let t: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.kind, k.as_str()),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, t)
+                })
+                .collect();
+            must.push((Occur::Must, Box::new(BooleanQuery::new(kinds))));
+        }
+        if let Some(ns) = q.namespace {
+            must.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.namespace, ns),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if let Some(since) = q.since {
+            must.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    std::ops::Bound::Included(Term::from_field_date_for_search(
+                        f.time,
+                        to_date(since),
+                    )),
+                    std::ops::Bound::Unbounded,
+                )),
+            ));
+        }
+        let query = BooleanQuery::new(must);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(q.limit * 3 + 5).order_by_score(),
+        )?;
+        let mut hits = Vec::new();
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let get = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let opt = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            let kind = get(f.kind).parse().unwrap_or(DocKind::Guidance);
+            let current = get(f.revision) == "current";
+            let text = get(f.text);
+            let text = if kind == DocKind::Guidance {
+                best_passage(&text, lang, &words)
+            } else {
+                text
+            };
+            hits.push(Hit {
+                id: get(f.id),
+                kind,
+                file: get(f.file),
+                heading: get(f.title),
+                lang: get(f.lang),
+                // The current revision wins a near tie with the earlier one.
+                score: if current { score * 1.25 } else { score },
+                text,
+                namespace: opt(f.namespace),
+                object: opt(f.object),
+                time: doc
+                    .get_first(f.time)
+                    .and_then(|v| v.as_datetime())
+                    .and_then(|d| jiff::Timestamp::from_second(d.into_timestamp_secs()).ok())
+                    .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                lines: get(f.lines),
+            });
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(q.limit);
+        Ok(hits)
+    }
+
+    /// Counts by kind, language and source, and the size on disk.
+    pub fn stats(&self) -> Result<Stats> {
+        let searcher = self.reader.searcher();
+        let count = |field: Field, value: &str| -> Result<usize> {
+            Ok(searcher.search(
+                &TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                ),
+                &Count,
+            )?)
+        };
+        let mut by_kind = BTreeMap::new();
+        for k in DocKind::ALL {
+            by_kind.insert(k.as_str().to_string(), count(self.f.kind, k.as_str())?);
+        }
+        let mut by_lang = BTreeMap::new();
+        for l in Lang::ALL {
+            by_lang.insert(l.code().to_string(), count(self.f.lang, l.code())?);
+        }
+        let mut sources = BTreeMap::new();
+        for (src, _) in self.manifest.docs.values() {
+            *sources.entry(src.clone()).or_default() += 1;
+        }
+        let bytes_on_disk = self
+            .dir
+            .as_ref()
+            .and_then(|d| std::fs::read_dir(d).ok())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        Ok(Stats {
+            dir: self.dir.as_ref().map(|d| d.display().to_string()),
+            schema_version: SCHEMA_VERSION,
+            documents: searcher.num_docs() as usize,
+            by_kind,
+            by_lang,
+            sources,
+            segments: searcher.segment_readers().len(),
+            bytes_on_disk,
+        })
+    }
+
+    /// The newest observation time of any indexed source ("now" for relative `--since`).
+    pub fn newest_observed(&self) -> Option<jiff::Timestamp> {
+        self.manifest
+            .observed
+            .values()
+            .max()
+            .and_then(|&s| jiff::Timestamp::from_second(s).ok())
+    }
+
+    /// Whether the index holds no document at all.
+    pub fn is_empty(&self) -> bool {
+        self.manifest.docs.is_empty()
+    }
+
+    /// Whether a document id is in the index (citations are checked against this).
+    pub fn contains(&self, id: &str) -> bool {
+        self.manifest.docs.contains_key(id)
+    }
+}
+
+/// The paragraphs of a guidance section that carry the query terms (in order, up to ~700
+/// characters); the first paragraph when none does.
+pub fn best_passage(text: &str, lang: Lang, words: &[String]) -> String {
+    let paras: Vec<&str> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    if paras.len() <= 1 {
+        return text.to_string();
+    }
+    let wanted: HashSet<&str> = words.iter().map(String::as_str).collect();
+    let scored: Vec<(usize, usize)> = paras
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let hits = terms(lang, p)
+                .iter()
+                .filter(|t| wanted.contains(&***t))
+                .count();
+            (i, hits)
+        })
+        .collect();
+    let mut order: Vec<(usize, usize)> = scored.into_iter().filter(|(_, h)| *h > 0).collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut len = 0;
+    for (i, _) in order {
+        if len > 0 && len + paras[i].len() > 700 {
+            break;
+        }
+        len += paras[i].len();
+        chosen.push(i);
+    }
+    if chosen.is_empty() {
+        return paras[0].to_string();
+    }
+    chosen.sort_unstable();
+    chosen
+        .iter()
+        .map(|&i| paras[i])
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}

@@ -1,0 +1,111 @@
+//! Retrieval quality over the guidance corpus: a labelled query set in English, German and
+//! Chinese (`tests/data/retrieval/queries.json`, each query → the section(s) that answer it),
+//! scored by recall@3 and mean reciprocal rank. The thresholds are the figures measured when
+//! the set was written, rounded down; the README reports them.
+
+use serde::Deserialize;
+use sextant::index::guidance::GuidanceIndex;
+
+#[derive(Deserialize)]
+struct Labelled {
+    q: String,
+    expect: Vec<String>,
+}
+
+const RECALL_AT_3: f64 = 0.90;
+const MRR: f64 = 0.85;
+
+#[test]
+fn labelled_queries_find_their_sections() {
+    let set: Vec<Labelled> = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/retrieval/queries.json"),
+        )
+        .expect("query set"),
+    )
+    .expect("valid JSON");
+    assert!(set.len() >= 25, "at least 25 labelled queries");
+    let gi = GuidanceIndex::embedded().expect("index");
+    // Every label must name a section that exists, or the test measures nothing.
+    for l in &set {
+        for id in &l.expect {
+            assert!(gi.corpus.resolve(id).is_some(), "label {id} does not exist");
+        }
+    }
+    let (mut hits3, mut rr_sum) = (0usize, 0.0f64);
+    let mut misses = Vec::new();
+    for l in &set {
+        let results = gi.search(&l.q, 10, None).expect("search");
+        let rank = results.iter().position(|h| {
+            l.expect
+                .iter()
+                .any(|e| gi.corpus.resolve(e).is_some_and(|s| s.id == h.id))
+        });
+        match rank {
+            Some(r) => {
+                if r < 3 {
+                    hits3 += 1;
+                }
+                rr_sum += 1.0 / (r as f64 + 1.0);
+                if r > 0 {
+                    misses.push(format!(
+                        "rank {}: {} → {:?}",
+                        r + 1,
+                        l.q,
+                        results.first().map(|h| &h.id)
+                    ));
+                }
+            }
+            None => misses.push(format!(
+                "not found: {} → {:?}",
+                l.q,
+                results.first().map(|h| &h.id)
+            )),
+        }
+    }
+    let n = set.len() as f64;
+    let recall = hits3 as f64 / n;
+    let mrr = rr_sum / n;
+    println!("queries {}: recall@3 {recall:.3}, MRR {mrr:.3}", set.len());
+    for m in &misses {
+        println!("  {m}");
+    }
+    assert!(
+        recall >= RECALL_AT_3,
+        "recall@3 {recall:.3} < {RECALL_AT_3}: {misses:#?}"
+    );
+    assert!(mrr >= MRR, "MRR {mrr:.3} < {MRR}: {misses:#?}");
+}
+
+#[test]
+fn each_language_finds_its_own_sections() {
+    let gi = GuidanceIndex::embedded().expect("index");
+    let top = |q: &str| gi.search(q, 1, None).expect("search").remove(0);
+    assert_eq!(top("Sicherheit und Richtlinien").lang, "de");
+    assert_eq!(top("安全性").lang, "zh");
+    let en = top("apply security policy in production");
+    assert_eq!(en.lang, "en");
+    assert_eq!(en.file, "level-4.en.md", "the current revision first");
+}
+
+#[test]
+fn no_passage_is_shown_twice() {
+    let gi = GuidanceIndex::embedded().expect("index");
+    for q in [
+        "security policy production",
+        "release velocity cadence",
+        "CKS certification",
+        "platforms infrastructure deployment operating models",
+    ] {
+        let hits = gi.search(q, 10, None).expect("search");
+        let mut texts: Vec<String> = hits
+            .iter()
+            .map(|h| sextant::guidance::normalise(&h.text))
+            .collect();
+        let n = texts.len();
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), n, "duplicate passage for {q}");
+    }
+}
