@@ -170,14 +170,23 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         if let Ok(gi) = GuidanceIndex::new(corpus) {
             gi.attach(&mut findings);
         }
-        let ev = docs::events(&state, &source);
-        let lg = docs::logs(&state, &source);
         let fd = docs::findings(&findings, &source);
-        let (ne, nl, nf) = (ev.len(), lg.len(), fd.len());
-        let mut all = ev;
-        all.extend(lg);
-        all.extend(fd);
-        let cs = index.update_observed(&source, &all, state.observed_at)?;
+        let nf = fd.len();
+        let (mut ne, mut nl) = (0, 0);
+        // Streamed: documents are indexed as they are made.
+        let cs = index.update_with(&source, state.observed_at, |emit| {
+            docs::events_each(&state, &source, &mut |d| {
+                ne += 1;
+                emit(d);
+            });
+            docs::logs_each(&state, &source, &mut |d| {
+                nl += 1;
+                emit(d);
+            });
+            for d in &fd {
+                emit(d);
+            }
+        })?;
         let _ = writeln!(
             report,
             "{source}: {ne} events, {nl} log windows, {nf} findings ({} added, {} updated, {} removed, {} unchanged)",

@@ -36,49 +36,54 @@ pub fn guidance(corpus: &Corpus) -> Vec<IndexDoc> {
 
 /// One document per event (events are already aggregated by the API: count, first, last).
 pub fn events(state: &ClusterState, source: &str) -> Vec<IndexDoc> {
-    state
-        .events
-        .iter()
-        .map(|e| {
-            let o = &e.involved_object;
-            let ns = o.namespace.clone().or_else(|| e.metadata.namespace.clone());
-            let kind = o.kind.as_deref().unwrap_or("Object");
-            let name = o.name.as_deref().unwrap_or("");
-            let key = e
-                .metadata
-                .name
-                .clone()
-                .or_else(|| e.metadata.uid.clone())
-                .unwrap_or_else(|| format!("{kind}.{name}.{}", e.reason.as_deref().unwrap_or("")));
-            let object = match &ns {
-                Some(ns) => format!("{kind}/{ns}/{name}"),
-                None => format!("{kind}/{name}"),
-            };
-            let msg = redact(e.message.as_deref().unwrap_or("")).into_owned();
-            let count = e.count.unwrap_or(1);
-            IndexDoc {
-                id: format!("{source}#event/{}/{key}", ns.as_deref().unwrap_or("-")),
-                kind: Some(DocKind::Event),
-                lang: Some(Lang::En),
-                source: source.to_string(),
-                title: format!(
-                    "{} {} {object}",
-                    e.type_.as_deref().unwrap_or("Normal"),
-                    e.reason.as_deref().unwrap_or("")
-                ),
-                text: if count > 1 {
-                    format!("{msg} (×{count})")
-                } else {
-                    msg
-                },
-                file: format!("events/{}/{kind}/{name}", ns.as_deref().unwrap_or("-")),
-                namespace: ns,
-                object: Some(object),
-                time: event_time(e),
-                ..IndexDoc::default()
-            }
-        })
-        .collect()
+    state.events.iter().map(|e| event(e, source)).collect()
+}
+
+/// [`events`], handing each document to `emit` as it is made.
+pub fn events_each(state: &ClusterState, source: &str, emit: &mut dyn FnMut(&IndexDoc)) {
+    for e in &state.events {
+        emit(&event(e, source));
+    }
+}
+
+fn event(e: &k8s_openapi::api::core::v1::Event, source: &str) -> IndexDoc {
+    let o = &e.involved_object;
+    let ns = o.namespace.clone().or_else(|| e.metadata.namespace.clone());
+    let kind = o.kind.as_deref().unwrap_or("Object");
+    let name = o.name.as_deref().unwrap_or("");
+    let key = e
+        .metadata
+        .name
+        .clone()
+        .or_else(|| e.metadata.uid.clone())
+        .unwrap_or_else(|| format!("{kind}.{name}.{}", e.reason.as_deref().unwrap_or("")));
+    let object = match &ns {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    };
+    let msg = redact(e.message.as_deref().unwrap_or("")).into_owned();
+    let count = e.count.unwrap_or(1);
+    IndexDoc {
+        id: format!("{source}#event/{}/{key}", ns.as_deref().unwrap_or("-")),
+        kind: Some(DocKind::Event),
+        lang: Some(Lang::En),
+        source: source.to_string(),
+        title: format!(
+            "{} {} {object}",
+            e.type_.as_deref().unwrap_or("Normal"),
+            e.reason.as_deref().unwrap_or("")
+        ),
+        text: if count > 1 {
+            format!("{msg} (×{count})")
+        } else {
+            msg
+        },
+        file: format!("events/{}/{kind}/{name}", ns.as_deref().unwrap_or("-")),
+        namespace: ns,
+        object: Some(object),
+        time: event_time(e),
+        ..IndexDoc::default()
+    }
 }
 
 /// A leading RFC 3339 timestamp, if the line has one (most structured logs do).
@@ -106,19 +111,32 @@ struct Window {
 
 /// Log lines grouped into windows per container, redacted.
 pub fn logs(state: &ClusterState, source: &str) -> Vec<IndexDoc> {
+    let mut out = Vec::new();
+    logs_each(state, source, &mut |d| out.push(d.clone()));
+    out
+}
+
+/// [`logs`], handing each window to `emit` as it closes.
+///
+/// A window is redacted as one text (one pass of the rule set per window, not per line; a
+/// private key spanning lines is caught whole).
+pub fn logs_each(state: &ClusterState, source: &str, emit: &mut dyn FnMut(&IndexDoc)) {
     let mut pods: Vec<&(String, String)> = state.logs.pods().collect();
     pods.sort();
-    let mut out = Vec::new();
     for (ns, pod) in pods {
         let mut cur: Option<Window> = None;
-        let flush = |w: Window, out: &mut Vec<IndexDoc>| {
+        let mut flush = |w: Window| {
             let c = if w.container.is_empty() {
                 "-"
             } else {
                 &w.container
             };
             let instance = if w.previous { "previous" } else { "current" };
-            out.push(IndexDoc {
+            let text = match redact(&w.text) {
+                std::borrow::Cow::Borrowed(_) => w.text,
+                std::borrow::Cow::Owned(r) => r,
+            };
+            emit(&IndexDoc {
                 id: format!("{source}#log/{ns}/{pod}/{c}/{instance}/{}", w.start),
                 kind: Some(DocKind::Log),
                 lang: Some(Lang::En),
@@ -127,7 +145,7 @@ pub fn logs(state: &ClusterState, source: &str) -> Vec<IndexDoc> {
                     "log {ns}/{pod} {c} ({instance}) lines {}-{}",
                     w.start, w.end
                 ),
-                text: w.text,
+                text,
                 file: format!("logs/{ns}/{pod}/{c}"),
                 namespace: Some(ns.clone()),
                 object: Some(format!("Pod/{ns}/{pod}")),
@@ -148,7 +166,7 @@ pub fn logs(state: &ClusterState, source: &str) -> Vec<IndexDoc> {
                 if (!same || full)
                     && let Some(w) = cur.take()
                 {
-                    flush(w, &mut out);
+                    flush(w);
                 }
                 let w = cur.get_or_insert_with(|| Window {
                     container: container.to_string(),
@@ -165,15 +183,14 @@ pub fn logs(state: &ClusterState, source: &str) -> Vec<IndexDoc> {
                 if !w.text.is_empty() {
                     w.text.push('\n');
                 }
-                w.text.push_str(&redact(line));
+                w.text.push_str(line);
                 w.end = n;
                 w.lines += 1;
             });
         if let Some(w) = cur.take() {
-            flush(w, &mut out);
+            flush(w);
         }
     }
-    out
 }
 
 /// Findings, with their evidence (already redacted by the analyzers).

@@ -536,6 +536,23 @@ impl SearchIndex {
         docs: &[IndexDoc],
         observed: Option<jiff::Timestamp>,
     ) -> Result<UpdateStats> {
+        self.update_with(source, observed, |emit| {
+            for d in docs {
+                emit(d);
+            }
+        })
+    }
+
+    /// The streaming form of [`update_observed`](Self::update_observed): `produce` hands each
+    /// document to `emit` as it is made, and a changed one goes straight to tantivy's indexing
+    /// threads. Producing (reading, redacting, windowing) overlaps indexing, and a million log
+    /// lines never sit in memory as one batch.
+    pub fn update_with(
+        &mut self,
+        source: &str,
+        observed: Option<jiff::Timestamp>,
+        produce: impl FnOnce(&mut dyn FnMut(&IndexDoc)),
+    ) -> Result<UpdateStats> {
         let mut stats = UpdateStats::default();
         let observed_changed = match observed {
             Some(t) => {
@@ -546,49 +563,87 @@ impl SearchIndex {
             }
             None => false,
         };
-        let mut present = HashSet::new();
-        let mut pending: Vec<(&IndexDoc, String, bool)> = Vec::new();
-        for d in docs {
-            if !present.insert(d.id.as_str()) {
-                continue; // the same id twice in one batch: first wins
+        let mut present: HashSet<String> = HashSet::new();
+        let mut writer: Option<IndexWriter> = None;
+        let mut failed: Option<IndexError> = None;
+        // Manifest entries replaced so far, to put back if the update fails half-way.
+        let mut undo: Vec<(String, Option<(String, String)>)> = Vec::new();
+        {
+            let this = &mut *self;
+            let mut emit = |d: &IndexDoc| {
+                if failed.is_some() || !present.insert(d.id.clone()) {
+                    return; // after an error, or the same id twice in one batch: first wins
+                }
+                let h = d.hash();
+                let replace = match this.manifest.docs.get(&d.id) {
+                    Some((_, old)) if *old == h => {
+                        stats.unchanged += 1;
+                        return;
+                    }
+                    Some(_) => true,
+                    None => false,
+                };
+                if writer.is_none() {
+                    match this.writer() {
+                        Ok(w) => writer = Some(w),
+                        Err(e) => {
+                            failed = Some(e);
+                            return;
+                        }
+                    }
+                }
+                let Some(w) = writer.as_mut() else { return };
+                if replace {
+                    w.delete_term(Term::from_field_text(this.f.id, &d.id));
+                    stats.updated += 1;
+                } else {
+                    stats.added += 1;
+                }
+                if let Err(e) = w.add_document(this.to_document(d)) {
+                    failed = Some(e.into());
+                    return;
+                }
+                let old = this
+                    .manifest
+                    .docs
+                    .insert(d.id.clone(), (source.to_string(), h));
+                undo.push((d.id.clone(), old));
+            };
+            produce(&mut emit);
+        }
+        if let Some(e) = failed {
+            // Dropping the writer without a commit discards what was added; the manifest is
+            // put back so it matches the index again.
+            drop(writer);
+            for (id, old) in undo.into_iter().rev() {
+                match old {
+                    Some(v) => self.manifest.docs.insert(id, v),
+                    None => self.manifest.docs.remove(&id),
+                };
             }
-            let h = d.hash();
-            match self.manifest.docs.get(&d.id) {
-                Some((_, old)) if *old == h => stats.unchanged += 1,
-                Some(_) => pending.push((d, h, true)),
-                None => pending.push((d, h, false)),
-            }
+            return Err(e);
         }
         let gone: Vec<String> = self
             .manifest
             .docs
             .iter()
-            .filter(|(id, (src, _))| src == source && !present.contains(&id.as_ref() as &&str))
+            .filter(|(id, (src, _))| src == source && !present.contains(*id))
             .map(|(id, _)| id.clone())
             .collect();
-        if pending.is_empty() && gone.is_empty() {
+        if writer.is_none() && gone.is_empty() {
             if observed_changed {
                 self.save_manifest()?;
             }
             return Ok(stats);
         }
-        let mut w = self.writer()?;
+        let mut w = match writer {
+            Some(w) => w,
+            None => self.writer()?,
+        };
         for id in &gone {
             w.delete_term(Term::from_field_text(self.f.id, id));
             self.manifest.docs.remove(id);
             stats.removed += 1;
-        }
-        for (d, h, replace) in pending {
-            if replace {
-                w.delete_term(Term::from_field_text(self.f.id, &d.id));
-                stats.updated += 1;
-            } else {
-                stats.added += 1;
-            }
-            w.add_document(self.to_document(d))?;
-            self.manifest
-                .docs
-                .insert(d.id.clone(), (source.to_string(), h));
         }
         w.commit()?;
         drop(w);
