@@ -594,6 +594,24 @@ fn index_build_is_incremental_and_searchable() {
     assert_eq!(h["kind"], "log");
     assert_eq!(h["namespace"], "shop");
     assert!(str_field(h, "text").contains("REDIS_URL"));
+    let logs = stdout_of(&[
+        "index",
+        "search",
+        "REDIS_URL",
+        "--kind",
+        "log",
+        "--limit",
+        "1",
+        "--index-dir",
+        &d,
+    ]);
+    assert!(
+        logs.contains(
+            "\n   2026-11-24T08:54:02Z ERROR config: environment variable REDIS_URL is required\n"
+        ),
+        "log lines keep their breaks: {logs}"
+    );
+    assert!(logs.contains("[REDACTED:"), "{logs}");
     let text = stdout_of(&[
         "index",
         "search",

@@ -78,8 +78,15 @@ fn hits_text(hits: &[Hit], style: Style) -> String {
         };
         let _ = writeln!(out, "{head}");
         let _ = writeln!(out, "   id: {}   score: {:.2}", h.id, h.score);
-        for para in h.text.split("\n\n") {
-            out.push_str(&wrap(para, "   ", 96));
+        if h.kind == DocKind::Log {
+            // Log lines keep their breaks: a reader matches them against `kubectl logs`.
+            for line in h.text.lines() {
+                let _ = writeln!(out, "   {line}");
+            }
+        } else {
+            for para in h.text.split("\n\n") {
+                out.push_str(&wrap(para, "   ", 96));
+            }
         }
         out.push('\n');
     }
