@@ -319,34 +319,23 @@ fn schema() -> (Schema, Fields) {
 /// The analyzer for a language (also used to analyse queries).
 pub fn analyzer(l: Lang) -> TextAnalyzer {
     match l {
-        Lang::En => {
-            let b = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser);
-            match StopWordFilter::new(Language::English) {
-                Some(stop) => b
-                    .filter(stop)
-                    .filter(Stemmer::new(Language::English))
-                    .build(),
-                None => b.filter(Stemmer::new(Language::English)).build(),
-            }
-        }
-        Lang::De => {
-            let b = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser);
-            match StopWordFilter::new(Language::German) {
-                Some(stop) => b
-                    .filter(stop)
-                    .filter(Stemmer::new(Language::German))
-                    .build(),
-                None => b.filter(Stemmer::new(Language::German)).build(),
-            }
-        }
+        Lang::En => stemmed(Language::English),
+        Lang::De => stemmed(Language::German),
         Lang::Zh => TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
             .build(),
+    }
+}
+
+/// Words, lower-cased, stop words removed, Snowball-stemmed.
+fn stemmed(language: Language) -> TextAnalyzer {
+    let b = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser);
+    match StopWordFilter::new(language) {
+        Some(stop) => b.filter(stop).filter(Stemmer::new(language)).build(),
+        None => b.filter(Stemmer::new(language)).build(),
     }
 }
 
