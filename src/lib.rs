@@ -13,6 +13,7 @@ pub mod guidance;
 pub mod index;
 pub mod lang;
 pub mod logs;
+pub mod policy;
 pub mod redact;
 pub mod render;
 pub mod source;

@@ -2,6 +2,7 @@
 //! mapping of errors to exit codes (0 ok, 1 the command found a failure it reports, 2 bad
 //! usage or input, with a one-line reason on stderr).
 
+mod policy;
 mod search;
 
 use crate::analyzers;
@@ -128,16 +129,28 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// Draft policy-as-code for a finding or category, with its tests
+    /// Draft policy-as-code for a finding id (with --snapshot) or a category, proven before it
+    /// is shown, with test bundles
     Draft {
+        /// A finding id (or unique prefix), or a category such as Privileged or LatestTag
         target: String,
+        /// kyverno, gatekeeper, vap or all (comma-separated)
         #[arg(long, default_value = "all")]
         engine: String,
+        /// Write the policies and their test bundles here
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Run the tests of drafted policies
+    /// Run policy tests under DIR (kyverno-test.yaml, gator suite.yaml, sextant-vap-test.yaml);
+    /// exit 1 if any fails
     Test { dir: PathBuf },
+    /// Which objects of the cluster state the policies would deny today
+    Check {
+        /// Policy files or folders (Gatekeeper templates + constraints, VAPs + bindings,
+        /// Kyverno CEL policies)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,7 +299,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         .into()),
         Some(Command::Repl) => Err(Error::NotYetAvailable("sextant repl".into()).into()),
         Some(Command::Ask { .. }) => Err(Error::NotYetAvailable("sextant ask".into()).into()),
-        Some(Command::Policy(_)) => Err(Error::NotYetAvailable("sextant policy".into()).into()),
+        Some(Command::Policy(PolicyCommand::Draft {
+            target,
+            engine,
+            out,
+        })) => policy::draft(&g, &cfg, &target, &engine, out.as_deref()),
+        Some(Command::Policy(PolicyCommand::Test { dir })) => policy::test(&g, &dir),
+        Some(Command::Policy(PolicyCommand::Check { files })) => policy::check(&g, &files),
         Some(Command::Snapshot(_)) => {
             Err(Error::NotYetAvailable("sextant snapshot save".into()).into())
         }

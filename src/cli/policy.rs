@@ -1,0 +1,310 @@
+//! `sextant policy draft|test|check`.
+
+use super::{Global, load, search, write_out};
+use crate::analyzers;
+use crate::config::Config;
+use crate::error::Error;
+use crate::findings::Category;
+use crate::policy::draft::{self, Draft, Scope};
+use crate::policy::{Engine, check, suite};
+use crate::render::{Format, Style};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+fn engines(arg: &str) -> anyhow::Result<Vec<Engine>> {
+    let mut out = Vec::new();
+    for e in arg.split(',').map(str::trim) {
+        match e {
+            "all" => out.extend(Engine::ALL),
+            "kyverno" => out.push(Engine::Kyverno),
+            "gatekeeper" => out.push(Engine::Gatekeeper),
+            "vap" => out.push(Engine::Vap),
+            other => {
+                return Err(Error::Usage(format!(
+                    "--engine: unknown engine '{other}' (expected kyverno, gatekeeper, vap or all)"
+                ))
+                .into());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub fn draft(
+    g: &Global,
+    cfg: &Config,
+    target: &str,
+    engine: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<i32> {
+    let engines = engines(engine)?;
+    let category = Category::from_str(target).ok();
+    let gi = search::guidance_index(g, cfg)?;
+    let d = match (category, g.snapshot.is_some()) {
+        (Some(c), false) => {
+            if crate::policy::catalog::rule_for(c).is_none() {
+                return Err(Error::Usage(format!(
+                    "no policy would have prevented a {} (policies exist for: {})",
+                    c.as_str(),
+                    draft::supported()
+                ))
+                .into());
+            }
+            if !g.quiet {
+                eprintln!(
+                    "note: no --snapshot: drafting {} against a built-in example Pod",
+                    c.as_str()
+                );
+            }
+            let req = draft::request_for_category(c, engines)?;
+            draft::draft(&req, gi.for_category(c))?
+        }
+        (c, true) => {
+            let (_, state) = load(g)?;
+            let mut findings = analyzers::analyze(&state);
+            if let super::Scope::Namespace(ns) = super::scope(g) {
+                findings = analyzers::in_namespace(findings, &state, &ns);
+            }
+            gi.attach(&mut findings);
+            let f = match c {
+                Some(c) => findings.iter().find(|f| f.category == c),
+                None => Some(analyzers::find(&findings, target)?),
+            };
+            match (f, c) {
+                (Some(f), _) => {
+                    let req = draft::request_for_finding(f, &state, engines)?;
+                    draft::draft(&req, f.guidance.clone())?
+                }
+                (None, Some(c)) => {
+                    if !g.quiet {
+                        eprintln!(
+                            "note: no {} finding in the snapshot: drafting against a built-in example Pod",
+                            c.as_str()
+                        );
+                    }
+                    let req = draft::request_for_category(c, engines)?;
+                    draft::draft(&req, gi.for_category(c))?
+                }
+                (None, None) => unreachable!("find() returns a finding or an error"),
+            }
+        }
+        (None, false) => {
+            return Err(Error::Usage(format!(
+                "'{target}' is not a category ({}); to draft from a finding id, give --snapshot",
+                draft::supported()
+            ))
+            .into());
+        }
+    };
+    let mut written = Vec::new();
+    if let Some(dir) = out {
+        written = suite::write_bundle(dir, &d)?;
+    }
+    let text = match g.output.unwrap_or(Format::Text) {
+        Format::Json => serde_json::to_string_pretty(&d)? + "\n",
+        Format::Text | Format::Markdown => render(&d, &written, Style::detect(), out.is_none()),
+    };
+    write_out(&text)?;
+    Ok(if d.proven() { 0 } else { 1 })
+}
+
+fn render(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}  {}", style.bold(&d.policy), d.title);
+    if let Some(f) = &d.finding {
+        let _ = writeln!(s, "from finding {f} ({})", d.category.as_str());
+    }
+    let _ = writeln!(
+        s,
+        "object: {} {}/{}",
+        d.offending["kind"].as_str().unwrap_or("?"),
+        d.offending["metadata"]["namespace"].as_str().unwrap_or("-"),
+        d.offending["metadata"]["name"].as_str().unwrap_or("?")
+    );
+    for gref in &d.guidance {
+        let _ = writeln!(s, "implements Level 4: {} ({})", gref.heading, gref.id);
+    }
+    s.push_str("\nproof (evaluated in-process: CEL for Kyverno and VAP, Rego for Gatekeeper):\n");
+    for e in &d.drafts {
+        let scope = match &e.scope {
+            Scope::Namespace(ns) => format!("namespace {ns}"),
+            Scope::Cluster => "cluster-wide".into(),
+        };
+        if e.proof.passed() {
+            let _ = writeln!(
+                s,
+                "  ✓ {:<10} {:<18} denies the offending object ({}) and admits the fixed one",
+                e.engine.as_str(),
+                scope,
+                e.proof.denied.as_deref().unwrap_or("")
+            );
+        } else {
+            let why: Vec<&str> = [
+                e.proof.denied.as_ref().err(),
+                e.proof.admitted.as_ref().err(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+            let _ = writeln!(
+                s,
+                "  ✗ {:<10} {:<18} FAILED its proof, not shown: {}",
+                e.engine.as_str(),
+                scope,
+                why.join("; ")
+            );
+        }
+    }
+    s.push_str("\nthe fix (suggested, never applied):\n");
+    for c in &d.changes {
+        let _ = writeln!(s, "  - {c}");
+    }
+    let _ = writeln!(s, "\n{}", d.diff.trim_end());
+    let _ = writeln!(s, "\n  {}", d.patch);
+    if show_yaml {
+        for e in d
+            .drafts
+            .iter()
+            .filter(|e| e.proof.passed() && e.scope == Scope::Cluster)
+        {
+            for (name, text) in &e.files {
+                let _ = writeln!(s, "\n# --- {} {name} ---", e.engine.as_str());
+                s.push_str(text);
+            }
+        }
+        s.push_str("\n(give --out DIR to write the policies with their test bundles)\n");
+    }
+    if !written.is_empty() {
+        let _ = writeln!(s, "\nwrote {} files:", written.len());
+        for w in written {
+            let _ = writeln!(s, "  {}", w.display());
+        }
+        s.push_str(
+            "run the tests: sextant policy test DIR (or `kyverno test`, `gator verify` upstream)\n",
+        );
+    }
+    s
+}
+
+pub fn test(g: &Global, dir: &Path) -> anyhow::Result<i32> {
+    let r = suite::run_dir(dir)?;
+    if r.results.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no kyverno-test.yaml, suite.yaml or sextant-vap-test.yaml found",
+            dir.display()
+        ))
+        .into());
+    }
+    let text = match g.output.unwrap_or(Format::Text) {
+        Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+        _ => {
+            let mut s = String::new();
+            for c in &r.results {
+                let mark = match (&c.skipped, c.passed) {
+                    (Some(_), _) => "-",
+                    (None, true) => "✓",
+                    (None, false) => "✗",
+                };
+                let _ = write!(
+                    s,
+                    "{mark} {}  expected {}, got {}",
+                    c.case, c.expected, c.got
+                );
+                if let Some(why) = &c.skipped {
+                    let _ = write!(s, "  (skipped: {why})");
+                }
+                s.push('\n');
+            }
+            let _ = writeln!(
+                s,
+                "\n{} passed, {} failed, {} skipped",
+                r.passed(),
+                r.failed(),
+                r.skipped()
+            );
+            s
+        }
+    };
+    write_out(&text)?;
+    Ok(if r.failed() > 0 { 1 } else { 0 })
+}
+
+pub fn check(g: &Global, files: &[PathBuf]) -> anyhow::Result<i32> {
+    for f in files {
+        if !f.exists() {
+            return Err(Error::Usage(format!("{}: no such file or directory", f.display())).into());
+        }
+    }
+    let set = check::PolicySet::load(files)?;
+    if set.policies.is_empty() {
+        return Err(Error::Usage(format!(
+            "no usable policy in {} ({})",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if set.skipped.is_empty() {
+                "expected ConstraintTemplates with constraints, ValidatingAdmissionPolicies with bindings, or Kyverno CEL policies".to_string()
+            } else {
+                set.skipped.join("; ")
+            }
+        ))
+        .into());
+    }
+    let (_, state) = load(g)?;
+    let objects = check::workload_objects(&state);
+    let namespaces: Vec<(String, serde_json::Value)> = state
+        .namespaces
+        .iter()
+        .filter_map(|n| {
+            Some((
+                n.metadata.name.clone()?,
+                serde_json::to_value(n.metadata.labels.clone().unwrap_or_default()).ok()?,
+            ))
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    let r = check::check(&set, &objects, &namespaces);
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "policy check");
+    let text = match g.output.unwrap_or(Format::Text) {
+        Format::Json => serde_json::to_string_pretty(&r)? + "\n",
+        _ => {
+            let mut s = format!(
+                "{} policies against {} workloads: {} would be denied\n",
+                r.policies,
+                r.objects,
+                r.denials.len()
+            );
+            for d in &r.denials {
+                let _ = writeln!(
+                    s,
+                    "  {:<10} {:<40} {}{}  [{}] {}",
+                    d.engine.as_str(),
+                    d.policy,
+                    d.object,
+                    if d.count > 1 {
+                        format!(" (×{})", d.count)
+                    } else {
+                        String::new()
+                    },
+                    d.action,
+                    d.message
+                );
+            }
+            for e in &r.errors {
+                let _ = writeln!(s, "  error: {e}");
+            }
+            for k in &r.skipped {
+                let _ = writeln!(s, "  skipped: {k}");
+            }
+            s
+        }
+    };
+    write_out(&text)?;
+    Ok(0)
+}

@@ -1,0 +1,332 @@
+//! Impact before enforcement: evaluate a set of policies (Gatekeeper templates and
+//! constraints, ValidatingAdmissionPolicies and bindings, Kyverno CEL policies) against every
+//! matching object of a cluster state and report what they would deny today.
+//!
+//! Controllers and pods are both evaluated (a policy may match either), and the denials of
+//! pods one controller owns are folded into one line with a count, so one bad template is
+//! one line, not one per replica.
+
+use super::{Engine, PolicyError, gatekeeper, kyverno, str_at, vap};
+use crate::state::ClusterState;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Every pod-bearing object of the state as JSON (controllers, and pods nothing owns).
+pub fn workload_objects(state: &ClusterState) -> Vec<Value> {
+    fn push<T: serde::Serialize>(out: &mut Vec<Value>, items: &[T]) {
+        out.extend(items.iter().filter_map(|i| serde_json::to_value(i).ok()));
+    }
+    let mut out = Vec::new();
+    push(&mut out, &state.deployments);
+    push(&mut out, &state.stateful_sets);
+    push(&mut out, &state.daemon_sets);
+    push(&mut out, &state.cron_jobs);
+    let unowned_rs: Vec<_> = state
+        .replica_sets
+        .iter()
+        .filter(|r| {
+            r.metadata
+                .owner_references
+                .as_ref()
+                .is_none_or(Vec::is_empty)
+        })
+        .cloned()
+        .collect();
+    push(&mut out, &unowned_rs);
+    let unowned_jobs: Vec<_> = state
+        .jobs
+        .iter()
+        .filter(|j| {
+            j.metadata
+                .owner_references
+                .as_ref()
+                .is_none_or(Vec::is_empty)
+        })
+        .cloned()
+        .collect();
+    push(&mut out, &unowned_jobs);
+    push(&mut out, &state.replication_controllers);
+    push(&mut out, &state.pods);
+    out
+}
+
+/// A loaded policy of any engine.
+pub enum Loaded {
+    Gatekeeper {
+        /// Boxed: a compiled Rego engine is large beside the other variants.
+        template: Box<gatekeeper::Template>,
+        constraints: Vec<gatekeeper::Constraint>,
+    },
+    Vap {
+        policy: vap::Policy,
+        bindings: Vec<vap::Binding>,
+        params: Vec<Value>,
+    },
+    Kyverno(kyverno::Policy),
+}
+
+/// A set of policies read from files.
+pub struct PolicySet {
+    pub policies: Vec<(String, Loaded)>,
+    /// Documents that were not policies, or policies that could not be used, with why.
+    pub skipped: Vec<String>,
+}
+
+impl PolicySet {
+    /// Read every policy document of `paths` (files or folders).
+    pub fn load(paths: &[PathBuf]) -> Result<PolicySet, PolicyError> {
+        let docs = super::read_documents(paths)?;
+        let mut set = PolicySet {
+            policies: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut templates = Vec::new();
+        let mut constraints = Vec::new();
+        let mut vaps = Vec::new();
+        let mut bindings = Vec::new();
+        let mut others = Vec::new();
+        for (path, d) in docs {
+            let where_ = path.display().to_string();
+            match str_at(&d, "/kind").unwrap_or("") {
+                "ConstraintTemplate" => match gatekeeper::Template::from_object(&d) {
+                    Ok(t) => templates.push(t),
+                    Err(e) => set.skipped.push(format!("{where_}: {e}")),
+                },
+                "ValidatingAdmissionPolicy" => match vap::Policy::from_object(&d) {
+                    Ok(p) => vaps.push(p),
+                    Err(e) => set.skipped.push(format!("{where_}: {e}")),
+                },
+                "ValidatingAdmissionPolicyBinding" => match vap::Binding::from_object(&d) {
+                    Ok(b) => bindings.push(b),
+                    Err(e) => set.skipped.push(format!("{where_}: {e}")),
+                },
+                "ClusterPolicy" | "Policy"
+                    if str_at(&d, "/apiVersion").is_some_and(|a| a.starts_with("kyverno.io/")) =>
+                {
+                    match kyverno::Policy::from_object(&d) {
+                        Ok(p) => {
+                            for r in &p.unsupported {
+                                set.skipped.push(format!(
+                                    "{where_}: Kyverno rule {} of {} is not a CEL rule (only validate.cel is evaluated)",
+                                    r, p.name
+                                ));
+                            }
+                            if p.rule_names().next().is_some() {
+                                set.policies.push((p.name.clone(), Loaded::Kyverno(p)));
+                            }
+                        }
+                        Err(e) => set.skipped.push(format!("{where_}: {e}")),
+                    }
+                }
+                _ if str_at(&d, "/apiVersion")
+                    .is_some_and(|a| a.starts_with("constraints.gatekeeper.sh/")) =>
+                {
+                    match gatekeeper::Constraint::from_object(&d) {
+                        Ok(c) => constraints.push(c),
+                        Err(e) => set.skipped.push(format!("{where_}: {e}")),
+                    }
+                }
+                _ => others.push(d),
+            }
+        }
+        for t in templates {
+            let mine: Vec<_> = constraints
+                .iter()
+                .filter(|c| c.kind == t.kind)
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                set.skipped.push(format!(
+                    "ConstraintTemplate {}: no constraint of kind {}",
+                    t.name, t.kind
+                ));
+                continue;
+            }
+            set.policies.push((
+                t.name.clone(),
+                Loaded::Gatekeeper {
+                    template: Box::new(t),
+                    constraints: mine,
+                },
+            ));
+        }
+        for p in vaps {
+            let mine: Vec<_> = bindings
+                .iter()
+                .filter(|b| b.policy == p.name)
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                set.skipped.push(format!(
+                    "ValidatingAdmissionPolicy {}: no binding (a VAP without a binding does nothing)",
+                    p.name
+                ));
+                continue;
+            }
+            let params = match &p.param_kind {
+                Some(k) => others
+                    .iter()
+                    .filter(|o| str_at(o, "/kind") == Some(k.as_str()))
+                    .cloned()
+                    .collect(),
+                None => Vec::new(),
+            };
+            set.policies.push((
+                p.name.clone(),
+                Loaded::Vap {
+                    policy: p,
+                    bindings: mine,
+                    params,
+                },
+            ));
+        }
+        Ok(set)
+    }
+}
+
+/// One object a policy would deny.
+#[derive(Debug, Clone, Serialize)]
+pub struct Denial {
+    pub engine: Engine,
+    pub policy: String,
+    /// The constraint or binding (Gatekeeper, VAP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// deny / dryrun / warn / Audit… as the policy says it would act.
+    pub action: String,
+    pub object: String,
+    pub message: String,
+    /// How many objects this line stands for (pods of one owner).
+    pub count: usize,
+}
+
+/// The impact report.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    pub policies: usize,
+    pub objects: usize,
+    pub denials: Vec<Denial>,
+    pub errors: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+fn label(o: &Value) -> String {
+    let own = format!(
+        "{}/{}/{}",
+        str_at(o, "/kind").unwrap_or("?"),
+        str_at(o, "/metadata/namespace").unwrap_or("-"),
+        str_at(o, "/metadata/name").unwrap_or("?")
+    );
+    match (
+        str_at(o, "/metadata/ownerReferences/0/kind"),
+        str_at(o, "/metadata/ownerReferences/0/name"),
+    ) {
+        (Some(k), Some(n)) => format!(
+            "pods of {k}/{}/{n}",
+            str_at(o, "/metadata/namespace").unwrap_or("-")
+        ),
+        _ => own,
+    }
+}
+
+/// Fold identical denials (pods of one owner) into one, counting them.
+fn fold(denials: Vec<Denial>) -> Vec<Denial> {
+    let mut out: Vec<Denial> = Vec::new();
+    for d in denials {
+        match out.iter_mut().find(|x| {
+            x.engine == d.engine && x.policy == d.policy && x.via == d.via && x.object == d.object
+        }) {
+            Some(x) => x.count += 1,
+            None => out.push(d),
+        }
+    }
+    out
+}
+
+/// Evaluate every policy against every object.
+pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)]) -> Report {
+    let mut r = Report {
+        policies: set.policies.len(),
+        objects: objects.len(),
+        skipped: set.skipped.clone(),
+        ..Report::default()
+    };
+    let ns_labels = |o: &Value| {
+        str_at(o, "/metadata/namespace")
+            .and_then(|ns| namespaces.iter().find(|(n, _)| n == ns).map(|(_, l)| l))
+    };
+    for (name, p) in &set.policies {
+        for o in objects {
+            match p {
+                Loaded::Gatekeeper {
+                    template,
+                    constraints,
+                } => {
+                    for c in constraints.iter().filter(|c| c.matches(o)) {
+                        match template.violations(o, &c.parameters) {
+                            Ok(v) => r.denials.extend(v.into_iter().map(|v| Denial {
+                                engine: Engine::Gatekeeper,
+                                policy: name.clone(),
+                                via: Some(c.name.clone()),
+                                action: c.enforcement.clone(),
+                                object: label(o),
+                                message: v.msg,
+                                count: 1,
+                            })),
+                            Err(e) => r.errors.push(format!("{name} on {}: {e}", label(o))),
+                        }
+                    }
+                }
+                Loaded::Vap {
+                    policy,
+                    bindings,
+                    params,
+                } => {
+                    for b in bindings {
+                        let param = policy
+                            .param_kind
+                            .as_deref()
+                            .and_then(|k| b.params(k, params));
+                        match policy.evaluate(o, Some(b), param, ns_labels(o)) {
+                            vap::Verdict::Deny(m) => r.denials.push(Denial {
+                                engine: Engine::Vap,
+                                policy: name.clone(),
+                                via: Some(b.name.clone()),
+                                action: b.actions.join(","),
+                                object: label(o),
+                                message: m,
+                                count: 1,
+                            }),
+                            vap::Verdict::Error(e) => {
+                                r.errors.push(format!("{name} on {}: {e}", label(o)))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Loaded::Kyverno(k) => {
+                    for (rule, out) in k.evaluate(o) {
+                        match out {
+                            kyverno::Outcome::Fail(m) => r.denials.push(Denial {
+                                engine: Engine::Kyverno,
+                                policy: format!("{name}/{rule}"),
+                                via: None,
+                                action: k.action.clone(),
+                                object: label(o),
+                                message: m,
+                                count: 1,
+                            }),
+                            kyverno::Outcome::Error(e) => {
+                                r.errors.push(format!("{name}/{rule} on {}: {e}", label(o)))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    r.denials = fold(std::mem::take(&mut r.denials));
+    r
+}

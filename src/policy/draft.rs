@@ -1,0 +1,690 @@
+//! Drafting: from a finding (or a category) to policies for each engine, the fixed object,
+//! and the proof that each policy denies the offending object and admits the fixed one.
+//!
+//! The proof evaluates the YAML text that will be written, parsed back, so what is proven is
+//! exactly what the reviewer gets.
+
+use super::catalog::{self, CEL_VARIABLES, FixContext, REGO_PRELUDE, Rule};
+use super::{
+    Engine, PolicyError, SYSTEM_NAMESPACES, gatekeeper, kyverno, pod_spec_pointer, str_at, to_yaml,
+    vap,
+};
+use crate::findings::{Category, Finding, GuidanceRef};
+use crate::state::ClusterState;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Where a draft applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", content = "namespace", rename_all = "lowercase")]
+pub enum Scope {
+    /// Only the finding's namespace.
+    Namespace(String),
+    /// Every namespace but the system ones.
+    Cluster,
+}
+
+impl Scope {
+    fn suffix(&self) -> String {
+        match self {
+            Scope::Namespace(ns) => format!("-{ns}"),
+            Scope::Cluster => String::new(),
+        }
+    }
+}
+
+/// The outcome of a proof.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    /// The offending object was denied, with this message.
+    pub denied: Result<String, String>,
+    /// The fixed object was admitted.
+    pub admitted: Result<(), String>,
+}
+
+impl Proof {
+    pub fn passed(&self) -> bool {
+        self.denied.is_ok() && self.admitted.is_ok()
+    }
+}
+
+/// One engine's draft at one scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineDraft {
+    pub engine: Engine,
+    pub scope: Scope,
+    /// File name → YAML text.
+    pub files: BTreeMap<String, String>,
+    pub proof: Proof,
+}
+
+/// A complete draft: rule, objects, fix, per-engine policies with proofs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub category: Category,
+    pub policy: String,
+    pub title: String,
+    pub finding: Option<String>,
+    pub guidance: Vec<GuidanceRef>,
+    pub offending: Value,
+    pub fixed: Value,
+    pub changes: Vec<String>,
+    pub diff: String,
+    /// A strategic-merge patch for `kubectl patch` (suggested, never applied).
+    pub patch: String,
+    pub drafts: Vec<EngineDraft>,
+}
+
+impl Draft {
+    pub fn proven(&self) -> bool {
+        self.drafts.iter().all(|d| d.proof.passed())
+    }
+}
+
+/// What to draft from.
+pub struct Request<'a> {
+    pub rule: &'static Rule,
+    pub finding: Option<&'a Finding>,
+    /// The offending object (a workload) as JSON.
+    pub offending: Value,
+    pub engines: Vec<Engine>,
+    pub fix_context: FixContext,
+}
+
+/// Build a request from a finding and the state it came from.
+pub fn request_for_finding<'a>(
+    f: &'a Finding,
+    state: &ClusterState,
+    engines: Vec<Engine>,
+) -> Result<Request<'a>, PolicyError> {
+    let rule = catalog::rule_for(f.category).ok_or_else(|| PolicyError::Invalid {
+        what: format!("finding {}", f.id),
+        why: format!(
+            "no policy would have prevented a {} (policies exist for: {})",
+            f.category.as_str(),
+            supported()
+        ),
+    })?;
+    let ns = f.object.namespace.as_deref();
+    let objects = super::check::workload_objects(state);
+    let find = |kind: &str, name: &str| {
+        objects
+            .iter()
+            .find(|o| {
+                str_at(o, "/kind") == Some(kind)
+                    && str_at(o, "/metadata/name") == Some(name)
+                    && str_at(o, "/metadata/namespace") == ns
+            })
+            .cloned()
+    };
+    let offending = find(&f.object.kind, &f.object.name)
+        .or_else(|| f.owner.as_ref().and_then(|o| find(&o.kind, &o.name)))
+        .ok_or_else(|| PolicyError::Invalid {
+            what: format!("finding {}", f.id),
+            why: format!(
+                "{} {} is not a workload in the snapshot",
+                f.object.kind, f.object.name
+            ),
+        })?;
+    Ok(Request {
+        rule,
+        finding: Some(f),
+        offending: clean(offending),
+        engines,
+        fix_context: FixContext {
+            digests: running_digests(state),
+            registries: Vec::new(),
+        },
+    })
+}
+
+/// A built-in offending Pod for a category (drafting without a snapshot).
+pub fn request_for_category(
+    c: Category,
+    engines: Vec<Engine>,
+) -> Result<Request<'static>, PolicyError> {
+    let rule = catalog::rule_for(c).ok_or_else(|| PolicyError::Invalid {
+        what: format!("category {}", c.as_str()),
+        why: format!(
+            "no policy drafts for it (policies exist for: {})",
+            supported()
+        ),
+    })?;
+    let mut container = json!({"name": "app", "image": "registry.example.com/shop/app:1.4.2",
+        "ports": [{"containerPort": 8080}],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+        "securityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true}});
+    let mut spec = json!({});
+    match c {
+        Category::Privileged => container["securityContext"]["privileged"] = json!(true),
+        Category::PrivilegeEscalation => {
+            container["securityContext"]["allowPrivilegeEscalation"] = json!(true)
+        }
+        Category::HostNamespace => spec["hostNetwork"] = json!(true),
+        Category::HostPath => {
+            spec["volumes"] = json!([{"name": "host", "hostPath": {"path": "/var/run"}}])
+        }
+        Category::RunAsRoot => container["securityContext"]["runAsUser"] = json!(0),
+        Category::DangerousCapabilities => {
+            container["securityContext"]["capabilities"] = json!({"add": ["SYS_ADMIN"]})
+        }
+        Category::NoResourceLimits => {
+            if let Some(r) = container["resources"].as_object_mut() {
+                r.remove("limits");
+            }
+        }
+        Category::NoResourceRequests => {
+            if let Some(r) = container["resources"].as_object_mut() {
+                r.remove("requests");
+            }
+        }
+        Category::LatestTag => container["image"] = json!("registry.example.com/shop/app:latest"),
+        Category::NoProbes => {
+            if let Some(o) = container.as_object_mut() {
+                o.remove("readinessProbe");
+            }
+        }
+        _ => {}
+    }
+    spec["containers"] = json!([container]);
+    let kind = if rule.kinds.contains(&"Pod") {
+        "Pod"
+    } else {
+        "Deployment"
+    };
+    let offending = if kind == "Pod" {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "example", "namespace": "default"}, "spec": spec})
+    } else {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "example", "namespace": "default"},
+            "spec": {"selector": {"matchLabels": {"app": "example"}},
+                "template": {"metadata": {"labels": {"app": "example"}}, "spec": spec}}})
+    };
+    Ok(Request {
+        rule,
+        finding: None,
+        offending,
+        engines,
+        fix_context: FixContext::default(),
+    })
+}
+
+/// The categories Sextant drafts policies for.
+pub fn supported() -> String {
+    catalog::rules()
+        .iter()
+        .map(|r| r.category.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Strip what a cluster adds (status, managed fields, uid…) so the object reads as a manifest.
+pub fn clean(mut o: Value) -> Value {
+    if let Some(m) = o.as_object_mut() {
+        m.remove("status");
+    }
+    if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        for k in [
+            "managedFields",
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "selfLink",
+            "ownerReferences",
+        ] {
+            meta.remove(k);
+        }
+        if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            a.retain(|k, _| {
+                k != "kubectl.kubernetes.io/last-applied-configuration"
+                    && !k.starts_with("deployment.kubernetes.io/")
+            });
+            if a.is_empty() {
+                meta.remove("annotations");
+            }
+        }
+    }
+    o
+}
+
+/// image → `repo@sha256:…` from the pods' container statuses (what actually runs).
+fn running_digests(state: &ClusterState) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    for p in &state.pods {
+        for cs in p
+            .status
+            .iter()
+            .flat_map(|s| s.container_statuses.iter().flatten())
+        {
+            if let Some((_, digest)) = cs.image_id.split_once("@sha256:") {
+                let repo = cs
+                    .image
+                    .rsplit_once(':')
+                    .map_or(cs.image.as_str(), |(r, t)| {
+                        if t.contains('/') {
+                            cs.image.as_str()
+                        } else {
+                            r
+                        }
+                    });
+                out.insert(cs.image.clone(), format!("{repo}@sha256:{digest}"));
+            }
+        }
+    }
+    out
+}
+
+/// Draft, prove, and return everything; a failed proof is recorded, never hidden.
+pub fn draft(req: &Request, guidance: Vec<GuidanceRef>) -> Result<Draft, PolicyError> {
+    let rule = req.rule;
+    let kind = str_at(&req.offending, "/kind").unwrap_or("").to_string();
+    let ptr = pod_spec_pointer(&kind).ok_or_else(|| PolicyError::Invalid {
+        what: format!(
+            "{kind} {}",
+            str_at(&req.offending, "/metadata/name").unwrap_or("")
+        ),
+        why: "not a workload with a pod template".into(),
+    })?;
+    let mut fixed = req.offending.clone();
+    let changes = match fixed.pointer_mut(ptr) {
+        Some(spec) => (rule.fix)(spec, &req.fix_context),
+        None => Vec::new(),
+    };
+    let ns = str_at(&req.offending, "/metadata/namespace").map(str::to_string);
+    let mut scopes = vec![Scope::Cluster];
+    if let Some(ns) = &ns
+        && !SYSTEM_NAMESPACES.contains(&ns.as_str())
+    {
+        scopes.insert(0, Scope::Namespace(ns.clone()));
+    }
+    let mut drafts = Vec::new();
+    for &engine in &req.engines {
+        for scope in &scopes {
+            let files = render(rule, engine, scope, req.finding, &guidance);
+            let proof = prove(engine, &files, &req.offending, &fixed);
+            drafts.push(EngineDraft {
+                engine,
+                scope: scope.clone(),
+                files,
+                proof,
+            });
+        }
+    }
+    let (before, after) = (to_yaml(&req.offending), to_yaml(&fixed));
+    let diff = similar::TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .context_radius(3)
+        .header("offending", "fixed")
+        .to_string();
+    let patch_body = strategic_patch(&req.offending, &fixed);
+    let obj_kind = kind.to_ascii_lowercase();
+    let name = str_at(&req.offending, "/metadata/name").unwrap_or("");
+    let patch = format!(
+        "kubectl{} patch {obj_kind} {name} --type strategic -p '{}'",
+        ns.as_deref()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default(),
+        serde_json::to_string(&patch_body).unwrap_or_default()
+    );
+    Ok(Draft {
+        category: rule.category,
+        policy: format!("sextant-{}", rule.slug),
+        title: rule.title.to_string(),
+        finding: req.finding.map(|f| f.id.clone()),
+        guidance,
+        offending: req.offending.clone(),
+        fixed,
+        changes,
+        diff,
+        patch,
+        drafts,
+    })
+}
+
+fn camel(slug: &str) -> String {
+    slug.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The API groups of the kinds a rule governs: `(group, kinds)`.
+fn groups(kinds: &[&str]) -> Vec<(&'static str, Vec<String>)> {
+    let mut out: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for k in kinds {
+        let g = match *k {
+            "Pod" | "ReplicationController" => "",
+            "Job" | "CronJob" => "batch",
+            _ => "apps",
+        };
+        match out.iter_mut().find(|(x, _)| *x == g) {
+            Some((_, v)) => v.push(k.to_string()),
+            None => out.push((g, vec![k.to_string()])),
+        }
+    }
+    out
+}
+
+fn annotations(rule: &Rule, finding: Option<&Finding>, guidance: &[GuidanceRef]) -> Value {
+    let mut a = json!({
+        "policies.kyverno.io/title": rule.title,
+        "policies.kyverno.io/category": format!("Sextant: {}", rule.category.as_str()),
+        "policies.kyverno.io/severity": rule.severity,
+        "policies.kyverno.io/subject": "Pod",
+        "policies.kyverno.io/description": rule.description,
+        "sextant.dev/category": rule.category.as_str(),
+    });
+    if let Some(f) = finding {
+        a["sextant.dev/finding"] = json!(f.id);
+    }
+    if let Some(g) = guidance.first() {
+        a["sextant.dev/level-4-guidance"] = json!(format!("{} ({})", g.heading, g.id));
+    }
+    a
+}
+
+/// The policy files of one engine and scope.
+pub fn render(
+    rule: &Rule,
+    engine: Engine,
+    scope: &Scope,
+    finding: Option<&Finding>,
+    guidance: &[GuidanceRef],
+) -> BTreeMap<String, String> {
+    let name = format!("sextant-{}{}", rule.slug, scope.suffix());
+    let variables: Vec<Value> = CEL_VARIABLES
+        .iter()
+        .map(|(n, e)| json!({"name": n, "expression": e}))
+        .collect();
+    let mut files = BTreeMap::new();
+    match engine {
+        Engine::Kyverno => {
+            let mut ann = annotations(rule, finding, guidance);
+            // The rule lists every controller kind itself and reads the pod spec through
+            // variables.spec, so Kyverno's own auto-generation is off.
+            ann["pod-policies.kyverno.io/autogen-controllers"] = json!("none");
+            let mut resources = json!({"kinds": rule.kinds});
+            if let Scope::Namespace(ns) = scope {
+                resources["namespaces"] = json!([ns]);
+            }
+            let mut r = json!({
+                "name": rule.slug,
+                "match": {"any": [{"resources": resources}]},
+                "validate": {"cel": {
+                    "variables": variables,
+                    "expressions": [{"expression": rule.cel, "messageExpression": rule.cel_message}],
+                }},
+            });
+            if *scope == Scope::Cluster {
+                r["exclude"] = json!({"any": [{"resources": {"namespaces": SYSTEM_NAMESPACES}}]});
+            }
+            let p = json!({
+                "apiVersion": "kyverno.io/v1",
+                "kind": "ClusterPolicy",
+                "metadata": {"name": name, "annotations": ann},
+                "spec": {"validationFailureAction": "Audit", "background": true, "rules": [r]},
+            });
+            files.insert("policy.yaml".into(), to_yaml(&p));
+        }
+        Engine::Gatekeeper => {
+            let kind = format!("Sextant{}", camel(rule.slug));
+            let tname = kind.to_ascii_lowercase();
+            let rego = format!("package {tname}\n\n{REGO_PRELUDE}\n{}", rule.rego);
+            let t = json!({
+                "apiVersion": "templates.gatekeeper.sh/v1",
+                "kind": "ConstraintTemplate",
+                "metadata": {"name": tname, "annotations": {
+                    "metadata.gatekeeper.sh/title": rule.title,
+                    "description": rule.description,
+                    "sextant.dev/category": rule.category.as_str(),
+                }},
+                "spec": {
+                    "crd": {"spec": {"names": {"kind": kind}, "validation": {"openAPIV3Schema": {"type": "object"}}}},
+                    "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": rego}],
+                },
+            });
+            let kinds: Vec<Value> = groups(rule.kinds)
+                .into_iter()
+                .map(|(g, k)| json!({"apiGroups": [g], "kinds": k}))
+                .collect();
+            let mut m = json!({"kinds": kinds});
+            match scope {
+                Scope::Namespace(ns) => m["namespaces"] = json!([ns]),
+                Scope::Cluster => m["excludedNamespaces"] = json!(SYSTEM_NAMESPACES),
+            }
+            let mut ann = annotations(rule, finding, guidance);
+            if let Some(o) = ann.as_object_mut() {
+                o.retain(|k, _| k.starts_with("sextant.dev/"));
+            }
+            let c = json!({
+                "apiVersion": "constraints.gatekeeper.sh/v1beta1",
+                "kind": kind,
+                "metadata": {"name": name, "annotations": ann},
+                "spec": {"enforcementAction": "dryrun", "match": m},
+            });
+            files.insert("template.yaml".into(), to_yaml(&t));
+            files.insert("constraint.yaml".into(), to_yaml(&c));
+        }
+        Engine::Vap => {
+            let rules: Vec<Value> = groups(rule.kinds)
+                .into_iter()
+                .map(|(g, k)| {
+                    json!({"apiGroups": [g], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                        "resources": k.iter().map(|k| super::resource_of(k)).collect::<Vec<_>>()})
+                })
+                .collect();
+            let mut ann = annotations(rule, finding, guidance);
+            if let Some(o) = ann.as_object_mut() {
+                o.retain(|k, _| k.starts_with("sextant.dev/"));
+            }
+            let pname = format!("sextant-{}", rule.slug);
+            let p = json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingAdmissionPolicy",
+                "metadata": {"name": pname, "annotations": ann},
+                "spec": {
+                    "failurePolicy": "Fail",
+                    "matchConstraints": {"resourceRules": rules},
+                    "variables": variables,
+                    "validations": [{"expression": rule.cel, "messageExpression": rule.cel_message, "reason": "Forbidden"}],
+                },
+            });
+            let selector = match scope {
+                Scope::Namespace(ns) => {
+                    json!({"matchLabels": {"kubernetes.io/metadata.name": ns}})
+                }
+                Scope::Cluster => {
+                    json!({"matchExpressions": [{"key": "kubernetes.io/metadata.name",
+                    "operator": "NotIn", "values": SYSTEM_NAMESPACES}]})
+                }
+            };
+            let b = json!({
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingAdmissionPolicyBinding",
+                "metadata": {"name": name},
+                "spec": {"policyName": pname, "validationActions": ["Warn", "Audit"],
+                    "matchResources": {"namespaceSelector": selector}},
+            });
+            files.insert("policy.yaml".into(), to_yaml(&p));
+            files.insert("binding.yaml".into(), to_yaml(&b));
+        }
+    }
+    files
+}
+
+fn parse(text: &str) -> Result<Value, String> {
+    serde_saphyr::from_str(text).map_err(|e| format!("the draft is not valid YAML: {e}"))
+}
+
+/// Evaluate one engine's files: `Some(message)` when `object` is denied.
+pub fn evaluate(
+    engine: Engine,
+    files: &BTreeMap<String, String>,
+    object: &Value,
+) -> Result<Option<String>, String> {
+    let file = |n: &str| {
+        files
+            .get(n)
+            .ok_or_else(|| format!("{n} missing"))
+            .and_then(|t| parse(t))
+    };
+    match engine {
+        Engine::Kyverno => {
+            let p =
+                kyverno::Policy::from_object(&file("policy.yaml")?).map_err(|e| e.to_string())?;
+            for (_, o) in p.evaluate(object) {
+                match o {
+                    kyverno::Outcome::Fail(m) => return Ok(Some(m)),
+                    kyverno::Outcome::Error(e) => return Err(e),
+                    _ => {}
+                }
+            }
+            Ok(None)
+        }
+        Engine::Gatekeeper => {
+            let t = gatekeeper::Template::from_object(&file("template.yaml")?)
+                .map_err(|e| e.to_string())?;
+            let c = gatekeeper::Constraint::from_object(&file("constraint.yaml")?)
+                .map_err(|e| e.to_string())?;
+            if !c.matches(object) {
+                return Ok(None);
+            }
+            let v = t
+                .violations(object, &c.parameters)
+                .map_err(|e| e.to_string())?;
+            Ok(v.first().map(|v| v.msg.clone()))
+        }
+        Engine::Vap => {
+            let p = vap::Policy::from_object(&file("policy.yaml")?).map_err(|e| e.to_string())?;
+            let b = vap::Binding::from_object(&file("binding.yaml")?).map_err(|e| e.to_string())?;
+            match p.evaluate(object, Some(&b), None, None) {
+                vap::Verdict::Deny(m) => Ok(Some(m)),
+                vap::Verdict::Error(e) => Err(e),
+                _ => Ok(None),
+            }
+        }
+    }
+}
+
+/// Deny the offending object, admit the fixed one.
+pub fn prove(
+    engine: Engine,
+    files: &BTreeMap<String, String>,
+    offending: &Value,
+    fixed: &Value,
+) -> Proof {
+    let denied = match evaluate(engine, files, offending) {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err("the offending object was admitted".into()),
+        Err(e) => Err(format!("evaluating the offending object failed: {e}")),
+    };
+    let admitted = match evaluate(engine, files, fixed) {
+        Ok(None) => Ok(()),
+        Ok(Some(m)) => Err(format!("the fixed object was denied: {m}")),
+        Err(e) => Err(format!("evaluating the fixed object failed: {e}")),
+    };
+    Proof { denied, admitted }
+}
+
+/// A strategic-merge patch from `a` to `b`: changed keys, `null` for removed ones, lists of
+/// named objects (containers, volumes) merged by name.
+pub fn strategic_patch(a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut out = serde_json::Map::new();
+            for (k, vb) in y {
+                match x.get(k) {
+                    Some(va) if va == vb => {}
+                    Some(va) => {
+                        out.insert(k.clone(), strategic_patch(va, vb));
+                    }
+                    None => {
+                        out.insert(k.clone(), vb.clone());
+                    }
+                }
+            }
+            for k in x.keys() {
+                if !y.contains_key(k) {
+                    out.insert(k.clone(), Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(x), Value::Array(y))
+            if y.iter().all(|v| v.get("name").is_some()) && x.len() == y.len() =>
+        {
+            Value::Array(
+                x.iter()
+                    .zip(y)
+                    .filter(|(p, q)| p != q)
+                    .map(|(p, q)| {
+                        let mut d = strategic_patch(p, q);
+                        if let Some(o) = d.as_object_mut() {
+                            o.insert("name".into(), q["name"].clone());
+                        }
+                        d
+                    })
+                    .collect(),
+            )
+        }
+        _ => b.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_category_draft_proves_on_the_builtin_example() {
+        for rule in catalog::rules() {
+            let req = request_for_category(rule.category, Engine::ALL.to_vec()).expect("req");
+            let d = draft(&req, Vec::new()).expect("draft");
+            for e in &d.drafts {
+                assert!(
+                    e.proof.passed(),
+                    "{} {:?} {:?}: {:?}",
+                    rule.slug,
+                    e.engine,
+                    e.scope,
+                    e.proof
+                );
+            }
+            assert!(!d.changes.is_empty(), "{}", rule.slug);
+        }
+    }
+
+    #[test]
+    fn an_inverted_condition_fails_its_proof() {
+        let rule = catalog::rule_for(Category::Privileged).expect("rule");
+        let req = request_for_category(Category::Privileged, vec![Engine::Vap]).expect("req");
+        let d = draft(&req, Vec::new()).expect("draft");
+        let mut files = d.drafts[0].files.clone();
+        let mut p = parse(files.get("policy.yaml").expect("p")).expect("yaml");
+        assert_eq!(p["spec"]["validations"][0]["expression"], rule.cel);
+        p["spec"]["validations"][0]["expression"] = json!(format!("!({})", rule.cel));
+        files.insert("policy.yaml".into(), to_yaml(&p));
+        let proof = prove(Engine::Vap, &files, &d.offending, &d.fixed);
+        assert!(!proof.passed());
+        assert!(
+            proof.denied.is_err() && proof.admitted.is_err(),
+            "{proof:?}"
+        );
+    }
+
+    #[test]
+    fn patches_merge_containers_by_name() {
+        let a = json!({"spec": {"containers": [{"name": "a", "securityContext": {"privileged": true}}]}});
+        let b = json!({"spec": {"containers": [{"name": "a", "securityContext": {}}]}});
+        assert_eq!(
+            strategic_patch(&a, &b),
+            json!({"spec": {"containers": [{"name": "a", "securityContext": {"privileged": null}}]}})
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! Kyverno `ClusterPolicy`/`Policy` rules that validate with CEL (`validate.cel`), evaluated
+//! as Kyverno does: `match`/`exclude` on kinds, namespaces, operations and selectors,
+//! `celPreconditions`, `validate.cel.variables`, then every expression; and Kyverno's
+//! auto-generation of rules for Pod controllers (a rule on Pods also checks the pod template
+//! of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs unless the
+//! `pod-policies.kyverno.io/autogen-controllers` annotation says `none`).
+//!
+//! Pattern-based rules (`validate.pattern`, `anyPattern`, `deny`) are not evaluated: they are
+//! reported as unsupported rather than passed.
+
+use super::cel::{self, Bindings, Expr, Scope};
+use super::{PolicyError, pod_spec_pointer, str_at};
+use serde_json::{Value, json};
+
+/// A rule's verdict for one resource, in `kyverno test` vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail(String),
+    /// The rule does not apply (match/exclude/preconditions).
+    Skip,
+    Error(String),
+}
+
+impl Outcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail(_) => "fail",
+            Outcome::Skip => "skip",
+            Outcome::Error(_) => "error",
+        }
+    }
+}
+
+struct Validation {
+    expr: Expr,
+    message: Option<String>,
+    message_expr: Option<Expr>,
+}
+
+struct Rule {
+    name: String,
+    matcher: Value,
+    exclude: Value,
+    preconditions: Vec<Expr>,
+    variables: Vec<(String, Expr)>,
+    validations: Vec<Validation>,
+}
+
+/// A compiled Kyverno policy (its CEL rules).
+pub struct Policy {
+    pub name: String,
+    /// `Policy` (namespaced) only applies in its own namespace.
+    pub namespace: Option<String>,
+    pub action: String,
+    autogen: bool,
+    rules: Vec<Rule>,
+    /// Rules Sextant cannot evaluate (pattern/deny/foreach), by name.
+    pub unsupported: Vec<String>,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Policy {
+    pub fn from_object(p: &Value) -> Result<Policy, PolicyError> {
+        let name = str_at(p, "/metadata/name")
+            .unwrap_or("(unnamed)")
+            .to_string();
+        let bad = |why: String| PolicyError::Invalid {
+            what: format!("Kyverno policy {name}"),
+            why,
+        };
+        let autogen = str_at(
+            p,
+            "/metadata/annotations/pod-policies.kyverno.io~1autogen-controllers",
+        )
+        .is_none_or(|v| v != "none");
+        let mut rules = Vec::new();
+        let mut unsupported = Vec::new();
+        for r in p
+            .pointer("/spec/rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let rname = str_at(r, "/name").unwrap_or("(unnamed)").to_string();
+            let Some(c) = r.pointer("/validate/cel") else {
+                unsupported.push(rname);
+                continue;
+            };
+            let compile =
+                |e: &str| cel::compile(e).map_err(|why| bad(format!("rule {rname}: {why}")));
+            let mut validations = Vec::new();
+            for e in c
+                .get("expressions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                validations.push(Validation {
+                    expr: compile(str_at(e, "/expression").unwrap_or(""))?,
+                    message: str_at(e, "/message").map(str::to_string),
+                    message_expr: match str_at(e, "/messageExpression") {
+                        Some(m) => Some(compile(m)?),
+                        None => None,
+                    },
+                });
+            }
+            let mut variables = Vec::new();
+            for v in c
+                .get("variables")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                variables.push((
+                    str_at(v, "/name").unwrap_or("").to_string(),
+                    compile(str_at(v, "/expression").unwrap_or(""))?,
+                ));
+            }
+            let mut preconditions = Vec::new();
+            for v in r
+                .get("celPreconditions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                preconditions.push(compile(str_at(v, "/expression").unwrap_or(""))?);
+            }
+            rules.push(Rule {
+                name: rname,
+                matcher: r.get("match").cloned().unwrap_or(Value::Null),
+                exclude: r.get("exclude").cloned().unwrap_or(Value::Null),
+                preconditions,
+                variables,
+                validations,
+            });
+        }
+        if rules.is_empty() && unsupported.is_empty() {
+            return Err(bad("no rules".into()));
+        }
+        Ok(Policy {
+            name,
+            namespace: if str_at(p, "/kind") == Some("Policy") {
+                str_at(p, "/metadata/namespace").map(str::to_string)
+            } else {
+                None
+            },
+            action: str_at(p, "/spec/validationFailureAction")
+                .or_else(|| str_at(p, "/spec/rules/0/validate/failureAction"))
+                .unwrap_or("Audit")
+                .to_string(),
+            autogen,
+            rules,
+            unsupported,
+        })
+    }
+
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.name.as_str())
+    }
+
+    /// Every CEL rule's outcome for `object` (a CREATE).
+    pub fn evaluate(&self, object: &Value) -> Vec<(String, Outcome)> {
+        self.rules
+            .iter()
+            .map(|r| (r.name.clone(), self.evaluate_rule(r, object)))
+            .collect()
+    }
+
+    /// One rule's outcome, by name (`autogen-…` names resolve to their Pod rule).
+    pub fn evaluate_named(&self, rule: &str, object: &Value) -> Option<Outcome> {
+        let base = rule
+            .strip_prefix("autogen-cronjob-")
+            .or_else(|| rule.strip_prefix("autogen-"))
+            .unwrap_or(rule);
+        self.rules
+            .iter()
+            .find(|r| r.name == base)
+            .map(|r| self.evaluate_rule(r, object))
+    }
+
+    fn evaluate_rule(&self, r: &Rule, object: &Value) -> Outcome {
+        let kind = str_at(object, "/kind").unwrap_or("");
+        let subject = if selects(&r.matcher, object, kind) && !excluded(&r.exclude, object, kind) {
+            object.clone()
+        } else if self.autogen
+            && kind != "Pod"
+            && selects(&r.matcher, &as_pod(object).unwrap_or(Value::Null), "Pod")
+        {
+            // Auto-generated controller rule: the Pod rule over the pod template.
+            match as_pod(object) {
+                Some(p) if !excluded(&r.exclude, &p, "Pod") => p,
+                _ => return Outcome::Skip,
+            }
+        } else {
+            return Outcome::Skip;
+        };
+        if let (Some(ns), Some(own)) = (str_at(&subject, "/metadata/namespace"), &self.namespace)
+            && ns != own
+        {
+            return Outcome::Skip;
+        }
+        let mut scope = Scope::new(&Bindings::create(subject));
+        for p in &r.preconditions {
+            match scope.check(p) {
+                Ok(true) => {}
+                Ok(false) => return Outcome::Skip,
+                Err(e) => return Outcome::Error(e),
+            }
+        }
+        for (name, e) in &r.variables {
+            if let Err(e) = scope.bind(name, e) {
+                return Outcome::Error(e);
+            }
+        }
+        for v in &r.validations {
+            match scope.check(&v.expr) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let msg = v
+                        .message_expr
+                        .as_ref()
+                        .and_then(|m| scope.message(m))
+                        .or_else(|| v.message.clone())
+                        .unwrap_or_else(|| format!("{} evaluated to false", v.expr.source));
+                    return Outcome::Fail(msg);
+                }
+                Err(e) => return Outcome::Error(e),
+            }
+        }
+        Outcome::Pass
+    }
+}
+
+/// The Pod a controller's template describes (what Kyverno's autogen rules check).
+fn as_pod(object: &Value) -> Option<Value> {
+    let kind = str_at(object, "/kind")?;
+    let spec_ptr = pod_spec_pointer(kind).filter(|_| kind != "Pod")?;
+    let template_ptr = spec_ptr.strip_suffix("/spec")?;
+    let template = object.pointer(template_ptr)?;
+    let mut meta = template
+        .get("metadata")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    if let (Some(m), Some(ns)) = (meta.as_object_mut(), str_at(object, "/metadata/namespace")) {
+        m.insert("namespace".into(), json!(ns));
+    }
+    if let (Some(m), Some(n)) = (meta.as_object_mut(), str_at(object, "/metadata/name")) {
+        m.entry("name").or_insert_with(|| json!(n));
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": template.get("spec").cloned().unwrap_or_else(|| json!({})),
+    }))
+}
+
+/// `match`: `any` (one filter matches) / `all` (every filter matches) / a bare `resources`.
+fn selects(m: &Value, object: &Value, kind: &str) -> bool {
+    if m.is_null() {
+        return false;
+    }
+    if let Some(any) = m.get("any").and_then(Value::as_array) {
+        return any.iter().any(|f| filter(f, object, kind));
+    }
+    if let Some(all) = m.get("all").and_then(Value::as_array) {
+        return all.iter().all(|f| filter(f, object, kind));
+    }
+    filter(m, object, kind)
+}
+
+fn excluded(x: &Value, object: &Value, kind: &str) -> bool {
+    !x.is_null() && selects(x, object, kind)
+}
+
+/// One resource filter: kinds (`Pod`, `v1/Pod`, `apps/v1/Deployment`, `*`), names,
+/// namespaces (with `*` globs), operations (CREATE is what we evaluate), selector.
+fn filter(f: &Value, object: &Value, kind: &str) -> bool {
+    let Some(r) = f.get("resources") else {
+        return false;
+    };
+    let list = |k: &str| -> Option<Vec<&str>> {
+        r.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+    };
+    if let Some(kinds) = list("kinds")
+        && !kinds
+            .iter()
+            .any(|k| *k == "*" || k.rsplit('/').next() == Some(kind))
+    {
+        return false;
+    }
+    if let Some(ops) = list("operations")
+        && !ops.contains(&"CREATE")
+    {
+        return false;
+    }
+    let ns = str_at(object, "/metadata/namespace").unwrap_or("default");
+    if let Some(nss) = list("namespaces")
+        && !nss.iter().any(|p| wildcard(p, ns))
+    {
+        return false;
+    }
+    let name = str_at(object, "/metadata/name").unwrap_or("");
+    if let Some(names) = list("names")
+        && !names.iter().any(|p| wildcard(p, name))
+    {
+        return false;
+    }
+    if let Some(sel) = r.get("selector") {
+        let labels = object.pointer("/metadata/labels").unwrap_or(&Value::Null);
+        if !super::label_selector_matches(sel, labels) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Kyverno's wildcards: `*` any run, `?` one character.
+fn wildcard(p: &str, s: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    go(p.as_bytes(), s.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::from_object(&json!({
+            "apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy",
+            "metadata": {"name": "no-latest"},
+            "spec": {"validationFailureAction": "Audit", "rules": [{
+                "name": "tag",
+                "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                "exclude": {"any": [{"resources": {"namespaces": ["kube-*"]}}]},
+                "validate": {"cel": {"expressions": [{
+                    "expression": "object.spec.containers.all(c, !c.image.endsWith(':latest'))",
+                    "message": "no latest"}]}}}]}}))
+        .expect("policy")
+    }
+
+    fn pod(ns: &str, image: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ns},
+            "spec": {"containers": [{"name": "a", "image": image}]}})
+    }
+
+    #[test]
+    fn pass_fail_skip() {
+        let p = policy();
+        assert_eq!(p.evaluate(&pod("shop", "x:1"))[0].1, Outcome::Pass);
+        assert_eq!(
+            p.evaluate(&pod("shop", "x:latest"))[0].1,
+            Outcome::Fail("no latest".into())
+        );
+        assert_eq!(
+            p.evaluate(&pod("kube-system", "x:latest"))[0].1,
+            Outcome::Skip
+        );
+    }
+
+    #[test]
+    fn autogen_checks_pod_templates() {
+        let d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "shop"},
+            "spec": {"template": {"metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "a", "image": "x:latest"}]}}}});
+        assert!(matches!(
+            policy().evaluate_named("autogen-tag", &d),
+            Some(Outcome::Fail(_))
+        ));
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard("kube-*", "kube-system"));
+        assert!(wildcard("a?c", "abc"));
+        assert!(!wildcard("kube-*", "shop"));
+    }
+}

@@ -1,0 +1,261 @@
+//! Policy-as-code: drafts for Kyverno, Gatekeeper and ValidatingAdmissionPolicy that are
+//! proven before they are shown, test bundles in the upstream formats, and the impact of
+//! policies on a cluster's current state.
+//!
+//! Everything is evaluated in-process: Rego with `regorus` ([`gatekeeper`]), CEL with
+//! `kube-cel` ([`cel`], used by [`kyverno`] and [`vap`]). A draft whose proof fails is
+//! never rendered as valid ([`draft`]).
+
+pub mod catalog;
+pub mod cel;
+pub mod check;
+pub mod draft;
+pub mod gatekeeper;
+pub mod kyverno;
+pub mod suite;
+pub mod vap;
+
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The engines Sextant drafts for and evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Kyverno,
+    Gatekeeper,
+    Vap,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 3] = [Engine::Kyverno, Engine::Gatekeeper, Engine::Vap];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Kyverno => "kyverno",
+            Engine::Gatekeeper => "gatekeeper",
+            Engine::Vap => "vap",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{what}: {why}")]
+    Invalid { what: String, why: String },
+    #[error("evaluation failed: {0}")]
+    Eval(String),
+    #[error("{}: {reason}", path.display())]
+    Io { path: PathBuf, reason: String },
+}
+
+/// A string at a JSON pointer.
+pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Kinds that have no namespace (the ones policies meet).
+pub(crate) fn cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "IngressClass"
+            | "PriorityClass"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "ClusterPolicy"
+            | "ConstraintTemplate"
+    )
+}
+
+/// The plural resource name of a kind, as admission rules name it.
+pub(crate) fn resource_of(kind: &str) -> String {
+    let l = kind.to_ascii_lowercase();
+    if l.ends_with("policy") {
+        format!("{}ies", &l[..l.len() - 1])
+    } else if l.ends_with("ss") || l.ends_with("ch") || l.ends_with("sh") || l.ends_with('x') {
+        format!("{l}es")
+    } else if l.ends_with('s') {
+        l
+    } else {
+        format!("{l}s")
+    }
+}
+
+/// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) against labels.
+pub(crate) fn label_selector_matches(sel: &Value, labels: &Value) -> bool {
+    let get = |k: &str| labels.get(k).and_then(Value::as_str);
+    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object)
+        && !ml.iter().all(|(k, v)| get(k) == v.as_str())
+    {
+        return false;
+    }
+    for e in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = str_at(e, "/key").unwrap_or("");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let ok = match str_at(e, "/operator").unwrap_or("") {
+            "In" => get(key).is_some_and(|v| values.contains(&v)),
+            "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
+            "Exists" => get(key).is_some(),
+            "DoesNotExist" => get(key).is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Workload kinds whose pods a policy governs, and where their pod template lives.
+pub const POD_KINDS: [(&str, &str); 8] = [
+    ("Pod", "/spec"),
+    ("Deployment", "/spec/template/spec"),
+    ("StatefulSet", "/spec/template/spec"),
+    ("DaemonSet", "/spec/template/spec"),
+    ("ReplicaSet", "/spec/template/spec"),
+    ("ReplicationController", "/spec/template/spec"),
+    ("Job", "/spec/template/spec"),
+    ("CronJob", "/spec/jobTemplate/spec/template/spec"),
+];
+
+/// The JSON pointer of the pod spec in an object of `kind`.
+pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    POD_KINDS.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p)
+}
+
+/// Namespaces that system components live in: cluster-wide drafts exclude them.
+pub const SYSTEM_NAMESPACES: [&str; 4] = [
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "gatekeeper-system",
+];
+
+/// Read every YAML/JSON document of the files (a folder: its `*.yaml|*.yml|*.json`),
+/// untrusted input parsed with budgets.
+pub fn read_documents(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Value)>, PolicyError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(d) = stack.pop() {
+                let rd = std::fs::read_dir(&d).map_err(|e| PolicyError::Io {
+                    path: d.clone(),
+                    reason: e.to_string(),
+                })?;
+                for e in rd.flatten() {
+                    let path = e.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if matches!(
+                        path.extension().and_then(|x| x.to_str()),
+                        Some("yaml" | "yml" | "json")
+                    ) {
+                        files.push(path);
+                    }
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        for d in parse_documents(&f)? {
+            out.push((f.clone(), d));
+        }
+    }
+    Ok(out)
+}
+
+/// The documents of one YAML (or JSON) file; `List` objects are flattened.
+pub fn parse_documents(path: &std::path::Path) -> Result<Vec<Value>, PolicyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| PolicyError::Io {
+        path: path.to_path_buf(),
+        reason: e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .to_string(),
+    })?;
+    let mut out = Vec::new();
+    for d in docs {
+        if d.is_null() {
+            continue;
+        }
+        match d.get("items").and_then(Value::as_array) {
+            Some(items) if str_at(&d, "/kind").is_some_and(|k| k.ends_with("List")) => {
+                out.extend(items.iter().cloned())
+            }
+            _ => out.push(d),
+        }
+    }
+    Ok(out)
+}
+
+/// YAML text of a value (for files the user reads and upstream tools consume).
+pub fn to_yaml(v: &Value) -> String {
+    serde_saphyr::to_string(v).unwrap_or_else(|_| {
+        // JSON is valid YAML: the fallback is still readable by every tool.
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resources_are_plural() {
+        assert_eq!(resource_of("Pod"), "pods");
+        assert_eq!(resource_of("Ingress"), "ingresses");
+        assert_eq!(resource_of("NetworkPolicy"), "networkpolicies");
+        assert_eq!(resource_of("Deployment"), "deployments");
+    }
+
+    #[test]
+    fn label_selectors() {
+        let l = json!({"app": "x", "tier": "api"});
+        assert!(label_selector_matches(
+            &json!({"matchLabels": {"app": "x"}}),
+            &l
+        ));
+        assert!(!label_selector_matches(
+            &json!({"matchLabels": {"app": "y"}}),
+            &l
+        ));
+        assert!(label_selector_matches(
+            &json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api"]}]}),
+            &l
+        ));
+        assert!(!label_selector_matches(
+            &json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}),
+            &l
+        ));
+    }
+}

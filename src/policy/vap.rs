@@ -1,0 +1,420 @@
+//! ValidatingAdmissionPolicy and its bindings, evaluated as the API server does:
+//! `matchConstraints` (resource rules, namespace selector), the binding's `matchResources`,
+//! `matchConditions`, `variables`, then `validations` with `message`/`messageExpression`;
+//! `params` from the binding's `paramRef` when the param object is given.
+
+use super::cel::{self, Bindings, Expr, Scope};
+use super::{PolicyError, resource_of, str_at};
+use serde_json::{Value, json};
+
+struct Validation {
+    expr: Expr,
+    message: Option<String>,
+    message_expr: Option<Expr>,
+}
+
+/// A compiled ValidatingAdmissionPolicy.
+pub struct Policy {
+    pub name: String,
+    match_constraints: Value,
+    match_conditions: Vec<(String, Expr)>,
+    variables: Vec<(String, Expr)>,
+    validations: Vec<Validation>,
+    /// `spec.paramKind.kind`, when the policy takes params.
+    pub param_kind: Option<String>,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A binding of a policy to resources, with its actions.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub name: String,
+    pub policy: String,
+    pub actions: Vec<String>,
+    match_resources: Value,
+    param_ref: Value,
+}
+
+/// The verdict for one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Admit,
+    Deny(String),
+    /// Not matched (constraints, binding or match conditions).
+    NotMatched,
+    Error(String),
+}
+
+/// Compile problems of one expression, collected rather than stopping at the first.
+#[derive(Debug, Clone)]
+pub struct CompileIssue {
+    pub field: String,
+    pub expression: String,
+    pub problem: String,
+}
+
+impl Policy {
+    pub fn from_object(p: &Value) -> Result<Policy, PolicyError> {
+        let (policy, issues) = Policy::compile(p);
+        match (policy, issues.first()) {
+            (Some(p), None) => Ok(p),
+            (_, Some(i)) => Err(PolicyError::Invalid {
+                what: format!(
+                    "ValidatingAdmissionPolicy {}",
+                    str_at(p, "/metadata/name").unwrap_or("(unnamed)")
+                ),
+                why: format!("{}: {}", i.field, i.problem),
+            }),
+            (None, None) => Err(PolicyError::Invalid {
+                what: "ValidatingAdmissionPolicy".into(),
+                why: "no spec".into(),
+            }),
+        }
+    }
+
+    /// Compile every expression, returning the policy (if all compiled) and every issue,
+    /// including static ones: a field of `object` that no matched kind has at the top level
+    /// (the API server's type check reports these as warnings).
+    pub fn compile(p: &Value) -> (Option<Policy>, Vec<CompileIssue>) {
+        let name = str_at(p, "/metadata/name")
+            .unwrap_or("(unnamed)")
+            .to_string();
+        let mut issues = Vec::new();
+        let mut compile_list = |field: &str, key: &str| -> Vec<(String, Option<Expr>, Value)> {
+            let mut out = Vec::new();
+            for (i, e) in p
+                .pointer(&format!("/spec/{field}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let src = str_at(e, &format!("/{key}")).unwrap_or("");
+                let compiled = match cel::compile(src) {
+                    Ok(x) => Some(x),
+                    Err(problem) => {
+                        issues.push(CompileIssue {
+                            field: format!("spec.{field}[{i}].{key}"),
+                            expression: src.to_string(),
+                            problem,
+                        });
+                        None
+                    }
+                };
+                if let Some(me) = str_at(e, "/messageExpression")
+                    && let Err(problem) = cel::compile(me)
+                {
+                    issues.push(CompileIssue {
+                        field: format!("spec.{field}[{i}].messageExpression"),
+                        expression: me.to_string(),
+                        problem,
+                    });
+                }
+                for top in object_fields(src) {
+                    if !["apiVersion", "kind", "metadata", "spec", "status"].contains(&top.as_str())
+                    {
+                        issues.push(CompileIssue {
+                            field: format!("spec.{field}[{i}].{key}"),
+                            expression: src.to_string(),
+                            problem: format!(
+                                "type check: undefined field '{top}' (objects have apiVersion, kind, metadata, spec, status)"
+                            ),
+                        });
+                    }
+                }
+                out.push((
+                    str_at(e, "/name").unwrap_or("").to_string(),
+                    compiled,
+                    e.clone(),
+                ));
+            }
+            out
+        };
+        let validations = compile_list("validations", "expression");
+        let conditions = compile_list("matchConditions", "expression");
+        let variables = compile_list("variables", "expression");
+        if !issues.is_empty() {
+            return (None, issues);
+        }
+        let pick = |v: Vec<(String, Option<Expr>, Value)>| -> Vec<(String, Expr)> {
+            v.into_iter()
+                .filter_map(|(n, e, _)| e.map(|e| (n, e)))
+                .collect()
+        };
+        let validations = validations
+            .into_iter()
+            .filter_map(|(_, e, raw)| {
+                Some(Validation {
+                    expr: e?,
+                    message: str_at(&raw, "/message").map(str::to_string),
+                    message_expr: str_at(&raw, "/messageExpression")
+                        .and_then(|m| cel::compile(m).ok()),
+                })
+            })
+            .collect();
+        (
+            Some(Policy {
+                name,
+                match_constraints: p
+                    .pointer("/spec/matchConstraints")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                match_conditions: pick(conditions),
+                variables: pick(variables),
+                validations,
+                param_kind: str_at(p, "/spec/paramKind/kind").map(str::to_string),
+            }),
+            issues,
+        )
+    }
+
+    /// Evaluate `object` (a CREATE) under `binding` (None: the policy's own constraints only),
+    /// with `params` when the policy takes them.
+    pub fn evaluate(
+        &self,
+        object: &Value,
+        binding: Option<&Binding>,
+        params: Option<&Value>,
+        namespace_labels: Option<&Value>,
+    ) -> Verdict {
+        if !resource_rules_match(&self.match_constraints, object, namespace_labels) {
+            return Verdict::NotMatched;
+        }
+        if let Some(b) = binding
+            && !b.match_resources.is_null()
+            && !resource_rules_match(&b.match_resources, object, namespace_labels)
+        {
+            return Verdict::NotMatched;
+        }
+        let mut bindings = Bindings::create(object.clone());
+        bindings.params = params.cloned();
+        if let Some(l) = namespace_labels {
+            bindings.namespace_object = Some(json!({"metadata": {"labels": l}}));
+        }
+        let mut scope = Scope::new(&bindings);
+        for (_, c) in &self.match_conditions {
+            match scope.check(c) {
+                Ok(true) => {}
+                Ok(false) => return Verdict::NotMatched,
+                Err(e) => return Verdict::Error(e),
+            }
+        }
+        for (name, e) in &self.variables {
+            if let Err(e) = scope.bind(name, e) {
+                return Verdict::Error(e);
+            }
+        }
+        for v in &self.validations {
+            match scope.check(&v.expr) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Verdict::Deny(
+                        v.message_expr
+                            .as_ref()
+                            .and_then(|m| scope.message(m))
+                            .or_else(|| v.message.clone())
+                            .unwrap_or_else(|| format!("failed expression: {}", v.expr.source)),
+                    );
+                }
+                Err(e) => return Verdict::Error(e),
+            }
+        }
+        Verdict::Admit
+    }
+}
+
+impl Binding {
+    pub fn from_object(b: &Value) -> Result<Binding, PolicyError> {
+        let name = str_at(b, "/metadata/name")
+            .unwrap_or("(unnamed)")
+            .to_string();
+        let policy = str_at(b, "/spec/policyName")
+            .ok_or_else(|| PolicyError::Invalid {
+                what: format!("ValidatingAdmissionPolicyBinding {name}"),
+                why: "spec.policyName is missing".into(),
+            })?
+            .to_string();
+        Ok(Binding {
+            name,
+            policy,
+            actions: b
+                .pointer("/spec/validationActions")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_else(|| vec!["Deny".into()]),
+            match_resources: b
+                .pointer("/spec/matchResources")
+                .cloned()
+                .unwrap_or(Value::Null),
+            param_ref: b.pointer("/spec/paramRef").cloned().unwrap_or(Value::Null),
+        })
+    }
+
+    /// The param object this binding names, among `candidates` of the policy's param kind.
+    pub fn params<'a>(&self, kind: &str, candidates: &'a [Value]) -> Option<&'a Value> {
+        let name = str_at(&self.param_ref, "/name");
+        let sel = self.param_ref.get("selector");
+        candidates.iter().find(|c| {
+            str_at(c, "/kind") == Some(kind)
+                && match (name, sel) {
+                    (Some(n), _) => str_at(c, "/metadata/name") == Some(n),
+                    (None, Some(s)) => super::label_selector_matches(
+                        s,
+                        c.pointer("/metadata/labels").unwrap_or(&Value::Null),
+                    ),
+                    _ => false,
+                }
+        })
+    }
+}
+
+/// `matchConstraints` / `matchResources`: resource rules, excluded rules, namespace selector.
+fn resource_rules_match(m: &Value, object: &Value, ns_labels: Option<&Value>) -> bool {
+    if m.is_null() {
+        return true;
+    }
+    let rule_hits = |rules: &Value| -> bool {
+        rules.as_array().into_iter().flatten().any(|r| {
+            let has = |k: &str, want: &str| {
+                r.get(k)
+                    .and_then(Value::as_array)
+                    .is_none_or(|a| a.iter().any(|v| v == "*" || v == want))
+            };
+            let api = str_at(object, "/apiVersion").unwrap_or("v1");
+            let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+            let resource = resource_of(str_at(object, "/kind").unwrap_or(""));
+            has("apiGroups", group)
+                && has("apiVersions", version)
+                && has("resources", &resource)
+                && has("operations", "CREATE")
+        })
+    };
+    if let Some(rules) = m.get("resourceRules")
+        && !rule_hits(rules)
+    {
+        return false;
+    }
+    if let Some(rules) = m.get("excludeResourceRules")
+        && rule_hits(rules)
+    {
+        return false;
+    }
+    if let Some(sel) = m.get("namespaceSelector")
+        && sel.as_object().is_some_and(|o| !o.is_empty())
+        && !super::cluster_scoped(str_at(object, "/kind").unwrap_or(""))
+    {
+        let ns = str_at(object, "/metadata/namespace").unwrap_or("default");
+        let mut labels = ns_labels.cloned().unwrap_or_else(|| json!({}));
+        if let Some(l) = labels.as_object_mut() {
+            // Every namespace carries its name as a label (since Kubernetes 1.22).
+            l.entry("kubernetes.io/metadata.name")
+                .or_insert_with(|| json!(ns));
+        }
+        if !super::label_selector_matches(sel, &labels) {
+            return false;
+        }
+    }
+    if let Some(sel) = m.get("objectSelector")
+        && !super::label_selector_matches(
+            sel,
+            object.pointer("/metadata/labels").unwrap_or(&Value::Null),
+        )
+    {
+        return false;
+    }
+    true
+}
+
+/// The fields read directly off `object.` in an expression (`object.spec.x` → `spec`).
+fn object_fields(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = src.as_bytes();
+    let mut i = 0;
+    while let Some(pos) = src[i..].find("object.") {
+        let at = i + pos;
+        let before = at.checked_sub(1).map(|j| b[j]);
+        let word_start =
+            before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.'));
+        let rest = &src[at + 7..];
+        let field: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if word_start && !field.is_empty() && !out.contains(&field) {
+            out.push(field);
+        }
+        i = at + 7;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Value {
+        json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+          "metadata": {"name": "replicas"},
+          "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"],
+              "operations": ["CREATE", "UPDATE"], "resources": ["deployments"]}]},
+            "validations": [{"expression": "object.spec.replicas <= 5",
+              "messageExpression": "'replicas ' + string(object.spec.replicas) + ' > 5'"}]}})
+    }
+
+    fn deploy(n: i64) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "shop"},
+            "spec": {"replicas": n}})
+    }
+
+    #[test]
+    fn admits_denies_and_ignores() {
+        let p = Policy::from_object(&policy()).expect("policy");
+        assert_eq!(p.evaluate(&deploy(3), None, None, None), Verdict::Admit);
+        assert_eq!(
+            p.evaluate(&deploy(7), None, None, None),
+            Verdict::Deny("replicas 7 > 5".into())
+        );
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}});
+        assert_eq!(p.evaluate(&pod, None, None, None), Verdict::NotMatched);
+    }
+
+    #[test]
+    fn binding_namespace_selector() {
+        let p = Policy::from_object(&policy()).expect("policy");
+        let b = Binding::from_object(&json!({"metadata": {"name": "b"}, "spec": {"policyName": "replicas",
+            "validationActions": ["Warn"],
+            "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "prod"}}}}}))
+        .expect("binding");
+        assert_eq!(
+            p.evaluate(&deploy(7), Some(&b), None, None),
+            Verdict::NotMatched
+        );
+    }
+
+    #[test]
+    fn type_check_catches_top_level_typos() {
+        let mut p = policy();
+        p["spec"]["validations"][0]["expression"] = json!("object.replicas > 1");
+        let (_, issues) = Policy::compile(&p);
+        assert!(
+            issues[0].problem.contains("undefined field 'replicas'"),
+            "{issues:?}"
+        );
+        assert_eq!(
+            object_fields("oldObject.spec == object.metadata"),
+            vec!["metadata"]
+        );
+    }
+}
