@@ -233,12 +233,16 @@ fn label(o: &Value) -> String {
 /// Fold identical denials (pods of one owner) into one, counting them.
 fn fold(denials: Vec<Denial>) -> Vec<Denial> {
     let mut out: Vec<Denial> = Vec::new();
+    let mut seen: std::collections::HashMap<(Engine, String, Option<String>, String), usize> =
+        std::collections::HashMap::new();
     for d in denials {
-        match out.iter_mut().find(|x| {
-            x.engine == d.engine && x.policy == d.policy && x.via == d.via && x.object == d.object
-        }) {
-            Some(x) => x.count += 1,
-            None => out.push(d),
+        let key = (d.engine, d.policy.clone(), d.via.clone(), d.object.clone());
+        match seen.get(&key) {
+            Some(&i) => out[i].count += 1,
+            None => {
+                seen.insert(key, out.len());
+                out.push(d);
+            }
         }
     }
     out
