@@ -14,22 +14,7 @@ use crate::state::is_system_namespace;
 use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// Capabilities the baseline profile allows to be added.
-const BASELINE_CAPS: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+use crate::policy::catalog::BASELINE_CAPS;
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     for w in workload::all(ctx.state) {
