@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod findings;
+pub mod fswalk;
 pub mod guidance;
 pub mod index;
 pub mod lang;

@@ -2,19 +2,16 @@
 //! PROVENANCE), drafts proven on the demo incident, schema validity of drafted YAML, and the
 //! `policy` CLI.
 
-use assert_cmd::Command;
+mod common;
+
+use common::demo;
 use serde_json::Value;
 use sextant::policy::{Engine, draft, suite};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+/// The upstream suites copied for these tests.
 fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/policy")
-        .join(p)
-}
-
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-incident")
+    common::data("policy").join(p)
 }
 
 #[test]
@@ -254,17 +251,10 @@ fn drafted_yaml_is_valid_against_the_engines_schemas() {
     assert!(!errors.is_empty());
 }
 
-fn sextant() -> Command {
-    let mut c = Command::cargo_bin("sextant").expect("bin");
-    c.env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", "/nonexistent");
-    c
-}
-
 #[test]
 fn cli_draft_writes_bundles_that_policy_test_runs() {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = sextant()
+    let out = common::sextant()
         .args(["policy", "draft", "LatestTag", "--snapshot"])
         .arg(demo())
         .arg("--out")
@@ -283,7 +273,7 @@ fn cli_draft_writes_bundles_that_policy_test_runs() {
         text.contains("kubectl -n shop patch deployment legacy-admin"),
         "{text}"
     );
-    let t = sextant()
+    let t = common::sextant()
         .args(["policy", "test"])
         .arg(dir.path())
         .output()
@@ -305,7 +295,7 @@ fn cli_draft_writes_bundles_that_policy_test_runs() {
         "image: nginx:latest #",
     );
     std::fs::write(&allowed, broken).expect("write");
-    let t = sextant()
+    let t = common::sextant()
         .args(["policy", "test"])
         .arg(dir.path())
         .output()
@@ -332,7 +322,7 @@ fn cli_errors_are_one_line_exit_2() {
             "examples/demo-incident",
         ],
     ] {
-        let out = sextant()
+        let out = common::sextant()
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(&args)
             .output()
@@ -345,7 +335,7 @@ fn cli_errors_are_one_line_exit_2() {
 
 #[test]
 fn cli_check_reports_what_would_be_denied() {
-    let out = sextant()
+    let out = common::sextant()
         .args(["policy", "check"])
         .arg(data(
             "gatekeeper-library/library/pod-security-policy/privileged-containers",

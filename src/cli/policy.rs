@@ -78,6 +78,8 @@ pub fn draft(
                     let req = draft::request_for_finding(f, &state, engines)?;
                     draft::draft(&req, f.guidance.clone())?
                 }
+                (None, None) => return Err(Error::FindingNotFound(target.into()).into()),
+                // A category with no finding in this snapshot: the built-in example.
                 (None, Some(c)) => {
                     if !g.quiet {
                         eprintln!(
@@ -88,7 +90,6 @@ pub fn draft(
                     let req = draft::request_for_category(c, engines)?;
                     draft::draft(&req, gi.for_category(c))?
                 }
-                (None, None) => unreachable!("find() returns a finding or an error"),
             }
         }
         (None, false) => {

@@ -55,8 +55,6 @@ containers[c] {
 pub struct FixContext {
     /// image as written → `repo@sha256:…` actually running.
     pub digests: HashMap<String, String>,
-    /// Registries allowed by an allowed-registries draft.
-    pub registries: Vec<String>,
 }
 
 /// A policy rule Sextant drafts.

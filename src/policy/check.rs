@@ -8,6 +8,7 @@
 
 use super::{Engine, PolicyError, gatekeeper, kyverno, str_at, vap};
 use crate::state::ClusterState;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -49,6 +50,39 @@ pub fn workload_objects(state: &ClusterState) -> Vec<Value> {
     push(&mut out, &state.replication_controllers);
     push(&mut out, &state.pods);
     out
+}
+
+/// One pod-bearing object by kind, namespace and name, as JSON (only that one is serialized).
+pub fn workload_object(
+    state: &ClusterState,
+    kind: &str,
+    ns: Option<&str>,
+    name: &str,
+) -> Option<Value> {
+    fn pick<T: serde::Serialize + k8s_openapi::Metadata<Ty = ObjectMeta>>(
+        items: &[T],
+        ns: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        items
+            .iter()
+            .find(|i| {
+                let m = i.metadata();
+                m.name.as_deref() == Some(name) && m.namespace.as_deref() == ns
+            })
+            .and_then(|i| serde_json::to_value(i).ok())
+    }
+    match kind {
+        "Pod" => pick(&state.pods, ns, name),
+        "Deployment" => pick(&state.deployments, ns, name),
+        "StatefulSet" => pick(&state.stateful_sets, ns, name),
+        "DaemonSet" => pick(&state.daemon_sets, ns, name),
+        "ReplicaSet" => pick(&state.replica_sets, ns, name),
+        "ReplicationController" => pick(&state.replication_controllers, ns, name),
+        "Job" => pick(&state.jobs, ns, name),
+        "CronJob" => pick(&state.cron_jobs, ns, name),
+        _ => None,
+    }
 }
 
 /// A loaded policy of any engine.

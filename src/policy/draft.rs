@@ -107,17 +107,7 @@ pub fn request_for_finding<'a>(
         ),
     })?;
     let ns = f.object.namespace.as_deref();
-    let objects = super::check::workload_objects(state);
-    let find = |kind: &str, name: &str| {
-        objects
-            .iter()
-            .find(|o| {
-                str_at(o, "/kind") == Some(kind)
-                    && str_at(o, "/metadata/name") == Some(name)
-                    && str_at(o, "/metadata/namespace") == ns
-            })
-            .cloned()
-    };
+    let find = |kind: &str, name: &str| super::check::workload_object(state, kind, ns, name);
     let offending = find(&f.object.kind, &f.object.name)
         .or_else(|| f.owner.as_ref().and_then(|o| find(&o.kind, &o.name)))
         .ok_or_else(|| PolicyError::Invalid {
@@ -134,7 +124,6 @@ pub fn request_for_finding<'a>(
         engines,
         fix_context: FixContext {
             digests: running_digests(state),
-            registries: Vec::new(),
         },
     })
 }

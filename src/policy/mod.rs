@@ -155,24 +155,16 @@ pub fn read_documents(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Value)>, Policy
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
-                let rd = std::fs::read_dir(&d).map_err(|e| PolicyError::Io {
-                    path: d.clone(),
-                    reason: e.to_string(),
-                })?;
-                for e in rd.flatten() {
-                    let path = e.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if matches!(
-                        path.extension().and_then(|x| x.to_str()),
-                        Some("yaml" | "yml" | "json")
-                    ) {
-                        files.push(path);
-                    }
-                }
-            }
+            let found = crate::fswalk::files(p, &|_| true).map_err(|e| PolicyError::Io {
+                path: p.clone(),
+                reason: e.to_string(),
+            })?;
+            files.extend(found.into_iter().filter(|f| {
+                matches!(
+                    f.extension().and_then(|x| x.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+            }));
         } else {
             files.push(p.clone());
         }
@@ -187,21 +179,18 @@ pub fn read_documents(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Value)>, Policy
     Ok(out)
 }
 
-/// The documents of one YAML (or JSON) file; `List` objects are flattened.
+/// The documents of one YAML (or JSON) file, parsed as the snapshot reader parses them;
+/// `List` objects are flattened, and Secrets are dropped unread (as everywhere in Sextant).
 pub fn parse_documents(path: &std::path::Path) -> Result<Vec<Value>, PolicyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Io {
+    let io = |reason: String| PolicyError::Io {
         path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| PolicyError::Io {
-        path: path.to_path_buf(),
-        reason: e
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or("invalid YAML")
-            .to_string(),
-    })?;
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| io(e.to_string()))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let docs = crate::source::snapshot::parse_text(&text, is_json).map_err(io)?;
     let mut out = Vec::new();
     for d in docs {
         if d.is_null() {
@@ -214,6 +203,7 @@ pub fn parse_documents(path: &std::path::Path) -> Result<Vec<Value>, PolicyError
             _ => out.push(d),
         }
     }
+    out.retain(|d| str_at(d, "/kind") != Some("Secret"));
     Ok(out)
 }
 
@@ -236,6 +226,21 @@ mod tests {
         assert_eq!(resource_of("Ingress"), "ingresses");
         assert_eq!(resource_of("NetworkPolicy"), "networkpolicies");
         assert_eq!(resource_of("Deployment"), "deployments");
+    }
+
+    #[test]
+    fn secrets_in_policy_folders_are_never_read() {
+        let d = tempfile::tempdir().expect("tmp");
+        let f = d.path().join("mixed.yaml");
+        std::fs::write(
+            &f,
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: aHVudGVyMg==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        )
+        .expect("write");
+        let docs = parse_documents(&f).expect("parse");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0]["kind"], "ConfigMap");
+        assert!(!format!("{docs:?}").contains("aHVudGVyMg"));
     }
 
     #[test]

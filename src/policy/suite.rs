@@ -53,26 +53,19 @@ pub fn run_dir(dir: &Path) -> Result<SuiteReport, PolicyError> {
             reason: "no such directory".into(),
         });
     }
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let rd = std::fs::read_dir(&d).map_err(|e| PolicyError::Io {
-            path: d.clone(),
+    let files: Vec<PathBuf> = crate::fswalk::files(dir, &|_| true)
+        .map_err(|e| PolicyError::Io {
+            path: dir.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
+        })?
+        .into_iter()
+        .filter(|p| {
+            matches!(
                 p.file_name().and_then(|n| n.to_str()),
                 Some("kyverno-test.yaml" | "suite.yaml" | "sextant-vap-test.yaml")
-            ) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+            )
+        })
+        .collect();
     let mut report = SuiteReport::default();
     for f in files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");

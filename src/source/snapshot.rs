@@ -20,7 +20,7 @@ pub fn load(path: &Path) -> Result<ClusterState> {
     let mut object_files = Vec::new();
     let mut logs = LogStore::default();
     if path.is_dir() {
-        walk(path, path, &mut object_files, &mut logs).map_err(|e| Error::SnapshotUnreadable {
+        walk(path, &mut object_files, &mut logs).map_err(|e| Error::SnapshotUnreadable {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
@@ -59,29 +59,15 @@ pub fn load(path: &Path) -> Result<ClusterState> {
     Ok(state)
 }
 
-fn walk(
-    root: &Path,
-    dir: &Path,
-    files: &mut Vec<PathBuf>,
-    logs: &mut LogStore,
-) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_symlink() {
-            continue;
-        }
-        if ft.is_dir() {
-            if name.starts_with('.') || name == "node_modules" || name == "target" {
-                continue;
-            }
-            walk(root, &path, files, logs)?;
-            continue;
-        }
-        let lower = name.to_ascii_lowercase();
+/// The object files below `root`, and its logs registered in `logs`. Hidden folders,
+/// `node_modules` and `target` are not entered (a Git checkout of manifests has them).
+fn walk(root: &Path, files: &mut Vec<PathBuf>, logs: &mut LogStore) -> std::io::Result<()> {
+    let enter = |name: &str| !(name.starts_with('.') || name == "node_modules" || name == "target");
+    for path in crate::fswalk::files(root, &enter)? {
+        let lower = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         if lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml") {
             files.push(path);
         } else if lower == "logs.txt" || lower.ends_with(".log") {
@@ -270,30 +256,13 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
     let is_json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let docs: Vec<Value> = if is_json || text.trim_start().starts_with('{') {
-        match serde_json::from_str::<Value>(&text) {
-            Ok(v) => vec![v],
-            Err(e) => {
-                let reason = if e.is_eof() {
-                    format!("truncated JSON ({e}); file skipped")
-                } else {
-                    format!("invalid JSON ({e}); file skipped")
-                };
-                st.report.skipped_files.push((shown, reason));
-                return;
-            }
-        }
-    } else {
-        match serde_saphyr::from_multiple::<Value>(&text) {
-            Ok(v) => v.into_iter().map(integral_floats).collect(),
-            Err(e) => {
-                let msg = e.to_string();
-                let first = msg.lines().next().unwrap_or("parse error").to_string();
-                st.report
-                    .skipped_files
-                    .push((shown, format!("invalid YAML ({first}); file skipped")));
-                return;
-            }
+    let docs = match parse_text(&text, is_json) {
+        Ok(d) => d,
+        Err(reason) => {
+            st.report
+                .skipped_files
+                .push((shown, format!("{reason}; file skipped")));
+            return;
         }
     };
     let hint = kind_hint(file);
@@ -313,6 +282,32 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
         st.report
             .skipped_files
             .push((shown, "no Kubernetes objects in this file".into()));
+    }
+}
+
+/// The documents of a manifest file's text: one JSON value, or a multi-document YAML stream
+/// (parsed with resource budgets: the text is untrusted). The error is one line.
+pub(crate) fn parse_text(text: &str, is_json: bool) -> Result<Vec<Value>, String> {
+    if is_json || text.trim_start().starts_with('{') {
+        serde_json::from_str::<Value>(text)
+            .map(|v| vec![v])
+            .map_err(|e| {
+                if e.is_eof() {
+                    format!("truncated JSON ({e})")
+                } else {
+                    format!("invalid JSON ({e})")
+                }
+            })
+    } else {
+        serde_saphyr::from_multiple::<Value>(text)
+            .map(|v| v.into_iter().map(integral_floats).collect())
+            .map_err(|e| {
+                let msg = e.to_string();
+                format!(
+                    "invalid YAML ({})",
+                    msg.lines().next().unwrap_or("parse error")
+                )
+            })
     }
 }
 

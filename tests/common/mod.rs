@@ -100,8 +100,10 @@ pub fn event(
 
 pub fn sextant() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("sextant").expect("binary");
+    // Hermetic: no model, no colour, and not the developer's own config file.
     c.env_remove("OPENAI_API_KEY")
         .env_remove("SEXTANT_MODEL")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
         .env("NO_COLOR", "1");
     c
 }
