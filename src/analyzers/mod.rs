@@ -13,6 +13,8 @@ mod pods;
 mod related;
 mod scaling;
 mod security;
+
+pub use security::BASELINE_CAPS;
 mod selector;
 mod storage;
 mod text;

@@ -14,7 +14,23 @@ use crate::state::is_system_namespace;
 use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::policy::catalog::BASELINE_CAPS;
+/// Capabilities Pod Security Standards (baseline) allow to be added. Policy drafts use the
+/// same list, so a finding and the policy that prevents it agree.
+pub const BASELINE_CAPS: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     for w in workload::all(ctx.state) {

@@ -91,22 +91,7 @@ pub const ALL_WORKLOADS: &[&str] = &[
 /// created is exempt in the rule itself).
 const LONG_RUNNING: &[&str] = &["Pod", "Deployment", "StatefulSet", "DaemonSet"];
 
-/// Capabilities Pod Security Standards (baseline) allow to be added.
-pub const BASELINE_CAPS: [&str; 13] = [
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+pub use crate::analyzers::BASELINE_CAPS;
 
 /// The rules, one per category.
 pub fn rules() -> &'static [Rule] {
@@ -594,6 +579,15 @@ mod tests {
         assert_eq!(slugs.len(), rules().len());
         assert!(rule_for(Category::Privileged).is_some());
         assert!(rule_for(Category::CrashLoopBackOff).is_none());
+    }
+
+    #[test]
+    fn capability_rules_spell_out_the_baseline_list() {
+        let r = rule_for(Category::DangerousCapabilities).expect("rule");
+        for cap in BASELINE_CAPS {
+            assert!(r.cel.contains(&format!("'{cap}'")), "{cap} in CEL");
+            assert!(r.rego.contains(&format!("\"{cap}\"")), "{cap} in Rego");
+        }
     }
 
     #[test]
