@@ -259,16 +259,7 @@ pub fn check(g: &Global, files: &[PathBuf]) -> anyhow::Result<i32> {
     }
     let (_, state) = load(g)?;
     let objects = check::workload_objects(&state);
-    let namespaces: Vec<(String, serde_json::Value)> = state
-        .namespaces
-        .iter()
-        .filter_map(|n| {
-            Some((
-                n.metadata.name.clone()?,
-                serde_json::to_value(n.metadata.labels.clone().unwrap_or_default()).ok()?,
-            ))
-        })
-        .collect();
+    let namespaces = check::namespace_labels(&state);
     let t = std::time::Instant::now();
     let r = check::check(&set, &objects, &namespaces);
     tracing::info!(secs = t.elapsed().as_secs_f64(), "policy check");

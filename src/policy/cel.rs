@@ -16,6 +16,9 @@ use std::sync::Arc;
 pub struct Expr {
     program: Program,
     pub source: String,
+    /// The expression refers to `variables` as a whole (not only `variables.NAME`), so the
+    /// map must be published before it runs.
+    needs_variables_map: bool,
 }
 
 impl std::fmt::Debug for Expr {
@@ -26,12 +29,82 @@ impl std::fmt::Debug for Expr {
 
 /// Compile `source`; the error is the parser's message, one line.
 pub fn compile(source: &str) -> Result<Expr, String> {
-    Program::compile(&desugar_optionals(source))
+    let (rewritten, needs_variables_map) = rewrite_variables(&desugar_optionals(source));
+    Program::compile(&rewritten)
         .map(|program| Expr {
             program,
             source: source.to_string(),
+            needs_variables_map,
         })
         .map_err(|e| e.to_string().replace('\n', " "))
+}
+
+/// The identifier `variables.NAME` is rewritten to.
+const VAR_PREFIX: &str = "sextant__var__";
+
+/// Rewrite `variables.NAME` into the plain identifier `sextant__var__NAME`, outside string
+/// literals. The `cel` crate converts a whole value into its internal form every time a
+/// variable is added, so publishing one `variables` map after each binding costs O(n²)
+/// conversions of possibly large values (`variables.spec` is a pod spec); one identifier per
+/// variable is converted once. `has(variables.NAME)` is left alone (it needs a field
+/// selection); the second result says some use of the map remains.
+fn rewrite_variables(src: &str) -> (String, bool) {
+    const WORD: &str = "variables";
+    let b = src.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = String::with_capacity(src.len());
+    let mut needs_map = false;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' && i + 1 < b.len() {
+                out.push_str(&src[i..i + 2]);
+                i += 2;
+                continue;
+            }
+            if c == q {
+                quote = None;
+            }
+        } else if c == b'\'' || c == b'"' {
+            quote = Some(c);
+        } else if src[i..].starts_with(WORD) && (i == 0 || !ident(b[i - 1]) && b[i - 1] != b'.') {
+            let after = i + WORD.len();
+            if after < b.len() && ident(b[after]) {
+                // A longer identifier (`variablesFoo`).
+                let end = (after..b.len()).find(|&j| !ident(b[j])).unwrap_or(b.len());
+                out.push_str(&src[i..end]);
+                i = end;
+                continue;
+            }
+            let name_end = (b.get(after) == Some(&b'.'))
+                .then(|| {
+                    (after + 1..b.len())
+                        .find(|&j| !ident(b[j]))
+                        .unwrap_or(b.len())
+                })
+                .filter(|&e| e > after + 1);
+            let in_has = out.trim_end().ends_with("has(");
+            match name_end {
+                Some(e) if !in_has || src[e..].starts_with('.') => {
+                    out.push_str(VAR_PREFIX);
+                    out.push_str(&src[after + 1..e]);
+                    i = e;
+                }
+                _ => {
+                    needs_map = true;
+                    out.push_str(WORD);
+                    i = after;
+                }
+            }
+            continue;
+        }
+        let len = src[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&src[i..i + len]);
+        i += len;
+    }
+    (out, needs_map)
 }
 
 /// Rewrite CEL's optional field chains, which the `cel` crate does not parse, into the
@@ -114,78 +187,125 @@ pub fn value(v: &serde_json::Value) -> Value {
     }
 }
 
-/// What an admission request binds.
-#[derive(Debug, Clone, Default)]
-pub struct Bindings {
-    pub object: serde_json::Value,
-    pub old_object: Option<serde_json::Value>,
-    pub params: Option<serde_json::Value>,
-    pub namespace_object: Option<serde_json::Value>,
-    /// `request`: operation, kind, namespace, name, userInfo.
-    pub request: serde_json::Value,
+/// The `request` of a CREATE of `object` (what a dry-run admission of a manifest is).
+fn create_request(object: &serde_json::Value) -> serde_json::Value {
+    let kind = object.get("kind").cloned().unwrap_or_default();
+    let api = object
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("v1");
+    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+    let meta = object.get("metadata");
+    serde_json::json!({
+        "operation": "CREATE",
+        "kind": {"group": group, "version": version, "kind": kind},
+        "namespace": meta.and_then(|m| m.get("namespace")).cloned().unwrap_or_else(|| "".into()),
+        "name": meta.and_then(|m| m.get("name")).cloned().unwrap_or_else(|| "".into()),
+        "userInfo": {"username": "sextant", "groups": []},
+        "dryRun": true,
+    })
 }
 
-impl Bindings {
-    /// A CREATE of `object` (what a dry-run admission of a manifest is).
-    pub fn create(object: serde_json::Value) -> Bindings {
-        let kind = object.get("kind").cloned().unwrap_or_default();
-        let api = object
-            .get("apiVersion")
-            .and_then(|v| v.as_str())
-            .unwrap_or("v1");
-        let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-        let meta = object.get("metadata");
-        let request = serde_json::json!({
-            "operation": "CREATE",
-            "kind": {"group": group, "version": version, "kind": kind},
-            "namespace": meta.and_then(|m| m.get("namespace")).cloned().unwrap_or_else(|| "".into()),
-            "name": meta.and_then(|m| m.get("name")).cloned().unwrap_or_else(|| "".into()),
-            "userInfo": {"username": "sextant", "groups": []},
-            "dryRun": true,
+/// The CEL standard and Kubernetes functions, registered once per thread and shared by every
+/// context as their parent (registering them costs more than most evaluations).
+fn functions() -> &'static Context<'static> {
+    thread_local! {
+        static FUNCTIONS: &'static Context<'static> = {
+            let mut ctx = Context::default();
+            ctx.register_all();
+            ctx.add_function("matches", matches_cached);
+            // Leaked once per thread: contexts borrow it for 'static.
+            Box::leak(Box::new(ctx))
+        };
+    }
+    FUNCTIONS.with(|f| *f)
+}
+
+/// CEL's `string.matches(regex)`, with the compiled regex cached per thread: the `cel`
+/// crate compiles the pattern on every call, which dominated policies that check image tags.
+fn matches_cached(
+    ftx: &kube_cel::cel::FunctionContext,
+    kube_cel::cel::extractors::This(this): kube_cel::cel::extractors::This<Arc<String>>,
+    pattern: Arc<String>,
+) -> kube_cel::cel::ResolveResult {
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<String, regex::Regex>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if !cache.contains_key(pattern.as_str()) {
+            let re = regex::Regex::new(&pattern)
+                .map_err(|e| ftx.error(format!("'{pattern}' not a valid regex: {e}")))?;
+            // Patterns come from policies, not objects: a small bound is plenty.
+            if cache.len() >= 512 {
+                cache.clear();
+            }
+            cache.insert(pattern.to_string(), re);
+        }
+        Ok(Value::Bool(
+            cache
+                .get(pattern.as_str())
+                .is_some_and(|re| re.is_match(&this)),
+        ))
+    })
+}
+
+/// An object under admission (a CREATE), converted to CEL once, on first use: `object`,
+/// `oldObject` (null) and `request`. Evaluating many policies against one object shares it
+/// ([`Subject::scope`]); an object no CEL policy matches is never converted.
+pub struct Subject<'j> {
+    pub json: &'j serde_json::Value,
+    ctx: std::cell::OnceCell<Context<'static>>,
+}
+
+impl<'j> Subject<'j> {
+    pub fn create(json: &'j serde_json::Value) -> Subject<'j> {
+        Subject {
+            json,
+            ctx: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// A fresh scope for one policy: its params, namespace and variables go there.
+    pub fn scope(&self) -> Scope<'_> {
+        let base = self.ctx.get_or_init(|| {
+            let mut ctx = functions().new_inner_scope();
+            ctx.add_variable_from_value("object", value(self.json));
+            ctx.add_variable_from_value("oldObject", Value::Null);
+            ctx.add_variable_from_value("request", value(&create_request(self.json)));
+            ctx
         });
-        Bindings {
-            object,
-            request,
-            ..Bindings::default()
+        Scope {
+            ctx: base.new_inner_scope(),
+            variables: HashMap::new(),
+            published: true,
         }
     }
 }
 
-/// A context with the bindings; `variables` start empty and grow with [`Scope::bind`].
-pub struct Scope {
-    ctx: Context<'static>,
+/// One policy's evaluation over a [`Subject`]; `variables` grow with [`Scope::bind`].
+pub struct Scope<'s> {
+    ctx: Context<'s>,
     variables: HashMap<Key, Value>,
+    /// The `variables` map is up to date in `ctx`.
+    published: bool,
 }
 
-impl Scope {
-    pub fn new(b: &Bindings) -> Scope {
-        let mut ctx = Context::default();
-        ctx.register_all();
-        ctx.add_variable_from_value("object", value(&b.object));
-        ctx.add_variable_from_value(
-            "oldObject",
-            b.old_object.as_ref().map_or(Value::Null, value),
-        );
-        ctx.add_variable_from_value("request", value(&b.request));
-        if let Some(p) = &b.params {
-            ctx.add_variable_from_value("params", value(p));
-        }
-        if let Some(n) = &b.namespace_object {
-            ctx.add_variable_from_value("namespaceObject", value(n));
-        }
-        let mut s = Scope {
-            ctx,
-            variables: HashMap::new(),
-        };
-        s.publish();
-        s
+impl<'s> Scope<'s> {
+    /// Bind `params` or `namespaceObject` (JSON, converted here).
+    pub fn add(&mut self, name: &str, v: &serde_json::Value) {
+        self.ctx.add_variable_from_value(name, value(v));
     }
 
     fn publish(&mut self) {
-        let vars = Value::Map(Map {
-            map: Arc::new(self.variables.clone()),
-        });
-        self.ctx.add_variable_from_value("variables", vars);
+        if !self.published {
+            let vars = Value::Map(Map {
+                map: Arc::new(self.variables.clone()),
+            });
+            self.ctx.add_variable_from_value("variables", vars);
+            self.published = true;
+        }
     }
 
     /// Evaluate a variable's expression and make it `variables.NAME`. A variable that fails
@@ -193,12 +313,17 @@ impl Scope {
     pub fn bind(&mut self, name: &str, e: &Expr) -> Result<(), String> {
         let r = self.eval(e);
         let v = r.clone().unwrap_or(Value::Null);
+        self.ctx
+            .add_variable_from_value(format!("{VAR_PREFIX}{name}"), v.clone());
         self.variables.insert(Key::String(Arc::new(name.into())), v);
-        self.publish();
+        self.published = false;
         r.map(|_| ())
     }
 
-    pub fn eval(&self, e: &Expr) -> Result<Value, String> {
+    pub fn eval(&mut self, e: &Expr) -> Result<Value, String> {
+        if e.needs_variables_map {
+            self.publish();
+        }
         e.program
             .execute(&self.ctx)
             .map_err(|err| format!("{}: {err}", e.source))
@@ -206,7 +331,7 @@ impl Scope {
 
     /// A validation: `Ok(true)` admits, `Ok(false)` denies, `Err` is an evaluation error
     /// (which admission treats per `failurePolicy`; we report it).
-    pub fn check(&self, e: &Expr) -> Result<bool, String> {
+    pub fn check(&mut self, e: &Expr) -> Result<bool, String> {
         match self.eval(e)? {
             Value::Bool(b) => Ok(b),
             other => Err(format!(
@@ -218,7 +343,7 @@ impl Scope {
     }
 
     /// A `messageExpression`: the string it yields, if it yields one.
-    pub fn message(&self, e: &Expr) -> Option<String> {
+    pub fn message(&mut self, e: &Expr) -> Option<String> {
         match self.eval(e) {
             Ok(Value::String(s)) => Some(s.to_string()),
             _ => None,
@@ -232,7 +357,7 @@ mod tests {
     use serde_json::json;
 
     fn check(expr: &str, object: serde_json::Value) -> Result<bool, String> {
-        Scope::new(&Bindings::create(object)).check(&compile(expr)?)
+        Subject::create(&object).scope().check(&compile(expr)?)
     }
 
     #[test]
@@ -270,7 +395,8 @@ mod tests {
     #[test]
     fn variables_chain() {
         let o = json!({"spec": {"containers": [{"name": "a"}], "initContainers": [{"name": "b"}]}});
-        let mut s = Scope::new(&Bindings::create(o));
+        let subject = Subject::create(&o);
+        let mut s = subject.scope();
         s.bind("spec", &compile("object.spec").expect("c"))
             .expect("bind");
         s.bind(
@@ -306,6 +432,49 @@ mod tests {
             ),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn variables_become_identifiers_outside_strings() {
+        let (s, map) = rewrite_variables(
+            "variables.spec.x == 'variables.a' && has(variables.spec.y) && myvariables.z",
+        );
+        assert_eq!(
+            s,
+            "sextant__var__spec.x == 'variables.a' && has(sextant__var__spec.y) && myvariables.z"
+        );
+        assert!(!map);
+        // `has(variables.NAME)` and the bare map keep the map.
+        assert!(rewrite_variables("has(variables.spec)").1);
+        assert!(rewrite_variables("size(variables) > 0").1);
+        let o = json!({"spec": {}});
+        let subject = Subject::create(&o);
+        let mut s = subject.scope();
+        s.bind("spec", &compile("object.spec").expect("c"))
+            .expect("bind");
+        assert_eq!(
+            s.check(&compile("has(variables.spec) && size(variables) == 1").expect("c")),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn matches_caches_and_reports_bad_patterns() {
+        for _ in 0..2 {
+            assert_eq!(
+                check("object.i.matches(':[0-9.]+$')", json!({"i": "nginx:1.27"})),
+                Ok(true)
+            );
+            assert_eq!(
+                check(
+                    "object.i.matches(':[0-9.]+$')",
+                    json!({"i": "nginx:latest"})
+                ),
+                Ok(false)
+            );
+        }
+        let e = check("object.i.matches('(')", json!({"i": "x"})).expect_err("bad regex");
+        assert!(e.contains("not a valid regex"), "{e}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! pods one controller owns are folded into one line with a count, so one bad template is
 //! one line, not one per replica.
 
-use super::{Engine, PolicyError, gatekeeper, kyverno, str_at, vap};
+use super::{Engine, PolicyError, cel, gatekeeper, kyverno, str_at, vap};
 use crate::state::ClusterState;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -50,6 +50,20 @@ pub fn workload_objects(state: &ClusterState) -> Vec<Value> {
     push(&mut out, &state.replication_controllers);
     push(&mut out, &state.pods);
     out
+}
+
+/// Each namespace's labels (what `namespaceSelector`s match), by name.
+pub fn namespace_labels(state: &ClusterState) -> Vec<(String, Value)> {
+    state
+        .namespaces
+        .iter()
+        .filter_map(|n| {
+            Some((
+                n.metadata.name.clone()?,
+                serde_json::to_value(n.metadata.labels.clone().unwrap_or_default()).ok()?,
+            ))
+        })
+        .collect()
 }
 
 /// One pod-bearing object by kind, namespace and name, as JSON (only that one is serialized).
@@ -283,27 +297,91 @@ fn fold(denials: Vec<Denial>) -> Vec<Denial> {
 }
 
 /// Evaluate every policy against every object.
+///
+/// Objects are split across the machine's cores; within a chunk, objects are the outer loop so
+/// each object is converted to CEL and to Rego once for all policies. The result does not
+/// depend on the number of threads (chunks are joined in order).
 pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)]) -> Report {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(objects.len().div_ceil(256))
+        .max(1);
+    let chunk = objects.len().div_ceil(threads).max(1);
+    let parts: Vec<(Vec<Denial>, Vec<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = objects
+            .chunks(chunk)
+            .enumerate()
+            .map(|(i, objs)| {
+                s.spawn(move || {
+                    // The first chunk uses the set's engines; the others their own copies of the
+                    // Rego engines (an engine evaluates one input at a time).
+                    let own: Vec<Option<gatekeeper::Template>> = set
+                        .policies
+                        .iter()
+                        .map(|(_, p)| match p {
+                            Loaded::Gatekeeper { template, .. } if i > 0 => {
+                                Some(template.as_ref().clone())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    check_chunk(set, &own, objs, namespaces)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     let mut r = Report {
         policies: set.policies.len(),
         objects: objects.len(),
         skipped: set.skipped.clone(),
         ..Report::default()
     };
+    for (d, e) in parts {
+        r.denials.extend(d);
+        r.errors.extend(e);
+    }
+    r.denials = fold(std::mem::take(&mut r.denials));
+    // Grouped by policy, objects in state order (a stable sort keeps it).
+    r.denials
+        .sort_by(|a, b| (&a.policy, &a.via).cmp(&(&b.policy, &b.via)));
+    r
+}
+
+/// One thread's share of [`check`]: denials and errors in object order.
+fn check_chunk(
+    set: &PolicySet,
+    own_templates: &[Option<gatekeeper::Template>],
+    objects: &[Value],
+    namespaces: &[(String, Value)],
+) -> (Vec<Denial>, Vec<String>) {
+    let (mut denials, mut errors) = (Vec::new(), Vec::new());
     let ns_labels = |o: &Value| {
         str_at(o, "/metadata/namespace")
             .and_then(|ns| namespaces.iter().find(|(n, _)| n == ns).map(|(_, l)| l))
     };
-    for (name, p) in &set.policies {
-        for o in objects {
+    for o in objects {
+        let subject = cel::Subject::create(o);
+        let review = std::cell::OnceCell::new();
+        for (i, (name, p)) in set.policies.iter().enumerate() {
             match p {
                 Loaded::Gatekeeper {
                     template,
                     constraints,
                 } => {
+                    let template = own_templates
+                        .get(i)
+                        .and_then(Option::as_ref)
+                        .unwrap_or(template);
                     for c in constraints.iter().filter(|c| c.matches(o)) {
-                        match template.violations(o, &c.parameters) {
-                            Ok(v) => r.denials.extend(v.into_iter().map(|v| Denial {
+                        let review = review.get_or_init(|| {
+                            regorus::Value::from(gatekeeper::review(o, "CREATE", None))
+                        });
+                        match template.review_prepared(review, &c.parameters_rego) {
+                            Ok(v) => denials.extend(v.into_iter().map(|v| Denial {
                                 engine: Engine::Gatekeeper,
                                 policy: name.clone(),
                                 via: Some(c.name.clone()),
@@ -312,7 +390,7 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
                                 message: v.msg,
                                 count: 1,
                             })),
-                            Err(e) => r.errors.push(format!("{name} on {}: {e}", label(o))),
+                            Err(e) => errors.push(format!("{name} on {}: {e}", label(o))),
                         }
                     }
                 }
@@ -326,8 +404,8 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
                             .param_kind
                             .as_deref()
                             .and_then(|k| b.params(k, params));
-                        match policy.evaluate(o, Some(b), param, ns_labels(o)) {
-                            vap::Verdict::Deny(m) => r.denials.push(Denial {
+                        match policy.evaluate_subject(&subject, Some(b), param, ns_labels(o)) {
+                            vap::Verdict::Deny(m) => denials.push(Denial {
                                 engine: Engine::Vap,
                                 policy: name.clone(),
                                 via: Some(b.name.clone()),
@@ -337,16 +415,16 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
                                 count: 1,
                             }),
                             vap::Verdict::Error(e) => {
-                                r.errors.push(format!("{name} on {}: {e}", label(o)))
+                                errors.push(format!("{name} on {}: {e}", label(o)))
                             }
                             _ => {}
                         }
                     }
                 }
                 Loaded::Kyverno(k) => {
-                    for (rule, out) in k.evaluate(o) {
+                    for (rule, out) in k.evaluate_subject(&subject) {
                         match out {
-                            kyverno::Outcome::Fail(m) => r.denials.push(Denial {
+                            kyverno::Outcome::Fail(m) => denials.push(Denial {
                                 engine: Engine::Kyverno,
                                 policy: format!("{name}/{rule}"),
                                 via: None,
@@ -356,7 +434,7 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
                                 count: 1,
                             }),
                             kyverno::Outcome::Error(e) => {
-                                r.errors.push(format!("{name}/{rule} on {}: {e}", label(o)))
+                                errors.push(format!("{name}/{rule} on {}: {e}", label(o)))
                             }
                             _ => {}
                         }
@@ -365,6 +443,5 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
             }
         }
     }
-    r.denials = fold(std::mem::take(&mut r.denials));
-    r
+    (denials, errors)
 }

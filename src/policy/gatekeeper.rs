@@ -8,14 +8,26 @@ use super::{PolicyError, str_at};
 use serde_json::{Value, json};
 
 /// A compiled template.
-#[derive(Clone)]
 pub struct Template {
     /// `metadata.name`, e.g. `k8sdisallowedtags`.
     pub name: String,
     /// The Constraint kind it defines, e.g. `K8sDisallowedTags`.
     pub kind: String,
     package: String,
-    engine: regorus::Engine,
+    /// One engine per template, reused for every review: cloning it per evaluation (to keep
+    /// `&self`) cost more than the evaluation. The lock is uncontended (one thread evaluates).
+    engine: std::sync::Mutex<regorus::Engine>,
+}
+
+impl Clone for Template {
+    fn clone(&self) -> Template {
+        Template {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            package: self.package.clone(),
+            engine: std::sync::Mutex::new(self.engine().clone()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Template {
@@ -33,6 +45,8 @@ pub struct Constraint {
     pub kind: String,
     pub name: String,
     pub parameters: Value,
+    /// `parameters` converted for Rego once.
+    pub parameters_rego: regorus::Value,
     pub enforcement: String,
     matcher: Value,
 }
@@ -107,8 +121,16 @@ impl Template {
             name,
             kind,
             package,
-            engine,
+            engine: std::sync::Mutex::new(engine),
         })
+    }
+
+    /// The engine (a panic elsewhere while it was held leaves it usable: inputs are reset
+    /// before every evaluation).
+    fn engine(&self) -> std::sync::MutexGuard<'_, regorus::Engine> {
+        self.engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Set `data.inventory` from objects (for referential templates, as Gatekeeper's sync).
@@ -137,8 +159,12 @@ impl Template {
             }
         }
         let data = json!({"inventory": {"cluster": cluster, "namespace": namespaced}});
-        self.engine.clear_data();
-        self.engine
+        let engine = self
+            .engine
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        engine.clear_data();
+        engine
             .add_data(regorus::Value::from(data))
             .map_err(|e| PolicyError::Eval(first_line(&e.to_string())))
     }
@@ -159,10 +185,27 @@ impl Template {
         review: &Value,
         parameters: &Value,
     ) -> Result<Vec<Violation>, PolicyError> {
-        let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(
-            json!({"review": review, "parameters": parameters}),
-        ));
+        self.review_prepared(
+            &regorus::Value::from(review.clone()),
+            &regorus::Value::from(parameters.clone()),
+        )
+    }
+
+    /// [`Template::review`] with the review and parameters already converted for Rego, so a
+    /// caller evaluating many templates against one object converts it once.
+    pub fn review_prepared(
+        &self,
+        review: &regorus::Value,
+        parameters: &regorus::Value,
+    ) -> Result<Vec<Violation>, PolicyError> {
+        let mut input = regorus::Value::new_object();
+        if let Ok(m) = input.as_object_mut() {
+            // Values share their contents: these clones are reference counts.
+            m.insert(regorus::Value::from("review"), review.clone());
+            m.insert(regorus::Value::from("parameters"), parameters.clone());
+        }
+        let mut engine = self.engine();
+        engine.set_input(input);
         let rule = format!("{}.violation", self.package);
         let v = engine.eval_rule(rule).map_err(|e| {
             PolicyError::Eval(format!("{}: {}", self.name, first_line(&e.to_string())))
@@ -221,13 +264,15 @@ impl Constraint {
                 why: "kind is missing".into(),
             });
         }
+        let parameters = c
+            .pointer("/spec/parameters")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         Ok(Constraint {
             kind,
             name,
-            parameters: c
-                .pointer("/spec/parameters")
-                .cloned()
-                .unwrap_or_else(|| json!({})),
+            parameters_rego: regorus::Value::from(parameters.clone()),
+            parameters,
             enforcement: str_at(c, "/spec/enforcementAction")
                 .unwrap_or("deny")
                 .to_string(),

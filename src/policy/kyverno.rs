@@ -8,7 +8,7 @@
 //! Pattern-based rules (`validate.pattern`, `anyPattern`, `deny`) are not evaluated: they are
 //! reported as unsupported rather than passed.
 
-use super::cel::{self, Bindings, Expr, Scope};
+use super::cel::{self, Expr, Subject};
 use super::{PolicyError, pod_spec_pointer, str_at};
 use serde_json::{Value, json};
 
@@ -169,9 +169,14 @@ impl Policy {
 
     /// Every CEL rule's outcome for `object` (a CREATE).
     pub fn evaluate(&self, object: &Value) -> Vec<(String, Outcome)> {
+        self.evaluate_subject(&Subject::create(object))
+    }
+
+    /// [`Policy::evaluate`] over an object already prepared for CEL (shared by policies).
+    pub fn evaluate_subject(&self, subject: &Subject) -> Vec<(String, Outcome)> {
         self.rules
             .iter()
-            .map(|r| (r.name.clone(), self.evaluate_rule(r, object)))
+            .map(|r| (r.name.clone(), self.evaluate_rule(r, subject)))
             .collect()
     }
 
@@ -184,31 +189,39 @@ impl Policy {
         self.rules
             .iter()
             .find(|r| r.name == base)
-            .map(|r| self.evaluate_rule(r, object))
+            .map(|r| self.evaluate_rule(r, &Subject::create(object)))
     }
 
-    fn evaluate_rule(&self, r: &Rule, object: &Value) -> Outcome {
-        let kind = str_at(object, "/kind").unwrap_or("");
-        let subject = if selects(&r.matcher, object, kind) && !excluded(&r.exclude, object, kind) {
-            object.clone()
+    fn evaluate_rule(&self, r: &Rule, object: &Subject) -> Outcome {
+        let pod;
+        let pod_subject;
+        let json = object.json;
+        let kind = str_at(json, "/kind").unwrap_or("");
+        let subject = if selects(&r.matcher, json, kind) && !excluded(&r.exclude, json, kind) {
+            object
         } else if self.autogen
             && kind != "Pod"
-            && selects(&r.matcher, &as_pod(object).unwrap_or(Value::Null), "Pod")
+            && selects(&r.matcher, &as_pod(json).unwrap_or(Value::Null), "Pod")
         {
             // Auto-generated controller rule: the Pod rule over the pod template.
-            match as_pod(object) {
-                Some(p) if !excluded(&r.exclude, &p, "Pod") => p,
+            match as_pod(json) {
+                Some(p) if !excluded(&r.exclude, &p, "Pod") => {
+                    pod = p;
+                    pod_subject = Subject::create(&pod);
+                    &pod_subject
+                }
                 _ => return Outcome::Skip,
             }
         } else {
             return Outcome::Skip;
         };
-        if let (Some(ns), Some(own)) = (str_at(&subject, "/metadata/namespace"), &self.namespace)
+        if let (Some(ns), Some(own)) =
+            (str_at(subject.json, "/metadata/namespace"), &self.namespace)
             && ns != own
         {
             return Outcome::Skip;
         }
-        let mut scope = Scope::new(&Bindings::create(subject));
+        let mut scope = subject.scope();
         for p in &r.preconditions {
             match scope.check(p) {
                 Ok(true) => {}

@@ -3,7 +3,7 @@
 //! `matchConditions`, `variables`, then `validations` with `message`/`messageExpression`;
 //! `params` from the binding's `paramRef` when the param object is given.
 
-use super::cel::{self, Bindings, Expr, Scope};
+use super::cel::{self, Expr, Subject};
 use super::{PolicyError, resource_of, str_at};
 use serde_json::{Value, json};
 
@@ -184,6 +184,18 @@ impl Policy {
         params: Option<&Value>,
         namespace_labels: Option<&Value>,
     ) -> Verdict {
+        self.evaluate_subject(&Subject::create(object), binding, params, namespace_labels)
+    }
+
+    /// [`Policy::evaluate`] over an object already prepared for CEL (shared by policies).
+    pub fn evaluate_subject(
+        &self,
+        subject: &Subject,
+        binding: Option<&Binding>,
+        params: Option<&Value>,
+        namespace_labels: Option<&Value>,
+    ) -> Verdict {
+        let object = subject.json;
         if !resource_rules_match(&self.match_constraints, object, namespace_labels) {
             return Verdict::NotMatched;
         }
@@ -193,12 +205,13 @@ impl Policy {
         {
             return Verdict::NotMatched;
         }
-        let mut bindings = Bindings::create(object.clone());
-        bindings.params = params.cloned();
-        if let Some(l) = namespace_labels {
-            bindings.namespace_object = Some(json!({"metadata": {"labels": l}}));
+        let mut scope = subject.scope();
+        if let Some(p) = params {
+            scope.add("params", p);
         }
-        let mut scope = Scope::new(&bindings);
+        if let Some(l) = namespace_labels {
+            scope.add("namespaceObject", &json!({"metadata": {"labels": l}}));
+        }
         for (_, c) in &self.match_conditions {
             match scope.check(c) {
                 Ok(true) => {}
