@@ -9,6 +9,14 @@
 //!
 //! [index]
 //! dir = "/var/lib/sextant/index"
+//!
+//! [cluster]                                # live collection (all optional)
+//! page_size = 500                          # `limit` of each list request
+//! concurrency = 4                          # requests in flight
+//! log_tail_lines = 500                     # per failing container
+//! log_limit_bytes = 262144
+//! max_log_containers = 100
+//! timeout_secs = 30                        # connect/read timeout (--request-timeout wins)
 //! ```
 
 use crate::error::Error;
@@ -21,6 +29,19 @@ pub struct Config {
     pub guidance: GuidanceConfig,
     pub index: IndexConfig,
     pub llm: LlmConfig,
+    pub cluster: ClusterConfig,
+}
+
+/// Live collection settings (see [`crate::cluster::collect::Options`]).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    pub page_size: Option<u32>,
+    pub concurrency: Option<usize>,
+    pub log_tail_lines: Option<u32>,
+    pub log_limit_bytes: Option<u64>,
+    pub max_log_containers: Option<usize>,
+    pub timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

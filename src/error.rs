@@ -29,6 +29,9 @@ pub enum Error {
     #[error("{0}: not yet available in this version of sextant")]
     NotYetAvailable(String),
 
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -6,6 +6,7 @@
 
 pub mod analyzers;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod findings;

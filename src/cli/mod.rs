@@ -2,6 +2,7 @@
 //! mapping of errors to exit codes (0 ok, 1 the command found a failure it reports, 2 bad
 //! usage or input, with a one-line reason on stderr).
 
+mod live;
 mod policy;
 mod search;
 
@@ -53,9 +54,12 @@ pub struct Global {
         conflicts_with = "all_namespaces"
     )]
     pub namespace: Option<String>,
-    /// All namespaces (the default for snapshots)
+    /// All namespaces (the default)
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
+    /// Connect/read timeout of each API request, e.g. 10s, 2m (default 30s)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub request_timeout: Option<std::time::Duration>,
     /// Output format (text is the default)
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
@@ -306,22 +310,39 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         })) => policy::draft(&g, &cfg, &target, &engine, out.as_deref()),
         Some(Command::Policy(PolicyCommand::Test { dir })) => policy::test(&g, &dir),
         Some(Command::Policy(PolicyCommand::Check { files })) => policy::check(&g, &files),
-        Some(Command::Snapshot(_)) => {
-            Err(Error::NotYetAvailable("sextant snapshot save".into()).into())
+        Some(Command::Snapshot(SnapshotCommand::Save { dir })) => {
+            live::snapshot_save(&g, &cfg, &dir)
         }
-        Some(Command::Doctor) => Err(Error::NotYetAvailable("sextant doctor".into()).into()),
+        Some(Command::Doctor) => live::doctor(&g, &cfg),
     }
 }
 
-/// The source the flags name. Live clusters come with the kube-rs source.
+/// The source the flags name: a dump with `--snapshot`, else the live cluster.
 fn source(g: &Global) -> anyhow::Result<Box<dyn Source>> {
     match &g.snapshot {
         Some(path) => Ok(Box::new(SnapshotSource { path: path.clone() })),
-        None => Err(Error::NotYetAvailable(
-            "reading a live cluster (use --snapshot PATH, e.g. --snapshot examples/demo-incident)"
-                .into(),
-        )
-        .into()),
+        None => {
+            let cfg = Config::load(g.config.as_deref())?;
+            Ok(Box::new(crate::cluster::LiveSource::new(
+                live::target(g, &cfg),
+                live::options(&cfg),
+            )))
+        }
+    }
+}
+
+/// `--request-timeout`: `30`, `30s`, `2m`.
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = match s.strip_suffix('s') {
+        Some(n) => (n, 1),
+        None => match s.strip_suffix('m') {
+            Some(n) => (n, 60),
+            None => (s, 1),
+        },
+    };
+    match num.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(std::time::Duration::from_secs(n * unit)),
+        _ => Err(format!("'{s}' is not a duration (e.g. 10s, 2m)")),
     }
 }
 
@@ -335,8 +356,9 @@ fn scope(g: &Global) -> Scope {
 /// Load the state and say once on stderr what was skipped.
 fn load(g: &Global) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
     let src = source(g)?;
-    let info = src.info();
     let state = src.load(&scope(g))?;
+    // After loading: a live source knows its context only once connected.
+    let info = src.info();
     if state.report.secrets_skipped > 0 && !g.quiet {
         eprintln!(
             "note: {} Secret object(s) in the snapshot were skipped: Sextant never reads Secrets",

@@ -62,7 +62,8 @@ pub fn draft(
             let req = draft::request_for_category(c, engines)?;
             draft::draft(&req, gi.for_category(c))?
         }
-        (c, true) => {
+        // A finding id: from the snapshot, or the live cluster.
+        (c, snapshot) if snapshot || target.to_ascii_uppercase().starts_with("F-") => {
             let (_, state) = load(g)?;
             let mut findings = analyzers::analyze(&state);
             if let super::Scope::Namespace(ns) = super::scope(g) {
@@ -92,9 +93,9 @@ pub fn draft(
                 }
             }
         }
-        (None, false) => {
+        _ => {
             return Err(Error::Usage(format!(
-                "'{target}' is not a category ({}); to draft from a finding id, give --snapshot",
+                "'{target}' is neither a category ({}) nor a finding id (F-…, from `sextant analyze`)",
                 draft::supported()
             ))
             .into());

@@ -30,7 +30,7 @@ pub fn guidance_index(g: &Global, cfg: &Config) -> anyhow::Result<GuidanceIndex>
     GuidanceIndex::new(corpus(g, cfg)?).context("building the guidance index")
 }
 
-fn index_dir(g: &Global, cfg: &Config) -> PathBuf {
+pub(super) fn index_dir(g: &Global, cfg: &Config) -> PathBuf {
     g.index_dir
         .clone()
         .or_else(|| cfg.index.dir.clone())

@@ -1,0 +1,172 @@
+//! The read-only guard: a tower layer at the outside of the kube client's service stack, so
+//! every request any code builds passes through it before a byte is sent.
+//!
+//! Allowed: GET (and HEAD) of anything but Secrets — lists, single objects, watches, logs,
+//! `/version`, discovery — and the POST of a SelfSubjectAccessReview or
+//! SelfSubjectRulesReview (which ask the server what *we* may do, and change nothing).
+//! Everything else is refused with [`Refused`], a typed error, without calling the inner
+//! service.
+
+use http::{Method, Request};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tower::{BoxError, Layer, Service};
+
+/// The POST paths that are reads in disguise: questions about our own permissions.
+const SELF_REVIEWS: [&str; 2] = [
+    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+    "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+];
+
+/// A request the guard would not send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("read-only: refused to send {method} {path} (Sextant only reads: {why})")]
+pub struct Refused {
+    pub method: String,
+    pub path: String,
+    pub why: &'static str,
+}
+
+/// Whether a request may leave. `path` is the URI path (no query).
+pub fn check(method: &Method, path: &str) -> Result<(), Refused> {
+    let refuse = |why| {
+        Err(Refused {
+            method: method.to_string(),
+            path: path.to_string(),
+            why,
+        })
+    };
+    if *method == Method::GET || *method == Method::HEAD {
+        if is_secret_path(path) {
+            return refuse("Secrets are never read");
+        }
+        return Ok(());
+    }
+    if *method == Method::POST && SELF_REVIEWS.contains(&path.trim_end_matches('/')) {
+        return Ok(());
+    }
+    refuse("only GET/LIST/WATCH and self access reviews are allowed")
+}
+
+/// Whether a path addresses core/v1 Secrets (a list, one Secret, or a subresource).
+fn is_secret_path(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // /api/v1/secrets, /api/v1/namespaces/NS/secrets[/NAME[/SUB]]
+    let rest = match segs.as_slice() {
+        ["api", "v1", rest @ ..] => rest,
+        _ => return false,
+    };
+    let resource = match rest {
+        ["namespaces", _ns, resource, ..] => resource,
+        [resource, ..] => resource,
+        [] => return false,
+    };
+    resource.eq_ignore_ascii_case("secrets")
+}
+
+/// The layer: wraps the kube client's service in [`ReadOnly`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOnlyLayer;
+
+impl<S> Layer<S> for ReadOnlyLayer {
+    type Service = ReadOnly<S>;
+    fn layer(&self, inner: S) -> ReadOnly<S> {
+        ReadOnly { inner }
+    }
+}
+
+/// A service that only forwards requests [`check`] allows.
+#[derive(Debug, Clone)]
+pub struct ReadOnly<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
+
+impl<S, B> Service<Request<B>> for ReadOnly<S>
+where
+    S: Service<Request<B>>,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    S::Response: 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = BoxFuture<S::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if let Err(refused) = check(req.method(), req.uri().path()) {
+            tracing::error!(%refused, "blocked a request");
+            return Box::pin(async move { Err(Box::new(refused) as BoxError) });
+        }
+        let fut = self.inner.call(req);
+        Box::pin(async move { fut.await.map_err(Into::into) })
+    }
+}
+
+/// The [`Refused`] inside a kube error, if that is what it is.
+pub fn refused(e: &kube::Error) -> Option<&Refused> {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(r) = s.downcast_ref::<Refused>() {
+            return Some(r);
+        }
+        src = s.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_pass_writes_do_not() {
+        for p in [
+            "/api/v1/pods",
+            "/api/v1/namespaces/shop/pods/cart/log",
+            "/apis/apps/v1/namespaces/shop/deployments",
+            "/api/v1/namespaces/secrets",
+            "/version",
+            "/apis",
+        ] {
+            assert_eq!(check(&Method::GET, p), Ok(()), "{p}");
+        }
+        for m in [Method::DELETE, Method::PATCH, Method::PUT, Method::POST] {
+            assert!(
+                check(&m, "/api/v1/namespaces/shop/pods/cart").is_err(),
+                "{m}"
+            );
+        }
+        assert!(check(&Method::POST, "/api/v1/namespaces/shop/pods/cart/eviction").is_err());
+        assert!(check(&Method::POST, "/api/v1/namespaces/shop/pods/cart/exec").is_err());
+        assert!(
+            check(
+                &Method::POST,
+                "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+            )
+            .is_err()
+        );
+        for p in SELF_REVIEWS {
+            assert_eq!(check(&Method::POST, p), Ok(()));
+        }
+    }
+
+    #[test]
+    fn secrets_are_never_fetched() {
+        for p in [
+            "/api/v1/secrets",
+            "/api/v1/namespaces/shop/secrets",
+            "/api/v1/namespaces/shop/secrets/db",
+            "/api/v1/namespaces/shop/Secrets/db",
+        ] {
+            let e = check(&Method::GET, p).expect_err(p);
+            assert!(e.to_string().contains("Secrets are never read"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! `snapshot save DIR`: what was collected, written in the `kubectl cluster-info dump` layout
+//! that `--snapshot` reads back — `DIR/nodes.json` for cluster-scoped kinds,
+//! `DIR/NS/pods.json` for namespaced ones, `DIR/NS/POD/CONTAINER[.previous].log` for logs —
+//! so an on-call engineer can hand a colleague the exact state.
+//!
+//! Nothing secret is written: Secrets were never read, ConfigMap values are blanked (their
+//! keys kept, as the analyzers need), `last-applied-configuration` annotations of ConfigMaps
+//! are dropped (they repeat the values), and logs were redacted when collected.
+
+use super::collect::Collected;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What was written.
+#[derive(Debug, Default)]
+pub struct Saved {
+    pub files: usize,
+    pub objects: usize,
+    pub logs: usize,
+}
+
+/// Write `c` under `dir` (created if missing; files of the same names are replaced).
+pub fn write(dir: &Path, c: &Collected) -> crate::Result<Saved> {
+    let io = |p: &Path, e: std::io::Error| crate::Error::Io {
+        context: format!("snapshot save: {}", p.display()),
+        source: e,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut saved = Saved::default();
+    for (k, items) in &c.lists {
+        // namespace ("" for cluster-scoped) → items
+        let mut by_ns: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        for item in items {
+            let ns = if k.namespaced {
+                item.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default")
+            } else {
+                ""
+            };
+            by_ns
+                .entry(ns)
+                .or_default()
+                .push(scrub(k.kind, item.clone()));
+        }
+        if items.is_empty() && !k.namespaced {
+            by_ns.insert("", Vec::new());
+        }
+        for (ns, items) in by_ns {
+            let path: PathBuf = if ns.is_empty() {
+                dir.join(k.file)
+            } else {
+                dir.join(safe(ns)).join(k.file)
+            };
+            if let Some(p) = path.parent() {
+                std::fs::create_dir_all(p).map_err(|e| io(p, e))?;
+            }
+            saved.objects += items.len();
+            let list = json!({
+                "kind": format!("{}List", k.kind),
+                "apiVersion": k.group_version(),
+                "metadata": {},
+                "items": items,
+            });
+            let text = serde_json::to_string_pretty(&list).unwrap_or_default();
+            std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+            saved.files += 1;
+        }
+    }
+    for l in &c.logs {
+        let d = dir.join(safe(&l.namespace)).join(safe(&l.pod));
+        std::fs::create_dir_all(&d).map_err(|e| io(&d, e))?;
+        let name = if l.previous {
+            format!("{}.previous.log", safe(&l.container))
+        } else {
+            format!("{}.log", safe(&l.container))
+        };
+        let path = d.join(name);
+        // Collected logs are redacted already; redact again so this file can never be the
+        // one place a secret slips through if collection changes.
+        std::fs::write(&path, crate::redact::redact(&l.text).as_bytes())
+            .map_err(|e| io(&path, e))?;
+        saved.files += 1;
+        saved.logs += 1;
+    }
+    Ok(saved)
+}
+
+/// Drop what must not be written and what only bloats a dump.
+fn scrub(kind: &str, mut item: Value) -> Value {
+    if let Some(m) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+    if kind == "ConfigMap" {
+        for field in ["data", "binaryData"] {
+            if let Some(Value::Object(m)) = item.get_mut(field) {
+                for v in m.values_mut() {
+                    *v = Value::String(String::new());
+                }
+            }
+        }
+        if let Some(Value::Object(a)) = item.pointer_mut("/metadata/annotations") {
+            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+        }
+    }
+    if let Some(m) = item.as_object_mut() {
+        m.entry("kind").or_insert_with(|| kind.into());
+    }
+    item
+}
+
+/// A path component from a Kubernetes name (names cannot hold `/`, but a hostile server
+/// could send anything).
+fn safe(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s == "." || s == ".." {
+        format!("_{s}")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_map_values_never_written() {
+        let cm = json!({"metadata": {"name": "c", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"password\":\"hunter2\"}}"}},
+            "data": {"password": "hunter2"}});
+        let out = scrub("ConfigMap", cm).to_string();
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(out.contains("\"password\""));
+    }
+
+    #[test]
+    fn hostile_names_stay_inside() {
+        assert_eq!(safe("../etc"), ".._etc");
+        assert_eq!(safe(".."), "_..");
+        assert_eq!(safe("shop"), "shop");
+    }
+}

@@ -1,0 +1,620 @@
+//! Live clusters against a fake API server (real HTTP on 127.0.0.1, see tests/fake_kube):
+//! read-only enforcement, request bounds, degradation on 403/500/slow kinds, kubeconfig
+//! resolution, `doctor` and `snapshot save`.
+
+mod common;
+mod fake_kube;
+
+use common::{demo, sextant};
+use fake_kube::{FakeKube, Faults, Recorded};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The binary, hermetic, pointed at `kubeconfig`.
+fn live(kubeconfig: &Path) -> assert_cmd::Command {
+    let mut c = sextant();
+    c.env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent")
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("sextant-live-tests"),
+        )
+        .arg("--kubeconfig")
+        .arg(kubeconfig);
+    c
+}
+
+/// Every request must be a read: GET of a non-secret path, or a self access review POST.
+fn assert_all_reads(reqs: &[Recorded]) {
+    assert!(!reqs.is_empty(), "no request reached the server");
+    for r in reqs {
+        let ok = match r.method.as_str() {
+            "GET" => !r.path.split('/').any(|s| s == "secrets"),
+            "POST" => {
+                r.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+                    || r.path == "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+            }
+            _ => false,
+        };
+        assert!(ok, "a non-read request left Sextant: {r:?}");
+    }
+}
+
+fn categories(json: &Value) -> BTreeSet<(String, String)> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["category"].as_str().unwrap_or("").to_string(),
+                f["object"]["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn live_demo_gives_the_snapshot_findings_with_reads_only() {
+    let server = FakeKube::start(Faults::default()).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let out = live(&kc)
+        .args(["analyze", "-o", "json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live_json = json_of(&out);
+    assert_eq!(live_json["source"]["kind"], "live");
+    assert_eq!(live_json["source"]["path_or_context"], "fake");
+    let snap = sextant()
+        .args(["analyze", "-o", "json", "--snapshot"])
+        .arg(demo())
+        .output()
+        .expect("run");
+    let snap_json = json_of(&snap);
+    let (l, s) = (categories(&live_json), categories(&snap_json));
+    assert!(l.len() >= 10, "live found too little: {l:?}");
+    // The dump holds Secrets (the live source never lists them): findings that depend on
+    // knowing every Secret name may differ; everything else is the same.
+    let differs: Vec<_> = l.symmetric_difference(&s).collect();
+    assert!(
+        differs
+            .iter()
+            .all(|(c, _)| c.contains("Secret") || c.contains("Config")),
+        "live and snapshot disagree: {differs:?}"
+    );
+    let reqs = server.requests();
+    assert_all_reads(&reqs);
+    // Logs were fetched for the crash-looping demo pods, and only as pod log reads.
+    assert!(reqs.iter().any(|r| r.path.ends_with("/log")), "{reqs:?}");
+}
+
+#[test]
+fn request_count_is_bounded_for_500_pods_and_pages_are_followed() {
+    let server = FakeKube::start(Faults::default());
+    let failing = fake_kube::synthetic(&server, 500);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    // Page size 100: pods take 5 pages.
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(&cfg, "[cluster]\npage_size = 100\n").expect("cfg");
+    let out = live(&kc)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["analyze", "-o", "json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out);
+    let crash: Vec<_> = j["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["category"] == "CrashLoopBackOff")
+        .collect();
+    assert_eq!(crash.len(), failing, "one finding per crash-looping pod");
+    // The log was read, quoted and redacted.
+    let text = serde_json::to_string(&crash).expect("json");
+    assert!(text.contains("cannot connect to db"), "{text}");
+    assert!(
+        !text.contains("hunter2"),
+        "a password in a log leaked: {text}"
+    );
+    let reqs = server.requests();
+    assert_all_reads(&reqs);
+    let pod_pages = reqs.iter().filter(|r| r.path == "/api/v1/pods").count();
+    assert_eq!(pod_pages, 5, "500 pods at limit=100");
+    assert!(reqs.iter().any(|r| r.query.contains("continue=100")));
+    // Bound: discovery + one request per kind (24) + 4 more pod pages + previous and
+    // current log of each failing container.
+    let bound = 1 + 24 + 4 + 2 * failing;
+    assert!(
+        reqs.len() <= bound,
+        "{} requests > bound {bound}",
+        reqs.len()
+    );
+    let logs = reqs.iter().filter(|r| r.path.ends_with("/log")).count();
+    assert_eq!(
+        logs,
+        2 * failing,
+        "previous + current per failing container only"
+    );
+}
+
+#[test]
+fn forbidden_kind_degrades_and_says_what_to_grant() {
+    let faults = Faults {
+        forbidden: ["nodes".to_string()].into(),
+        ..Faults::default()
+    };
+    let server = FakeKube::start(faults).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let out = live(&kc).args(["analyze"]).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("could not read Node"), "{text}");
+    assert!(
+        text.contains("grant `list` on nodes cluster-wide"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CrashLoopBackOff"),
+        "other findings intact: {text}"
+    );
+}
+
+#[test]
+fn server_error_once_is_retried_and_unserved_kinds_are_skipped_quietly() {
+    let faults = Faults {
+        fail_once: ["deployments".to_string()].into(),
+        not_served: ["autoscaling/v2".to_string()].into(),
+        ..Faults::default()
+    };
+    let server = FakeKube::start(faults).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let out = live(&kc).args(["analyze"]).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("could not read Deployment"), "{text}");
+    assert!(!text.contains("HorizontalPodAutoscaler"), "{text}");
+    let reqs = server.requests();
+    assert_eq!(
+        reqs.iter()
+            .filter(|r| r.path == "/apis/apps/v1/deployments")
+            .count(),
+        2,
+        "500 then a retry"
+    );
+    assert!(
+        !reqs
+            .iter()
+            .any(|r| r.path.contains("horizontalpodautoscalers")),
+        "an unserved kind was requested"
+    );
+}
+
+#[test]
+fn slow_kind_times_out_alone() {
+    let faults = Faults {
+        slow: [("configmaps".to_string(), Duration::from_secs(4))].into(),
+        ..Faults::default()
+    };
+    let server = FakeKube::start(faults).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(&cfg, "[cluster]\nconcurrency = 8\n").expect("cfg");
+    let t = Instant::now();
+    let out = live(&kc)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--request-timeout", "1s", "analyze"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("could not read ConfigMap"), "{text}");
+    assert!(text.contains("CrashLoopBackOff"), "{text}");
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+#[test]
+fn writes_are_refused_before_reaching_the_server() {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+    let server = FakeKube::start(Faults::default()).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let rt = sextant::cluster::runtime().expect("runtime");
+    rt.block_on(async {
+        let target = sextant::cluster::Target {
+            kubeconfig: Some(kc),
+            ..Default::default()
+        };
+        let cluster = sextant::cluster::Cluster::connect(&target)
+            .await
+            .expect("connect");
+        let pods: Api<Pod> = Api::namespaced(cluster.client(), "shop");
+        // A read goes through.
+        pods.list(&Default::default()).await.expect("list");
+        server.clear_requests();
+        let del = pods.delete("cart", &DeleteParams::default()).await;
+        let patch = pods
+            .patch(
+                "cart",
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"metadata": {"labels": {"x": "y"}}})),
+            )
+            .await;
+        let create = pods.create(&PostParams::default(), &Pod::default()).await;
+        let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+            Api::namespaced(cluster.client(), "shop");
+        let secret = secrets.get("db").await;
+        for (what, r) in [
+            ("delete", del.err()),
+            ("patch", patch.err()),
+            ("create", create.err()),
+            ("get secret", secret.err()),
+        ] {
+            let e = r.unwrap_or_else(|| panic!("{what} succeeded"));
+            assert!(
+                sextant::cluster::guard::refused(&e).is_some(),
+                "{what}: not refused by the guard: {e}"
+            );
+        }
+    });
+    assert_eq!(
+        server.requests(),
+        vec![],
+        "a refused request reached the server"
+    );
+}
+
+#[test]
+fn every_command_only_reads() {
+    let server = FakeKube::start(Faults::default()).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let analyze = live(&kc)
+        .args(["analyze", "-o", "json"])
+        .output()
+        .expect("run");
+    let j = json_of(&analyze);
+    let id = j["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["category"] == "Privileged" || f["category"] == "LatestTag")
+        .and_then(|f| f["id"].as_str())
+        .expect("a finding a policy drafts for")
+        .to_string();
+    let out_dir = tmp.path().join("drafts");
+    for args in [
+        vec!["explain".to_string(), id.clone()],
+        vec![
+            "policy".into(),
+            "draft".into(),
+            id.clone(),
+            "--out".into(),
+            out_dir.display().to_string(),
+        ],
+        vec!["doctor".into()],
+        vec![
+            "snapshot".into(),
+            "save".into(),
+            tmp.path().join("dump").display().to_string(),
+        ],
+    ] {
+        let out = live(&kc).args(&args).output().expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_all_reads(&server.requests());
+}
+
+#[test]
+fn snapshot_save_round_trips_without_secrets() {
+    let server = FakeKube::start(Faults::default()).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let dump = tmp.path().join("dump");
+    let out = live(&kc)
+        .args(["snapshot", "save"])
+        .arg(&dump)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("saved context fake"));
+    // Read back: the same findings as live.
+    let live_json = json_of(
+        &live(&kc)
+            .args(["analyze", "-o", "json"])
+            .output()
+            .expect("run"),
+    );
+    let back = sextant()
+        .args(["analyze", "-o", "json", "--snapshot"])
+        .arg(&dump)
+        .output()
+        .expect("run");
+    assert_eq!(categories(&json_of(&back)), categories(&live_json));
+    // Nothing secret on disk.
+    let mut all = String::new();
+    for f in walk(&dump) {
+        all.push_str(&std::fs::read_to_string(&f).unwrap_or_default());
+    }
+    assert!(
+        !all.contains("\"kind\": \"Secret\""),
+        "a Secret was written"
+    );
+    assert!(all.contains("ConfigMapList") || all.contains("PodList"));
+    assert!(
+        walk(&dump)
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "log"))
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn doctor_reports_reads_writes_and_gaps() {
+    let faults = Faults {
+        forbidden: ["nodes".to_string()].into(),
+        can_write: true,
+        ..Faults::default()
+    };
+    let server = FakeKube::start(faults).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let out = live(&kc).arg("doctor").output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("context      fake"), "{text}");
+    assert!(text.contains("v1.31.0-fake"), "{text}");
+    assert!(text.contains("23/24 kinds"), "{text}");
+    assert!(
+        text.contains("cannot list Node (grant `list` on nodes cluster-wide)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("WARNING: these credentials can change the cluster"),
+        "{text}"
+    );
+    assert!(text.contains("model        not configured"), "{text}");
+    assert_all_reads(&server.requests());
+}
+
+#[test]
+fn kubeconfig_edge_cases() {
+    let server = FakeKube::start(Faults::default()).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Several files in KUBECONFIG: the first names another current context, the second
+    // holds the fake one; --context picks it from the merge.
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    std::fs::write(
+        &a,
+        fake_kube::kubeconfig_text("http://127.0.0.1:1", "other"),
+    )
+    .expect("a");
+    std::fs::write(&b, fake_kube::kubeconfig_text(&server.url(), "fake")).expect("b");
+    let joined = std::env::join_paths([&a, &b]).expect("join");
+    let mut c = sextant();
+    let out = c
+        .env("KUBECONFIG", &joined)
+        .env("HOME", "/nonexistent")
+        .args(["--context", "fake", "analyze", "-o", "json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["source"]["path_or_context"], "fake");
+
+    // A missing context: exit 2, one line naming it and what exists.
+    let out = sextant()
+        .env("KUBECONFIG", &joined)
+        .env("HOME", "/nonexistent")
+        .args(["--context", "nope", "analyze"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--context nope") && err.contains("other, fake"),
+        "{err}"
+    );
+
+    // A missing kubeconfig file, and none at all.
+    let out = sextant()
+        .args(["--kubeconfig", "/nonexistent/kc", "analyze"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kubeconfig /nonexistent/kc"));
+
+    // An unreachable server: a clear error within the timeout, no hang.
+    let t = Instant::now();
+    let out = sextant()
+        .env("KUBECONFIG", &a)
+        .env("HOME", "/nonexistent")
+        .args(["--request-timeout", "2s", "analyze"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach the API server http://127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+
+    // A server that accepts and never answers: the request timeout ends it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let hold = std::thread::spawn(move || {
+        let conns: Vec<_> = silent.incoming().take(3).collect();
+        std::thread::sleep(Duration::from_secs(15));
+        drop(conns);
+    });
+    let c = tmp.path().join("c");
+    std::fs::write(&c, fake_kube::kubeconfig_text(&url, "silent")).expect("c");
+    let t = Instant::now();
+    let out = sextant()
+        .args(["--request-timeout", "1s", "--kubeconfig"])
+        .arg(&c)
+        .arg("analyze")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(t.elapsed() < Duration::from_secs(12), "{:?}", t.elapsed());
+    drop(hold);
+}
+
+/// If kubectl is installed, it must read the fake server too (keeps the fake faithful).
+#[test]
+fn kubectl_reads_the_fake_server_when_installed() {
+    let Ok(kubectl) = which("kubectl") else {
+        eprintln!("kubectl not installed: fake-server fidelity check not run");
+        return;
+    };
+    let server = FakeKube::start(Faults::default()).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let out = std::process::Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args(["get", "pods", "-A", "-o", "json"])
+        .output()
+        .expect("kubectl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["items"].as_array().is_some_and(|a| !a.is_empty()));
+}
+
+fn which(bin: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(bin))
+                .find(|p| p.is_file())
+        })
+        .ok_or(())
+}
+
+/// deploy/rbac.yaml grants exactly what the collector reads: every kind of the table with
+/// get/list/watch, pods/log, the self reviews — and no Secrets, no write verbs.
+#[test]
+fn rbac_manifest_grants_exactly_the_read_surface() {
+    let text = std::fs::read_to_string(common::repo().join("deploy/rbac.yaml")).expect("rbac");
+    let docs: Vec<Value> = text
+        .split("\n---\n")
+        .map(|d| serde_saphyr::from_str::<Value>(d).expect("yaml"))
+        .collect();
+    let role = docs
+        .iter()
+        .find(|d| d["kind"] == "ClusterRole")
+        .expect("ClusterRole");
+    let mut granted = BTreeSet::new();
+    for rule in role["rules"].as_array().expect("rules") {
+        let verbs: BTreeSet<&str> = rule["verbs"]
+            .as_array()
+            .expect("verbs")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for g in rule["apiGroups"].as_array().expect("groups") {
+            for r in rule["resources"].as_array().expect("resources") {
+                let (g, r) = (g.as_str().unwrap_or(""), r.as_str().unwrap_or(""));
+                assert_ne!(r, "secrets", "Secrets granted");
+                assert!(!r.contains('*') && !g.contains('*'), "wildcard in {rule}");
+                let expected: BTreeSet<&str> = match r {
+                    "pods/log" => ["get"].into(),
+                    "selfsubjectaccessreviews" | "selfsubjectrulesreviews" => ["create"].into(),
+                    _ => ["get", "list", "watch"].into(),
+                };
+                assert_eq!(verbs, expected, "{g}/{r}");
+                granted.insert((g.to_string(), r.to_string()));
+            }
+        }
+    }
+    let mut wanted: BTreeSet<(String, String)> = sextant::cluster::kinds::KINDS
+        .iter()
+        .map(|k| (k.group.to_string(), k.plural.to_string()))
+        .collect();
+    wanted.insert((String::new(), "pods/log".into()));
+    for r in ["selfsubjectaccessreviews", "selfsubjectrulesreviews"] {
+        wanted.insert(("authorization.k8s.io".into(), r.into()));
+    }
+    assert_eq!(granted, wanted);
+}
