@@ -618,3 +618,114 @@ fn rbac_manifest_grants_exactly_the_read_surface() {
     }
     assert_eq!(granted, wanted);
 }
+
+/// `analyze --watch`: the first report, then a line when a finding appears and when one
+/// resolves, across watch streams that the server ends every 1.5 s (the watcher resumes).
+#[test]
+fn watch_prints_new_and_resolved_findings() {
+    use std::io::BufRead;
+    let server = FakeKube::start(Faults::default());
+    fake_kube::synthetic(&server, 100);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let bin = assert_cmd::cargo::cargo_bin("sextant");
+    let mut child = std::process::Command::new(bin)
+        .env_remove("KUBECONFIG")
+        .env_remove("OPENAI_API_KEY")
+        .env("HOME", "/nonexistent")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args([
+            "analyze",
+            "--watch",
+            "--watch-interval",
+            "1s",
+            "--category",
+            "CrashLoopBackOff,ImagePullBackOff",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(tmp.path().join("stderr")).expect("stderr file"))
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str, seen: &mut Vec<String>| -> bool {
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+                let hit = l.contains(needle);
+                seen.push(l);
+                if hit {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    let mut seen = Vec::new();
+    let ok = wait_for("watching pods and events", &mut seen);
+    let crash_before = seen
+        .iter()
+        .filter(|l| l.contains("CrashLoopBackOff"))
+        .count();
+    // ns0/app0-7 is crash-looping in the fixture: heal it. And a new pod cannot pull.
+    let healed = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "app0-7", "namespace": "ns2", "uid": "uid-7", "labels": {"app": "app0"}},
+        "spec": {"containers": [{"name": "main", "image": "app:1"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0,
+            "image": "app:1", "imageID": "", "started": true, "state": {"running": {"startedAt": "2026-11-24T10:00:00Z"}}}]}});
+    let broken = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "newcomer", "namespace": "ns1", "uid": "uid-new"},
+        "spec": {"containers": [{"name": "main", "image": "registry.invalid/app:9"}]},
+        "status": {"phase": "Pending", "containerStatuses": [{"name": "main", "ready": false, "restartCount": 0,
+            "image": "registry.invalid/app:9", "imageID": "", "started": false,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]}});
+    let mut resolved = false;
+    let mut new = false;
+    if ok {
+        server.push_change("pods", "MODIFIED", healed);
+        resolved = wait_for("RESOLVED", &mut seen);
+        // After at least one server-side disconnect, the watch still delivers.
+        std::thread::sleep(Duration::from_secs(2));
+        server.push_change("pods", "ADDED", broken);
+        new = wait_for("newcomer", &mut seen);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let all = seen.join("\n")
+        + "\n--- stderr:\n"
+        + &std::fs::read_to_string(tmp.path().join("stderr")).unwrap_or_default();
+    assert!(ok, "no watch banner:\n{all}");
+    assert!(crash_before >= 1, "{all}");
+    assert!(resolved, "no RESOLVED line:\n{all}");
+    assert!(
+        all.contains("- RESOLVED") && all.contains("app0-7"),
+        "{all}"
+    );
+    assert!(new, "no NEW line:\n{all}");
+    assert!(
+        all.contains("+ NEW") && all.contains("ImagePullBackOff"),
+        "{all}"
+    );
+    let reqs = server.requests();
+    assert_all_reads(&reqs);
+    assert!(
+        reqs.iter()
+            .filter(|r| r.query.contains("watch=true"))
+            .count()
+            >= 3,
+        "{reqs:?}"
+    );
+}

@@ -370,3 +370,130 @@ fn render(d: &Doctor) -> String {
     }
     s
 }
+
+/// `analyze --watch`: the usual report, then one line per finding that appears or resolves
+/// as pods and events change, until Ctrl-C.
+pub fn analyze_watch(
+    g: &Global,
+    cfg: &Config,
+    categories: &[crate::findings::Category],
+    min: crate::findings::Severity,
+    interval: Duration,
+) -> anyhow::Result<i32> {
+    use crate::analyzers;
+    use crate::render::{Header, Style};
+    if g.snapshot.is_some() {
+        return Err(Error::Usage(
+            "--watch follows a live cluster; a --snapshot does not change (drop one of them)"
+                .into(),
+        )
+        .into());
+    }
+    let gi = super::search::guidance_index(g, cfg)?;
+    let scope = scope(g);
+    let ns = match &scope {
+        crate::source::Scope::Namespace(ns) => Some(ns.clone()),
+        crate::source::Scope::All => None,
+    };
+    let findings_of = |state: &crate::state::ClusterState| {
+        let mut f = analyzers::analyze(state);
+        if let Some(ns) = &ns {
+            f = analyzers::in_namespace(f, state, ns);
+        }
+        gi.attach(&mut f);
+        let total = f.len();
+        (analyzers::filter(f, categories, min), total)
+    };
+    let src = LiveSource::new(target(g, cfg), options(cfg));
+    // One runtime for the collection and the watch: the client lives on it.
+    let rt = crate::cluster::runtime()?;
+    let (cluster, collected) = rt.block_on(src.collect_async(&scope))?;
+    let mut state = crate::cluster::into_state(collected.clone());
+    if let Some(ns) = &ns {
+        let ns = ns.clone();
+        state.retain_namespaces(&move |n| n == ns);
+    }
+    let (findings, total) = findings_of(&state);
+    let info = crate::state::SourceInfo {
+        kind: crate::state::SourceKind::Live,
+        path_or_context: cluster.context.clone(),
+    };
+    let format = g.output.unwrap_or(Format::Text);
+    let header = Header::of(&info, &state, total - findings.len());
+    let first = match format {
+        Format::Text => crate::render::text_report(&header, &findings, Style::detect()),
+        Format::Json => crate::render::json_report(&header, &findings) + "\n",
+        Format::Markdown => crate::render::markdown_report(&header, &findings),
+    };
+    write_out(&first)?;
+    if format == Format::Text {
+        write_out(&format!(
+            "watching pods and events in context {} (every {}s at most; Ctrl-C stops)\n",
+            cluster.context,
+            interval.as_secs()
+        ))?;
+    }
+    let mut known: std::collections::BTreeMap<String, crate::findings::Finding> =
+        findings.into_iter().map(|f| (f.id.clone(), f)).collect();
+    let mut failed: Option<anyhow::Error> = None;
+    let emit = |state: crate::state::ClusterState| {
+        let mut state = state;
+        if let Some(ns) = &ns {
+            let ns = ns.clone();
+            state.retain_namespaces(&move |n| n == ns);
+        }
+        let (now, _) = findings_of(&state);
+        let now: std::collections::BTreeMap<String, crate::findings::Finding> =
+            now.into_iter().map(|f| (f.id.clone(), f)).collect();
+        let mut out = String::new();
+        for (id, f) in &now {
+            if !known.contains_key(id) {
+                out.push_str(&change_line(format, "new", f));
+            }
+        }
+        for (id, f) in &known {
+            if !now.contains_key(id) {
+                out.push_str(&change_line(format, "resolved", f));
+            }
+        }
+        known = now;
+        if !out.is_empty()
+            && let Err(e) = write_out(&out)
+        {
+            failed.get_or_insert(e);
+        }
+    };
+    let on_error = |e: &str| tracing::warn!(error = e, "watch interrupted; retrying with backoff");
+    rt.block_on(async {
+        tokio::select! {
+            r = crate::cluster::watch::run(&cluster, &collected, ns.as_deref(), interval, emit, on_error) => r,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(0),
+    }
+}
+
+fn change_line(format: Format, change: &str, f: &crate::findings::Finding) -> String {
+    match format {
+        Format::Json => serde_json::json!({"change": change, "finding": f}).to_string() + "\n",
+        _ => format!(
+            "{} {:<9} {} {:<8} {:<24} {}/{}/{}: {}\n",
+            jiff::Timestamp::now().strftime("%H:%M:%S"),
+            if change == "new" {
+                "+ NEW"
+            } else {
+                "- RESOLVED"
+            },
+            f.id,
+            f.severity.as_str(),
+            f.category.as_str(),
+            f.object.kind,
+            f.object.namespace.as_deref().unwrap_or("-"),
+            f.object.name,
+            f.title
+        ),
+    }
+}

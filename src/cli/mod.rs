@@ -129,6 +129,13 @@ pub struct AnalyzeArgs {
     /// Exit 1 when a finding at or above this severity is reported (for CI gates)
     #[arg(long, value_name = "info|warning|critical")]
     pub fail_on: Option<String>,
+    /// Live clusters: keep watching pods and events and print new and resolved findings
+    /// (Ctrl-C stops)
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: at most one update per this interval (e.g. 2s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "2s")]
+    pub watch_interval: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -420,6 +427,9 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
                 .map_err(|e| Error::Usage(format!("--category: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if args.watch {
+        return live::analyze_watch(g, cfg, &categories, min, args.watch_interval);
+    }
     let (info, state) = load(g)?;
     let all = findings_with_guidance(g, cfg, &state)?;
     let total = all.len();

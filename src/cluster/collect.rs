@@ -63,7 +63,7 @@ pub struct Log {
 }
 
 /// What was read, raw (as the API returned it), before typing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Collected {
     /// Items of each kind, in the order of [`KINDS`].
     pub lists: Vec<(KindSpec, Vec<Value>)>,

@@ -13,6 +13,7 @@ pub mod collect;
 pub mod guard;
 pub mod kinds;
 pub mod save;
+pub mod watch;
 
 use crate::source::{Scope, Source};
 use crate::state::{ClusterState, SourceInfo, SourceKind};
@@ -380,21 +381,43 @@ impl LiveSource {
         }
     }
 
-    /// Connect and collect (the raw lists, for `snapshot save`).
-    pub fn collect(&self, scope: &Scope) -> Result<(Cluster, collect::Collected), ClusterError> {
-        let rt = runtime()?;
-        rt.block_on(async {
-            let cluster = Cluster::connect(&self.target).await?;
-            let _ = self.context.set(cluster.context.clone());
-            let mut o = self.options.clone();
-            if let Scope::Namespace(ns) = scope {
-                o.namespace = Some(ns.clone());
-            }
-            let c = cluster.collect(&o).await?;
-            tracing::info!(requests = c.requests, context = %cluster.context, "collected");
-            Ok((cluster, c))
-        })
+    /// Connect and collect, on the caller's runtime (the client's background worker lives
+    /// on the runtime that built it: keep using the [`Cluster`] only there).
+    pub async fn collect_async(
+        &self,
+        scope: &Scope,
+    ) -> Result<(Cluster, collect::Collected), ClusterError> {
+        let cluster = Cluster::connect(&self.target).await?;
+        let _ = self.context.set(cluster.context.clone());
+        let mut o = self.options.clone();
+        if let Scope::Namespace(ns) = scope {
+            o.namespace = Some(ns.clone());
+        }
+        let c = cluster.collect(&o).await?;
+        tracing::info!(requests = c.requests, context = %cluster.context, "collected");
+        Ok((cluster, c))
     }
+
+    /// Connect and collect on a runtime of its own: the raw lists (for `snapshot save`) and
+    /// the context and server they came from.
+    pub fn collect(&self, scope: &Scope) -> Result<(Connected, collect::Collected), ClusterError> {
+        let rt = runtime()?;
+        let (cluster, c) = rt.block_on(self.collect_async(scope))?;
+        Ok((
+            Connected {
+                context: cluster.context,
+                server: cluster.server,
+            },
+            c,
+        ))
+    }
+}
+
+/// Where a collection came from.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub context: String,
+    pub server: String,
 }
 
 impl Source for LiveSource {

@@ -46,6 +46,10 @@ struct State {
     faults: Faults,
     failed_once: HashSet<String>,
     requests: Vec<Recorded>,
+    /// resourceVersion: bumped by every watch event.
+    seq: u64,
+    /// (resourceVersion, plural, type, object) of every change pushed.
+    changes: Vec<(u64, String, String, Value)>,
 }
 
 /// A running fake server. Dropping it leaves the thread parked on accept (tests are short).
@@ -123,6 +127,26 @@ impl FakeKube {
     pub fn add(&self, plural: &str, items: Vec<Value>) {
         let mut st = self.state.lock().expect("lock");
         st.objects.entry(plural.into()).or_default().extend(items);
+    }
+
+    /// A change as a watch would see it (`ADDED`, `MODIFIED`, `DELETED`): applied to what
+    /// lists return, and streamed to watches from an older resourceVersion.
+    pub fn push_change(&self, plural: &str, type_: &str, obj: Value) {
+        let mut st = self.state.lock().expect("lock");
+        st.seq += 1;
+        let seq = st.seq;
+        let id = |v: &Value| {
+            (
+                v.pointer("/metadata/namespace").cloned(),
+                v.pointer("/metadata/name").cloned(),
+            )
+        };
+        let list = st.objects.entry(plural.into()).or_default();
+        list.retain(|o| id(o) != id(&obj));
+        if type_ != "DELETED" {
+            list.push(obj.clone());
+        }
+        st.changes.push((seq, plural.into(), type_.into(), obj));
     }
 
     pub fn add_log(&self, ns: &str, pod: &str, container: &str, text: &str) {
@@ -253,6 +277,16 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
             return;
         }
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        if method == "GET" && matches!(query_param(query, "watch"), Some("true" | "1")) {
+            st.lock().expect("lock").requests.push(Recorded {
+                method: method.clone(),
+                path: path.to_string(),
+                query: query.to_string(),
+            });
+            stream_watch(&mut conn, st, path, query);
+            // Every watch ends after a while, as real ones do: clients must resume.
+            return;
+        }
         let (status, ctype, payload, delay) = {
             let mut s = st.lock().expect("lock");
             s.requests.push(Recorded {
@@ -277,6 +311,53 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
             return;
         }
     }
+}
+
+/// Stream the changes of `path`'s plural newer than the `resourceVersion` asked for, as
+/// chunked JSON lines, for about 1.5 s; then close.
+fn stream_watch(conn: &mut TcpStream, st: &Arc<Mutex<State>>, path: &str, query: &str) {
+    let plural = path.rsplit('/').next().unwrap_or("").to_string();
+    let ns = path
+        .split("/namespaces/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .map(str::to_string);
+    let mut from: u64 = query_param(query, "resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    if conn.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let until = std::time::Instant::now() + Duration::from_millis(1500);
+    while std::time::Instant::now() < until {
+        let batch: Vec<(u64, String, Value)> = {
+            let s = st.lock().expect("lock");
+            s.changes
+                .iter()
+                .filter(|(seq, p, _, o)| {
+                    *seq > from
+                        && *p == plural
+                        && ns.as_deref().is_none_or(|ns| {
+                            o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+                        })
+                })
+                .map(|(seq, _, t, o)| (*seq, t.clone(), o.clone()))
+                .collect()
+        };
+        for (seq, t, mut o) in batch {
+            from = seq;
+            o["metadata"]["resourceVersion"] = json!(seq.to_string());
+            let line = json!({"type": t, "object": o}).to_string() + "\n";
+            let chunk = format!("{:x}\r\n{line}\r\n", line.len());
+            if conn.write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = conn.write_all(b"0\r\n\r\n");
 }
 
 fn reason(code: u16) -> &'static str {
@@ -529,7 +610,7 @@ fn route(
         .iter()
         .map(|v| (*v).clone())
         .collect();
-    let mut meta = json!({"resourceVersion": "1"});
+    let mut meta = json!({"resourceVersion": s.seq.to_string()});
     if end < all.len() {
         meta["continue"] = json!(end.to_string());
     }

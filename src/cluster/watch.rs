@@ -1,0 +1,159 @@
+//! Watch mode: after the first collection, watch Pods and Events (the two kinds that change
+//! during an incident) and emit a fresh [`ClusterState`] whenever they changed, at most once
+//! per `debounce`. The caller re-runs the analyzers and prints what changed, so this module
+//! stays a source: it knows nothing about findings.
+//!
+//! kube-runtime's watcher does the list-then-watch, resumes from the last resourceVersion when
+//! a stream ends, re-lists when it expired (410), and backs off exponentially on errors.
+
+use super::collect::Collected;
+use super::{Cluster, ClusterError};
+use crate::state::ClusterState;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Api;
+use kube::runtime::{WatchStreamExt, watcher};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Boxed: a Pod is large beside the other variants.
+enum Msg {
+    Pods(Box<watcher::Event<Pod>>),
+    Events(Box<watcher::Event<Event>>),
+    Failed(String),
+}
+
+/// Objects of one kind by uid (or namespace/name), fed by watcher events.
+#[derive(Default)]
+struct Mirror {
+    objects: BTreeMap<String, Value>,
+    /// Objects of a re-list in progress (replace `objects` at `InitDone`).
+    relist: Option<BTreeMap<String, Value>>,
+}
+
+impl Mirror {
+    fn from_items(items: &[Value]) -> Mirror {
+        Mirror {
+            objects: items.iter().map(|v| (key(v), v.clone())).collect(),
+            relist: None,
+        }
+    }
+
+    /// Apply one watcher event; returns whether the visible set changed.
+    fn apply<K: serde::Serialize>(&mut self, e: watcher::Event<K>) -> bool {
+        let json = |k: &K| serde_json::to_value(k).unwrap_or(Value::Null);
+        match e {
+            watcher::Event::Apply(k) => {
+                let v = json(&k);
+                self.objects.insert(key(&v), v);
+                true
+            }
+            watcher::Event::Delete(k) => self.objects.remove(&key(&json(&k))).is_some(),
+            watcher::Event::Init => {
+                self.relist = Some(BTreeMap::new());
+                false
+            }
+            watcher::Event::InitApply(k) => {
+                let v = json(&k);
+                self.relist
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(key(&v), v);
+                false
+            }
+            watcher::Event::InitDone => match self.relist.take() {
+                Some(m) if m != self.objects => {
+                    self.objects = m;
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+fn key(v: &Value) -> String {
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("");
+    match s("/metadata/uid") {
+        "" => format!("{}/{}", s("/metadata/namespace"), s("/metadata/name")),
+        uid => uid.to_string(),
+    }
+}
+
+/// Watch until the stream ends or the future is dropped (Ctrl-C), calling `emit` with the
+/// new state after each batch of changes. Errors are reported through `on_error` (the
+/// watcher retries them with backoff).
+pub async fn run(
+    cluster: &Cluster,
+    base: &Collected,
+    namespace: Option<&str>,
+    debounce: Duration,
+    mut emit: impl FnMut(ClusterState),
+    mut on_error: impl FnMut(&str),
+) -> Result<(), ClusterError> {
+    let client = cluster.client();
+    let (pods_api, events_api): (Api<Pod>, Api<Event>) = match namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client, ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client)),
+    };
+    let items = |kind: &str| {
+        base.lists
+            .iter()
+            .find(|(k, _)| k.kind == kind)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+    };
+    let mut pods = Mirror::from_items(items("Pod"));
+    let mut events = Mirror::from_items(items("Event"));
+    let pod_stream = watcher(pods_api, watcher::Config::default())
+        .default_backoff()
+        .map(|r| r.map_or_else(|e| Msg::Failed(e.to_string()), |e| Msg::Pods(Box::new(e))));
+    let event_stream = watcher(events_api, watcher::Config::default())
+        .default_backoff()
+        .map(|r| r.map_or_else(|e| Msg::Failed(e.to_string()), |e| Msg::Events(Box::new(e))));
+    let mut stream = std::pin::pin!(futures::stream::select(pod_stream, event_stream));
+    let mut tick = tokio::time::interval(debounce);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut dirty = false;
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                None => return Ok(()),
+                Some(Msg::Pods(e)) => dirty |= pods.apply(*e),
+                Some(Msg::Events(e)) => dirty |= events.apply(*e),
+                Some(Msg::Failed(e)) => on_error(&e),
+            },
+            _ = tick.tick(), if dirty => {
+                dirty = false;
+                emit(state_of(base, &pods, &events));
+            }
+        }
+    }
+}
+
+/// The base collection with the watched Pods and Events in place of the listed ones.
+fn state_of(base: &Collected, pods: &Mirror, events: &Mirror) -> ClusterState {
+    let lists = base
+        .lists
+        .iter()
+        .map(|(k, items)| {
+            let items = match k.kind {
+                "Pod" => pods.objects.values().cloned().collect(),
+                "Event" => events.objects.values().cloned().collect(),
+                _ => items.clone(),
+            };
+            (*k, items)
+        })
+        .collect();
+    super::into_state(Collected {
+        lists,
+        logs: base.logs.clone(),
+        unreadable: base.unreadable.clone(),
+        not_served: base.not_served.clone(),
+        logs_missing: base.logs_missing.clone(),
+        requests: 0,
+    })
+}
