@@ -9,6 +9,7 @@
 //!
 //! `cargo bench --bench analyze -- --generate DIR` only writes the dump (to try the CLI on it).
 
+mod support;
 mod synthetic;
 
 use std::path::{Path, PathBuf};
@@ -16,16 +17,6 @@ use std::process::Command;
 use std::time::Instant;
 
 const RUNS: usize = 3;
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 /// Baseline: read every byte of the tree, holding one file at a time.
 fn read_all(dir: &Path) -> u64 {
@@ -72,7 +63,7 @@ fn child(what: &str, dir: &Path) {
     println!(
         "{:.3} {:.1} {detail}",
         t.elapsed().as_secs_f64(),
-        peak_rss_mb()
+        support::peak_rss_mb()
     );
 }
 
@@ -99,29 +90,6 @@ fn measure(what: &str, dir: &Path) -> (f64, f64, String) {
     runs.swap_remove(RUNS / 2)
 }
 
-fn dump_dir() -> PathBuf {
-    std::env::var_os("SEXTANT_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("synthetic-dump"))
-}
-
-fn ensure_dump(dir: &Path) {
-    let marker = dir.join(".complete");
-    if marker.exists() {
-        return;
-    }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).expect("mkdir");
-    let t = Instant::now();
-    synthetic::generate(dir, &synthetic::Size::ISSUE).expect("generate");
-    std::fs::write(&marker, "").expect("marker");
-    eprintln!(
-        "generated {} in {:.1}s",
-        dir.display(),
-        t.elapsed().as_secs_f64()
-    );
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -131,7 +99,10 @@ fn main() {
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--generate") {
-        let dir = args.get(i + 1).map(PathBuf::from).unwrap_or_else(dump_dir);
+        let dir = args
+            .get(i + 1)
+            .map(PathBuf::from)
+            .unwrap_or_else(synthetic::issue_dump_dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
         synthetic::generate(&dir, &synthetic::Size::ISSUE).expect("generate");
         println!("wrote {}", dir.display());
@@ -141,8 +112,8 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    let dir = dump_dir();
-    ensure_dump(&dir);
+    let dir = synthetic::issue_dump_dir();
+    synthetic::ensure(&dir, &synthetic::Size::ISSUE);
     let (base_s, base_rss, base_detail) = measure("read", &dir);
     let (s, rss, detail) = measure("analyze", &dir);
     println!("synthetic dump: 10,000 pods, 100,000 events, 200 MB of logs ({base_detail})");

@@ -9,17 +9,9 @@
 
 #[path = "../tests/fake_kube/mod.rs"]
 mod fake_kube;
+mod support;
 
 use std::time::Instant;
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -77,7 +69,7 @@ fn main() {
             reqs.len() - logs,
             secs / base,
             state.object_count(),
-            peak_rss_mb()
+            support::peak_rss_mb()
         );
     }
 }

@@ -11,21 +11,14 @@
 //! - **Cold start**: the release binary opening the index and answering one query, wall time
 //!   from spawn to exit. Target: under 200 ms.
 
+#[path = "support/mod.rs"]
+mod support;
 #[path = "synthetic/mod.rs"]
 mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 const SIZE: synthetic::Size = synthetic::Size {
     namespaces: 20,
@@ -36,16 +29,6 @@ const SIZE: synthetic::Size = synthetic::Size {
 
 fn base() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("index-bench")
-}
-
-fn ensure_dump(dir: &Path) {
-    if dir.join(".complete").exists() {
-        return;
-    }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).expect("mkdir");
-    synthetic::generate(dir, &SIZE).expect("generate");
-    std::fs::write(dir.join(".complete"), "").expect("marker");
 }
 
 /// Child: index with Sextant's pipeline. Prints `secs rss lines docs`.
@@ -74,7 +57,12 @@ fn child_ours(dump: &Path, out: &Path) {
         "phases: read dump {t_load:.2} s, redact + window + index + commit {:.2} s",
         t_all - t_load
     );
-    println!("{:.3} {:.1} {lines} {}", t_all, peak_rss_mb(), docs);
+    println!(
+        "{:.3} {:.1} {lines} {}",
+        t_all,
+        support::peak_rss_mb(),
+        docs
+    );
 }
 
 /// Child: the same documents' text, in memory, through a bare tantivy writer.
@@ -102,7 +90,7 @@ fn child_bare(dump: &Path, out: &Path) {
     println!(
         "{:.3} {:.1} {lines} {}",
         t.elapsed().as_secs_f64(),
-        peak_rss_mb(),
+        support::peak_rss_mb(),
         texts.len()
     );
 }
@@ -182,7 +170,7 @@ fn main() {
     }
     let base = base();
     let dump = base.join("dump");
-    ensure_dump(&dump);
+    synthetic::ensure(&dump, &SIZE);
     let (ours_dir, bare_dir) = (base.join("ours"), base.join("bare"));
     let d = dump.display().to_string();
     let (bs, brss, blines, bdocs) =

@@ -10,27 +10,10 @@
 mod synthetic;
 
 use sextant::policy::{Engine, check, draft};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 const RUNS: usize = 3;
-
-fn dump_dir() -> PathBuf {
-    std::env::var_os("SEXTANT_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("synthetic-dump"))
-}
-
-fn ensure_dump(dir: &Path) {
-    let marker = dir.join(".complete");
-    if marker.exists() {
-        return;
-    }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).expect("mkdir");
-    synthetic::generate(dir, &synthetic::Size::ISSUE).expect("generate");
-    std::fs::write(&marker, "").expect("marker");
-}
 
 /// Write the cluster-wide draft of every catalog rule for every engine; returns the count.
 fn write_policies(out: &Path) -> usize {
@@ -68,8 +51,8 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    let dir = dump_dir();
-    ensure_dump(&dir);
+    let dir = synthetic::issue_dump_dir();
+    synthetic::ensure(&dir, &synthetic::Size::ISSUE);
     let policies_dir = tempfile::tempdir().expect("tempdir");
     let n = write_policies(policies_dir.path());
     let set = check::PolicySet::load(&[policies_dir.path().to_path_buf()]).expect("load policies");

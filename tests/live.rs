@@ -26,6 +26,25 @@ fn live(kubeconfig: &Path) -> assert_cmd::Command {
     c
 }
 
+/// Run; it must succeed; its stdout.
+fn stdout_ok(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The fake server serving the demo incident, a temp dir, and a kubeconfig for it.
+fn demo_cluster(faults: Faults) -> (FakeKube, tempfile::TempDir, std::path::PathBuf) {
+    let server = FakeKube::start(faults).with_dump(&demo());
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    (server, tmp, kc)
+}
+
 /// Every request must be a read: GET of a non-secret path, or a self access review POST.
 fn assert_all_reads(reqs: &[Recorded]) {
     assert!(!reqs.is_empty(), "no request reached the server");
@@ -68,9 +87,7 @@ fn json_of(out: &std::process::Output) -> Value {
 
 #[test]
 fn live_demo_gives_the_snapshot_findings_with_reads_only() {
-    let server = FakeKube::start(Faults::default()).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (server, _tmp, kc) = demo_cluster(Faults::default());
     let out = live(&kc)
         .args(["analyze", "-o", "json"])
         .output()
@@ -168,16 +185,8 @@ fn forbidden_kind_degrades_and_says_what_to_grant() {
         forbidden: ["nodes".to_string()].into(),
         ..Faults::default()
     };
-    let server = FakeKube::start(faults).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
-    let out = live(&kc).args(["analyze"]).output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (_server, _tmp, kc) = demo_cluster(faults);
+    let text = stdout_ok(live(&kc).arg("analyze"));
     assert!(text.contains("could not read Node"), "{text}");
     assert!(
         text.contains("grant `list` on nodes cluster-wide"),
@@ -196,16 +205,8 @@ fn server_error_once_is_retried_and_unserved_kinds_are_skipped_quietly() {
         not_served: ["autoscaling/v2".to_string()].into(),
         ..Faults::default()
     };
-    let server = FakeKube::start(faults).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
-    let out = live(&kc).args(["analyze"]).output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (server, _tmp, kc) = demo_cluster(faults);
+    let text = stdout_ok(live(&kc).arg("analyze"));
     assert!(!text.contains("could not read Deployment"), "{text}");
     assert!(!text.contains("HorizontalPodAutoscaler"), "{text}");
     let reqs = server.requests();
@@ -230,9 +231,7 @@ fn slow_kind_times_out_alone() {
         slow: [("configmaps".to_string(), Duration::from_secs(4))].into(),
         ..Faults::default()
     };
-    let server = FakeKube::start(faults).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (_server, tmp, kc) = demo_cluster(faults);
     let cfg = tmp.path().join("config.toml");
     std::fs::write(&cfg, "[cluster]\nconcurrency = 8\n").expect("cfg");
     let t = Instant::now();
@@ -257,9 +256,7 @@ fn slow_kind_times_out_alone() {
 fn writes_are_refused_before_reaching_the_server() {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-    let server = FakeKube::start(Faults::default()).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (server, _tmp, kc) = demo_cluster(Faults::default());
     let rt = sextant::cluster::runtime().expect("runtime");
     rt.block_on(async {
         let target = sextant::cluster::Target {
@@ -307,9 +304,7 @@ fn writes_are_refused_before_reaching_the_server() {
 
 #[test]
 fn every_command_only_reads() {
-    let server = FakeKube::start(Faults::default()).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (server, tmp, kc) = demo_cluster(Faults::default());
     let analyze = live(&kc)
         .args(["analyze", "-o", "json"])
         .output()
@@ -352,9 +347,7 @@ fn every_command_only_reads() {
 
 #[test]
 fn snapshot_save_round_trips_without_secrets() {
-    let server = FakeKube::start(Faults::default()).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (_server, tmp, kc) = demo_cluster(Faults::default());
     let dump = tmp.path().join("dump");
     let out = live(&kc)
         .args(["snapshot", "save"])
@@ -417,9 +410,7 @@ fn doctor_reports_reads_writes_and_gaps() {
         can_write: true,
         ..Faults::default()
     };
-    let server = FakeKube::start(faults).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (server, _tmp, kc) = demo_cluster(faults);
     let out = live(&kc).arg("doctor").output().expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -544,9 +535,7 @@ fn kubectl_reads_the_fake_server_when_installed() {
         eprintln!("kubectl not installed: fake-server fidelity check not run");
         return;
     };
-    let server = FakeKube::start(Faults::default()).with_dump(&demo());
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
+    let (_server, _tmp, kc) = demo_cluster(Faults::default());
     let out = std::process::Command::new(kubectl)
         .arg("--kubeconfig")
         .arg(&kc)

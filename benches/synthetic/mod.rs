@@ -10,6 +10,35 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+/// Where the issue-sized dump lives (shared by the benches that read it):
+/// `SEXTANT_BENCH_DIR`, else under the target dir.
+#[allow(dead_code)]
+pub fn issue_dump_dir() -> std::path::PathBuf {
+    std::env::var_os("SEXTANT_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("synthetic-dump")
+        })
+}
+
+/// Generate a dump of `size` into `dir` unless a complete one is there already.
+pub fn ensure(dir: &Path, size: &Size) {
+    let marker = dir.join(".complete");
+    if marker.exists() {
+        return;
+    }
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).expect("mkdir");
+    let t = std::time::Instant::now();
+    generate(dir, size).expect("generate");
+    fs::write(&marker, "").expect("marker");
+    eprintln!(
+        "generated {} in {:.1}s",
+        dir.display(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
 pub struct Size {
     pub namespaces: usize,
     pub pods: usize,
