@@ -95,6 +95,15 @@ pub fn default_index_dir() -> PathBuf {
 }
 
 impl Config {
+    /// Whether a language model is configured (file or environment).
+    pub fn llm_configured(&self) -> bool {
+        ["OPENAI_API_KEY", "OPENAI_BASE_URL", "SEXTANT_MODEL"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+            || self.llm.base_url.is_some()
+            || self.llm.model.is_some()
+    }
+
     /// Load `explicit` (must exist and parse) or the default path (may be absent).
     pub fn load(explicit: Option<&Path>) -> crate::Result<Config> {
         let (path, required) = match explicit {

@@ -5,6 +5,7 @@
 //! (printed, indexed or sent) passes through [`redact`] first.
 
 pub mod analyzers;
+pub mod assistant;
 pub mod cli;
 pub mod cluster;
 pub mod config;

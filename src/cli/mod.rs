@@ -309,7 +309,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         )
         .into()),
         Some(Command::Repl) => Err(Error::NotYetAvailable("sextant repl".into()).into()),
-        Some(Command::Ask { .. }) => Err(Error::NotYetAvailable("sextant ask".into()).into()),
+        Some(Command::Ask { question }) => ask(&g, &cfg, &question.join(" ")),
         Some(Command::Policy(PolicyCommand::Draft {
             target,
             engine,
@@ -443,6 +443,57 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     write_out(&text)?;
     let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
     Ok(if failed { 1 } else { 0 })
+}
+
+fn ask(g: &Global, cfg: &Config, question: &str) -> anyhow::Result<i32> {
+    if question.trim().is_empty() {
+        return Err(Error::Usage(
+            "ask: the question is empty (sextant ask \"why is checkout down?\")".into(),
+        )
+        .into());
+    }
+    let gi = search::guidance_index(g, cfg)?;
+    // The cluster is context, not a requirement: a guidance question needs none.
+    let loaded = match load(g) {
+        Ok(l) => Some(l),
+        Err(e)
+            if g.snapshot.is_none()
+                && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
+        {
+            if !g.quiet {
+                eprintln!(
+                    "note: no cluster ({}): answering from the guidance only",
+                    one_line(&e)
+                );
+            }
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let (findings, namespaces) = match &loaded {
+        Some((_, state)) => {
+            let mut f = analyzers::analyze(state);
+            if let Scope::Namespace(ns) = scope(g) {
+                f = analyzers::in_namespace(f, state, &ns);
+            }
+            gi.attach(&mut f);
+            (f, state.namespace_names())
+        }
+        None => (Vec::new(), Default::default()),
+    };
+    if !g.offline && !g.quiet && cfg.llm_configured() {
+        eprintln!(
+            "note: a model is configured, but this version answers offline (model support is not built yet)"
+        );
+    }
+    let a =
+        crate::assistant::answer_offline(question, &findings, &namespaces, &gi, loaded.is_some());
+    let text = match g.output.unwrap_or(Format::Text) {
+        Format::Json => serde_json::to_string_pretty(&a)? + "\n",
+        _ => a.answer.clone(),
+    };
+    write_out(&text)?;
+    Ok(0)
 }
 
 fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {

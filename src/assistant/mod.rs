@@ -1,0 +1,321 @@
+//! The assistant: a question in, a short grounded answer out, with citations that resolve.
+//!
+//! This module is the offline answer engine — deterministic, composed from the findings, their
+//! evidence and the Level 4 guidance — which is also what a model-backed answer falls back
+//! to. Data flows one way: the caller hands in the findings (analyzers) and the guidance
+//! index; nothing here reads a cluster.
+
+pub mod question;
+
+use crate::findings::{Finding, Severity};
+use crate::index::guidance::GuidanceIndex;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+/// How an answer was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Offline,
+    Llm,
+}
+
+/// A guidance citation as the contract shows it, with the quoted passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    pub id: String,
+    pub file: String,
+    pub heading: String,
+    pub lang: String,
+    pub quote: String,
+}
+
+/// The contract's `ask -o json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub answer: String,
+    pub mode: Mode,
+    pub model: Option<String>,
+    pub citations: Vec<Citation>,
+    pub findings: Vec<String>,
+}
+
+/// How much goes into one answer.
+const MAX_DETAILED: usize = 3;
+const MAX_LISTED: usize = 8;
+const MAX_EVIDENCE: usize = 3;
+const MAX_GUIDANCE: usize = 3;
+const QUOTE_CHARS: usize = 280;
+
+/// Answer `question` from `findings` (already analysed, guidance attached) and the guidance.
+/// `namespaces` are the cluster's (to recognise them in the question); `cluster` says whether
+/// any cluster state was available at all.
+pub fn answer_offline(
+    question: &str,
+    findings: &[Finding],
+    namespaces: &BTreeSet<String>,
+    gi: &GuidanceIndex,
+    cluster: bool,
+) -> Answer {
+    let subject = question::resolve(question, findings, namespaces);
+    let mut selected = subject.select(findings);
+    let general = subject.is_general();
+    // "What is wrong?" with nothing named: the most severe findings are the answer.
+    if general && subject.troubleshooting {
+        selected = findings.iter().collect();
+    }
+    selected.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.score.cmp(&a.score)));
+    let mut text = String::new();
+    let mut cites = Citations::default();
+    if !selected.is_empty() {
+        write_findings(&mut text, &selected, &mut cites, gi);
+    } else if !general {
+        let _ = writeln!(
+            text,
+            "No finding matches what the question names{}. {}",
+            describe(&subject),
+            if findings.is_empty() {
+                "The cluster state shows no problem Sextant checks for.".to_string()
+            } else {
+                format!(
+                    "The state has {} other finding(s); the most severe: {}.",
+                    findings.len(),
+                    findings
+                        .iter()
+                        .take(3)
+                        .map(|f| format!("{} ({} {})", f.title, f.id, f.category.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        );
+    } else if subject.troubleshooting && cluster {
+        let _ = writeln!(
+            text,
+            "Nothing is wrong that Sextant checks for: no finding in the cluster state."
+        );
+    }
+    // Guidance: what the question asks about, in its language, when it is not (only) about
+    // findings — or when the findings carried none.
+    if general || cites.is_empty() {
+        let lang = crate::lang::detect(question);
+        let hits = gi
+            .search(question, 8, Some(lang))
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| gi.search(question, 8, None).ok())
+            .unwrap_or_default();
+        let mut shown = 0;
+        let mut block = String::new();
+        for h in hits {
+            if shown == MAX_GUIDANCE {
+                break;
+            }
+            if let Some(n) = cites.add(gi, &h.id, Some(&h.text)) {
+                shown += 1;
+                let c = &cites.list[n - 1];
+                let _ = writeln!(block, "- {} ({}): “{}” [{n}]", c.heading, c.file, c.quote);
+            }
+        }
+        if shown > 0 {
+            let _ = writeln!(text, "\nWhat the Level 4 guidance says:\n{block}");
+        }
+    }
+    if text.trim().is_empty() {
+        text = "Sextant found nothing in the cluster state or the guidance that answers this. Try naming an object, a namespace or a finding id (`sextant analyze` lists them), or ask about a Level 4 topic.\n".into();
+    }
+    Answer {
+        answer: text.trim_end().to_string() + "\n",
+        mode: Mode::Offline,
+        model: None,
+        citations: cites.list,
+        findings: selected.iter().map(|f| f.id.clone()).collect(),
+    }
+}
+
+fn describe(s: &question::Subject) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(s.objects.iter().cloned());
+    parts.extend(s.namespaces.iter().map(|n| format!("namespace {n}")));
+    parts.extend(s.categories.iter().map(|c| c.as_str().to_string()));
+    parts.extend(s.finding_ids.iter().cloned());
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+fn write_findings(
+    text: &mut String,
+    selected: &[&Finding],
+    cites: &mut Citations,
+    gi: &GuidanceIndex,
+) {
+    let critical = selected
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let _ = writeln!(
+        text,
+        "{} finding(s){}:\n",
+        selected.len(),
+        if critical > 0 {
+            format!(", {critical} critical")
+        } else {
+            String::new()
+        }
+    );
+    for f in selected.iter().take(MAX_DETAILED) {
+        let ns = f.object.namespace.as_deref().unwrap_or("-");
+        let _ = writeln!(
+            text,
+            "{} {}/{}/{} — {} [{}]",
+            f.severity.as_str().to_uppercase(),
+            f.object.kind,
+            ns,
+            f.object.name,
+            f.title,
+            f.id
+        );
+        let _ = writeln!(text, "  Why: {}", f.explanation);
+        for e in f.evidence.iter().take(MAX_EVIDENCE) {
+            let _ = writeln!(text, "  > [{}] {}", e.source.as_str(), e.text);
+        }
+        let _ = writeln!(text, "  Fix: {}", f.remediation);
+        let refs: Vec<String> = f
+            .guidance
+            .iter()
+            .filter_map(|g| cites.add(gi, &g.id, None).map(|n| format!("[{n}]")))
+            .collect();
+        if !refs.is_empty() {
+            let _ = writeln!(text, "  Level 4: {}", refs.join(" "));
+        }
+        if !f.related.is_empty() {
+            let _ = writeln!(text, "  Related: {}", f.related.join(", "));
+        }
+        text.push('\n');
+    }
+    if selected.len() > MAX_DETAILED {
+        let _ = writeln!(text, "Also:");
+        for f in selected.iter().skip(MAX_DETAILED).take(MAX_LISTED) {
+            let _ = writeln!(
+                text,
+                "  {} {} {} — {}",
+                f.id,
+                f.severity.as_str(),
+                f.category.as_str(),
+                f.title
+            );
+        }
+        if selected.len() > MAX_DETAILED + MAX_LISTED {
+            let _ = writeln!(
+                text,
+                "  … and {} more (`sextant analyze`)",
+                selected.len() - MAX_DETAILED - MAX_LISTED
+            );
+        }
+        text.push('\n');
+    }
+    if !cites.is_empty() {
+        let _ = writeln!(text, "Level 4 guidance cited:");
+        for (i, c) in cites.list.iter().enumerate() {
+            let _ = writeln!(
+                text,
+                "  [{}] {} ({}): “{}”",
+                i + 1,
+                c.heading,
+                c.file,
+                c.quote
+            );
+        }
+    }
+}
+
+/// Numbered citations; only sections that resolve in the corpus are ever added.
+#[derive(Default)]
+struct Citations {
+    list: Vec<Citation>,
+}
+
+impl Citations {
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The 1-based number of section `id` (added on first use), or `None` when the id does
+    /// not resolve — a citation that cannot be resolved is dropped, never shown.
+    fn add(&mut self, gi: &GuidanceIndex, id: &str, passage: Option<&str>) -> Option<usize> {
+        let r = gi.cite(id)?;
+        if let Some(i) = self
+            .list
+            .iter()
+            .position(|c| c.id == r.id || c.heading == r.heading)
+        {
+            return Some(i + 1);
+        }
+        let section_text = gi
+            .corpus
+            .resolve(&r.id)
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
+        let quote = quote_of(
+            passage
+                .filter(|p| !p.trim().is_empty())
+                .unwrap_or(&section_text),
+        );
+        self.list.push(Citation {
+            id: r.id,
+            file: r.file,
+            heading: r.heading,
+            lang: r.lang,
+            quote,
+        });
+        Some(self.list.len())
+    }
+}
+
+/// The first sentences of a passage, up to [`QUOTE_CHARS`], cut at a sentence end when one
+/// is near, else at a word, with an ellipsis when cut.
+fn quote_of(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= QUOTE_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(QUOTE_CHARS).collect();
+    let end = cut
+        .rfind(['.', '。', '!', '?'])
+        .filter(|&i| i > QUOTE_CHARS / 2)
+        .map(|i| i + cut[i..].chars().next().map_or(1, char::len_utf8));
+    match end {
+        Some(e) => cut[..e].to_string(),
+        None => {
+            let w = cut.rfind(' ').unwrap_or(cut.len());
+            format!("{}…", &cut[..w])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_cut_at_sentences() {
+        let long = "First sentence is here. ".repeat(20);
+        let q = quote_of(&long);
+        assert!(q.ends_with('.') && q.chars().count() <= QUOTE_CHARS, "{q}");
+        let words = "word ".repeat(100);
+        assert!(quote_of(&words).ends_with('…'));
+        assert_eq!(quote_of("short"), "short");
+    }
+
+    #[test]
+    fn unknown_citations_are_dropped() {
+        let gi = GuidanceIndex::embedded().expect("index");
+        let mut c = Citations::default();
+        assert_eq!(c.add(&gi, "level-4.en/no/such/section", None), None);
+        assert!(c.is_empty());
+    }
+}
