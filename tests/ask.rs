@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{demo, sextant};
+use common::{demo, sextant, stdout_ok};
 use serde_json::Value;
 
 fn ask_json(args: &[&str]) -> Value {
@@ -104,14 +104,12 @@ fn guidance_questions_need_no_cluster_and_answer_in_their_language() {
 
 #[test]
 fn injected_log_text_is_quoted_data() {
-    let out = sextant()
-        .args(["-q", "ask", "--snapshot"])
-        .arg(demo())
-        .arg("why does cart crash?")
-        .output()
-        .expect("run");
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = stdout_ok(
+        sextant()
+            .args(["-q", "ask", "--snapshot"])
+            .arg(demo())
+            .arg("why does cart crash?"),
+    );
     let line = text
         .lines()
         .find(|l| l.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"))

@@ -5,7 +5,7 @@
 mod common;
 mod fake_kube;
 
-use common::{demo, sextant};
+use common::{demo, json_of, sextant, stdout_ok};
 use fake_kube::{FakeKube, Faults, Recorded};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -24,17 +24,6 @@ fn live(kubeconfig: &Path) -> assert_cmd::Command {
         .arg("--kubeconfig")
         .arg(kubeconfig);
     c
-}
-
-/// Run; it must succeed; its stdout.
-fn stdout_ok(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The fake server serving the demo incident, a temp dir, and a kubeconfig for it.
@@ -73,16 +62,6 @@ fn categories(json: &Value) -> BTreeSet<(String, String)> {
             )
         })
         .collect()
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 #[test]
