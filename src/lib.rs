@@ -19,6 +19,7 @@ pub mod logs;
 pub mod policy;
 pub mod redact;
 pub mod render;
+pub mod repl;
 pub mod source;
 pub mod state;
 

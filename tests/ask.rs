@@ -3,23 +3,16 @@
 
 mod common;
 
-use common::{demo, sextant, stdout_ok};
+use common::{demo, sextant, sextant_no_cluster, stdout_ok};
 use serde_json::Value;
 
 fn ask_json(args: &[&str]) -> Value {
-    let out = sextant()
-        .env_remove("KUBECONFIG")
-        .env("HOME", "/nonexistent")
-        .args(["-q", "ask", "-o", "json"])
-        .args(args)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = stdout_ok(
+        sextant_no_cluster()
+            .args(["-q", "ask", "-o", "json"])
+            .args(args),
     );
-    serde_json::from_slice(&out.stdout).expect("json")
+    serde_json::from_str(&text).expect("json")
 }
 
 /// The contract's shape, and every citation names a section that exists.

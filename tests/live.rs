@@ -67,16 +67,8 @@ fn categories(json: &Value) -> BTreeSet<(String, String)> {
 #[test]
 fn live_demo_gives_the_snapshot_findings_with_reads_only() {
     let (server, _tmp, kc) = demo_cluster(Faults::default());
-    let out = live(&kc)
-        .args(["analyze", "-o", "json"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let live_json = json_of(&out);
+    let live_json: Value =
+        serde_json::from_str(&stdout_ok(live(&kc).args(["analyze", "-o", "json"]))).expect("json");
     assert_eq!(live_json["source"]["kind"], "live");
     assert_eq!(live_json["source"]["path_or_context"], "fake");
     let snap = sextant()

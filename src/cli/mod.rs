@@ -304,11 +304,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             },
         ),
         Some(Command::Index(IndexCommand::Stats)) => search::index_stats(&g, &cfg),
-        None => Err(Error::NotYetAvailable(
-            "the interactive REPL (try `sextant analyze --snapshot examples/demo-incident`)".into(),
-        )
-        .into()),
-        Some(Command::Repl) => Err(Error::NotYetAvailable("sextant repl".into()).into()),
+        None | Some(Command::Repl) => repl(&g, &cfg),
         Some(Command::Ask { question }) => ask(&g, &cfg, &question.join(" ")),
         Some(Command::Policy(PolicyCommand::Draft {
             target,
@@ -443,6 +439,44 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     write_out(&text)?;
     let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The draft as `policy draft` prints it (for the REPL's /policy).
+pub fn render_draft(d: &crate::policy::draft::Draft, style: Style) -> String {
+    policy::render_summary(d, style)
+}
+
+fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+    let gi = search::guidance_index(g, cfg)?;
+    let g2 = g.clone();
+    let loader: crate::repl::Loader = Box::new(move |context: Option<&str>| {
+        let mut g = g2.clone();
+        if let Some(c) = context {
+            g.context = Some(c.to_string());
+        }
+        source(&g).map_err(|e| match e.downcast::<Error>() {
+            Ok(e) => e,
+            Err(e) => Error::Usage(one_line(&e)),
+        })
+    });
+    let model = std::env::var("SEXTANT_MODEL")
+        .ok()
+        .or_else(|| cfg.llm.model.clone());
+    let style = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        Style::detect()
+    } else {
+        Style::plain()
+    };
+    let session = crate::repl::Session::new(
+        loader,
+        gi,
+        g.namespace.clone(),
+        g.offline || !cfg.llm_configured(),
+        model,
+        style,
+    );
+    crate::repl::run(session)?;
+    Ok(0)
 }
 
 fn ask(g: &Global, cfg: &Config, question: &str) -> anyhow::Result<i32> {

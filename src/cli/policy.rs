@@ -113,6 +113,11 @@ pub fn draft(
     Ok(if d.proven() { 0 } else { 1 })
 }
 
+/// The draft with its proofs and YAML, nothing written.
+pub fn render_summary(d: &Draft, style: Style) -> String {
+    render(d, &[], style, true)
+}
+
 fn render(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}  {}", style.bold(&d.policy), d.title);

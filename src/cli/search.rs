@@ -177,23 +177,7 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         if let Ok(gi) = GuidanceIndex::new(corpus) {
             gi.attach(&mut findings);
         }
-        let fd = docs::findings(&findings, &source);
-        let nf = fd.len();
-        let (mut ne, mut nl) = (0, 0);
-        // Streamed: documents are indexed as they are made.
-        let cs = index.update_with(&source, state.observed_at, |emit| {
-            docs::events_each(&state, &source, &mut |d| {
-                ne += 1;
-                emit(d);
-            });
-            docs::logs_each(&state, &source, &mut |d| {
-                nl += 1;
-                emit(d);
-            });
-            for d in &fd {
-                emit(d);
-            }
-        })?;
+        let (cs, ne, nl, nf) = index.update_cluster(&source, &state, &findings)?;
         let _ = writeln!(
             report,
             "{source}: {ne} events, {nl} log windows, {nf} findings ({} added, {} updated, {} removed, {} unchanged)",

@@ -536,6 +536,33 @@ impl SearchIndex {
     /// document to `emit` as it is made, and a changed one goes straight to tantivy's indexing
     /// threads. Producing (reading, redacting, windowing) overlaps indexing, and a million log
     /// lines never sit in memory as one batch.
+    /// Index a cluster state's events, log windows and findings under `source` (streamed:
+    /// documents are indexed as they are made). Returns the stats and the counts of events,
+    /// log windows and findings.
+    pub fn update_cluster(
+        &mut self,
+        source: &str,
+        state: &crate::state::ClusterState,
+        findings: &[crate::findings::Finding],
+    ) -> Result<(UpdateStats, usize, usize, usize)> {
+        let fd = docs::findings(findings, source);
+        let (mut ne, mut nl) = (0, 0);
+        let stats = self.update_with(source, state.observed_at, |emit| {
+            docs::events_each(state, source, &mut |d| {
+                ne += 1;
+                emit(d);
+            });
+            docs::logs_each(state, source, &mut |d| {
+                nl += 1;
+                emit(d);
+            });
+            for d in &fd {
+                emit(d);
+            }
+        })?;
+        Ok((stats, ne, nl, fd.len()))
+    }
+
     pub fn update_with(
         &mut self,
         source: &str,

@@ -119,6 +119,13 @@ pub fn crashing_pod_ns_p() -> String {
     )
 }
 
+/// The binary with no cluster configuration at all (no KUBECONFIG, no ~/.kube/config).
+pub fn sextant_no_cluster() -> assert_cmd::Command {
+    let mut c = sextant();
+    c.env_remove("KUBECONFIG").env("HOME", "/nonexistent");
+    c
+}
+
 /// Run; it must succeed; its stdout.
 pub fn stdout_ok(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.output().expect("run");

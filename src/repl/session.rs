@@ -1,0 +1,620 @@
+//! One REPL session: the loaded state and its findings, the focus (namespace), the
+//! conversation, and the handlers of the command table. Front-end agnostic: a line in, text
+//! out — the interactive loop and piped stdin both drive it.
+
+use super::commands::{self, Arg};
+use crate::analyzers;
+use crate::assistant::{self, Answer};
+use crate::findings::{Category, Finding, Severity};
+use crate::index::guidance::GuidanceIndex;
+use crate::index::{DocKind, SearchIndex, SearchQuery};
+use crate::policy::{Engine, draft};
+use crate::render::{self, Header, Style};
+use crate::source::{Scope, Source};
+use crate::state::{ClusterState, SourceInfo};
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+/// What a line did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Print(String),
+    Exit,
+}
+
+/// Loads (and reloads) the state: the snapshot, or the live cluster of a context.
+pub type Loader = Box<dyn Fn(Option<&str>) -> crate::Result<Box<dyn Source>>>;
+
+pub struct Session {
+    loader: Loader,
+    context: Option<String>,
+    pub info: Option<SourceInfo>,
+    pub state: Option<ClusterState>,
+    pub findings: Vec<Finding>,
+    gi: GuidanceIndex,
+    pub namespace: Option<String>,
+    pub offline: bool,
+    pub model: Option<String>,
+    style: Style,
+    last: Option<Answer>,
+    transcript: Vec<(String, String)>,
+    search: Option<SearchIndex>,
+    /// Why there is no state (shown once, and by /sources).
+    pub no_state: Option<String>,
+}
+
+impl Session {
+    /// Load the state through `loader` (failures leave a guidance-only session).
+    pub fn new(
+        loader: Loader,
+        gi: GuidanceIndex,
+        namespace: Option<String>,
+        offline: bool,
+        model: Option<String>,
+        style: Style,
+    ) -> Session {
+        let mut s = Session {
+            loader,
+            context: None,
+            info: None,
+            state: None,
+            findings: Vec::new(),
+            gi,
+            namespace,
+            offline,
+            model,
+            style,
+            last: None,
+            transcript: Vec::new(),
+            search: None,
+            no_state: None,
+        };
+        s.reload();
+        s
+    }
+
+    fn reload(&mut self) {
+        self.search = None;
+        let loaded = (self.loader)(self.context.as_deref()).and_then(|src| {
+            let state = src.load(&Scope::All)?;
+            Ok((src.info(), state))
+        });
+        match loaded {
+            Ok((info, state)) => {
+                let mut f = analyzers::analyze(&state);
+                self.gi.attach(&mut f);
+                self.findings = f;
+                self.info = Some(info);
+                self.state = Some(state);
+                self.no_state = None;
+            }
+            Err(e) => {
+                self.info = None;
+                self.state = None;
+                self.findings.clear();
+                self.no_state = Some(e.to_string());
+            }
+        }
+    }
+
+    /// The prompt: source, namespace, mode — `sextant [demo-incident/shop · offline] › `.
+    pub fn prompt(&self) -> String {
+        let src = match &self.info {
+            Some(i) => std::path::Path::new(&i.path_or_context)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| i.path_or_context.clone()),
+            None => "no cluster".into(),
+        };
+        let ns = self
+            .namespace
+            .as_deref()
+            .map(|n| format!("/{n}"))
+            .unwrap_or_default();
+        let mode = if self.offline {
+            "offline".to_string()
+        } else {
+            self.model.clone().unwrap_or_else(|| "offline".into())
+        };
+        format!("sextant [{src}{ns} · {mode}] › ")
+    }
+
+    /// Findings in focus (the namespace, when one is set).
+    fn in_focus(&self) -> Vec<Finding> {
+        match (&self.namespace, &self.state) {
+            (Some(ns), Some(st)) => analyzers::in_namespace(self.findings.clone(), st, ns),
+            _ => self.findings.clone(),
+        }
+    }
+
+    /// Completion candidates for an argument kind (from the loaded state: no API call).
+    pub fn candidates(&self, arg: Arg) -> Vec<String> {
+        let st = self.state.as_ref();
+        match arg {
+            Arg::Finding => self.findings.iter().map(|f| f.id.clone()).collect(),
+            Arg::FindingOrCategory => self
+                .findings
+                .iter()
+                .map(|f| f.id.clone())
+                .chain(
+                    crate::policy::catalog::rules()
+                        .iter()
+                        .map(|r| r.category.as_str().to_string()),
+                )
+                .collect(),
+            Arg::Namespace => st
+                .map(|s| {
+                    s.namespace_names()
+                        .into_iter()
+                        .chain(["-".to_string()])
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Arg::Pod => st
+                .map(|s| {
+                    s.pods
+                        .iter()
+                        .filter_map(|p| p.metadata.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Arg::Object => self
+                .findings
+                .iter()
+                .flat_map(assistant::question::names_of)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            Arg::OnOff => vec!["on".into(), "off".into()],
+            Arg::Command => commands::COMMANDS
+                .iter()
+                .map(|c| c.name.to_string())
+                .collect(),
+            Arg::None | Arg::Text => Vec::new(),
+        }
+    }
+
+    /// Handle one (complete) input.
+    pub fn handle(&mut self, line: &str) -> Outcome {
+        let line = line.trim();
+        if line.is_empty() {
+            return Outcome::Print(String::new());
+        }
+        if !line.starts_with('/') {
+            let out = self.ask(line);
+            self.transcript.push((line.to_string(), out.clone()));
+            return Outcome::Print(out);
+        }
+        let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        let Some(cmd) = commands::find(name) else {
+            return Outcome::Print(format!("unknown command {name} (/help lists them)\n"));
+        };
+        let out = match cmd.name {
+            "/exit" => return Outcome::Exit,
+            "/help" => commands::help((!rest.is_empty()).then_some(rest)),
+            "/analyze" => self.analyze(rest),
+            "/explain" => self.explain(rest),
+            "/policy" => self.policy(rest),
+            "/events" => self.events(rest),
+            "/logs" => self.logs(rest),
+            "/search" => self.search(rest),
+            "/guidance" => self.guidance(rest),
+            "/ns" => self.set_ns(rest),
+            "/context" => self.set_context(rest),
+            "/model" => {
+                if rest.is_empty() {
+                    format!(
+                        "model: {}\n",
+                        self.model.as_deref().unwrap_or("none configured")
+                    )
+                } else {
+                    self.model = Some(rest.to_string());
+                    format!("model set to {rest} (answers stay offline in this version)\n")
+                }
+            }
+            "/offline" => match rest {
+                "on" => {
+                    self.offline = true;
+                    "offline: on (no model is called)\n".into()
+                }
+                "off" => {
+                    self.offline = false;
+                    "offline: off (answers still come from the offline engine in this version)\n"
+                        .into()
+                }
+                _ => format!(
+                    "offline is {}; /offline on|off\n",
+                    if self.offline { "on" } else { "off" }
+                ),
+            },
+            "/sources" => self.sources(),
+            "/save" => self.save(rest),
+            "/clear" => {
+                self.last = None;
+                self.transcript.clear();
+                "conversation cleared\n".into()
+            }
+            other => format!("{other}: not handled\n"),
+        };
+        if cmd.name != "/save" && cmd.name != "/help" {
+            self.transcript.push((line.to_string(), out.clone()));
+        }
+        Outcome::Print(out)
+    }
+
+    fn ask(&mut self, q: &str) -> String {
+        let findings = self.in_focus();
+        let namespaces = self
+            .state
+            .as_ref()
+            .map(ClusterState::namespace_names)
+            .unwrap_or_default();
+        let a =
+            assistant::answer_offline(q, &findings, &namespaces, &self.gi, self.state.is_some());
+        let text = a.answer.clone();
+        self.last = Some(a);
+        text
+    }
+
+    fn need_state(&self) -> Result<&ClusterState, String> {
+        self.state.as_ref().ok_or_else(|| {
+            format!(
+                "no cluster state loaded ({}): give --snapshot PATH or a kubeconfig\n",
+                self.no_state.as_deref().unwrap_or("none")
+            )
+        })
+    }
+
+    fn analyze(&mut self, args: &str) -> String {
+        let st = match self.need_state() {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let mut cats = Vec::new();
+        let mut min = Severity::Info;
+        let mut it = args.split_whitespace();
+        while let Some(a) = it.next() {
+            match a {
+                "--category" => {
+                    for c in it.next().unwrap_or("").split(',').filter(|c| !c.is_empty()) {
+                        match Category::from_str(c) {
+                            Ok(c) => cats.push(c),
+                            Err(e) => return format!("--category: {e}\n"),
+                        }
+                    }
+                }
+                "--min-severity" => match it.next().unwrap_or("").parse::<Severity>() {
+                    Ok(s) => min = s,
+                    Err(e) => return format!("--min-severity: {e}\n"),
+                },
+                other => return format!("/analyze: unknown argument {other}\n"),
+            }
+        }
+        let all = self.in_focus();
+        let total = all.len();
+        let shown = analyzers::filter(all, &cats, min);
+        let Some(info) = &self.info else {
+            return String::new();
+        };
+        let header = Header::of(info, st, total - shown.len());
+        render::text_report(&header, &shown, self.style)
+    }
+
+    fn explain(&self, id: &str) -> String {
+        match analyzers::find(&self.findings, id) {
+            Ok(f) => render::text_explain(f, self.style),
+            Err(e) => format!("{e}\n"),
+        }
+    }
+
+    fn policy(&self, args: &str) -> String {
+        let mut it = args.split_whitespace();
+        let Some(target) = it.next() else {
+            return "/policy ID|CATEGORY [--engine kyverno|gatekeeper|vap|all]\n".into();
+        };
+        let mut engines = vec![Engine::Kyverno, Engine::Gatekeeper, Engine::Vap];
+        while let Some(a) = it.next() {
+            if a == "--engine" {
+                engines = match it.next().unwrap_or("") {
+                    "kyverno" => vec![Engine::Kyverno],
+                    "gatekeeper" => vec![Engine::Gatekeeper],
+                    "vap" => vec![Engine::Vap],
+                    "all" => engines,
+                    other => {
+                        return format!(
+                            "--engine: '{other}' is not kyverno, gatekeeper, vap or all\n"
+                        );
+                    }
+                };
+            }
+        }
+        // A category with a finding in focus drafts from that finding, as `policy draft` does.
+        let by_category = Category::from_str(target)
+            .ok()
+            .and_then(|c| self.in_focus().into_iter().find(|f| f.category == c));
+        let found = match by_category {
+            Some(f) => Ok(f),
+            None => analyzers::find(&self.findings, target).cloned(),
+        };
+        let d = match (Category::from_str(target), found.as_ref(), &self.state) {
+            (_, Ok(f), Some(st)) => draft::request_for_finding(f, st, engines)
+                .and_then(|r| draft::draft(&r, f.guidance.clone())),
+            (Ok(c), _, _) => draft::request_for_category(c, engines)
+                .and_then(|r| draft::draft(&r, self.gi.for_category(c))),
+            (Err(_), Err(e), _) => return format!("{e}\n"),
+            (Err(_), Ok(_), None) => return "no cluster state loaded\n".into(),
+        };
+        match d {
+            Ok(d) if d.proven() => crate::cli::render_draft(&d, self.style),
+            Ok(d) => format!(
+                "the draft for {} failed its proof and is not shown\n",
+                d.policy
+            ),
+            Err(e) => format!("{e}\n"),
+        }
+    }
+
+    fn events(&self, object: &str) -> String {
+        let st = match self.need_state() {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let mut evs: Vec<_> = st
+            .events
+            .iter()
+            .filter(|e| {
+                let io = &e.involved_object;
+                (object.is_empty() || io.name.as_deref().is_some_and(|n| n.contains(object)))
+                    && self
+                        .namespace
+                        .as_ref()
+                        .is_none_or(|ns| io.namespace.as_ref() == Some(ns))
+            })
+            .collect();
+        evs.sort_by_key(|e| std::cmp::Reverse(crate::state::event_time(e)));
+        if evs.is_empty() {
+            return "no events match\n".into();
+        }
+        let mut s = String::new();
+        for e in evs.iter().take(30) {
+            let io = &e.involved_object;
+            let _ = writeln!(
+                s,
+                "{}  {:<8} {:<22} {}/{}/{}: {}{}",
+                crate::state::event_time(e)
+                    .map(|t| t.strftime("%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                e.type_.as_deref().unwrap_or(""),
+                e.reason.as_deref().unwrap_or(""),
+                io.kind.as_deref().unwrap_or("?"),
+                io.namespace.as_deref().unwrap_or("-"),
+                io.name.as_deref().unwrap_or("?"),
+                crate::redact::redact(e.message.as_deref().unwrap_or("").trim()),
+                e.count
+                    .filter(|c| *c > 1)
+                    .map(|c| format!(" (×{c})"))
+                    .unwrap_or_default()
+            );
+        }
+        if evs.len() > 30 {
+            let _ = writeln!(s, "… {} more", evs.len() - 30);
+        }
+        s
+    }
+
+    fn logs(&self, args: &str) -> String {
+        let st = match self.need_state() {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let mut it = args.split_whitespace();
+        let Some(pod) = it.next() else {
+            return "/logs POD [-c CONTAINER] [--previous]\n".into();
+        };
+        let (mut container, mut previous) = (None, false);
+        while let Some(a) = it.next() {
+            match a {
+                "-c" | "--container" => container = it.next().map(str::to_string),
+                "--previous" | "-p" => previous = true,
+                other => return format!("/logs: unknown argument {other}\n"),
+            }
+        }
+        let Some(p) = st
+            .pods
+            .iter()
+            .find(|p| p.metadata.name.as_deref() == Some(pod))
+        else {
+            return format!("no pod {pod} in the loaded state\n");
+        };
+        let ns = p.metadata.namespace.clone().unwrap_or_default();
+        let mut lines: Vec<String> = Vec::new();
+        st.logs
+            .for_each_line(&ns, pod, |c: &str, prev: bool, _: usize, line: &str| {
+                if container.as_deref().is_none_or(|want| c == want) && prev == previous {
+                    lines.push(format!(
+                        "[{c}{}] {}",
+                        if prev { " previous" } else { "" },
+                        crate::redact::redact(line)
+                    ));
+                }
+            });
+        if lines.is_empty() {
+            return format!(
+                "no {}log for {ns}/{pod}\n",
+                if previous { "previous " } else { "" }
+            );
+        }
+        let skip = lines.len().saturating_sub(40);
+        let mut s = if skip > 0 {
+            format!("… {skip} earlier lines\n")
+        } else {
+            String::new()
+        };
+        for l in &lines[skip..] {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s
+    }
+
+    fn search(&mut self, q: &str) -> String {
+        if q.is_empty() {
+            return "/search QUERY\n".into();
+        }
+        if self.search.is_none() {
+            let Some(st) = &self.state else {
+                return self.need_state().err().unwrap_or_default();
+            };
+            let built = SearchIndex::in_memory().and_then(|mut i| {
+                i.update_cluster("session", st, &self.findings)?;
+                Ok(i)
+            });
+            match built {
+                Ok(i) => self.search = Some(i),
+                Err(e) => return format!("search index: {e}\n"),
+            }
+        }
+        let mut query = SearchQuery::new(q);
+        query.kinds = vec![DocKind::Event, DocKind::Log, DocKind::Finding];
+        query.limit = 10;
+        match self.search.as_ref().map(|i| i.search(&query)) {
+            Some(Ok(hits)) if !hits.is_empty() => hits
+                .iter()
+                .map(|h| {
+                    format!(
+                        "[{}] {} {}: {}\n",
+                        h.kind.as_str(),
+                        h.namespace.as_deref().unwrap_or("-"),
+                        h.object.as_deref().unwrap_or(&h.heading),
+                        h.text
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                    )
+                })
+                .collect(),
+            Some(Ok(_)) => "no match\n".into(),
+            Some(Err(e)) => format!("search: {e}\n"),
+            None => String::new(),
+        }
+    }
+
+    fn guidance(&self, q: &str) -> String {
+        if q.is_empty() {
+            return "/guidance QUERY\n".into();
+        }
+        match self.gi.search(q, 5, None) {
+            Ok(hits) if !hits.is_empty() => hits
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} ({}, {})\n  {}\n",
+                        h.heading,
+                        h.file,
+                        h.id,
+                        h.text
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .chars()
+                            .take(300)
+                            .collect::<String>()
+                    )
+                })
+                .collect(),
+            Ok(_) => "no section matches\n".into(),
+            Err(e) => format!("guidance: {e}\n"),
+        }
+    }
+
+    fn set_ns(&mut self, ns: &str) -> String {
+        match ns {
+            "" => format!(
+                "namespace: {}\n",
+                self.namespace.as_deref().unwrap_or("all")
+            ),
+            "-" => {
+                self.namespace = None;
+                "all namespaces\n".into()
+            }
+            ns => {
+                let known = self
+                    .state
+                    .as_ref()
+                    .map(|s| s.namespace_names())
+                    .unwrap_or_default();
+                if !known.contains(ns) {
+                    return format!(
+                        "no namespace {ns} in the loaded state (have: {})\n",
+                        known.into_iter().collect::<Vec<_>>().join(", ")
+                    );
+                }
+                self.namespace = Some(ns.to_string());
+                format!("namespace {ns}\n")
+            }
+        }
+    }
+
+    fn set_context(&mut self, name: &str) -> String {
+        if name.is_empty() {
+            return format!(
+                "source: {}\n",
+                self.info
+                    .as_ref()
+                    .map(|i| i.path_or_context.as_str())
+                    .unwrap_or("none")
+            );
+        }
+        if self
+            .info
+            .as_ref()
+            .is_some_and(|i| i.kind == crate::state::SourceKind::Snapshot)
+        {
+            return "a snapshot has no contexts: restart without --snapshot to read a live cluster\n".into();
+        }
+        self.context = Some(name.to_string());
+        self.reload();
+        match &self.no_state {
+            None => format!("context {name}: {} findings\n", self.findings.len()),
+            Some(e) => format!("context {name}: {e}\n"),
+        }
+    }
+
+    fn sources(&self) -> String {
+        let Some(a) = &self.last else {
+            return "no answer yet\n".into();
+        };
+        let mut s = format!("mode: {:?}\n", a.mode).to_lowercase();
+        if !a.findings.is_empty() {
+            let _ = writeln!(s, "findings: {}", a.findings.join(", "));
+        }
+        for (i, c) in a.citations.iter().enumerate() {
+            let _ = writeln!(s, "[{}] {} ({}, {})", i + 1, c.heading, c.file, c.id);
+        }
+        s
+    }
+
+    fn save(&self, file: &str) -> String {
+        if file.is_empty() {
+            return "/save FILE\n".into();
+        }
+        let mut md = format!(
+            "# Sextant session\n\nsource: {}\n\n",
+            self.info
+                .as_ref()
+                .map(|i| i.path_or_context.as_str())
+                .unwrap_or("none")
+        );
+        for (q, a) in &self.transcript {
+            let _ = write!(md, "## {q}\n\n```text\n{}```\n\n", crate::redact::redact(a));
+        }
+        match std::fs::write(file, md) {
+            Ok(()) => format!("saved {} turns to {file}\n", self.transcript.len()),
+            Err(e) => format!("/save {file}: {e}\n"),
+        }
+    }
+}
