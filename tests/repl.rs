@@ -181,3 +181,16 @@ fn terminal_session_with_completion() {
     let h = std::fs::read_to_string(hist.path().join("sextant/history")).unwrap_or_default();
     assert!(h.contains("why is ledger crashing?"), "history: {h:?}");
 }
+
+#[test]
+fn follow_ups_resolve_against_the_previous_answer() {
+    let out = piped("which workloads run privileged?\ndraft a policy for that\n");
+    assert!(
+        out.contains("from finding F-") && out.contains("(Privileged)"),
+        "{out}"
+    );
+    assert!(out.contains("denies the offending object"), "{out}");
+    // Without a previous answer, "that" names nothing: no draft.
+    let out = piped("draft a policy for that\n");
+    assert!(!out.contains("from finding"), "{out}");
+}

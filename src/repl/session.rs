@@ -15,6 +15,19 @@ use crate::state::{ClusterState, SourceInfo};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
+/// Whether a question refers back to the previous answer (en, de, zh).
+fn is_follow_up(q: &str) -> bool {
+    const REFS: &[&str] = &[
+        "that", "it", "this", "those", "them", "these", "other", "same", "das", "es", "diese",
+        "dafür", "那", "它", "这个", "这些",
+    ];
+    let lower = q.to_lowercase();
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| REFS.contains(&w))
+        || ["那", "它", "这个", "这些"].iter().any(|w| q.contains(w))
+}
+
 /// What a line did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -250,8 +263,31 @@ impl Session {
             .as_ref()
             .map(ClusterState::namespace_names)
             .unwrap_or_default();
-        let a =
-            assistant::answer_offline(q, &findings, &namespaces, &self.gi, self.state.is_some());
+        // Follow-ups ("draft a policy for that", "and the other pods?") resolve against the
+        // previous answer's findings when the question names nothing itself.
+        let previous: Vec<String> = self
+            .last
+            .as_ref()
+            .map(|a| a.findings.clone())
+            .unwrap_or_default();
+        let follow_up = !previous.is_empty()
+            && assistant::question::resolve(q, &findings, &namespaces).is_general()
+            && is_follow_up(q);
+        if follow_up && q.to_lowercase().contains("polic") {
+            return self.policy(&previous[0]);
+        }
+        let question = if follow_up {
+            format!("{q} {}", previous.join(" "))
+        } else {
+            q.to_string()
+        };
+        let a = assistant::answer_offline(
+            &question,
+            &findings,
+            &namespaces,
+            &self.gi,
+            self.state.is_some(),
+        );
         let text = a.answer.clone();
         self.last = Some(a);
         text
