@@ -231,6 +231,20 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// One line: `F-3a9c1e critical CrashLoopBackOff Pod/shop/cart-x: title`.
+    pub fn summary_line(&self) -> String {
+        format!(
+            "{} {} {} {}/{}/{}: {}",
+            self.id,
+            self.severity.as_str(),
+            self.category.as_str(),
+            self.object.kind,
+            self.object.namespace.as_deref().unwrap_or("-"),
+            self.object.name,
+            self.title
+        )
+    }
+
     /// The key a finding's id is derived from: the owner when there is one (pod names change
     /// on every rollout, the Deployment does not), otherwise the object itself.
     pub fn identity_key(

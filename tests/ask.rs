@@ -117,3 +117,68 @@ fn an_empty_question_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ask: the question is empty"));
 }
+
+/// What a model would be sent: cluster text only inside fences, redacted, the injected line
+/// fenced as data, citable ids, and the prompts' version.
+#[test]
+fn show_prompt_fences_cluster_text_and_carries_no_secret() {
+    let text = stdout_ok(sextant_no_cluster().args([
+        "-q",
+        "ask",
+        "--show-prompt",
+        "--snapshot",
+        demo().to_str().expect("path"),
+        "why does cart crash? my token is ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    ]));
+    assert!(
+        !text.contains("Sup3rS3cretPassw0rd"),
+        "a planted secret reached the prompt"
+    );
+    assert!(
+        !text.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+        "a secret in the question reached the prompt"
+    );
+    // Every log/event/status line sits inside a fence.
+    let mut inside = false;
+    for line in text.lines() {
+        if line.contains("<untrusted-data ") {
+            inside = true;
+        }
+        if line.contains("IGNORE ALL PREVIOUS INSTRUCTIONS") {
+            assert!(inside, "injected text outside a fence: {line}");
+        }
+        if line.contains("</untrusted-data>") {
+            inside = false;
+        }
+    }
+    assert!(text.contains("[E1] <untrusted-data source="), "{text}");
+    assert!(text.contains("[G1] "), "{text}");
+    assert!(text.contains("prompts system:v1,answer:v1"), "{text}");
+}
+
+#[test]
+fn prompts_can_be_overridden_and_bad_ones_are_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("answer.md"),
+        "<!-- sextant-prompt: answer v9 -->\nTEAM PROMPT {{question}}\n{{findings}}\n{{guidance}}",
+    )
+    .expect("write");
+    let text = stdout_ok(sextant_no_cluster().args([
+        "-q",
+        "ask",
+        "--show-prompt",
+        "--prompts",
+        dir.path().to_str().expect("path"),
+        "what does Level 4 say about policy?",
+    ]));
+    assert!(text.contains("TEAM PROMPT what does Level 4 say"), "{text}");
+    assert!(text.contains("answer:v9"), "{text}");
+    std::fs::write(dir.path().join("system.md"), "no header\n").expect("write");
+    let out = sextant_no_cluster()
+        .args(["ask", "--prompts", dir.path().to_str().expect("path"), "x"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("system.md"));
+}

@@ -5,6 +5,8 @@
 //! to. Data flows one way: the caller hands in the findings (analyzers) and the guidance
 //! index; nothing here reads a cluster.
 
+pub mod context;
+pub mod prompts;
 pub mod question;
 
 use crate::findings::{Finding, Severity};
@@ -58,14 +60,8 @@ pub fn answer_offline(
     gi: &GuidanceIndex,
     cluster: bool,
 ) -> Answer {
-    let subject = question::resolve(question, findings, namespaces);
-    let mut selected = subject.select(findings);
+    let (subject, selected) = relevant(question, findings, namespaces);
     let general = subject.is_general();
-    // "What is wrong?" with nothing named: the most severe findings are the answer.
-    if general && subject.troubleshooting {
-        selected = findings.iter().collect();
-    }
-    selected.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.score.cmp(&a.score)));
     let mut text = String::new();
     let mut cites = Citations::default();
     if !selected.is_empty() {
@@ -132,6 +128,79 @@ pub fn answer_offline(
         citations: cites.list,
         findings: selected.iter().map(|f| f.id.clone()).collect(),
     }
+}
+
+/// The findings a question is about, most severe first ("what is wrong?" with nothing named:
+/// all of them).
+pub fn relevant<'f>(
+    question: &str,
+    findings: &'f [Finding],
+    namespaces: &BTreeSet<String>,
+) -> (question::Subject, Vec<&'f Finding>) {
+    let subject = question::resolve(question, findings, namespaces);
+    let mut selected = subject.select(findings);
+    if subject.is_general() && subject.troubleshooting {
+        selected = findings.iter().collect();
+    }
+    selected.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.score.cmp(&a.score)));
+    (subject, selected)
+}
+
+/// The messages a model would get for `question`: the system prompt and the answer prompt
+/// with the findings, evidence (fenced, redacted) and guidance inside the budget. Nothing is
+/// sent anywhere here; `ask --show-prompt` prints it, and the model client sends it.
+pub fn model_messages(
+    question: &str,
+    findings: &[Finding],
+    namespaces: &BTreeSet<String>,
+    gi: &GuidanceIndex,
+    p: &prompts::Prompts,
+    budget: context::Budget,
+) -> (Vec<(&'static str, String)>, context::ModelContext) {
+    let (_, selected) = relevant(question, findings, namespaces);
+    let mut guidance: Vec<String> = Vec::new();
+    for f in &selected {
+        for g in &f.guidance {
+            if !guidance.contains(&g.id) {
+                guidance.push(g.id.clone());
+            }
+        }
+    }
+    let lang = crate::lang::detect(question);
+    for h in gi.search(question, 4, Some(lang)).unwrap_or_default() {
+        if !guidance.contains(&h.id) {
+            guidance.push(h.id);
+        }
+    }
+    let ctx = context::build(&selected, &guidance, gi, budget);
+    // The question is user input: redacted, but not fenced (it is the instruction).
+    let q = crate::redact::redact(question);
+    let user = prompts::render(
+        &p.answer,
+        &[
+            ("question", &q),
+            (
+                "findings",
+                if ctx.findings_block.is_empty() {
+                    "(none)"
+                } else {
+                    &ctx.findings_block
+                },
+            ),
+            (
+                "guidance",
+                if ctx.guidance_block.is_empty() {
+                    "(none)"
+                } else {
+                    &ctx.guidance_block
+                },
+            ),
+        ],
+    );
+    (
+        vec![("system", prompts::render(&p.system, &[])), ("user", user)],
+        ctx,
+    )
 }
 
 fn describe(s: &question::Subject) -> String {

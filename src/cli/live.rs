@@ -480,20 +480,14 @@ fn change_line(format: Format, change: &str, f: &crate::findings::Finding) -> St
     match format {
         Format::Json => serde_json::json!({"change": change, "finding": f}).to_string() + "\n",
         _ => format!(
-            "{} {:<9} {} {:<8} {:<24} {}/{}/{}: {}\n",
+            "{} {:<10} {}\n",
             jiff::Timestamp::now().strftime("%H:%M:%S"),
             if change == "new" {
                 "+ NEW"
             } else {
                 "- RESOLVED"
             },
-            f.id,
-            f.severity.as_str(),
-            f.category.as_str(),
-            f.object.kind,
-            f.object.namespace.as_deref().unwrap_or("-"),
-            f.object.name,
-            f.title
+            f.summary_line()
         ),
     }
 }

@@ -99,6 +99,12 @@ pub enum Command {
     Ask {
         /// The question
         question: Vec<String>,
+        /// Print what a model would be sent (prompts, fenced evidence, guidance) instead of answering
+        #[arg(long)]
+        show_prompt: bool,
+        /// Prompt files overriding the built-in ones (system.md, answer.md, …)
+        #[arg(long, value_name = "DIR")]
+        prompts: Option<PathBuf>,
     },
     /// The interactive REPL (default when stdin is a terminal)
     Repl,
@@ -305,7 +311,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         ),
         Some(Command::Index(IndexCommand::Stats)) => search::index_stats(&g, &cfg),
         None | Some(Command::Repl) => repl(&g, &cfg),
-        Some(Command::Ask { question }) => ask(&g, &cfg, &question.join(" ")),
+        Some(Command::Ask {
+            question,
+            show_prompt,
+            prompts,
+        }) => ask(
+            &g,
+            &cfg,
+            &question.join(" "),
+            show_prompt,
+            prompts.as_deref(),
+        ),
         Some(Command::Policy(PolicyCommand::Draft {
             target,
             engine,
@@ -479,7 +495,14 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn ask(g: &Global, cfg: &Config, question: &str) -> anyhow::Result<i32> {
+fn ask(
+    g: &Global,
+    cfg: &Config,
+    question: &str,
+    show_prompt: bool,
+    prompts_dir: Option<&std::path::Path>,
+) -> anyhow::Result<i32> {
+    let prompts = crate::assistant::prompts::Prompts::load(prompts_dir)?;
     if question.trim().is_empty() {
         return Err(Error::Usage(
             "ask: the question is empty (sextant ask \"why is checkout down?\")".into(),
@@ -515,6 +538,32 @@ fn ask(g: &Global, cfg: &Config, question: &str) -> anyhow::Result<i32> {
         }
         None => (Vec::new(), Default::default()),
     };
+    if show_prompt {
+        let (messages, ctx) = crate::assistant::model_messages(
+            question,
+            &findings,
+            &namespaces,
+            &gi,
+            &prompts,
+            crate::assistant::context::Budget::default(),
+        );
+        let mut s = String::new();
+        for (role, text) in &messages {
+            s.push_str(&format!("--- {role} ---\n{text}\n"));
+        }
+        s.push_str(&format!(
+            "--- ≈{} tokens of context, prompts {}{} ---\n",
+            ctx.tokens(),
+            prompts.version(),
+            if ctx.cut.is_empty() {
+                String::new()
+            } else {
+                format!("; cut: {}", ctx.cut.join("; "))
+            }
+        ));
+        write_out(&s)?;
+        return Ok(0);
+    }
     if !g.offline && !g.quiet && cfg.llm_configured() {
         eprintln!(
             "note: a model is configured, but this version answers offline (model support is not built yet)"
