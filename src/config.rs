@@ -69,6 +69,11 @@ pub struct LlmConfig {
     pub api_key_env: Option<String>,
     pub api_key: Option<String>,
     pub timeout_secs: Option<u64>,
+    pub organization: Option<String>,
+    /// Extra request headers (gateways, Azure API management, LiteLLM keys…).
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
 }
 
 fn home() -> Option<PathBuf> {

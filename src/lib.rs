@@ -15,6 +15,7 @@ pub mod fswalk;
 pub mod guidance;
 pub mod index;
 pub mod lang;
+pub mod llm;
 pub mod logs;
 pub mod policy;
 pub mod redact;
@@ -24,3 +25,10 @@ pub mod source;
 pub mod state;
 
 pub use error::{Error, Result};
+
+/// rustls needs one process-wide crypto provider, and both HTTP stacks (kube's and the model
+/// client's reqwest) use rustls without picking one: install ring once (see
+/// ../shared/notes/dependencies.md). Installing twice is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

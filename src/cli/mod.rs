@@ -564,10 +564,15 @@ fn ask(
         write_out(&s)?;
         return Ok(0);
     }
-    if !g.offline && !g.quiet && cfg.llm_configured() {
-        eprintln!(
-            "note: a model is configured, but this version answers offline (model support is not built yet)"
-        );
+    if !g.offline
+        && let Some(settings) = crate::llm::Settings::resolve(&cfg.llm)
+    {
+        match ask_model(g, settings, question, &findings, &namespaces, &gi, &prompts) {
+            Ok(()) => return Ok(0),
+            Err(e) => {
+                eprintln!("sextant: the model did not answer ({e}); answering offline");
+            }
+        }
     }
     let a =
         crate::assistant::answer_offline(question, &findings, &namespaces, &gi, loaded.is_some());
@@ -577,6 +582,96 @@ fn ask(
     };
     write_out(&text)?;
     Ok(0)
+}
+
+/// Answer with the model, streaming line by line (each line's citations checked before it is
+/// shown). An error before the first line leaves nothing printed, so the caller can fall back.
+fn ask_model(
+    g: &Global,
+    settings: crate::llm::Settings,
+    question: &str,
+    findings: &[crate::findings::Finding],
+    namespaces: &std::collections::BTreeSet<String>,
+    gi: &crate::index::guidance::GuidanceIndex,
+    prompts: &crate::assistant::prompts::Prompts,
+) -> anyhow::Result<()> {
+    use crate::assistant::{Answer, Mode, context};
+    let (messages, ctx) = crate::assistant::model_messages(
+        question,
+        findings,
+        namespaces,
+        gi,
+        prompts,
+        context::Budget::default(),
+    );
+    let model = settings.model.clone();
+    let client = crate::llm::LlmClient::new(settings)?;
+    let json = g.output == Some(Format::Json);
+    let rt = crate::cluster::runtime()?;
+    let mut pending = String::new();
+    let mut shown = false;
+    let mut dropped = 0;
+    let emit_line = |line: &str, shown: &mut bool, dropped: &mut usize| {
+        let (clean, _, d) = context::check_citations(line, &ctx);
+        *dropped += d;
+        let _ = write_out(&clean);
+        *shown = true;
+    };
+    let result = rt.block_on(client.chat(&messages, |piece| {
+        if json {
+            return;
+        }
+        pending.push_str(piece);
+        while let Some(i) = pending.find('\n') {
+            let line: String = pending.drain(..=i).collect();
+            emit_line(&line, &mut shown, &mut dropped);
+        }
+    }));
+    let text = match result {
+        Ok(t) => t,
+        Err(e) if !shown => return Err(e.into()),
+        Err(e) => {
+            // Part of the answer is on screen: say it stopped, then the offline answer.
+            let _ = write_out(&format!("\n[the model's answer stopped: {e}]\n\n"));
+            return Err(e.into());
+        }
+    };
+    let (clean, citations, all_dropped) = context::check_citations(&text, &ctx);
+    if json {
+        let a = Answer {
+            answer: clean,
+            mode: Mode::Llm,
+            model: Some(model),
+            citations,
+            findings: ctx.finding_ids.clone(),
+        };
+        write_out(&(serde_json::to_string_pretty(&a)? + "\n"))?;
+    } else {
+        if !pending.is_empty() {
+            emit_line(&pending.clone(), &mut shown, &mut dropped);
+            write_out("\n")?;
+        }
+        let mut s = String::new();
+        for (gid, c) in &ctx.guidance {
+            if citations.iter().any(|u| u.id == c.id) {
+                s.push_str(&format!(
+                    "  [{gid}] {} ({}): “{}”\n",
+                    c.heading, c.file, c.quote
+                ));
+            }
+        }
+        if !s.is_empty() {
+            write_out(&format!("\nLevel 4 guidance cited:\n{s}"))?;
+        }
+        write_out(&format!(
+            "({model}; answer grounded in {} finding(s))\n",
+            ctx.finding_ids.len()
+        ))?;
+    }
+    if all_dropped > 0 && !g.quiet {
+        eprintln!("note: {all_dropped} citation(s) the model made up were removed");
+    }
+    Ok(())
 }
 
 fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {

@@ -78,18 +78,12 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
-/// rustls needs one process-wide crypto provider; kube uses ring (see
-/// ../shared/notes/dependencies.md). Installing twice is harmless.
-fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Cluster {
     /// Resolve the kubeconfig and build the guarded client. Does not contact the server.
     pub async fn connect(t: &Target) -> Result<Cluster, ClusterError> {
-        install_crypto();
+        crate::install_crypto_provider();
         let (config, context, origin) = resolve(t).await?;
         let mut config = config;
         let timeout = t.timeout.unwrap_or(DEFAULT_TIMEOUT);

@@ -6,9 +6,12 @@
 //! answers. It records every request it receives, so tests can assert what left Sextant.
 #![allow(dead_code)]
 
+#[path = "../support/http.rs"]
+mod http;
+
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -249,33 +252,14 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
     });
     // Keep-alive: serve requests until the client closes.
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(http::Request {
+            method,
+            target,
+            body,
+        }) = http::read_request(&mut reader)
+        else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let target = parts.next().unwrap_or("").to_string();
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+        };
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         if method == "GET" && matches!(query_param(query, "watch"), Some("true" | "1")) {
             st.lock().expect("lock").requests.push(Recorded {

@@ -1,0 +1,131 @@
+//! A scripted OpenAI-compatible server on 127.0.0.1 for the assistant tests: each request to
+//! `/chat/completions` takes the next scripted reply — an SSE stream of text chunks, an error
+//! status (429 with Retry-After, 500), a stream that stalls, malformed JSON — and every request
+//! body is recorded so tests can check what left Sextant.
+#![allow(dead_code)]
+
+#[path = "../support/http.rs"]
+mod http;
+
+use std::collections::VecDeque;
+use std::io::{BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Stream these text pieces, then `[DONE]`.
+    Stream(Vec<String>),
+    /// An error status with an OpenAI-style error body.
+    Status(u16, &'static str),
+    /// Send these pieces, then hang (never finish).
+    Stall(Vec<String>),
+    /// A chunk that is not JSON.
+    Malformed,
+}
+
+#[derive(Default)]
+struct State {
+    script: VecDeque<Reply>,
+    bodies: Vec<String>,
+}
+
+pub struct FakeOpenAi {
+    pub addr: std::net::SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeOpenAi {
+    pub fn start(script: Vec<Reply>) -> FakeOpenAi {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = Arc::new(Mutex::new(State {
+            script: script.into(),
+            bodies: Vec::new(),
+        }));
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let st = st.clone();
+                std::thread::spawn(move || serve(conn, &st));
+            }
+        });
+        FakeOpenAi { addr, state }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn bodies(&self) -> Vec<String> {
+        self.state.lock().expect("lock").bodies.clone()
+    }
+}
+
+fn chunk(text: &str) -> String {
+    let v = serde_json::json!({"id": "c1", "object": "chat.completion.chunk", "created": 1,
+        "model": "fake", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]});
+    format!("data: {v}\n\n")
+}
+
+fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
+    let _ = conn.set_nodelay(true);
+    let mut reader = BufReader::new(match conn.try_clone() {
+        Ok(c) => c,
+        Err(_) => return,
+    });
+    loop {
+        let Some(http::Request { body, .. }) = http::read_request(&mut reader) else {
+            return;
+        };
+        let reply = {
+            let mut s = st.lock().expect("lock");
+            s.bodies.push(String::from_utf8_lossy(&body).into_owned());
+            s.script
+                .pop_front()
+                .unwrap_or(Reply::Status(500, "script exhausted"))
+        };
+        let sse_head =
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+        match reply {
+            Reply::Status(code, msg) => {
+                let body = serde_json::json!({"error": {"message": msg, "type": "error", "param": null, "code": null}}).to_string();
+                let retry = if code == 429 {
+                    "retry-after: 0\r\n"
+                } else {
+                    ""
+                };
+                let _ = conn.write_all(
+                    format!(
+                        "HTTP/1.1 {code} Error\r\ncontent-type: application/json\r\n{retry}content-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+            Reply::Stream(pieces) => {
+                let mut out = sse_head.to_string();
+                for p in &pieces {
+                    out.push_str(&chunk(p));
+                }
+                out.push_str("data: [DONE]\n\n");
+                let _ = conn.write_all(out.as_bytes());
+                return;
+            }
+            Reply::Stall(pieces) => {
+                let mut out = sse_head.to_string();
+                for p in &pieces {
+                    out.push_str(&chunk(p));
+                }
+                let _ = conn.write_all(out.as_bytes());
+                std::thread::sleep(Duration::from_secs(30));
+                return;
+            }
+            Reply::Malformed => {
+                let _ = conn.write_all(format!("{sse_head}data: {{not json\n\n").as_bytes());
+                return;
+            }
+        }
+    }
+}

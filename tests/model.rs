@@ -1,0 +1,143 @@
+//! `ask` with a model, against a scripted OpenAI-compatible server (tests/fake_openai):
+//! streaming, citations checked, retries on 429/500, fallback to the offline answer when the
+//! endpoint fails or stalls, and what the request carries (fenced, redacted cluster text).
+
+mod common;
+mod fake_openai;
+
+use common::{demo, sextant_no_cluster};
+use fake_openai::{FakeOpenAi, Reply};
+use std::time::{Duration, Instant};
+
+fn ask(server: &FakeOpenAi, args: &[&str]) -> std::process::Output {
+    let cfg = tempfile::NamedTempFile::new().expect("cfg");
+    std::fs::write(cfg.path(), "[llm]\ntimeout_secs = 2\n").expect("write");
+    sextant_no_cluster()
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("SEXTANT_MODEL", "fake-model")
+        .env("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        .arg("--config")
+        .arg(cfg.path())
+        .args(["ask", "--snapshot"])
+        .arg(demo())
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn streamed_answer_keeps_known_citations_and_drops_made_up_ones() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&[
+        "The cart container needs REDIS_URL [E3] [E99].\n",
+        "Level 4 asks for automated remediation [G1] [G42].\n",
+    ]))]);
+    let out = ask(&server, &["why does cart crash?"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("REDIS_URL [E3]"), "{stdout}");
+    assert!(
+        !stdout.contains("[E99]") && !stdout.contains("[G42]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Level 4 guidance cited:") && stdout.contains("[G1]"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("2 citation(s) the model made up were removed"),
+        "{stderr}"
+    );
+    // What was sent: fenced cluster text, no planted secret, the model asked for.
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 1);
+    let body = &bodies[0];
+    assert!(body.contains("untrusted-data"), "{body}");
+    assert!(!body.contains("Sup3rS3cretPassw0rd"), "a secret was sent");
+    assert!(body.contains("\"model\":\"fake-model\""), "{body}");
+    assert!(body.contains("\"stream\":true"), "{body}");
+}
+
+#[test]
+fn json_answer_is_the_contract_with_mode_llm() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&[
+        "Secret checkout-stripe is missing [E1] [G1].",
+    ]))]);
+    let out = ask(&server, &["-o", "json", "why is checkout down?"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["mode"], "llm");
+    assert_eq!(v["model"], "fake-model");
+    assert!(
+        v["answer"]
+            .as_str()
+            .expect("answer")
+            .contains("checkout-stripe")
+    );
+    let gi = sextant::index::guidance::GuidanceIndex::embedded().expect("gi");
+    for c in v["citations"].as_array().expect("citations") {
+        assert!(gi.cite(c["id"].as_str().expect("id")).is_some(), "{c}");
+    }
+    assert_eq!(v["findings"].as_array().expect("findings").len(), 1);
+}
+
+#[test]
+fn server_errors_are_retried() {
+    let server = FakeOpenAi::start(vec![
+        Reply::Status(500, "boom"),
+        Reply::Status(429, "slow down"),
+        Reply::Stream(s(&["ledger ran out of memory [E1].\n"])),
+    ]);
+    let out = ask(&server, &["why is ledger crashing?"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(stdout.contains("ledger ran out of memory"), "{stdout}");
+    assert_eq!(server.bodies().len(), 3);
+}
+
+#[test]
+fn failures_fall_back_to_the_offline_answer() {
+    for (reply, why) in [
+        (Reply::Status(401, "invalid api key"), "HTTP 401"),
+        (Reply::Malformed, ""),
+        (Reply::Stall(vec![]), "stalled"),
+    ] {
+        let server = FakeOpenAi::start(vec![reply.clone(), reply.clone(), reply]);
+        let t = Instant::now();
+        let out = ask(&server, &["why is checkout down?"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("the model did not answer") && stderr.contains(why),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("sextant:")).count(),
+            1,
+            "one line: {stderr}"
+        );
+        assert!(
+            stdout.contains("checkout-stripe") && stdout.contains("Fix:"),
+            "offline answer: {stdout}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    }
+}
+
+#[test]
+fn offline_flag_never_calls_the_model() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&["model text"]))]);
+    let out = ask(&server, &["--offline", "why is checkout down?"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("model text"));
+    assert!(server.bodies().is_empty());
+}
