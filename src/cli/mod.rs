@@ -105,6 +105,9 @@ pub enum Command {
         /// Prompt files overriding the built-in ones (system.md, answer.md, …)
         #[arg(long, value_name = "DIR")]
         prompts: Option<PathBuf>,
+        /// Pasted evidence instead of a cluster: `kubectl describe pod` output, events tables, logs, manifests (a file or a directory)
+        #[arg(long, value_name = "FILE_OR_DIR")]
+        evidence: Option<PathBuf>,
     },
     /// The interactive REPL (default when stdin is a terminal)
     Repl,
@@ -315,12 +318,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             question,
             show_prompt,
             prompts,
+            evidence,
         }) => ask(
             &g,
             &cfg,
             &question.join(" "),
             show_prompt,
             prompts.as_deref(),
+            evidence.as_deref(),
         ),
         Some(Command::Policy(PolicyCommand::Draft {
             target,
@@ -501,6 +506,7 @@ fn ask(
     question: &str,
     show_prompt: bool,
     prompts_dir: Option<&std::path::Path>,
+    evidence: Option<&std::path::Path>,
 ) -> anyhow::Result<i32> {
     let prompts = crate::assistant::prompts::Prompts::load(prompts_dir)?;
     if question.trim().is_empty() {
@@ -511,21 +517,32 @@ fn ask(
     }
     let gi = search::guidance_index(g, cfg)?;
     // The cluster is context, not a requirement: a guidance question needs none.
-    let loaded = match load(g) {
-        Ok(l) => Some(l),
-        Err(e)
-            if g.snapshot.is_none()
-                && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
-        {
-            if !g.quiet {
-                eprintln!(
-                    "note: no cluster ({}): answering from the guidance only",
-                    one_line(&e)
-                );
+    let loaded = match evidence.map(crate::source::evidence::load) {
+        Some(st) => Some((
+            crate::state::SourceInfo {
+                kind: crate::state::SourceKind::Snapshot,
+                path_or_context: evidence
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            },
+            st?,
+        )),
+        None => match load(g) {
+            Ok(l) => Some(l),
+            Err(e)
+                if g.snapshot.is_none()
+                    && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
+            {
+                if !g.quiet {
+                    eprintln!(
+                        "note: no cluster ({}): answering from the guidance only",
+                        one_line(&e)
+                    );
+                }
+                None
             }
-            None
-        }
-        Err(e) => return Err(e),
+            Err(e) => return Err(e),
+        },
     };
     let (findings, namespaces) = match &loaded {
         Some((_, state)) => {

@@ -1,6 +1,7 @@
 //! Where cluster state comes from. Every source produces the same [`ClusterState`], so the
 //! analyzers, the index and the assistant never know whether they read a dump or a cluster.
 
+pub mod evidence;
 mod normalize;
 pub mod snapshot;
 

@@ -430,6 +430,11 @@ fn ingest_doc(doc: Value, hint: Option<&str>, file: &str, st: &mut ClusterState)
     ingest_object(Value::Object(map), hint, &where_, st)
 }
 
+/// One document (an object or a List) read from elsewhere (pasted evidence).
+pub(crate) fn ingest_one(doc: Value, at: &str, st: &mut ClusterState) -> bool {
+    ingest_doc(doc, None, at, st)
+}
+
 /// One item of a live list (the kind comes from the list).
 pub(crate) fn ingest_live(obj: Value, kind: &str, at: &str, st: &mut ClusterState) -> bool {
     ingest_object(obj, Some(kind), at, st)
