@@ -6,6 +6,7 @@
 
 pub mod analyzers;
 pub mod assistant;
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod config;

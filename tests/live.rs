@@ -689,3 +689,29 @@ fn watch_prints_new_and_resolved_findings() {
         "{reqs:?}"
     );
 }
+
+#[test]
+fn the_audit_log_lists_every_cluster_request() {
+    let (server, tmp, kc) = demo_cluster(Faults::default());
+    let log = tmp.path().join("audit.jsonl");
+    stdout_ok(live(&kc).arg("--audit-log").arg(&log).arg("analyze"));
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let cluster: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["kind"] == "cluster_request")
+        .collect();
+    assert_eq!(
+        cluster.len(),
+        server.requests().len(),
+        "one audit line per request"
+    );
+    assert!(
+        cluster
+            .iter()
+            .all(|l| l["allowed"] == true && l["method"] == "GET")
+    );
+}

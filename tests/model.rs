@@ -141,3 +141,41 @@ fn offline_flag_never_calls_the_model() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("model text"));
     assert!(server.bodies().is_empty());
 }
+
+#[test]
+fn the_audit_log_records_question_and_model_call_redacted() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&["cart needs REDIS_URL [E3].\n"]))]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = dir.path().join("audit.jsonl");
+    let out = ask(
+        &server,
+        &[
+            "--audit-log",
+            log.to_str().expect("path"),
+            "why does cart crash? password=hunter2hunter2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&log).expect("audit log");
+    assert!(
+        !text.contains("hunter2hunter2"),
+        "a secret reached the audit log: {text}"
+    );
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            v["kind"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["question", "model_request", "model_response"],
+        "{text}"
+    );
+    assert!(text.contains("\"tokens\":"), "{text}");
+}

@@ -84,6 +84,9 @@ pub struct Global {
     /// Less logging: errors only
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
+    /// Append the audit trail (questions, cluster and model requests) here (default: $XDG_DATA_HOME/sextant/audit.jsonl)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -289,6 +292,11 @@ fn init_tracing(g: &Global) {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     let g = cli.global;
+    crate::audit::open(
+        &g.audit_log
+            .clone()
+            .unwrap_or_else(crate::audit::default_path),
+    );
     let cfg = Config::load(g.config.as_deref())?;
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&g, &cfg, &args),
@@ -509,6 +517,10 @@ fn ask(
     evidence: Option<&std::path::Path>,
 ) -> anyhow::Result<i32> {
     let prompts = crate::assistant::prompts::Prompts::load(prompts_dir)?;
+    crate::audit::record(
+        "question",
+        serde_json::json!({"text": crate::redact::redact(question), "command": "ask"}),
+    );
     if question.trim().is_empty() {
         return Err(Error::Usage(
             "ask: the question is empty (sextant ask \"why is checkout down?\")".into(),
@@ -622,6 +634,20 @@ fn ask_model(
         context::Budget::default(),
     );
     let model = settings.model.clone();
+    crate::audit::record(
+        "model_request",
+        serde_json::json!({
+            "model": model,
+            "base_url": settings.base_url,
+            "prompts": prompts.version(),
+            "tokens": messages.iter().map(|(_, m)| crate::audit::tokens(m)).sum::<usize>(),
+            "findings": ctx.finding_ids,
+            "evidence_items": ctx.evidence.len(),
+            "guidance_sections": ctx.guidance.len(),
+            // Exactly what is sent (already redacted and fenced).
+            "messages": messages.iter().map(|(r, m)| serde_json::json!({"role": r, "content": m})).collect::<Vec<_>>(),
+        }),
+    );
     let client = crate::llm::LlmClient::new(settings)?;
     let json = g.output == Some(Format::Json);
     let rt = crate::cluster::runtime()?;
@@ -644,6 +670,13 @@ fn ask_model(
             emit_line(&line, &mut shown, &mut dropped);
         }
     }));
+    crate::audit::record(
+        "model_response",
+        match &result {
+            Ok(t) => serde_json::json!({"model": model, "tokens": crate::audit::tokens(t)}),
+            Err(e) => serde_json::json!({"model": model, "error": e.to_string()}),
+        },
+    );
     let text = match result {
         Ok(t) => t,
         Err(e) if !shown => return Err(e.into()),

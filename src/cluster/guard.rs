@@ -100,7 +100,17 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        if let Err(refused) = check(req.method(), req.uri().path()) {
+        let allowed = check(req.method(), req.uri().path());
+        crate::audit::record(
+            "cluster_request",
+            serde_json::json!({
+                "method": req.method().as_str(),
+                "path": req.uri().path(),
+                "query": req.uri().query().unwrap_or(""),
+                "allowed": allowed.is_ok(),
+            }),
+        );
+        if let Err(refused) = allowed {
             tracing::error!(%refused, "blocked a request");
             return Box::pin(async move { Err(Box::new(refused) as BoxError) });
         }

@@ -257,6 +257,10 @@ impl Session {
     }
 
     fn ask(&mut self, q: &str) -> String {
+        crate::audit::record(
+            "question",
+            serde_json::json!({"text": crate::redact::redact(q), "command": "repl"}),
+        );
         let findings = self.in_focus();
         let namespaces = self
             .state
