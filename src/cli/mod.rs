@@ -85,7 +85,7 @@ pub struct Global {
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
     /// Append the audit trail (questions, cluster and model requests) here (default: $XDG_DATA_HOME/sextant/audit.jsonl)
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", env = "SEXTANT_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
 }
 

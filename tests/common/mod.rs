@@ -104,6 +104,11 @@ pub fn sextant() -> assert_cmd::Command {
     c.env_remove("OPENAI_API_KEY")
         .env_remove("SEXTANT_MODEL")
         .env("XDG_CONFIG_HOME", "/nonexistent")
+        // Not the developer's own audit trail.
+        .env(
+            "SEXTANT_AUDIT_LOG",
+            std::env::temp_dir().join("sextant-tests-audit.jsonl"),
+        )
         .env("NO_COLOR", "1");
     c
 }
