@@ -74,6 +74,8 @@ pub struct LlmConfig {
     pub headers: std::collections::BTreeMap<String, String>,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    /// How long a cached answer is reused (default 3600; 0 disables the cache).
+    pub cache_ttl_secs: Option<u64>,
 }
 
 fn home() -> Option<PathBuf> {

@@ -179,3 +179,37 @@ fn the_audit_log_records_question_and_model_call_redacted() {
     );
     assert!(text.contains("\"tokens\":"), "{text}");
 }
+
+#[test]
+fn answers_are_cached_by_model_prompts_and_context() {
+    let server = FakeOpenAi::start(vec![
+        Reply::Stream(s(&["first answer [E1].\n"])),
+        Reply::Stream(s(&["second answer [E1].\n"])),
+    ]);
+    let data = common::fresh_data_dir();
+    let run = |extra: &[&str]| {
+        let cfg = tempfile::NamedTempFile::new().expect("cfg");
+        std::fs::write(cfg.path(), "[llm]\ntimeout_secs = 2\n").expect("write");
+        let out = sextant_no_cluster()
+            .env("XDG_DATA_HOME", &data)
+            .env("OPENAI_BASE_URL", server.base_url())
+            .env("SEXTANT_MODEL", "fake-model")
+            .arg("--config")
+            .arg(cfg.path())
+            .args(["ask", "--snapshot"])
+            .arg(demo())
+            .args(extra)
+            .arg("why is checkout down?")
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run(&[]).contains("first answer"));
+    assert!(
+        run(&[]).contains("first answer"),
+        "the second ask is served from the cache"
+    );
+    assert_eq!(server.bodies().len(), 1);
+    assert!(run(&["--no-cache"]).contains("second answer"));
+    assert_eq!(server.bodies().len(), 2);
+}

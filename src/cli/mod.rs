@@ -108,6 +108,9 @@ pub enum Command {
         /// Prompt files overriding the built-in ones (system.md, answer.md, …)
         #[arg(long, value_name = "DIR")]
         prompts: Option<PathBuf>,
+        /// Do not use or fill the answer cache
+        #[arg(long)]
+        no_cache: bool,
         /// Pasted evidence instead of a cluster: `kubectl describe pod` output, events tables, logs, manifests (a file or a directory)
         #[arg(long, value_name = "FILE_OR_DIR")]
         evidence: Option<PathBuf>,
@@ -327,13 +330,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             show_prompt,
             prompts,
             evidence,
+            no_cache,
         }) => ask(
             &g,
             &cfg,
             &question.join(" "),
-            show_prompt,
-            prompts.as_deref(),
-            evidence.as_deref(),
+            AskOptions {
+                show_prompt,
+                prompts: prompts.as_deref(),
+                evidence: evidence.as_deref(),
+                no_cache,
+            },
         ),
         Some(Command::Policy(PolicyCommand::Draft {
             target,
@@ -508,14 +515,16 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn ask(
-    g: &Global,
-    cfg: &Config,
-    question: &str,
+/// `ask`'s own flags.
+struct AskOptions<'a> {
     show_prompt: bool,
-    prompts_dir: Option<&std::path::Path>,
-    evidence: Option<&std::path::Path>,
-) -> anyhow::Result<i32> {
+    prompts: Option<&'a std::path::Path>,
+    evidence: Option<&'a std::path::Path>,
+    no_cache: bool,
+}
+
+fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Result<i32> {
+    let (show_prompt, prompts_dir, evidence) = (o.show_prompt, o.prompts, o.evidence);
     let prompts = crate::assistant::prompts::Prompts::load(prompts_dir)?;
     crate::audit::record(
         "question",
@@ -596,7 +605,20 @@ fn ask(
     if !g.offline
         && let Some(settings) = crate::llm::Settings::resolve(&cfg.llm)
     {
-        match ask_model(g, settings, question, &findings, &namespaces, &gi, &prompts) {
+        let cache = (!o.no_cache).then(|| {
+            (
+                crate::assistant::cache::default_dir(),
+                std::time::Duration::from_secs(cfg.llm.cache_ttl_secs.unwrap_or(3600)),
+            )
+        });
+        let inputs = AskInputs {
+            question,
+            findings: &findings,
+            namespaces: &namespaces,
+            gi: &gi,
+            prompts: &prompts,
+        };
+        match ask_model(g, settings, inputs, cache) {
             Ok(()) => return Ok(0),
             Err(e) => {
                 eprintln!("sextant: the model did not answer ({e}); answering offline");
@@ -615,15 +637,28 @@ fn ask(
 
 /// Answer with the model, streaming line by line (each line's citations checked before it is
 /// shown). An error before the first line leaves nothing printed, so the caller can fall back.
+/// What a model answer is made from.
+struct AskInputs<'a> {
+    question: &'a str,
+    findings: &'a [crate::findings::Finding],
+    namespaces: &'a std::collections::BTreeSet<String>,
+    gi: &'a crate::index::guidance::GuidanceIndex,
+    prompts: &'a crate::assistant::prompts::Prompts,
+}
+
 fn ask_model(
     g: &Global,
     settings: crate::llm::Settings,
-    question: &str,
-    findings: &[crate::findings::Finding],
-    namespaces: &std::collections::BTreeSet<String>,
-    gi: &crate::index::guidance::GuidanceIndex,
-    prompts: &crate::assistant::prompts::Prompts,
+    inputs: AskInputs,
+    cache: Option<(PathBuf, std::time::Duration)>,
 ) -> anyhow::Result<()> {
+    let AskInputs {
+        question,
+        findings,
+        namespaces,
+        gi,
+        prompts,
+    } = inputs;
     use crate::assistant::{Answer, Mode, context};
     let (messages, ctx) = crate::assistant::model_messages(
         question,
@@ -660,20 +695,42 @@ fn ask_model(
         let _ = write_out(&clean);
         *shown = true;
     };
-    let result = rt.block_on(client.chat(&messages, |piece| {
-        if json {
-            return;
+    let key = crate::assistant::cache::key(&model, &prompts.version(), &messages);
+    let cached = cache
+        .as_ref()
+        .and_then(|(dir, ttl)| crate::assistant::cache::get(dir, &key, *ttl));
+    let from_cache = cached.is_some();
+    let result = match cached {
+        Some(text) => {
+            if !json {
+                pending.push_str(&text);
+                while let Some(i) = pending.find('\n') {
+                    let line: String = pending.drain(..=i).collect();
+                    emit_line(&line, &mut shown, &mut dropped);
+                }
+            }
+            Ok(text)
         }
-        pending.push_str(piece);
-        while let Some(i) = pending.find('\n') {
-            let line: String = pending.drain(..=i).collect();
-            emit_line(&line, &mut shown, &mut dropped);
-        }
-    }));
+        None => rt.block_on(client.chat(&messages, |piece| {
+            if json {
+                return;
+            }
+            pending.push_str(piece);
+            while let Some(i) = pending.find('\n') {
+                let line: String = pending.drain(..=i).collect();
+                emit_line(&line, &mut shown, &mut dropped);
+            }
+        })),
+    };
+    if let (Some((dir, _)), Ok(text), false) = (&cache, &result, from_cache) {
+        crate::assistant::cache::put(dir, &key, text);
+    }
     crate::audit::record(
         "model_response",
         match &result {
-            Ok(t) => serde_json::json!({"model": model, "tokens": crate::audit::tokens(t)}),
+            Ok(t) => {
+                serde_json::json!({"model": model, "tokens": crate::audit::tokens(t), "cached": from_cache})
+            }
             Err(e) => serde_json::json!({"model": model, "error": e.to_string()}),
         },
     );

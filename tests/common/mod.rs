@@ -98,12 +98,25 @@ pub fn event(
     )
 }
 
+/// A data directory no other command of this test run uses (created on demand by the binary).
+pub fn fresh_data_dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "sextant-test-data-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
+}
+
 pub fn sextant() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("sextant").expect("binary");
     // Hermetic: no model, no colour, and not the developer's own config file.
     c.env_remove("OPENAI_API_KEY")
         .env_remove("SEXTANT_MODEL")
         .env("XDG_CONFIG_HOME", "/nonexistent")
+        // A data dir of its own per command: no answer cache or history shared between tests,
+        // and never the developer's.
+        .env("XDG_DATA_HOME", fresh_data_dir())
         // Not the developer's own audit trail.
         .env(
             "SEXTANT_AUDIT_LOG",
