@@ -213,3 +213,34 @@ fn answers_are_cached_by_model_prompts_and_context() {
     assert!(run(&["--no-cache"]).contains("second answer"));
     assert_eq!(server.bodies().len(), 2);
 }
+
+#[test]
+fn the_repl_asks_the_model_unless_offline() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&[
+        "model says: missing secret [E1].\n",
+    ]))]);
+    let out = sextant_no_cluster()
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("SEXTANT_MODEL", "fake-model")
+        .args(["--snapshot"])
+        .arg(demo())
+        .write_stdin("why is checkout down?\n/offline on\nwhy is checkout down?\n")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("model says: missing secret [E1]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(fake-model)"), "{stdout}");
+    assert!(
+        stdout.contains("Fix:"),
+        "the offline answer after /offline on: {stdout}"
+    );
+    assert_eq!(server.bodies().len(), 1);
+}

@@ -3,6 +3,7 @@
 //! namespace, `/exit`.
 
 mod common;
+mod fake_openai;
 
 use common::{demo, sextant_no_cluster, stdout_ok};
 use std::process::Command;
@@ -99,18 +100,17 @@ fn wait_screen_for(session: &str, needle: &str, limit: Duration) -> Result<Strin
     Err(screen)
 }
 
-#[test]
-fn terminal_session_with_completion() {
+/// Start the binary on the demo in a detached tmux session (None when tmux is missing).
+fn start_tmux(name: &str, data: &std::path::Path, extra_env: &str) -> Option<String> {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("tmux not installed: terminal session test not run");
-        return;
+        return None;
     }
     let bin = assert_cmd::cargo::cargo_bin("sextant");
-    let session = format!("sextant-test-{}", std::process::id());
-    let hist = tempfile::tempdir().expect("tmp");
+    let session = format!("{name}-{}", std::process::id());
     let cmd = format!(
-        "env -u KUBECONFIG HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent XDG_DATA_HOME={} NO_COLOR=1 {} --snapshot {}",
-        hist.path().display(),
+        "env -u KUBECONFIG HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent XDG_DATA_HOME={} NO_COLOR=1 {extra_env} {} --snapshot {}",
+        data.display(),
         bin.display(),
         demo().display()
     );
@@ -125,22 +125,35 @@ fn terminal_session_with_completion() {
         "50",
         &cmd,
     ]);
+    Some(session)
+}
+
+/// Type `text` at the prompt. rustyline queries the terminal when it starts reading; keys that
+/// arrive during the query can be taken as its answer: type until the text shows.
+fn type_text(session: &str, text: &str) -> Result<(), String> {
+    for _ in 0..10 {
+        tmux(&["send-keys", "-t", session, "C-u", text]);
+        if wait_screen_for(session, text, Duration::from_secs(1)).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(format!("typed text {text:?} never appeared"))
+}
+
+#[test]
+fn terminal_session_with_completion() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux not installed: terminal session test not run");
+        return;
+    }
+    let hist = tempfile::tempdir().expect("tmp");
+    let Some(session) = start_tmux("sextant-test", hist.path(), "") else {
+        return;
+    };
     let result = (|| -> Result<(), String> {
         // (capture-pane trims trailing spaces: look for the prompt without its space)
         wait_screen(&session, "offline] ›")?;
-        // rustyline queries the terminal when it starts reading; keys that arrive during the
-        // query can be taken as its answer: type until the text shows.
-        let mut typed = false;
-        for _ in 0..10 {
-            tmux(&["send-keys", "-t", &session, "C-u", "/ns paym"]);
-            if wait_screen_for(&session, "/ns paym", Duration::from_secs(1)).is_ok() {
-                typed = true;
-                break;
-            }
-        }
-        if !typed {
-            return Err("typed text never appeared".into());
-        }
+        type_text(&session, "/ns paym")?;
         // Tab completes a namespace.
         tmux(&["send-keys", "-t", &session, "Tab"]);
         wait_screen(&session, "/ns payments")?;
@@ -193,4 +206,37 @@ fn follow_ups_resolve_against_the_previous_answer() {
     // Without a previous answer, "that" names nothing: no draft.
     let out = piped("draft a policy for that\n");
     assert!(!out.contains("from finding"), "{out}");
+}
+
+/// Ctrl-C while the model is answering (a stream that stalls) drops the request and returns
+/// to the prompt; the session goes on.
+#[test]
+fn ctrl_c_cancels_a_slow_answer() {
+    let server =
+        fake_openai::FakeOpenAi::start(vec![fake_openai::Reply::Stall(vec!["thinking…\n".into()])]);
+    let data = tempfile::tempdir().expect("tmp");
+    let env = format!(
+        "OPENAI_BASE_URL={} SEXTANT_MODEL=slow-model",
+        server.base_url()
+    );
+    let Some(session) = start_tmux("sextant-cancel", data.path(), &env) else {
+        return;
+    };
+    let result = (|| -> Result<(), String> {
+        wait_screen(&session, "slow-model] ›")?;
+        type_text(&session, "why is checkout down?")?;
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        wait_screen(&session, "thinking…")?;
+        tmux(&["send-keys", "-t", &session, "C-c"]);
+        wait_screen(&session, "[cancelled]")?;
+        tmux(&["send-keys", "-t", &session, "/help exit", "Enter"]);
+        wait_screen(&session, "leave (Ctrl-D works too)")?;
+        Ok(())
+    })();
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .output();
+    if let Err(screen) = result {
+        panic!("cancel session failed; screen:\n{screen}");
+    }
 }

@@ -503,7 +503,7 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     } else {
         Style::plain()
     };
-    let session = crate::repl::Session::new(
+    let mut session = crate::repl::Session::new(
         loader,
         gi,
         g.namespace.clone(),
@@ -511,6 +511,7 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         model,
         style,
     );
+    session.llm = crate::llm::Settings::resolve(&cfg.llm);
     crate::repl::run(session)?;
     Ok(0)
 }

@@ -54,6 +54,9 @@ pub struct Session {
     search: Option<SearchIndex>,
     /// Why there is no state (shown once, and by /sources).
     pub no_state: Option<String>,
+    /// The model, when one is configured (used unless `offline`).
+    pub llm: Option<crate::llm::Settings>,
+    prompts: crate::assistant::prompts::Prompts,
 }
 
 impl Session {
@@ -81,6 +84,8 @@ impl Session {
             transcript: Vec::new(),
             search: None,
             no_state: None,
+            llm: None,
+            prompts: Default::default(),
         };
         s.reload();
         s
@@ -223,7 +228,10 @@ impl Session {
                     )
                 } else {
                     self.model = Some(rest.to_string());
-                    format!("model set to {rest} (answers stay offline in this version)\n")
+                    if let Some(l) = self.llm.as_mut() {
+                        l.model = rest.to_string();
+                    }
+                    format!("model set to {rest}\n")
                 }
             }
             "/offline" => match rest {
@@ -285,6 +293,14 @@ impl Session {
         } else {
             q.to_string()
         };
+        if !self.offline
+            && let Some(settings) = self.llm.clone()
+        {
+            match self.ask_model(settings, &question, &findings, &namespaces) {
+                Ok(text) => return text,
+                Err(e) => eprintln!("sextant: the model did not answer ({e}); answering offline"),
+            }
+        }
         let a = assistant::answer_offline(
             &question,
             &findings,
@@ -295,6 +311,75 @@ impl Session {
         let text = a.answer.clone();
         self.last = Some(a);
         text
+    }
+
+    /// The model's answer, streamed to stdout line by line (citations checked per line);
+    /// Ctrl-C drops the request and returns to the prompt. Returns what is left to print.
+    fn ask_model(
+        &mut self,
+        settings: crate::llm::Settings,
+        question: &str,
+        findings: &[Finding],
+        namespaces: &std::collections::BTreeSet<String>,
+    ) -> Result<String, String> {
+        use crate::assistant::context;
+        let (messages, ctx) = assistant::model_messages(
+            question,
+            findings,
+            namespaces,
+            &self.gi,
+            &self.prompts,
+            context::Budget::default(),
+        );
+        let model = settings.model.clone();
+        let client = crate::llm::LlmClient::new(settings).map_err(|e| e.to_string())?;
+        let rt = crate::cluster::runtime().map_err(|e| e.to_string())?;
+        let mut pending = String::new();
+        let mut printed = false;
+        let print_line = |line: &str| {
+            let (clean, _, _) = context::check_citations(line, &ctx);
+            print!("{clean}");
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        };
+        let result = rt.block_on(async {
+            tokio::select! {
+                r = client.chat(&messages, |piece| {
+                    pending.push_str(piece);
+                    while let Some(i) = pending.find('\n') {
+                        let line: String = pending.drain(..=i).collect();
+                        print_line(&line);
+                        printed = true;
+                    }
+                }) => r.map_err(|e| e.to_string()),
+                _ = tokio::signal::ctrl_c() => Err("cancelled".to_string()),
+            }
+        });
+        let text = match result {
+            Ok(t) => t,
+            Err(e) if e == "cancelled" => return Ok("\n[cancelled]\n".into()),
+            Err(e) if printed => return Ok(format!("\n[the model's answer stopped: {e}]\n")),
+            Err(e) => return Err(e),
+        };
+        let (_, citations, _) = context::check_citations(&text, &ctx);
+        let mut out = String::new();
+        if !pending.is_empty() {
+            out.push_str(&context::check_citations(&pending, &ctx).0);
+            out.push('\n');
+        }
+        for (gid, c) in &ctx.guidance {
+            if citations.iter().any(|u| u.id == c.id) {
+                let _ = writeln!(out, "  [{gid}] {} ({}): “{}”", c.heading, c.file, c.quote);
+            }
+        }
+        let _ = writeln!(out, "({model})");
+        self.last = Some(Answer {
+            answer: text,
+            mode: assistant::Mode::Llm,
+            model: Some(model),
+            citations,
+            findings: ctx.finding_ids.clone(),
+        });
+        Ok(out)
     }
 
     fn need_state(&self) -> Result<&ClusterState, String> {
