@@ -76,6 +76,9 @@ pub struct LlmConfig {
     pub max_tokens: Option<u32>,
     /// How long a cached answer is reused (default 3600; 0 disables the cache).
     pub cache_ttl_secs: Option<u64>,
+    /// Offer the model Sextant's read-only tools (default true; false for models without
+    /// function calling: they get the single-shot prompt).
+    pub tools: Option<bool>,
 }
 
 fn home() -> Option<PathBuf> {

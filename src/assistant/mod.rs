@@ -5,6 +5,7 @@
 //! to. Data flows one way: the caller hands in the findings (analyzers) and the guidance
 //! index; nothing here reads a cluster.
 
+pub mod agent;
 pub mod cache;
 pub mod context;
 pub mod prompts;

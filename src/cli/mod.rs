@@ -618,6 +618,8 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             namespaces: &namespaces,
             gi: &gi,
             prompts: &prompts,
+            state: loaded.as_ref().map(|(_, s)| s),
+            tools: cfg.llm.tools.unwrap_or(true),
         };
         match ask_model(g, settings, inputs, cache) {
             Ok(()) => return Ok(0),
@@ -645,6 +647,9 @@ struct AskInputs<'a> {
     namespaces: &'a std::collections::BTreeSet<String>,
     gi: &'a crate::index::guidance::GuidanceIndex,
     prompts: &'a crate::assistant::prompts::Prompts,
+    state: Option<&'a crate::state::ClusterState>,
+    /// Offer the model Sextant's read-only tools (`[llm] tools = false` for models without).
+    tools: bool,
 }
 
 fn ask_model(
@@ -659,9 +664,11 @@ fn ask_model(
         namespaces,
         gi,
         prompts,
+        state,
+        tools,
     } = inputs;
     use crate::assistant::{Answer, Mode, context};
-    let (messages, ctx) = crate::assistant::model_messages(
+    let (messages, mut ctx) = crate::assistant::model_messages(
         question,
         findings,
         namespaces,
@@ -687,6 +694,36 @@ fn ask_model(
     let client = crate::llm::LlmClient::new(settings)?;
     let json = g.output == Some(Format::Json);
     let rt = crate::cluster::runtime()?;
+    let key = crate::assistant::cache::key(&model, &prompts.version(), &messages);
+    let cached = cache
+        .as_ref()
+        .and_then(|(dir, ttl)| crate::assistant::cache::get(dir, &key, *ttl));
+    let from_cache = cached.is_some();
+    // The agent loop first (read-only tools); an endpoint that rejects tools (HTTP 400) gets
+    // the single-shot streamed prompt instead.
+    let agent_result = if tools && !from_cache {
+        let t = crate::assistant::agent::Tools {
+            findings,
+            state,
+            gi,
+        };
+        let defs = crate::assistant::agent::definitions();
+        match rt.block_on(client.agent(&messages, &defs, 4, |name, args| {
+            t.call(name, args, &mut ctx)
+        })) {
+            Ok(run) => {
+                crate::audit::record(
+                    "tool_calls",
+                    serde_json::json!({"calls": run.calls.iter().map(|(n, a)| serde_json::json!({"tool": n, "args": a})).collect::<Vec<_>>(), "steps": run.steps}),
+                );
+                Some(Ok(run.answer))
+            }
+            Err(crate::llm::LlmError::Status { status: 400, .. }) => None,
+            Err(e) => Some(Err(e)),
+        }
+    } else {
+        None
+    };
     let mut pending = String::new();
     let mut shown = false;
     let mut dropped = 0;
@@ -696,13 +733,9 @@ fn ask_model(
         let _ = write_out(&clean);
         *shown = true;
     };
-    let key = crate::assistant::cache::key(&model, &prompts.version(), &messages);
-    let cached = cache
-        .as_ref()
-        .and_then(|(dir, ttl)| crate::assistant::cache::get(dir, &key, *ttl));
-    let from_cache = cached.is_some();
-    let result = match cached {
-        Some(text) => {
+    let result = match cached.map(Ok).or(agent_result) {
+        Some(Err(e)) => Err(e),
+        Some(Ok(text)) => {
             if !json {
                 pending.push_str(&text);
                 while let Some(i) = pending.find('\n') {

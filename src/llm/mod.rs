@@ -170,33 +170,9 @@ impl LlmClient {
         };
         let secs = self.settings.timeout.as_secs();
         let url = self.settings.base_url.clone();
-        let mut delay = Duration::from_millis(500);
-        let mut attempt = 0;
-        let mut stream = loop {
-            attempt += 1;
-            let started = tokio::time::timeout(
-                self.settings.timeout,
-                self.client.chat().create_stream(request.clone()),
-            )
-            .await;
-            let e = match started {
-                Ok(Ok(s)) => break s,
-                Ok(Err(e)) => self.err(e),
-                Err(_) => (
-                    true,
-                    LlmError::Timeout {
-                        url: url.clone(),
-                        secs,
-                    },
-                ),
-            };
-            if !e.0 || attempt >= self.settings.attempts {
-                return Err(e.1);
-            }
-            tracing::warn!(error = %e.1, attempt, "model call failed; retrying");
-            tokio::time::sleep(delay).await;
-            delay *= 2;
-        };
+        let mut stream = self
+            .retrying(|| async { self.client.chat().create_stream(request.clone()).await })
+            .await?;
         let mut text = String::new();
         loop {
             match tokio::time::timeout(self.settings.timeout, stream.next()).await {
@@ -214,6 +190,142 @@ impl LlmClient {
             }
         }
         Ok(text)
+    }
+}
+
+/// What an agent run did.
+#[derive(Debug, Default)]
+pub struct AgentRun {
+    pub answer: String,
+    /// (tool, arguments) of every call executed, in order (duplicates were served from the
+    /// first result and are not repeated here).
+    pub calls: Vec<(String, serde_json::Value)>,
+    pub steps: usize,
+}
+
+impl LlmClient {
+    /// One non-streaming call with retries (as [`LlmClient::chat`]'s start).
+    async fn once(&self, request: &serde_json::Value) -> Result<serde_json::Value, LlmError> {
+        self.retrying(|| async {
+            self.client
+                .chat()
+                .create_byot::<_, serde_json::Value>(request.clone())
+                .await
+        })
+        .await
+    }
+
+    /// Run `call` with the timeout, retrying 429/5xx/transport errors and timeouts with
+    /// exponential backoff, up to `attempts`.
+    async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, LlmError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, OpenAIError>>,
+    {
+        let secs = self.settings.timeout.as_secs();
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (retry, e) = match tokio::time::timeout(self.settings.timeout, call()).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => self.err(e),
+                Err(_) => (
+                    true,
+                    LlmError::Timeout {
+                        url: self.settings.base_url.clone(),
+                        secs,
+                    },
+                ),
+            };
+            if !retry || attempt >= self.settings.attempts {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, attempt, "model call failed; retrying");
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+    }
+
+    /// The agent loop: the model may call `tools` (read-only, executed by `exec`) for up to
+    /// `max_steps` rounds; identical calls are answered from the first result; the last
+    /// round is asked without tools so an answer always comes. An endpoint that rejects
+    /// tools answers HTTP 400 (the caller then falls back to a single-shot prompt).
+    pub async fn agent(
+        &self,
+        messages: &[(&str, String)],
+        tools: &serde_json::Value,
+        max_steps: usize,
+        mut exec: impl FnMut(&str, &serde_json::Value) -> String,
+    ) -> Result<AgentRun, LlmError> {
+        use serde_json::json;
+        let mut msgs: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|(r, t)| json!({"role": r, "content": t}))
+            .collect();
+        let mut run = AgentRun::default();
+        let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for step in 0..=max_steps {
+            run.steps = step + 1;
+            let mut req = json!({"model": self.settings.model, "messages": msgs, "stream": false});
+            if step < max_steps {
+                req["tools"] = tools.clone();
+            }
+            if let Some(t) = self.settings.temperature {
+                req["temperature"] = json!(t);
+            }
+            if let Some(m) = self.settings.max_tokens {
+                req["max_completion_tokens"] = json!(m);
+            }
+            let resp = self.once(&req).await?;
+            let msg =
+                resp.pointer("/choices/0/message")
+                    .cloned()
+                    .ok_or_else(|| LlmError::Other {
+                        url: self.settings.base_url.clone(),
+                        message: "the response has no message".into(),
+                    })?;
+            let calls = msg
+                .get("tool_calls")
+                .and_then(serde_json::Value::as_array)
+                .filter(|c| !c.is_empty())
+                .cloned();
+            let Some(calls) = calls else {
+                run.answer = msg
+                    .get("content")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                return Ok(run);
+            };
+            msgs.push(msg);
+            for c in calls {
+                let name = c
+                    .pointer("/function/name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("");
+                let raw = c
+                    .pointer("/function/arguments")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("{}");
+                let args: serde_json::Value = serde_json::from_str(raw).unwrap_or(json!({}));
+                let key = format!("{name}\u{0}{args}");
+                let result = match seen.get(&key) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = exec(name, &args);
+                        run.calls.push((name.to_string(), args.clone()));
+                        seen.insert(key, r.clone());
+                        r
+                    }
+                };
+                msgs.push(json!({"role": "tool", "tool_call_id": c.get("id").cloned().unwrap_or(json!("")), "content": result}));
+            }
+        }
+        Err(LlmError::Other {
+            url: self.settings.base_url.clone(),
+            message: format!("no answer after {max_steps} tool rounds"),
+        })
     }
 }
 

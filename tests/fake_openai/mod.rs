@@ -23,6 +23,8 @@ pub enum Reply {
     Stall(Vec<String>),
     /// A chunk that is not JSON.
     Malformed,
+    /// A non-streaming completion whose message is this JSON (e.g. with `tool_calls`).
+    Message(serde_json::Value),
 }
 
 #[derive(Default)]
@@ -79,12 +81,20 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
         let Some(http::Request { body, .. }) = http::read_request(&mut reader) else {
             return;
         };
+        let streaming = String::from_utf8_lossy(&body).contains("\"stream\":true");
         let reply = {
             let mut s = st.lock().expect("lock");
             s.bodies.push(String::from_utf8_lossy(&body).into_owned());
             s.script
                 .pop_front()
                 .unwrap_or(Reply::Status(500, "script exhausted"))
+        };
+        // A non-streaming request gets the scripted text as one completion.
+        let reply = match reply {
+            Reply::Stream(pieces) if !streaming => {
+                Reply::Message(serde_json::json!({"role": "assistant", "content": pieces.concat()}))
+            }
+            other => other,
         };
         let sse_head =
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
@@ -121,6 +131,18 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
                 let _ = conn.write_all(out.as_bytes());
                 std::thread::sleep(Duration::from_secs(30));
                 return;
+            }
+            Reply::Message(message) => {
+                let body = serde_json::json!({"id": "c1", "object": "chat.completion", "created": 1, "model": "fake",
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+                .to_string();
+                let _ = conn.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
             }
             Reply::Malformed => {
                 let _ = conn.write_all(format!("{sse_head}data: {{not json\n\n").as_bytes());

@@ -1,0 +1,238 @@
+//! The agent's tools: read-only views of what Sextant already holds (findings, events, logs,
+//! guidance, policy drafts). None can change anything — there is no tool that writes, and a
+//! tool name the model invents is refused. Results that carry cluster text are fenced as
+//! untrusted data and capped.
+
+use super::context::{ModelContext, fence};
+use crate::findings::Finding;
+use crate::index::guidance::GuidanceIndex;
+use crate::state::ClusterState;
+use serde_json::{Value, json};
+
+/// Longest tool result, in characters.
+const RESULT_CHARS: usize = 4000;
+
+/// The tool definitions sent to the model (OpenAI function-calling schema).
+pub fn definitions() -> Value {
+    let tool = |name: &str, desc: &str, props: Value, required: &[&str]| {
+        json!({"type": "function", "function": {"name": name, "description": desc,
+            "parameters": {"type": "object", "properties": props, "required": required}}})
+    };
+    json!([
+        tool(
+            "list_findings",
+            "List the findings of the analyzers (id, severity, category, object, title), optionally in one namespace or category.",
+            json!({"namespace": {"type": "string"}, "category": {"type": "string"}}),
+            &[]
+        ),
+        tool(
+            "get_finding",
+            "One finding in full: explanation, evidence, fix, guidance ids.",
+            json!({"id": {"type": "string"}}),
+            &["id"]
+        ),
+        tool(
+            "get_events",
+            "Events about an object (by name), newest first.",
+            json!({"object": {"type": "string"}}),
+            &["object"]
+        ),
+        tool(
+            "get_logs",
+            "The last lines of a pod's log (redacted).",
+            json!({"pod": {"type": "string"}, "previous": {"type": "boolean"}}),
+            &["pod"]
+        ),
+        tool(
+            "search_guidance",
+            "Search the Level 4 maturity guidance; returns sections with G ids to cite.",
+            json!({"query": {"type": "string"}}),
+            &["query"]
+        ),
+        tool(
+            "draft_policy",
+            "Draft policy-as-code for a finding id or a category, proven in-process before it is returned.",
+            json!({"target": {"type": "string"}}),
+            &["target"]
+        ),
+    ])
+}
+
+/// What the tools read.
+pub struct Tools<'a> {
+    pub findings: &'a [Finding],
+    pub state: Option<&'a ClusterState>,
+    pub gi: &'a GuidanceIndex,
+}
+
+fn cap(s: String) -> String {
+    if s.chars().count() <= RESULT_CHARS {
+        s
+    } else {
+        let mut t: String = s.chars().take(RESULT_CHARS).collect();
+        t.push_str("\n[… result cut]");
+        t
+    }
+}
+
+impl Tools<'_> {
+    /// Run one tool call; `ctx` gains the guidance sections a search returns (so they can be
+    /// cited).
+    pub fn call(&self, name: &str, args: &Value, ctx: &mut ModelContext) -> String {
+        let arg = |k: &str| {
+            args.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        cap(match name {
+            "list_findings" => {
+                let (ns, cat) = (arg("namespace"), arg("category"));
+                self.findings
+                    .iter()
+                    .filter(|f| ns.is_empty() || f.object.namespace.as_deref() == Some(ns.as_str()))
+                    .filter(|f| cat.is_empty() || f.category.as_str().eq_ignore_ascii_case(&cat))
+                    .map(|f| f.summary_line() + "\n")
+                    .collect::<String>()
+            }
+            "get_finding" => match crate::analyzers::find(self.findings, &arg("id")) {
+                Ok(f) => {
+                    let mut s = format!(
+                        "{}\nanalysis: {}\nfix: {}\n",
+                        f.summary_line(),
+                        f.explanation,
+                        f.remediation
+                    );
+                    for e in &f.evidence {
+                        s.push_str(&fence(e.source.as_str(), &e.reference, &e.text));
+                        s.push('\n');
+                    }
+                    s
+                }
+                Err(e) => e.to_string(),
+            },
+            "get_events" => match self.state {
+                Some(st) => {
+                    let o = arg("object");
+                    let text: String = st
+                        .events
+                        .iter()
+                        .filter(|e| {
+                            e.involved_object
+                                .name
+                                .as_deref()
+                                .is_some_and(|n| n.contains(&o))
+                        })
+                        .take(20)
+                        .map(|e| {
+                            format!(
+                                "{} {}: {}\n",
+                                e.type_.as_deref().unwrap_or(""),
+                                e.reason.as_deref().unwrap_or(""),
+                                e.message.as_deref().unwrap_or("")
+                            )
+                        })
+                        .collect();
+                    fence("event", &format!("events/{o}"), &text)
+                }
+                None => "no cluster state".into(),
+            },
+            "get_logs" => match self.state {
+                Some(st) => {
+                    let pod = arg("pod");
+                    let previous = args
+                        .get("previous")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    let ns = st
+                        .pods
+                        .iter()
+                        .find(|p| p.metadata.name.as_deref() == Some(pod.as_str()))
+                        .and_then(|p| p.metadata.namespace.clone())
+                        .unwrap_or_default();
+                    let mut lines = Vec::new();
+                    st.logs
+                        .for_each_line(&ns, &pod, |c: &str, prev: bool, _: usize, l: &str| {
+                            if prev == previous {
+                                lines.push(format!("[{c}] {l}"));
+                            }
+                        });
+                    let skip = lines.len().saturating_sub(60);
+                    fence(
+                        "log",
+                        &format!("logs/{ns}/{pod}"),
+                        &lines[skip..].join("\n"),
+                    )
+                }
+                None => "no cluster state".into(),
+            },
+            "search_guidance" => {
+                let mut s = String::new();
+                for h in self.gi.search(&arg("query"), 3, None).unwrap_or_default() {
+                    let Some(r) = self.gi.cite(&h.id) else {
+                        continue;
+                    };
+                    let gid = match ctx.guidance.iter().find(|(_, c)| c.id == r.id) {
+                        Some((g, _)) => g.clone(),
+                        None => {
+                            let g = format!("G{}", ctx.guidance.len() + 1);
+                            ctx.guidance.insert(
+                                g.clone(),
+                                super::Citation {
+                                    id: r.id.clone(),
+                                    file: r.file.clone(),
+                                    heading: r.heading.clone(),
+                                    lang: r.lang.clone(),
+                                    quote: h.text.chars().take(280).collect(),
+                                },
+                            );
+                            g
+                        }
+                    };
+                    s.push_str(&format!(
+                        "[{gid}] {} ({})\n{}\n\n",
+                        r.heading, r.file, h.text
+                    ));
+                }
+                s
+            }
+            "draft_policy" => {
+                let target = arg("target");
+                let engines = vec![
+                    crate::policy::Engine::Kyverno,
+                    crate::policy::Engine::Gatekeeper,
+                    crate::policy::Engine::Vap,
+                ];
+                let d = match (crate::analyzers::find(self.findings, &target), self.state) {
+                    (Ok(f), Some(st)) => crate::policy::draft::request_for_finding(f, st, engines)
+                        .and_then(|r| crate::policy::draft::draft(&r, f.guidance.clone())),
+                    _ => match target.parse::<crate::findings::Category>() {
+                        Ok(c) => crate::policy::draft::request_for_category(c, engines)
+                            .and_then(|r| crate::policy::draft::draft(&r, self.gi.for_category(c))),
+                        Err(e) => return e.to_string(),
+                    },
+                };
+                match d {
+                    Ok(d) if d.proven() => d
+                        .drafts
+                        .iter()
+                        .filter(|e| e.scope == crate::policy::draft::Scope::Cluster)
+                        .flat_map(|e| {
+                            e.files
+                                .iter()
+                                .map(move |(f, y)| format!("# {} {f}\n{y}\n", e.engine.as_str()))
+                        })
+                        .collect(),
+                    Ok(d) => format!(
+                        "the draft for {} failed its proof and is withheld",
+                        d.policy
+                    ),
+                    Err(e) => e.to_string(),
+                }
+            }
+            other => {
+                format!("refused: there is no tool named {other:?}; Sextant's tools only read")
+            }
+        })
+    }
+}
