@@ -79,6 +79,8 @@ pub struct LlmConfig {
     /// Offer the model Sextant's read-only tools (default true; false for models without
     /// function calling: they get the single-shot prompt).
     pub tools: Option<bool>,
+    /// Send placeholders instead of names, namespaces, IPs and emails (default false).
+    pub anonymize: Option<bool>,
 }
 
 fn home() -> Option<PathBuf> {

@@ -186,6 +186,73 @@ impl ClusterState {
     }
 
     /// Total number of objects loaded (all kinds), for summaries.
+    /// The name of every object the state holds, plus the Secret names it knows (for
+    /// anonymisation: any of them may appear in text sent to a model).
+    pub fn object_names(&self) -> BTreeSet<String> {
+        fn names<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(
+            items: &[T],
+        ) -> impl Iterator<Item = String> + '_ {
+            items.iter().filter_map(|i| i.metadata().name.clone())
+        }
+        let mut out = BTreeSet::new();
+        out.extend(names(&self.pods));
+        out.extend(names(&self.deployments));
+        out.extend(names(&self.replica_sets));
+        out.extend(names(&self.stateful_sets));
+        out.extend(names(&self.daemon_sets));
+        out.extend(names(&self.replication_controllers));
+        out.extend(names(&self.jobs));
+        out.extend(names(&self.cron_jobs));
+        out.extend(names(&self.services));
+        out.extend(names(&self.ingresses));
+        out.extend(names(&self.network_policies));
+        out.extend(names(&self.pvcs));
+        out.extend(names(&self.pvs));
+        out.extend(names(&self.nodes));
+        out.extend(names(&self.hpas));
+        out.extend(names(&self.pdbs));
+        out.extend(names(&self.config_maps));
+        out.extend(names(&self.service_accounts));
+        out.extend(self.secret_names.iter().map(|(_, n)| n.clone()));
+        // Names referenced by pods (Secrets, ConfigMaps, claims) that are not objects here.
+        for p in &self.pods {
+            let Some(spec) = &p.spec else { continue };
+            for c in &spec.containers {
+                for e in c.env.iter().flatten() {
+                    if let Some(r) = e
+                        .value_from
+                        .as_ref()
+                        .and_then(|v| v.secret_key_ref.as_ref())
+                    {
+                        out.insert(r.name.clone());
+                    }
+                    if let Some(r) = e
+                        .value_from
+                        .as_ref()
+                        .and_then(|v| v.config_map_key_ref.as_ref())
+                    {
+                        out.insert(r.name.clone());
+                    }
+                }
+                for f in c.env_from.iter().flatten() {
+                    out.extend(f.secret_ref.as_ref().map(|r| r.name.clone()));
+                    out.extend(f.config_map_ref.as_ref().map(|r| r.name.clone()));
+                }
+            }
+            for v in spec.volumes.iter().flatten() {
+                out.extend(v.secret.as_ref().and_then(|s| s.secret_name.clone()));
+                out.extend(v.config_map.as_ref().map(|c| c.name.clone()));
+                out.extend(
+                    v.persistent_volume_claim
+                        .as_ref()
+                        .map(|c| c.claim_name.clone()),
+                );
+            }
+        }
+        out.retain(|n| !n.is_empty());
+        out
+    }
+
     pub fn object_count(&self) -> usize {
         self.pods.len()
             + self.deployments.len()

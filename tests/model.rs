@@ -25,6 +25,16 @@ fn ask(server: &FakeOpenAi, args: &[&str]) -> std::process::Output {
         .expect("run")
 }
 
+/// The stdout of a run that must have succeeded (stderr shown when it did not).
+fn ok_stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
@@ -231,12 +241,7 @@ fn the_repl_asks_the_model_unless_offline() {
         .write_stdin("why is checkout down?\n/offline on\nwhy is checkout down?\n")
         .output()
         .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = ok_stdout(&out);
     assert!(
         stdout.contains("model says: missing secret [E1]"),
         "{stdout}"
@@ -266,12 +271,7 @@ fn injected_instructions_cannot_make_tools_act() {
         ])),
     ]);
     let out = ask(&server, &["why does cart crash?"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = ok_stdout(&out);
     assert!(stdout.contains("cart needs REDIS_URL [E3]"), "{stdout}");
     let bodies = server.bodies();
     assert_eq!(bodies.len(), 2, "one tool round, then the answer");
@@ -328,4 +328,37 @@ fn models_without_tools_get_the_streamed_single_shot_prompt() {
     let bodies = server.bodies();
     assert_eq!(bodies.len(), 2);
     assert!(bodies[1].contains("\"stream\":true") && !bodies[1].contains("\"tools\""));
+}
+
+#[test]
+fn anonymised_requests_carry_placeholders_and_answers_show_names() {
+    // Namespaces are numbered in sorted order: find payments' placeholder as Sextant will.
+    let state = sextant::source::snapshot::load(&demo()).expect("demo");
+    let n = state
+        .namespace_names()
+        .iter()
+        .position(|n| n == "payments")
+        .expect("payments")
+        + 1;
+    let placeholder = format!("ANON_NS_{n}");
+    let server = FakeOpenAi::start(vec![Reply::Stream(vec![format!(
+        "The failing workload is in {placeholder} [E1].\n"
+    )])]);
+    let out = ask(
+        &server,
+        &["--anonymize", "--no-cache", "why is checkout down?"],
+    );
+    let stdout = ok_stdout(&out);
+    assert!(
+        stdout.contains("The failing workload is in payments [E1]"),
+        "{stdout}"
+    );
+    let body = &server.bodies()[0];
+    for real in ["payments", "checkout-7f6e5d4c3-b8c9d", "checkout-stripe"] {
+        assert!(!body.contains(real), "{real} was sent");
+    }
+    assert!(
+        body.contains(&placeholder) && body.contains("ANON_OBJ_"),
+        "placeholders sent"
+    );
 }

@@ -6,6 +6,7 @@
 //! index; nothing here reads a cluster.
 
 pub mod agent;
+pub mod anonymize;
 pub mod cache;
 pub mod context;
 pub mod prompts;

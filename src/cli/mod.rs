@@ -111,6 +111,9 @@ pub enum Command {
         /// Do not use or fill the answer cache
         #[arg(long)]
         no_cache: bool,
+        /// Send the model placeholders instead of names, namespaces, IPs and emails (mapped back in the answer)
+        #[arg(long)]
+        anonymize: bool,
         /// Pasted evidence instead of a cluster: `kubectl describe pod` output, events tables, logs, manifests (a file or a directory)
         #[arg(long, value_name = "FILE_OR_DIR")]
         evidence: Option<PathBuf>,
@@ -331,6 +334,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             prompts,
             evidence,
             no_cache,
+            anonymize,
         }) => ask(
             &g,
             &cfg,
@@ -340,6 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 prompts: prompts.as_deref(),
                 evidence: evidence.as_deref(),
                 no_cache,
+                anonymize,
             },
         ),
         Some(Command::Policy(PolicyCommand::Draft {
@@ -522,6 +527,7 @@ struct AskOptions<'a> {
     prompts: Option<&'a std::path::Path>,
     evidence: Option<&'a std::path::Path>,
     no_cache: bool,
+    anonymize: bool,
 }
 
 fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Result<i32> {
@@ -620,6 +626,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             prompts: &prompts,
             state: loaded.as_ref().map(|(_, s)| s),
             tools: cfg.llm.tools.unwrap_or(true),
+            anonymize: o.anonymize || cfg.llm.anonymize.unwrap_or(false),
         };
         match ask_model(g, settings, inputs, cache) {
             Ok(()) => return Ok(0),
@@ -650,6 +657,8 @@ struct AskInputs<'a> {
     state: Option<&'a crate::state::ClusterState>,
     /// Offer the model Sextant's read-only tools (`[llm] tools = false` for models without).
     tools: bool,
+    /// Replace names, IPs and emails with placeholders in what is sent.
+    anonymize: bool,
 }
 
 fn ask_model(
@@ -666,6 +675,7 @@ fn ask_model(
         prompts,
         state,
         tools,
+        anonymize,
     } = inputs;
     use crate::assistant::{Answer, Mode, context};
     let (messages, mut ctx) = crate::assistant::model_messages(
@@ -676,6 +686,21 @@ fn ask_model(
         prompts,
         context::Budget::default(),
     );
+    // Optional anonymisation: what is sent carries placeholders; what is shown, real names.
+    let mut anon = anonymize.then(|| {
+        let mut objects: std::collections::BTreeSet<String> = findings
+            .iter()
+            .flat_map(crate::assistant::question::names_of)
+            .collect();
+        if let Some(st) = state {
+            objects.extend(st.object_names());
+        }
+        crate::assistant::anonymize::Anonymizer::new(namespaces, &objects)
+    });
+    let messages: Vec<(&str, String)> = messages
+        .into_iter()
+        .map(|(r, t)| (r, anon.as_mut().map_or(t.clone(), |a| a.apply(&t))))
+        .collect();
     let model = settings.model.clone();
     crate::audit::record(
         "model_request",
@@ -708,9 +733,16 @@ fn ask_model(
             gi,
         };
         let defs = crate::assistant::agent::definitions();
-        match rt.block_on(client.agent(&messages, &defs, 4, |name, args| {
-            t.call(name, args, &mut ctx)
-        })) {
+        match rt.block_on(
+            client.agent(&messages, &defs, 4, |name, args| match anon.as_mut() {
+                Some(a) => {
+                    let real = a.restore_json(args);
+                    let out = t.call(name, &real, &mut ctx);
+                    a.apply(&out)
+                }
+                None => t.call(name, args, &mut ctx),
+            }),
+        ) {
             Ok(run) => {
                 crate::audit::record(
                     "tool_calls",
@@ -728,7 +760,8 @@ fn ask_model(
     let mut shown = false;
     let mut dropped = 0;
     let emit_line = |line: &str, shown: &mut bool, dropped: &mut usize| {
-        let (clean, _, d) = context::check_citations(line, &ctx);
+        let line = anon.as_ref().map_or(line.to_string(), |a| a.restore(line));
+        let (clean, _, d) = context::check_citations(&line, &ctx);
         *dropped += d;
         let _ = write_out(&clean);
         *shown = true;
@@ -777,6 +810,7 @@ fn ask_model(
             return Err(e.into());
         }
     };
+    let text = anon.as_ref().map_or(text.clone(), |a| a.restore(&text));
     let (clean, citations, all_dropped) = context::check_citations(&text, &ctx);
     if json {
         let a = Answer {
