@@ -43,6 +43,18 @@ fn present(fact: &str, answer: &str) -> bool {
     hit * 2 >= terms.len()
 }
 
+/// The expected facts of a case (a list, or one string).
+fn facts(tc: &Value) -> Vec<String> {
+    match &tc["expected_output"] {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|f| f.as_str().map(str::to_string))
+            .collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
 fn cases() -> Vec<std::path::PathBuf> {
     let mut v = Vec::new();
     for suite in ["test_ask_holmes", "test_investigate"] {
@@ -66,14 +78,7 @@ fn answer(case: &Path, gi: &sextant::index::guidance::GuidanceIndex) -> (String,
         .as_str()
         .unwrap_or("what is wrong?")
         .to_string();
-    let facts: Vec<String> = match &tc["expected_output"] {
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|f| f.as_str().map(str::to_string))
-            .collect(),
-        Value::String(s) => vec![s.clone()],
-        _ => Vec::new(),
-    };
+    let facts = facts(&tc);
     let state = sextant::source::evidence::load(case).expect("evidence");
     let mut findings = sextant::analyzers::analyze(&state);
     gi.attach(&mut findings);
@@ -127,4 +132,43 @@ fn the_fact_check_is_not_trivially_true() {
         "the pod was OOMKilled"
     ));
     assert!(!present("node selector mismatch", "everything is fine"));
+}
+
+/// The same cases through a real model when `SEXTANT_EVAL_MODEL` names one (with
+/// `OPENAI_BASE_URL` / `OPENAI_API_KEY` as for `ask`): every case must be answered by the
+/// model (`mode: llm`), and the fact count is printed beside the offline one.
+#[test]
+fn holmes_cases_with_a_model_when_configured() {
+    let Ok(model) = std::env::var("SEXTANT_EVAL_MODEL") else {
+        eprintln!("SEXTANT_EVAL_MODEL not set: model evaluation not run");
+        return;
+    };
+    let (mut found, mut total) = (0, 0);
+    for case in cases() {
+        let tc: Value = serde_saphyr::from_str(
+            &std::fs::read_to_string(case.join("test_case.yaml")).expect("test_case"),
+        )
+        .expect("yaml");
+        let question = tc["user_prompt"].as_str().unwrap_or("what is wrong?");
+        let out = common::sextant()
+            .env("SEXTANT_MODEL", &model)
+            .args(["-q", "ask", "-o", "json", "--no-cache", "--evidence"])
+            .arg(&case)
+            .arg(question)
+            .output()
+            .expect("run");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            v["mode"],
+            "llm",
+            "{}: not answered by the model",
+            case.display()
+        );
+        let answer = v["answer"].as_str().unwrap_or("");
+        for f in facts(&tc) {
+            total += 1;
+            found += usize::from(present(&f, answer));
+        }
+    }
+    eprintln!("holmes with {model}: {found}/{total} expected facts present");
 }
