@@ -81,6 +81,11 @@ pub struct LlmConfig {
     pub tools: Option<bool>,
     /// Send placeholders instead of names, namespaces, IPs and emails (default false).
     pub anonymize: Option<bool>,
+    /// Azure OpenAI deployment name (`base_url` is then the resource endpoint,
+    /// `https://NAME.openai.azure.com`).
+    pub azure_deployment: Option<String>,
+    /// Azure OpenAI `api-version` (default 2024-10-21).
+    pub azure_api_version: Option<String>,
 }
 
 fn home() -> Option<PathBuf> {

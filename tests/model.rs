@@ -362,3 +362,39 @@ fn anonymised_requests_carry_placeholders_and_answers_show_names() {
         "placeholders sent"
     );
 }
+
+#[test]
+fn azure_deployments_use_their_url_and_key_header() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&["azure answer [E1].\n"]))]);
+    let cfg = tempfile::NamedTempFile::new().expect("cfg");
+    std::fs::write(
+        cfg.path(),
+        format!(
+            "[llm]\nbase_url = \"http://{}\"\nazure_deployment = \"gpt4o-prod\"\nazure_api_version = \"2024-10-21\"\ntimeout_secs = 2\n",
+            server.addr
+        ),
+    )
+    .expect("write");
+    let out = sextant_no_cluster()
+        .env("OPENAI_API_KEY", "azure-key-not-real")
+        .arg("--config")
+        .arg(cfg.path())
+        .args(["ask", "--snapshot"])
+        .arg(demo())
+        .arg("why is checkout down?")
+        .output()
+        .expect("run");
+    assert!(ok_stdout(&out).contains("azure answer [E1]"));
+    let reqs = server.requests();
+    let (target, headers) = &reqs[0];
+    assert_eq!(
+        target,
+        "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
+    );
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "api-key" && v == "azure-key-not-real"),
+        "{headers:?}"
+    );
+}

@@ -28,6 +28,8 @@ pub struct Settings {
     /// Connection and per-chunk timeout.
     pub timeout: Duration,
     pub attempts: u32,
+    /// Azure OpenAI: (deployment, api-version); `base_url` is then the resource endpoint.
+    pub azure: Option<(String, String)>,
 }
 
 impl Settings {
@@ -61,6 +63,14 @@ impl Settings {
             max_tokens: c.max_tokens,
             timeout: Duration::from_secs(c.timeout_secs.unwrap_or(60)),
             attempts: 3,
+            azure: c.azure_deployment.clone().map(|d| {
+                (
+                    d,
+                    c.azure_api_version
+                        .clone()
+                        .unwrap_or_else(|| "2024-10-21".into()),
+                )
+            }),
         })
     }
 }
@@ -84,31 +94,49 @@ pub enum LlmError {
 
 /// A connected client.
 pub struct LlmClient {
-    client: Client<OpenAIConfig>,
+    client: Client<Box<dyn async_openai::config::Config>>,
     pub settings: Settings,
 }
 
 impl LlmClient {
     pub fn new(settings: Settings) -> Result<LlmClient, LlmError> {
         crate::install_crypto_provider();
-        let mut config = OpenAIConfig::new().with_api_base(settings.base_url.trim_end_matches('/'));
-        if let Some(k) = &settings.api_key {
-            config = config.with_api_key(k);
-        }
-        if let Some(o) = &settings.organization {
-            config = config.with_org_id(o);
-        }
-        for (k, v) in &settings.headers {
-            let bad = |e: String| LlmError::Other {
-                url: settings.base_url.clone(),
-                message: format!("header {k}: {e}"),
-            };
-            let name =
-                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| bad(e.to_string()))?;
-            config = config
-                .with_header(name, v.clone())
-                .map_err(|e| bad(e.to_string()))?;
-        }
+        let config: Box<dyn async_openai::config::Config> = match &settings.azure {
+            // Azure: {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…,
+            // the key in the `api-key` header.
+            Some((deployment, version)) => {
+                let mut c = async_openai::config::AzureConfig::new()
+                    .with_api_base(settings.base_url.trim_end_matches('/'))
+                    .with_deployment_id(deployment)
+                    .with_api_version(version);
+                if let Some(k) = &settings.api_key {
+                    c = c.with_api_key(k);
+                }
+                Box::new(c)
+            }
+            None => {
+                let mut config =
+                    OpenAIConfig::new().with_api_base(settings.base_url.trim_end_matches('/'));
+                if let Some(k) = &settings.api_key {
+                    config = config.with_api_key(k);
+                }
+                if let Some(o) = &settings.organization {
+                    config = config.with_org_id(o);
+                }
+                for (k, v) in &settings.headers {
+                    let bad = |e: String| LlmError::Other {
+                        url: settings.base_url.clone(),
+                        message: format!("header {k}: {e}"),
+                    };
+                    let name = http::HeaderName::from_bytes(k.as_bytes())
+                        .map_err(|e| bad(e.to_string()))?;
+                    config = config
+                        .with_header(name, v.clone())
+                        .map_err(|e| bad(e.to_string()))?;
+                }
+                Box::new(config)
+            }
+        };
         Ok(LlmClient {
             client: Client::with_config(config),
             settings,

@@ -256,6 +256,7 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
             method,
             target,
             body,
+            ..
         }) = http::read_request(&mut reader)
         else {
             return;

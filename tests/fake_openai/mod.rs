@@ -31,6 +31,8 @@ pub enum Reply {
 struct State {
     script: VecDeque<Reply>,
     bodies: Vec<String>,
+    /// (target, headers) of every request.
+    requests: Vec<(String, Vec<(String, String)>)>,
 }
 
 pub struct FakeOpenAi {
@@ -45,6 +47,7 @@ impl FakeOpenAi {
         let state = Arc::new(Mutex::new(State {
             script: script.into(),
             bodies: Vec::new(),
+            requests: Vec::new(),
         }));
         let st = state.clone();
         std::thread::spawn(move || {
@@ -58,6 +61,11 @@ impl FakeOpenAi {
 
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// (target, headers) of every request.
+    pub fn requests(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.state.lock().expect("lock").requests.clone()
     }
 
     pub fn bodies(&self) -> Vec<String> {
@@ -78,13 +86,20 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
         Err(_) => return,
     });
     loop {
-        let Some(http::Request { body, .. }) = http::read_request(&mut reader) else {
+        let Some(http::Request {
+            target,
+            headers,
+            body,
+            ..
+        }) = http::read_request(&mut reader)
+        else {
             return;
         };
         let streaming = String::from_utf8_lossy(&body).contains("\"stream\":true");
         let reply = {
             let mut s = st.lock().expect("lock");
             s.bodies.push(String::from_utf8_lossy(&body).into_owned());
+            s.requests.push((target, headers));
             s.script
                 .pop_front()
                 .unwrap_or(Reply::Status(500, "script exhausted"))

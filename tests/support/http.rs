@@ -7,6 +7,8 @@ use std::io::BufRead;
 pub struct Request {
     pub method: String,
     pub target: String,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -20,6 +22,7 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let method = parts.next().unwrap_or("").to_string();
     let target = parts.next().unwrap_or("").to_string();
     let mut len = 0usize;
+    let mut headers = Vec::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h).unwrap_or(0) == 0 {
@@ -29,10 +32,11 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         if h.is_empty() {
             break;
         }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            len = v.trim().parse().unwrap_or(0);
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
     }
     let mut body = vec![0; len];
@@ -40,6 +44,7 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     Some(Request {
         method,
         target,
+        headers,
         body,
     })
 }
