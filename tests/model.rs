@@ -398,3 +398,27 @@ fn azure_deployments_use_their_url_and_key_header() {
         "{headers:?}"
     );
 }
+
+#[test]
+fn explain_uses_the_explain_prompt_and_falls_back_offline() {
+    let server = FakeOpenAi::start(vec![
+        Reply::Stream(s(&["ledger hit its 512Mi limit [E1].\n"])),
+        Reply::Status(401, "bad key"),
+    ]);
+    let run = || {
+        sextant_no_cluster()
+            .env("OPENAI_BASE_URL", server.base_url())
+            .env("SEXTANT_MODEL", "fake-model")
+            .args(["explain", "F-02dc500d", "--snapshot"])
+            .arg(demo())
+            .output()
+            .expect("run")
+    };
+    assert!(ok_stdout(&run()).contains("ledger hit its 512Mi limit [E1]"));
+    let body = &server.bodies()[0];
+    assert!(body.contains("Explain finding F-02dc500d"), "{body}");
+    assert!(!body.contains("\"tools\""), "explain is single-shot");
+    let offline = run();
+    assert!(String::from_utf8_lossy(&offline.stderr).contains("explaining offline"));
+    assert!(ok_stdout(&offline).contains("OOMKilled"));
+}

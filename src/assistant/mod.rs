@@ -206,6 +206,30 @@ pub fn model_messages(
     )
 }
 
+/// The messages for explaining one finding (the `explain-finding` prompt): the finding, its
+/// evidence fenced, and the guidance that applies.
+pub fn explain_messages(
+    f: &Finding,
+    gi: &GuidanceIndex,
+    p: &prompts::Prompts,
+    budget: context::Budget,
+) -> (Vec<(&'static str, String)>, context::ModelContext) {
+    let guidance: Vec<String> = f.guidance.iter().map(|g| g.id.clone()).collect();
+    let ctx = context::build(&[f], &guidance, gi, budget);
+    let user = prompts::render(
+        &p.explain_finding,
+        &[
+            ("finding_id", &f.id),
+            ("findings", &ctx.findings_block),
+            ("guidance", &ctx.guidance_block),
+        ],
+    );
+    (
+        vec![("system", prompts::render(&p.system, &[])), ("user", user)],
+        ctx,
+    )
+}
+
 fn describe(s: &question::Subject) -> String {
     let mut parts: Vec<String> = Vec::new();
     parts.extend(s.objects.iter().cloned());

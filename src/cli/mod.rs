@@ -627,6 +627,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             state: loaded.as_ref().map(|(_, s)| s),
             tools: cfg.llm.tools.unwrap_or(true),
             anonymize: o.anonymize || cfg.llm.anonymize.unwrap_or(false),
+            explain: None,
         };
         match ask_model(g, settings, inputs, cache) {
             Ok(()) => return Ok(0),
@@ -659,6 +660,8 @@ struct AskInputs<'a> {
     tools: bool,
     /// Replace names, IPs and emails with placeholders in what is sent.
     anonymize: bool,
+    /// Explain this finding (the explain-finding prompt) instead of answering `question`.
+    explain: Option<&'a crate::findings::Finding>,
 }
 
 fn ask_model(
@@ -676,16 +679,20 @@ fn ask_model(
         state,
         tools,
         anonymize,
+        explain,
     } = inputs;
     use crate::assistant::{Answer, Mode, context};
-    let (messages, mut ctx) = crate::assistant::model_messages(
-        question,
-        findings,
-        namespaces,
-        gi,
-        prompts,
-        context::Budget::default(),
-    );
+    let (messages, mut ctx) = match explain {
+        Some(f) => crate::assistant::explain_messages(f, gi, prompts, context::Budget::default()),
+        None => crate::assistant::model_messages(
+            question,
+            findings,
+            namespaces,
+            gi,
+            prompts,
+            context::Budget::default(),
+        ),
+    };
     // Optional anonymisation: what is sent carries placeholders; what is shown, real names.
     let mut anon = anonymize.then(|| {
         let mut objects: std::collections::BTreeSet<String> = findings
@@ -853,6 +860,31 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
     let (_, state) = load(g)?;
     let findings = findings_with_guidance(g, cfg, &state)?;
     let f = analyzers::find(&findings, id)?;
+    // With a model (text output): its explanation, grounded in this finding; the offline
+    // explanation when it fails.
+    if g.output.unwrap_or(Format::Text) == Format::Text
+        && !g.offline
+        && let Some(settings) = crate::llm::Settings::resolve(&cfg.llm)
+    {
+        let gi = search::guidance_index(g, cfg)?;
+        let prompts = crate::assistant::prompts::Prompts::default();
+        let namespaces = state.namespace_names();
+        let inputs = AskInputs {
+            question: &format!("explain {}", f.id),
+            findings: &findings,
+            namespaces: &namespaces,
+            gi: &gi,
+            prompts: &prompts,
+            state: Some(&state),
+            tools: false,
+            anonymize: cfg.llm.anonymize.unwrap_or(false),
+            explain: Some(f),
+        };
+        match ask_model(g, settings, inputs, None) {
+            Ok(()) => return Ok(0),
+            Err(e) => eprintln!("sextant: the model did not answer ({e}); explaining offline"),
+        }
+    }
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Text => render::text_explain(f, Style::detect()),
         Format::Json => render::json_explain(f) + "\n",
