@@ -117,6 +117,43 @@ fn server_errors_are_retried() {
 }
 
 #[test]
+fn retry_after_is_honoured_once_and_a_long_one_is_reported() {
+    // The endpoint's wait is slept (not the 0.5 s backoff), and only Sextant retries: two
+    // requests, not the transport's own retries on top.
+    for header in ["retry-after: 1", "retry-after-ms: 1200"] {
+        let server = FakeOpenAi::start(vec![
+            Reply::RateLimited(header),
+            Reply::Stream(s(&["ledger ran out of memory [E1].\n"])),
+        ]);
+        let t = Instant::now();
+        let out = ask(&server, &["why is ledger crashing?"]);
+        assert!(ok_stdout(&out).contains("ledger ran out of memory"));
+        assert!(
+            t.elapsed() >= Duration::from_millis(1000),
+            "{header}: {:?}",
+            t.elapsed()
+        );
+        assert_eq!(server.bodies().len(), 2, "{header}");
+    }
+    // An hour is longer than the 2 s timeout: no sleeping through it, one clear line, the
+    // offline answer.
+    let server = FakeOpenAi::start(vec![
+        Reply::RateLimited("retry-after: 3600"),
+        Reply::Stream(s(&["never sent"])),
+    ]);
+    let t = Instant::now();
+    let out = ask(&server, &["why is ledger crashing?"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(ok_stdout(&out).contains("Fix:"), "offline answer expected");
+    assert!(
+        stderr.contains("HTTP 429") && stderr.contains("retry after 3600 s"),
+        "{stderr}"
+    );
+    assert_eq!(server.bodies().len(), 1);
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+#[test]
 fn failures_fall_back_to_the_offline_answer() {
     for (reply, why) in [
         (Reply::Status(401, "invalid api key"), "HTTP 401"),
@@ -370,7 +407,7 @@ fn azure_deployments_use_their_url_and_key_header() {
     std::fs::write(
         cfg.path(),
         format!(
-            "[llm]\nbase_url = \"http://{}\"\nazure_deployment = \"gpt4o-prod\"\nazure_api_version = \"2024-10-21\"\ntimeout_secs = 2\n",
+            "[llm]\nbase_url = \"http://{}\"\nazure_deployment = \"gpt4o-prod\"\nazure_api_version = \"2024-10-21\"\ntimeout_secs = 2\n[llm.headers]\nx-team = \"sre-eu\"\n",
             server.addr
         ),
     )
@@ -395,6 +432,11 @@ fn azure_deployments_use_their_url_and_key_header() {
         headers
             .iter()
             .any(|(k, v)| k == "api-key" && v == "azure-key-not-real"),
+        "{headers:?}"
+    );
+    // Extra headers from the config reach Azure too.
+    assert!(
+        headers.iter().any(|(k, v)| k == "x-team" && v == "sre-eu"),
         "{headers:?}"
     );
 }

@@ -1,7 +1,7 @@
 //! The language model client: any OpenAI-compatible chat endpoint through `async-openai`
 //! (OpenAI, Ollama, vLLM, LiteLLM, …), streaming, with a timeout on the connection and on
-//! every chunk (a stalled stream ends), and retries with exponential backoff on 429/5xx
-//! before the stream starts. It only sends what the caller built (see
+//! every chunk (a stalled stream ends), and retries on 429/5xx before the stream starts,
+//! waiting what `Retry-After` asks (up to the timeout) or backing off exponentially. It only sends what the caller built (see
 //! [`crate::assistant::model_messages`]: redacted, fenced); it has no tools to call.
 
 use crate::config::LlmConfig;
@@ -96,7 +96,96 @@ pub enum LlmError {
 pub struct LlmClient {
     client: Client<Box<dyn async_openai::config::Config>>,
     pub settings: Settings,
+    /// What the last response asked for in `Retry-After` (see [`transport`]).
+    retry_after: RetryAfter,
 }
+
+/// The wait the endpoint asked for in its last response (`retry-after-ms`, which Azure
+/// sends, or `Retry-After` in seconds or as an HTTP date).
+#[derive(Clone, Default)]
+struct RetryAfter(std::sync::Arc<std::sync::Mutex<Option<Duration>>>);
+
+impl RetryAfter {
+    fn take(&self) -> Option<Duration> {
+        self.0.lock().ok().and_then(|mut g| g.take())
+    }
+    fn set(&self, d: Option<Duration>) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = d;
+        }
+    }
+}
+
+/// Parse the wait a response asks for.
+fn retry_after_of(headers: &http::HeaderMap) -> Option<Duration> {
+    let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    let v = get("retry-after")?;
+    if let Ok(secs) = v.parse::<f64>() {
+        return Some(Duration::from_secs_f64(secs.max(0.0)));
+    }
+    // An HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT") is RFC 2822 shaped.
+    let at = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(v)
+        .ok()?;
+    let left = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(left).unwrap_or_default())
+}
+
+/// The HTTP transport under the client: async-openai's plain reqwest service (not its
+/// default stack, which retries on its own and would multiply [`LlmClient::retrying`]'s
+/// attempts and wait as long as any `Retry-After` says), adding the configured extra
+/// headers to every request (OpenAI and Azure alike) and noting what each response asks
+/// for in `Retry-After`, so the one retry loop can honour it.
+fn transport(
+    headers: http::HeaderMap,
+    seen: RetryAfter,
+) -> impl tower::Service<
+    async_openai::middleware::HttpRequestFactory,
+    Response = ReqwestResponse,
+    Error = OpenAIError,
+    Future = impl Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
+    use async_openai::middleware::{HttpRequestFactory, ReqwestService};
+    use tower::ServiceExt;
+    let base = ReqwestService::default();
+    let headers = std::sync::Arc::new(headers);
+    tower::service_fn(move |factory: HttpRequestFactory| {
+        let base = base.clone();
+        let seen = seen.clone();
+        let headers = headers.clone();
+        async move {
+            let factory = if headers.is_empty() {
+                factory
+            } else {
+                HttpRequestFactory::new(move || {
+                    let factory = factory.clone();
+                    let headers = headers.clone();
+                    async move {
+                        let mut request = factory.build().await?;
+                        for (k, v) in headers.iter() {
+                            request.headers_mut().insert(k.clone(), v.clone());
+                        }
+                        Ok(request)
+                    }
+                })
+            };
+            let response = base.oneshot(factory).await?;
+            seen.set(retry_after_of(response.headers()));
+            Ok(response)
+        }
+    })
+}
+
+/// The response type of async-openai's transport (reqwest's, named through the service).
+type ReqwestResponse = <async_openai::middleware::ReqwestService as tower::Service<
+    async_openai::middleware::HttpRequestFactory,
+>>::Response;
 
 impl LlmClient {
     pub fn new(settings: Settings) -> Result<LlmClient, LlmError> {
@@ -123,23 +212,26 @@ impl LlmClient {
                 if let Some(o) = &settings.organization {
                     config = config.with_org_id(o);
                 }
-                for (k, v) in &settings.headers {
-                    let bad = |e: String| LlmError::Other {
-                        url: settings.base_url.clone(),
-                        message: format!("header {k}: {e}"),
-                    };
-                    let name = http::HeaderName::from_bytes(k.as_bytes())
-                        .map_err(|e| bad(e.to_string()))?;
-                    config = config
-                        .with_header(name, v.clone())
-                        .map_err(|e| bad(e.to_string()))?;
-                }
                 Box::new(config)
             }
         };
+        let mut headers = http::HeaderMap::new();
+        for (k, v) in &settings.headers {
+            let bad = |e: String| LlmError::Other {
+                url: settings.base_url.clone(),
+                message: format!("[llm] headers: {k}: {e}"),
+            };
+            let name =
+                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| bad(e.to_string()))?;
+            let value = http::HeaderValue::from_str(v).map_err(|e| bad(e.to_string()))?;
+            headers.insert(name, value);
+        }
+        let retry_after = RetryAfter::default();
+        let transport = transport(headers, retry_after.clone());
         Ok(LlmClient {
-            client: Client::with_config(config),
+            client: Client::with_config(config).with_http_service(transport),
             settings,
+            retry_after,
         })
     }
 
@@ -255,6 +347,7 @@ impl LlmClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.retry_after.set(None);
             let (retry, e) = match tokio::time::timeout(self.settings.timeout, call()).await {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(e)) => self.err(e),
@@ -269,8 +362,23 @@ impl LlmClient {
             if !retry || attempt >= self.settings.attempts {
                 return Err(e);
             }
-            tracing::warn!(error = %e, attempt, "model call failed; retrying");
-            tokio::time::sleep(delay).await;
+            // The endpoint's own wait wins over the backoff, up to the timeout: a longer
+            // wait (a quota reset in an hour) is reported rather than slept through.
+            let wait = match self.retry_after.take() {
+                Some(asked) if asked > self.settings.timeout => {
+                    return Err(LlmError::Other {
+                        url: self.settings.base_url.clone(),
+                        message: format!(
+                            "{e}; the endpoint asks to retry after {} s, longer than the {secs} s timeout",
+                            asked.as_secs()
+                        ),
+                    });
+                }
+                Some(asked) => asked,
+                None => delay,
+            };
+            tracing::warn!(error = %e, attempt, wait_ms = wait.as_millis() as u64, "model call failed; retrying");
+            tokio::time::sleep(wait).await;
             delay *= 2;
         }
     }
@@ -360,4 +468,52 @@ impl LlmClient {
 fn one_line(s: &str) -> String {
     let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     s.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, http::HeaderValue::from_str(v).expect("value"));
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_in_seconds_milliseconds_and_dates() {
+        assert_eq!(retry_after_of(&headers(&[])), None);
+        assert_eq!(
+            retry_after_of(&headers(&[("retry-after", "7")])),
+            Some(Duration::from_secs(7))
+        );
+        // Azure's millisecond header wins over the seconds one.
+        assert_eq!(
+            retry_after_of(&headers(&[
+                ("retry-after", "7"),
+                ("retry-after-ms", "1500")
+            ])),
+            Some(Duration::from_millis(1500))
+        );
+        let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
+        let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&soon)
+            .expect("date");
+        let wait = retry_after_of(&headers(&[("retry-after", &date)])).expect("parsed");
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        // A date in the past means now; garbage means no hint.
+        assert_eq!(
+            retry_after_of(&headers(&[(
+                "retry-after",
+                "Wed, 21 Oct 2015 07:28:00 GMT"
+            )])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after_of(&headers(&[("retry-after", "soon")])), None);
+    }
 }

@@ -17,8 +17,10 @@ use std::time::Duration;
 pub enum Reply {
     /// Stream these text pieces, then `[DONE]`.
     Stream(Vec<String>),
-    /// An error status with an OpenAI-style error body.
+    /// An error status with an OpenAI-style error body (a 429 says `retry-after: 0`).
     Status(u16, &'static str),
+    /// 429 with this exact rate-limit header line (e.g. `retry-after: 1`).
+    RateLimited(&'static str),
     /// Send these pieces, then hang (never finish).
     Stall(Vec<String>),
     /// A chunk that is not JSON.
@@ -113,14 +115,18 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
         };
         let sse_head =
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+        // A 429 says how long to wait: `retry-after: 0` unless scripted.
+        let (reply, retry) = match reply {
+            Reply::RateLimited(header) => {
+                (Reply::Status(429, "slow down"), format!("{header}\r\n"))
+            }
+            Reply::Status(429, msg) => (Reply::Status(429, msg), "retry-after: 0\r\n".into()),
+            other => (other, String::new()),
+        };
         match reply {
+            Reply::RateLimited(_) => unreachable!("mapped to a 429 above"),
             Reply::Status(code, msg) => {
                 let body = serde_json::json!({"error": {"message": msg, "type": "error", "param": null, "code": null}}).to_string();
-                let retry = if code == 429 {
-                    "retry-after: 0\r\n"
-                } else {
-                    ""
-                };
                 let _ = conn.write_all(
                     format!(
                         "HTTP/1.1 {code} Error\r\ncontent-type: application/json\r\n{retry}content-length: {}\r\n\r\n{body}",
