@@ -72,9 +72,10 @@ fn main() {
     let mut warm = Vec::new();
     let mut tokens = Vec::new();
     let prompts = sextant::assistant::prompts::Prompts::default();
+    let timeline = sextant::assistant::when::Timeline::of(&state);
     for q in QUESTIONS {
         let t = Instant::now();
-        let a = sextant::assistant::answer_offline(q, &findings, &ns, &gi, true);
+        let a = sextant::assistant::answer_offline(q, &findings, &ns, &gi, Some(&timeline));
         warm.push(t.elapsed().as_secs_f64());
         assert!(!a.answer.is_empty());
         let (msgs, _) = sextant::assistant::model_messages(
@@ -84,6 +85,7 @@ fn main() {
             &gi,
             &prompts,
             sextant::assistant::context::Budget::default(),
+            Some(&timeline),
         );
         tokens.push(msgs.iter().map(|(_, m)| m.len()).sum::<usize>() / 4);
     }

@@ -182,3 +182,82 @@ fn prompts_can_be_overridden_and_bad_ones_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("system.md"));
 }
+
+#[test]
+fn time_words_narrow_to_the_window_before_the_snapshot() {
+    let demo = demo();
+    let demo = demo.to_str().expect("path");
+    // The demo was taken at 08:59 UTC: the last 10 minutes hold the crash loops, the missing
+    // Secret and the PVC, not the 08:20 eviction or the 06:30 failed Job.
+    let a = ask_json(&["--snapshot", demo, "what happened in the last 10 minutes?"]);
+    assert_contract(&a);
+    let answer = a["answer"].as_str().expect("answer");
+    assert!(
+        answer.starts_with("Events in the 10 min before 08:59 UTC (the state describes 08:59 UTC): 18, the newest 12 shown."),
+        "{answer}"
+    );
+    assert!(answer.contains("ProvisioningFailed"), "{answer}");
+    assert!(!answer.contains("Evicted"), "{answer}");
+    assert!(!answer.contains("nightly-report"), "{answer}");
+    let all = ask_json(&["--snapshot", demo, "what is wrong?"]);
+    let (narrowed, every) = (
+        a["findings"].as_array().expect("f").len(),
+        all["findings"].as_array().expect("f").len(),
+    );
+    assert!(narrowed > 0 && narrowed < every, "{narrowed} of {every}");
+
+    // A clock time and a namespace: only payments' events since then, only its findings.
+    let a = ask_json(&["--snapshot", demo, "why is payments failing since 8:58?"]);
+    let answer = a["answer"].as_str().expect("answer");
+    assert!(answer.starts_with("Events since 08:58 UTC"), "{answer}");
+    let events: Vec<&str> = answer
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .skip(1)
+        .collect();
+    assert_eq!(events.len(), 4, "{answer}");
+    assert!(
+        events.iter().all(|l| l.contains(" Pod payments/")),
+        "{events:?}"
+    );
+    assert_eq!(a["findings"].as_array().expect("f").len(), 2, "{a}");
+
+    // German and Chinese time words; no time words, no window.
+    let de = ask_json(&[
+        "--snapshot",
+        demo,
+        "was ist seit 8:20 Uhr in monitoring passiert?",
+    ]);
+    assert!(
+        de["answer"]
+            .as_str()
+            .expect("a")
+            .starts_with("Events since 08:20 UTC")
+    );
+    let zh = ask_json(&["--snapshot", demo, "过去10分钟发生了什么？"]);
+    assert!(
+        zh["answer"]
+            .as_str()
+            .expect("a")
+            .starts_with("Events in the 10 min")
+    );
+    let plain = ask_json(&["--snapshot", demo, "why is ledger crashing?"]);
+    assert!(!plain["answer"].as_str().expect("a").contains("Events "));
+}
+
+#[test]
+fn time_window_events_are_fenced_evidence_in_the_prompt() {
+    let text = stdout_ok(sextant_no_cluster().args([
+        "-q",
+        "ask",
+        "--show-prompt",
+        "--snapshot",
+        demo().to_str().expect("path"),
+        "what broke in shop since 8:58?",
+    ]));
+    assert!(text.contains("Events since 08:58 UTC"), "{text}");
+    assert!(
+        text.contains("<untrusted-data source=\"event\" ref=\"event/shop/cart-"),
+        "{text}"
+    );
+}

@@ -87,7 +87,7 @@ fn answer(case: &Path, gi: &sextant::index::guidance::GuidanceIndex) -> (String,
         &findings,
         &state.namespace_names(),
         gi,
-        true,
+        Some(&sextant::assistant::when::Timeline::of(&state)),
     );
     (a.answer, facts)
 }

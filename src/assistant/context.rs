@@ -56,6 +56,40 @@ impl ModelContext {
     pub fn tokens(&self) -> usize {
         (self.findings_block.len() + self.guidance_block.len()) / 4
     }
+
+    /// Add the events of a question's time window (see [`super::when`]) after the findings,
+    /// each fenced with its own `E` id, while the budget allows; the rest is cut with a marker.
+    pub fn add_events(
+        &mut self,
+        heading: &str,
+        events: &[&super::when::TimedEvent],
+        budget: Budget,
+    ) {
+        let limit = budget.tokens * 4;
+        let mut block = format!("{heading}\n");
+        for (i, e) in events.iter().enumerate() {
+            let eid = format!("E{}", self.evidence.len() + 1);
+            let reference = format!("event/{}/{}/{}", e.namespace, e.name, e.reason);
+            let mut text: String = e.line().chars().take(budget.evidence_chars).collect();
+            if e.line().chars().count() > budget.evidence_chars {
+                text.push_str(" [… cut]");
+            }
+            let item = format!("[{eid}] {}\n", fence("event", &reference, &text));
+            if self.findings_block.len() + self.guidance_block.len() + block.len() + item.len()
+                > limit
+            {
+                let left = events.len() - i;
+                self.cut.push(format!(
+                    "{left} event(s) of the time window left out (budget)"
+                ));
+                let _ = writeln!(block, "[{left} more event(s) left out: budget]");
+                break;
+            }
+            block.push_str(&item);
+            self.evidence.insert(eid, ("events".into(), reference));
+        }
+        self.findings_block.push_str(&block);
+    }
 }
 
 /// Fence untrusted text: redacted, with any closing tag inside it defused.

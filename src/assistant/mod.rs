@@ -11,6 +11,7 @@ pub mod cache;
 pub mod context;
 pub mod prompts;
 pub mod question;
+pub mod when;
 
 use crate::findings::{Finding, Severity};
 use crate::index::guidance::GuidanceIndex;
@@ -54,19 +55,37 @@ const MAX_GUIDANCE: usize = 3;
 const QUOTE_CHARS: usize = 280;
 
 /// Answer `question` from `findings` (already analysed, guidance attached) and the guidance.
-/// `namespaces` are the cluster's (to recognise them in the question); `cluster` says whether
-/// any cluster state was available at all.
+/// `namespaces` are the cluster's (to recognise them in the question); `timeline` is the
+/// state's events (`None`: no cluster state was available at all).
 pub fn answer_offline(
     question: &str,
     findings: &[Finding],
     namespaces: &BTreeSet<String>,
     gi: &GuidanceIndex,
-    cluster: bool,
+    timeline: Option<&when::Timeline>,
 ) -> Answer {
-    let (subject, selected) = relevant(question, findings, namespaces);
-    let general = subject.is_general();
+    let cluster = timeline.is_some();
+    let Focus {
+        subject,
+        selected,
+        window,
+    } = relevant(question, findings, namespaces, timeline);
+    let general = subject.is_general() && window.is_none();
     let mut text = String::new();
     let mut cites = Citations::default();
+    if let Some(tf) = &window {
+        let _ = writeln!(text, "{}.", tf.heading());
+        for e in tf.shown() {
+            let line = e.line();
+            let cut: String = line.chars().take(200).collect();
+            let _ = writeln!(
+                text,
+                "- {cut}{}",
+                if cut.len() < line.len() { " […]" } else { "" }
+            );
+        }
+        text.push('\n');
+    }
     if !selected.is_empty() {
         write_findings(&mut text, &selected, &mut cites, gi);
     } else if !general {
@@ -134,19 +153,98 @@ pub fn answer_offline(
 }
 
 /// The findings a question is about, most severe first ("what is wrong?" with nothing named:
-/// all of them).
-pub fn relevant<'f>(
+/// all of them), and, when it names a time ("since 8:50", "in the last hour") and a timeline
+/// is at hand, the events inside that window: the findings are then narrowed to those with
+/// activity in it (when any has).
+pub fn relevant<'f, 't>(
     question: &str,
     findings: &'f [Finding],
     namespaces: &BTreeSet<String>,
-) -> (question::Subject, Vec<&'f Finding>) {
+    timeline: Option<&'t when::Timeline>,
+) -> Focus<'f, 't> {
     let subject = question::resolve(question, findings, namespaces);
+    let window = timeline.and_then(|t| when::window(question, t.now).map(|w| (t, w)));
     let mut selected = subject.select(findings);
-    if subject.is_general() && subject.troubleshooting {
+    if subject.is_general() && (subject.troubleshooting || window.is_some()) {
         selected = findings.iter().collect();
     }
     selected.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.score.cmp(&a.score)));
-    (subject, selected)
+    let window = window.map(|(t, w)| {
+        let names: BTreeSet<String> = selected
+            .iter()
+            .flat_map(|f| question::names_of(f))
+            .collect();
+        let general = subject.is_general();
+        let events = t.within(&w, |ns, name| {
+            general
+                || subject.namespaces.contains(ns)
+                || subject.objects.contains(name)
+                || names.contains(name)
+        });
+        let active: Vec<&Finding> = selected
+            .iter()
+            .copied()
+            .filter(|f| {
+                let n = question::names_of(f);
+                events.iter().any(|e| n.contains(&e.name))
+            })
+            .collect();
+        if !active.is_empty() {
+            selected = active;
+        }
+        TimeFocus {
+            window: w,
+            now: t.now,
+            events,
+        }
+    });
+    Focus {
+        subject,
+        selected,
+        window,
+    }
+}
+
+/// What a question is about (see [`relevant`]).
+pub struct Focus<'f, 't> {
+    pub subject: question::Subject,
+    pub selected: Vec<&'f Finding>,
+    pub window: Option<TimeFocus<'t>>,
+}
+
+/// The time window a question names and the events inside it.
+pub struct TimeFocus<'t> {
+    pub window: when::Window,
+    pub now: jiff::Timestamp,
+    pub events: Vec<&'t when::TimedEvent>,
+}
+
+impl TimeFocus<'_> {
+    /// At most this many events are shown or sent (the newest).
+    pub const MAX_EVENTS: usize = 12;
+
+    /// The heading line: "Events since 08:50 UTC (the state describes 09:00 UTC): 14, the
+    /// newest 12 shown".
+    pub fn heading(&self) -> String {
+        let n = self.events.len();
+        format!(
+            "Events {} (the state describes {}): {}",
+            self.window.phrase,
+            self.now.strftime("%H:%M UTC"),
+            if n == 0 {
+                "none".to_string()
+            } else if n > Self::MAX_EVENTS {
+                format!("{n}, the newest {} shown", Self::MAX_EVENTS)
+            } else {
+                n.to_string()
+            }
+        )
+    }
+
+    /// The events shown: the newest, in time order.
+    pub fn shown(&self) -> &[&when::TimedEvent] {
+        &self.events[self.events.len().saturating_sub(Self::MAX_EVENTS)..]
+    }
 }
 
 /// The messages a model would get for `question`: the system prompt and the answer prompt
@@ -159,8 +257,11 @@ pub fn model_messages(
     gi: &GuidanceIndex,
     p: &prompts::Prompts,
     budget: context::Budget,
+    timeline: Option<&when::Timeline>,
 ) -> (Vec<(&'static str, String)>, context::ModelContext) {
-    let (_, selected) = relevant(question, findings, namespaces);
+    let Focus {
+        selected, window, ..
+    } = relevant(question, findings, namespaces, timeline);
     let mut guidance: Vec<String> = Vec::new();
     for f in &selected {
         for g in &f.guidance {
@@ -175,7 +276,10 @@ pub fn model_messages(
             guidance.push(h.id);
         }
     }
-    let ctx = context::build(&selected, &guidance, gi, budget);
+    let mut ctx = context::build(&selected, &guidance, gi, budget);
+    if let Some(tf) = &window {
+        ctx.add_events(&tf.heading(), tf.shown(), budget);
+    }
     // The question is user input: redacted, but not fenced (it is the instruction).
     let q = crate::redact::redact(question);
     let user = prompts::render(

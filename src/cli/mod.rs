@@ -583,6 +583,9 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         }
         None => (Vec::new(), Default::default()),
     };
+    let timeline = loaded
+        .as_ref()
+        .map(|(_, s)| crate::assistant::when::Timeline::of(s));
     if show_prompt {
         let (messages, ctx) = crate::assistant::model_messages(
             question,
@@ -591,6 +594,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             &gi,
             &prompts,
             crate::assistant::context::Budget::default(),
+            timeline.as_ref(),
         );
         let mut s = String::new();
         for (role, text) in &messages {
@@ -637,7 +641,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         }
     }
     let a =
-        crate::assistant::answer_offline(question, &findings, &namespaces, &gi, loaded.is_some());
+        crate::assistant::answer_offline(question, &findings, &namespaces, &gi, timeline.as_ref());
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Json => serde_json::to_string_pretty(&a)? + "\n",
         _ => a.answer.clone(),
@@ -691,6 +695,7 @@ fn ask_model(
             gi,
             prompts,
             context::Budget::default(),
+            state.map(crate::assistant::when::Timeline::of).as_ref(),
         ),
     };
     // Optional anonymisation: what is sent carries placeholders; what is shown, real names.

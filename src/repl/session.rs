@@ -306,7 +306,10 @@ impl Session {
             &findings,
             &namespaces,
             &self.gi,
-            self.state.is_some(),
+            self.state
+                .as_ref()
+                .map(assistant::when::Timeline::of)
+                .as_ref(),
         );
         let text = a.answer.clone();
         self.last = Some(a);
@@ -330,6 +333,10 @@ impl Session {
             &self.gi,
             &self.prompts,
             context::Budget::default(),
+            self.state
+                .as_ref()
+                .map(assistant::when::Timeline::of)
+                .as_ref(),
         );
         let model = settings.model.clone();
         let client = crate::llm::LlmClient::new(settings).map_err(|e| e.to_string())?;
