@@ -447,3 +447,39 @@ fn a_second_writer_gets_a_clear_error_and_readers_still_read() {
     let err = second.update("snapshot:demo", &docs).expect_err("busy");
     assert!(err.to_string().contains("another sextant process"), "{err}");
 }
+
+#[test]
+fn the_guidance_index_is_cached_and_a_damaged_cache_is_rebuilt() {
+    let cache = tempfile::tempdir().expect("cache");
+    let run = |cache_home: &std::path::Path| {
+        stdout_ok(
+            sextant_no_cluster()
+                .env("XDG_CACHE_HOME", cache_home)
+                .args(["-q", "ask", "--snapshot"])
+                .arg(demo())
+                .arg("why is ledger crashing?"),
+        )
+    };
+    let entries = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.path().join("sextant/guidance"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    let first = run(cache.path());
+    let built = entries();
+    assert_eq!(built.len(), 1, "one cached index, no leftovers: {built:?}");
+    assert!(built[0].join("meta.json").is_file());
+    // Found, not rebuilt: the same answer, the same entry.
+    assert_eq!(run(cache.path()), first);
+    assert_eq!(entries(), built);
+    // Damaged (its manifest gone): the answer is the same and the entry is whole again.
+    let manifest = built[0].join("sextant-manifest.json");
+    std::fs::remove_file(&manifest).expect("damage");
+    assert_eq!(run(cache.path()), first);
+    assert!(manifest.is_file(), "rebuilt");
+    assert_eq!(entries(), built);
+    // An unusable cache location (a file): built in memory, same answer.
+    let file = cache.path().join("not-a-dir");
+    std::fs::write(&file, "x").expect("file");
+    assert_eq!(run(&file), first);
+}

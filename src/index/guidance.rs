@@ -1,5 +1,11 @@
-//! Guidance search: the corpus in an in-memory index (built in milliseconds from the
-//! embedded documents), citation resolution, and the guidance that applies to a finding.
+//! Guidance search: the corpus in a tantivy index, citation resolution, and the guidance that
+//! applies to a finding.
+//!
+//! Building the index means segmenting the Chinese documents, and loading jieba's dictionary
+//! for that is most of a short command's time. So the built index is kept on disk under
+//! `$XDG_CACHE_HOME/sextant/guidance/<key>`, the key a hash of the documents as indexed, the
+//! schema and Sextant's version: a changed corpus (or `[guidance]` directories) is a
+//! different key. A missing, unwritable or unreadable cache only means building in memory.
 
 use super::{DocKind, Hit, Result, SearchIndex, SearchQuery, docs};
 use crate::findings::{Category, Finding, GuidanceRef};
@@ -15,8 +21,21 @@ pub struct GuidanceIndex {
 
 impl GuidanceIndex {
     pub fn new(corpus: Corpus) -> Result<GuidanceIndex> {
+        let docs = docs::guidance(&corpus);
+        if let Some(root) = cache_root() {
+            match cached(&root, &docs) {
+                Ok(index) => return Ok(GuidanceIndex { corpus, index }),
+                Err(e) => {
+                    tracing::debug!(error = %e, "guidance index cache unusable; building in memory")
+                }
+            }
+        }
+        GuidanceIndex::in_memory(corpus, &docs)
+    }
+
+    fn in_memory(corpus: Corpus, docs: &[super::IndexDoc]) -> Result<GuidanceIndex> {
         let mut index = SearchIndex::in_memory()?;
-        index.update("guidance", &docs::guidance(&corpus))?;
+        index.update("guidance", docs)?;
         Ok(GuidanceIndex { corpus, index })
     }
 
@@ -75,4 +94,69 @@ impl GuidanceIndex {
                 .clone();
         }
     }
+}
+
+/// `$XDG_CACHE_HOME/sextant/guidance` (or `~/.cache/...`); `None` without either.
+fn cache_root() -> Option<std::path::PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(std::path::PathBuf::from)
+                .map(|h| h.join(".cache"))
+        })
+        .map(|d| d.join("sextant/guidance"))
+}
+
+/// The cached index of `docs` under `root`, built there first when missing. Built in a
+/// private directory and renamed into place, so concurrent commands never see half an index.
+fn cached(root: &std::path::Path, docs: &[super::IndexDoc]) -> Result<SearchIndex> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{}:{}:",
+        env!("CARGO_PKG_VERSION"),
+        super::SCHEMA_VERSION
+    ));
+    for d in docs {
+        h.update(format!("{d:?}\n"));
+    }
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = root.join(&key);
+    if let Ok(index) = SearchIndex::open_existing(&dir) {
+        return Ok(index);
+    }
+    let io = |e: std::io::Error| super::IndexError::Io {
+        path: root.to_path_buf(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(root).map_err(io)?;
+    let tmp = root.join(format!(
+        ".build-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    ));
+    {
+        let (mut index, _) = SearchIndex::open(&tmp)?;
+        index.update("guidance", docs)?;
+    }
+    if std::fs::rename(&tmp, &dir).is_err() {
+        if SearchIndex::open_existing(&dir).is_ok() {
+            // Another command got there first: use its index.
+            let _ = std::fs::remove_dir_all(&tmp);
+        } else {
+            // A damaged entry (a crash, a full disk): replace it.
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::rename(&tmp, &dir).map_err(io)?;
+        }
+    }
+    // Old keys (another version, another corpus) are left for a while: a second Sextant
+    // binary may still use them; they are a few MB each.
+    SearchIndex::open_existing(&dir)
 }

@@ -404,6 +404,28 @@ impl SearchIndex {
         })
     }
 
+    /// Open a complete index of this schema in `dir` for reading, without creating or
+    /// repairing anything (the guidance cache).
+    pub fn open_existing(dir: &Path) -> Result<SearchIndex> {
+        let bad = |reason: &str| IndexError::Io {
+            path: dir.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        let manifest: Manifest = std::fs::read(dir.join(MANIFEST))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| bad("no readable manifest"))?;
+        if manifest.schema != SCHEMA_VERSION {
+            return Err(bad("another schema version"));
+        }
+        let (schema, f) = schema();
+        let index = Index::open_in_dir(dir)?;
+        if index.schema() != schema {
+            return Err(bad("another schema"));
+        }
+        SearchIndex::wrap(index, f, Some(dir.to_path_buf()), manifest)
+    }
+
     /// Open the index in `dir`, creating it when missing. A corrupt index, or one from
     /// another schema version, is rebuilt empty: the returned message says so.
     pub fn open(dir: &Path) -> Result<(SearchIndex, Option<String>)> {

@@ -117,6 +117,12 @@ pub fn sextant() -> assert_cmd::Command {
         // A data dir of its own per command: no answer cache or history shared between tests,
         // and never the developer's.
         .env("XDG_DATA_HOME", fresh_data_dir())
+        // One guidance index cache for the whole test run (as on a real machine), never the
+        // developer's.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sextant-test-cache"),
+        )
         // Not the developer's own audit trail.
         .env(
             "SEXTANT_AUDIT_LOG",
