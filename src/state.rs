@@ -253,6 +253,63 @@ impl ClusterState {
         out
     }
 
+    /// The objects of `kind` (a kind, plural or short name, any case) named `name` (in
+    /// `namespace` when given), as JSON with `apiVersion` and `kind`. Secrets are never here.
+    pub fn find_objects(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Vec<(&'static str, serde_json::Value)> {
+        fn pick<T: k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize>(
+            kind: &'static str,
+            items: &[T],
+            namespace: Option<&str>,
+            name: &str,
+        ) -> Vec<(&'static str, serde_json::Value)> {
+            items
+                .iter()
+                .filter(|i| {
+                    let m = i.metadata();
+                    m.name.as_deref() == Some(name)
+                        && namespace.is_none_or(|ns| m.namespace.as_deref().unwrap_or("") == ns)
+                })
+                .filter_map(|i| serde_json::to_value(i).ok().map(|v| (kind, v)))
+                .collect()
+        }
+        let lower = kind.to_ascii_lowercase();
+        let Some(kind) = crate::source::snapshot::kind_for_plural(&lower) else {
+            return Vec::new();
+        };
+        match kind {
+            "Pod" => pick(kind, &self.pods, namespace, name),
+            "Deployment" => pick(kind, &self.deployments, namespace, name),
+            "ReplicaSet" => pick(kind, &self.replica_sets, namespace, name),
+            "StatefulSet" => pick(kind, &self.stateful_sets, namespace, name),
+            "DaemonSet" => pick(kind, &self.daemon_sets, namespace, name),
+            "ReplicationController" => pick(kind, &self.replication_controllers, namespace, name),
+            "Job" => pick(kind, &self.jobs, namespace, name),
+            "CronJob" => pick(kind, &self.cron_jobs, namespace, name),
+            "Service" => pick(kind, &self.services, namespace, name),
+            "EndpointSlice" => pick(kind, &self.endpoint_slices, namespace, name),
+            "Ingress" => pick(kind, &self.ingresses, namespace, name),
+            "IngressClass" => pick(kind, &self.ingress_classes, namespace, name),
+            "NetworkPolicy" => pick(kind, &self.network_policies, namespace, name),
+            "PersistentVolumeClaim" => pick(kind, &self.pvcs, namespace, name),
+            "PersistentVolume" => pick(kind, &self.pvs, namespace, name),
+            "StorageClass" => pick(kind, &self.storage_classes, namespace, name),
+            "Node" => pick(kind, &self.nodes, namespace, name),
+            "Namespace" => pick(kind, &self.namespaces, namespace, name),
+            "HorizontalPodAutoscaler" => pick(kind, &self.hpas, namespace, name),
+            "PodDisruptionBudget" => pick(kind, &self.pdbs, namespace, name),
+            "ResourceQuota" => pick(kind, &self.resource_quotas, namespace, name),
+            "ConfigMap" => pick(kind, &self.config_maps, namespace, name),
+            "ServiceAccount" => pick(kind, &self.service_accounts, namespace, name),
+            "Event" => pick(kind, &self.events, namespace, name),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn object_count(&self) -> usize {
         self.pods.len()
             + self.deployments.len()

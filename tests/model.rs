@@ -345,12 +345,19 @@ fn injected_instructions_cannot_make_tools_act() {
             .filter_map(|t| t.pointer("/function/name").and_then(|n| n.as_str()))
             .collect()
     });
-    assert!(
-        names.iter().all(|n| n.starts_with("list_")
-            || n.starts_with("get_")
-            || n.starts_with("search_")
-            || *n == "draft_policy"),
-        "{names:?}"
+    assert_eq!(
+        names,
+        [
+            "list_findings",
+            "get_finding",
+            "get_object",
+            "search_cluster",
+            "get_events",
+            "get_logs",
+            "search_guidance",
+            "draft_policy"
+        ],
+        "only read-only tools"
     );
 }
 

@@ -32,6 +32,18 @@ pub fn definitions() -> Value {
             &["id"]
         ),
         tool(
+            "get_object",
+            "One object's manifest as YAML (spec and status; managed fields, ConfigMap values and sensitive env values removed). kind may be plural or short (deploy, svc, pvc).",
+            json!({"kind": {"type": "string"}, "name": {"type": "string"}, "namespace": {"type": "string"}}),
+            &["kind", "name"]
+        ),
+        tool(
+            "search_cluster",
+            "Search the cluster's events and the collected log lines for text (every word must appear, any case), optionally in one namespace; newest events first.",
+            json!({"query": {"type": "string"}, "namespace": {"type": "string"}}),
+            &["query"]
+        ),
+        tool(
             "get_events",
             "Events about an object (by name), newest first.",
             json!({"object": {"type": "string"}}),
@@ -110,6 +122,41 @@ impl Tools<'_> {
                     s
                 }
                 Err(e) => e.to_string(),
+            },
+            "get_object" => match self.state {
+                Some(st) => {
+                    let (kind, name, ns) = (arg("kind"), arg("name"), arg("namespace"));
+                    let found =
+                        st.find_objects(&kind, (!ns.is_empty()).then_some(ns.as_str()), &name);
+                    if found.is_empty() {
+                        format!("no {kind} named {name:?} in the cluster state")
+                    } else {
+                        found
+                            .into_iter()
+                            .take(3)
+                            .map(|(k, v)| {
+                                let v = sensitive_env_blanked(crate::cluster::save::scrub(k, v));
+                                let ns = v
+                                    .pointer("/metadata/namespace")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("");
+                                fence(
+                                    "object",
+                                    &format!("{k}/{ns}/{name}"),
+                                    &crate::policy::to_yaml(&v),
+                                ) + "\n"
+                            })
+                            .collect()
+                    }
+                }
+                None => "no cluster state".into(),
+            },
+            "search_cluster" => match self.state {
+                Some(st) => {
+                    let (query, ns) = (arg("query"), arg("namespace"));
+                    search_cluster(st, &query, &ns)
+                }
+                None => "no cluster state".into(),
             },
             "get_events" => match self.state {
                 Some(st) => {
@@ -234,5 +281,184 @@ impl Tools<'_> {
                 format!("refused: there is no tool named {other:?}; Sextant's tools only read")
             }
         })
+    }
+}
+
+/// Env entries whose name says they hold a credential lose their literal value (a manifest
+/// may carry `DB_PASSWORD: hunter2` in plain sight; the redactor sees only text).
+fn sensitive_env_blanked(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(env)) = m.get_mut("env") {
+                    for e in env.iter_mut() {
+                        let name = e
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_ascii_uppercase();
+                        let sensitive = ["PASS", "SECRET", "TOKEN", "KEY", "CRED", "AUTH"]
+                            .iter()
+                            .any(|w| name.contains(w));
+                        if sensitive && let Some(val) = e.get_mut("value") {
+                            *val = Value::String("[redacted]".into());
+                        }
+                    }
+                }
+                m.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// Events and log lines holding every word of `query` (any case), in `namespace` when given:
+/// events newest first, then log lines; at most 25, fenced.
+fn search_cluster(st: &ClusterState, query: &str, namespace: &str) -> String {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return "an empty query finds nothing".into();
+    }
+    let hit = |text: &str| {
+        let t = text.to_lowercase();
+        words.iter().all(|w| t.contains(w))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let timeline = super::when::Timeline::of(st);
+    for e in timeline.events.iter().rev() {
+        if (!namespace.is_empty() && e.namespace != namespace)
+            || !hit(&format!("{} {} {} {}", e.reason, e.kind, e.name, e.message))
+        {
+            continue;
+        }
+        out.push(format!("[event] {}", e.line()));
+        if out.len() == 25 {
+            break;
+        }
+    }
+    for (ns, pod) in st.logs.pods() {
+        if out.len() >= 25 {
+            break;
+        }
+        if !namespace.is_empty() && ns != namespace {
+            continue;
+        }
+        st.logs
+            .for_each_line(ns, pod, |c: &str, prev: bool, n: usize, l: &str| {
+                if out.len() < 25 && hit(l) {
+                    let which = if prev { "previous" } else { "current" };
+                    out.push(format!("[log {ns}/{pod} {c} {which} line {n}] {l}"));
+                }
+            });
+    }
+    if out.is_empty() {
+        return format!("no event or log line matches {query:?}");
+    }
+    fence("search", &format!("search/{query}"), &out.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> ClusterState {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-incident");
+        crate::source::snapshot::load(std::path::Path::new(dir)).expect("demo")
+    }
+
+    fn call(st: &ClusterState, name: &str, args: Value) -> String {
+        let gi = GuidanceIndex::embedded().expect("guidance");
+        let tools = Tools {
+            findings: &[],
+            state: Some(st),
+            gi: &gi,
+        };
+        tools.call(name, &args, &mut ModelContext::default())
+    }
+
+    #[test]
+    fn get_object_shows_a_scrubbed_fenced_manifest() {
+        let mut st = demo();
+        let out = call(
+            &st,
+            "get_object",
+            json!({"kind": "deploy", "name": "ledger", "namespace": "payments"}),
+        );
+        assert!(
+            out.starts_with(
+                "<untrusted-data source=\"object\" ref=\"Deployment/payments/ledger\">"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("kind: Deployment") && out.contains("512Mi"),
+            "{out}"
+        );
+        assert!(!out.contains("managedFields"), "{out}");
+        assert!(
+            call(&st, "get_object", json!({"kind": "Pod", "name": "nope"}))
+                .starts_with("no Pod named \"nope\""),
+        );
+        // A credential in a plain env value and a ConfigMap's data never leave.
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+            "metadata": {"name": "api", "namespace": "ns"},
+            "spec": {"containers": [{"name": "c", "image": "i", "env": [
+                {"name": "DB_PASSWORD", "value": "plain-hunter2"},
+                {"name": "LOG_LEVEL", "value": "debug"}]}]}
+        }))
+        .expect("pod");
+        st.pods.push(pod);
+        let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": "cfg", "namespace": "ns"},
+            "data": {"settings": "dsn=postgres://u:quiet-secret@db/x"}
+        }))
+        .expect("cm");
+        st.config_maps.push(cm);
+        let pod = call(&st, "get_object", json!({"kind": "pods", "name": "api"}));
+        assert!(
+            !pod.contains("plain-hunter2") && pod.contains("debug"),
+            "{pod}"
+        );
+        let cm = call(&st, "get_object", json!({"kind": "cm", "name": "cfg"}));
+        assert!(
+            !cm.contains("quiet-secret") && cm.contains("settings"),
+            "{cm}"
+        );
+    }
+
+    #[test]
+    fn search_cluster_finds_events_and_log_lines() {
+        let st = demo();
+        let out = call(
+            &st,
+            "search_cluster",
+            json!({"query": "checkout-stripe NOT found"}),
+        );
+        assert!(
+            out.contains("[event]") && out.contains("payments/checkout-"),
+            "{out}"
+        );
+        let out = call(&st, "search_cluster", json!({"query": "OutOfMemoryError"}));
+        assert!(out.contains("[log payments/ledger-"), "{out}");
+        let out = call(
+            &st,
+            "search_cluster",
+            json!({"query": "OutOfMemoryError", "namespace": "shop"}),
+        );
+        assert!(out.starts_with("no event or log line matches"), "{out}");
+        // Log text is fenced and redacted like every other cluster text.
+        let out = call(&st, "search_cluster", json!({"query": "password"}));
+        assert!(
+            out.starts_with("<untrusted-data source=\"search\""),
+            "{out}"
+        );
+        assert!(!out.contains("Sup3rS3cretPassw0rd"), "{out}");
     }
 }

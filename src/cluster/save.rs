@@ -87,8 +87,9 @@ pub fn write(dir: &Path, c: &Collected) -> crate::Result<Saved> {
     Ok(saved)
 }
 
-/// Drop what must not be written and what only bloats a dump.
-fn scrub(kind: &str, mut item: Value) -> Value {
+/// Drop what must not be written and what only bloats a dump (also what the assistant's
+/// `get_object` tool shows).
+pub(crate) fn scrub(kind: &str, mut item: Value) -> Value {
     if let Some(m) = item.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("managedFields");
     }

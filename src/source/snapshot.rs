@@ -348,8 +348,8 @@ fn kind_hint(file: &Path) -> Option<&'static str> {
         .next()
 }
 
-/// Resource name (plural, singular or short) → kind.
-fn kind_for_plural(name: &str) -> Option<&'static str> {
+/// Resource name (plural, singular or short, lower case) → kind.
+pub(crate) fn kind_for_plural(name: &str) -> Option<&'static str> {
     Some(match name {
         "pods" | "pod" | "po" => "Pod",
         "events" | "event" | "ev" => "Event",
@@ -365,16 +365,21 @@ fn kind_for_plural(name: &str) -> Option<&'static str> {
         "persistentvolumeclaims" | "pvcs" | "pvc" => "PersistentVolumeClaim",
         "persistentvolumes" | "pvs" | "pv" => "PersistentVolume",
         "ingresses" | "ingress" | "ing" => "Ingress",
-        "ingressclasses" => "IngressClass",
-        "networkpolicies" | "netpol" => "NetworkPolicy",
-        "horizontalpodautoscalers" | "hpas" | "hpa" => "HorizontalPodAutoscaler",
-        "poddisruptionbudgets" | "pdbs" | "pdb" => "PodDisruptionBudget",
-        "endpointslices" => "EndpointSlice",
-        "storageclasses" => "StorageClass",
-        "namespaces" | "ns" => "Namespace",
-        "resourcequotas" | "quota" => "ResourceQuota",
-        "configmaps" | "cm" => "ConfigMap",
-        "serviceaccounts" | "sa" => "ServiceAccount",
+        "ingressclasses" | "ingressclass" => "IngressClass",
+        "networkpolicies" | "networkpolicy" | "netpol" => "NetworkPolicy",
+        "horizontalpodautoscalers" | "horizontalpodautoscaler" | "hpas" | "hpa" => {
+            "HorizontalPodAutoscaler"
+        }
+        "poddisruptionbudgets" | "poddisruptionbudget" | "pdbs" | "pdb" => "PodDisruptionBudget",
+        "endpointslices" | "endpointslice" => "EndpointSlice",
+        "storageclasses" | "storageclass" | "sc" => "StorageClass",
+        "namespaces" | "namespace" | "ns" => "Namespace",
+        "resourcequotas" | "resourcequota" | "quota" => "ResourceQuota",
+        "configmaps" | "configmap" | "cm" => "ConfigMap",
+        "serviceaccounts" | "serviceaccount" | "sa" => "ServiceAccount",
+        "persistentvolumeclaim" => "PersistentVolumeClaim",
+        "persistentvolume" => "PersistentVolume",
+        "replicationcontroller" => "ReplicationController",
         "secrets" | "secret" => "Secret",
         _ => return None,
     })
