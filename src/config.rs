@@ -86,6 +86,8 @@ pub struct LlmConfig {
     pub azure_deployment: Option<String>,
     /// Azure OpenAI `api-version` (default 2024-10-21).
     pub azure_api_version: Option<String>,
+    /// A directory of prompt files overriding the compiled-in ones (`ask --prompts` wins).
+    pub prompts: Option<PathBuf>,
 }
 
 fn home() -> Option<PathBuf> {

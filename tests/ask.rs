@@ -174,6 +174,23 @@ fn prompts_can_be_overridden_and_bad_ones_are_named() {
     ]));
     assert!(text.contains("TEAM PROMPT what does Level 4 say"), "{text}");
     assert!(text.contains("answer:v9"), "{text}");
+    // The same directory from the config file (`[llm] prompts`).
+    let cfg = tempfile::NamedTempFile::new().expect("cfg");
+    std::fs::write(
+        cfg.path(),
+        format!(
+            "[llm]\nprompts = {:?}\n",
+            dir.path().to_str().expect("path")
+        ),
+    )
+    .expect("write");
+    let text = stdout_ok(sextant_no_cluster().arg("--config").arg(cfg.path()).args([
+        "-q",
+        "ask",
+        "--show-prompt",
+        "what does Level 4 say about policy?",
+    ]));
+    assert!(text.contains("answer:v9"), "{text}");
     std::fs::write(dir.path().join("system.md"), "no header\n").expect("write");
     let out = sextant_no_cluster()
         .args(["ask", "--prompts", dir.path().to_str().expect("path"), "x"])

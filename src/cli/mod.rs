@@ -517,6 +517,7 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         style,
     );
     session.llm = crate::llm::Settings::resolve(&cfg.llm);
+    session.prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
     crate::repl::run(session)?;
     Ok(0)
 }
@@ -532,7 +533,8 @@ struct AskOptions<'a> {
 
 fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Result<i32> {
     let (show_prompt, prompts_dir, evidence) = (o.show_prompt, o.prompts, o.evidence);
-    let prompts = crate::assistant::prompts::Prompts::load(prompts_dir)?;
+    let prompts =
+        crate::assistant::prompts::Prompts::load(prompts_dir.or(cfg.llm.prompts.as_deref()))?;
     crate::audit::record(
         "question",
         serde_json::json!({"text": crate::redact::redact(question), "command": "ask"}),
@@ -872,7 +874,7 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
         && let Some(settings) = crate::llm::Settings::resolve(&cfg.llm)
     {
         let gi = search::guidance_index(g, cfg)?;
-        let prompts = crate::assistant::prompts::Prompts::default();
+        let prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
         let namespaces = state.namespace_names();
         let inputs = AskInputs {
             question: &format!("explain {}", f.id),

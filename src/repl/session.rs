@@ -56,7 +56,7 @@ pub struct Session {
     pub no_state: Option<String>,
     /// The model, when one is configured (used unless `offline`).
     pub llm: Option<crate::llm::Settings>,
-    prompts: crate::assistant::prompts::Prompts,
+    pub prompts: crate::assistant::prompts::Prompts,
 }
 
 impl Session {
