@@ -88,6 +88,8 @@ pub struct LlmConfig {
     pub azure_api_version: Option<String>,
     /// A directory of prompt files overriding the compiled-in ones (`ask --prompts` wins).
     pub prompts: Option<PathBuf>,
+    /// How many tokens of earlier REPL turns a model is shown (default 1500; 0: none).
+    pub memory_tokens: Option<usize>,
 }
 
 fn home() -> Option<PathBuf> {

@@ -291,6 +291,80 @@ fn the_repl_asks_the_model_unless_offline() {
     assert_eq!(server.bodies().len(), 1);
 }
 
+/// Conversation memory: the second question carries the first turn (question and the model's
+/// words) between the system prompt and itself; a small budget keeps only what fits; /clear
+/// forgets.
+#[test]
+fn the_repl_remembers_earlier_turns_within_a_budget() {
+    let roles = |body: &str| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        v["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| {
+                (
+                    m["role"].as_str().unwrap_or("").to_string(),
+                    m["content"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let run = |cfg: &str, input: &str, replies: usize| {
+        let server = FakeOpenAi::start(
+            (0..replies)
+                .map(|i| {
+                    Reply::Stream(s(&[&format!(
+                        "answer {i}: ledger ran out of memory [E1].\n"
+                    )]))
+                })
+                .collect(),
+        );
+        let file = tempfile::NamedTempFile::new().expect("cfg");
+        std::fs::write(file.path(), cfg).expect("write");
+        let out = sextant_no_cluster()
+            .env("OPENAI_BASE_URL", server.base_url())
+            .env("SEXTANT_MODEL", "fake-model")
+            .arg("--config")
+            .arg(file.path())
+            .args(["--snapshot"])
+            .arg(demo())
+            .write_stdin(input)
+            .output()
+            .expect("run");
+        ok_stdout(&out);
+        server.bodies()
+    };
+    let bodies = run(
+        "",
+        "why is ledger crashing?\nand how much memory does it have?\n/clear\nwhy is cart down?\n",
+        3,
+    );
+    assert_eq!(bodies.len(), 3);
+    let first = roles(&bodies[0]);
+    assert_eq!(
+        first.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["system", "user"]
+    );
+    let second = roles(&bodies[1]);
+    assert_eq!(
+        second.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["system", "user", "assistant", "user"]
+    );
+    assert_eq!(second[1].1, "why is ledger crashing?");
+    assert_eq!(second[2].1, "answer 0: ledger ran out of memory [E1].");
+    assert!(second[3].1.contains("and how much memory does it have?"));
+    // After /clear: nothing remembered.
+    assert_eq!(roles(&bodies[2]).len(), 2);
+    // A budget smaller than one turn: nothing fits, nothing is sent.
+    let bodies = run(
+        "[llm]\nmemory_tokens = 5\n",
+        "why is ledger crashing?\nand how much memory does it have?\n",
+        2,
+    );
+    assert_eq!(roles(&bodies[1]).len(), 2);
+}
+
 /// The agent loop: the scripted model asks for a tool that does not exist (echoing the log
 /// line that tells it to delete a namespace) and for a real read-only one; the first is
 /// refused, the second answered with fenced data, and the model's final answer is shown.

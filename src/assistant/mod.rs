@@ -9,6 +9,7 @@ pub mod agent;
 pub mod anonymize;
 pub mod cache;
 pub mod context;
+pub mod memory;
 pub mod prompts;
 pub mod question;
 pub mod when;

@@ -518,6 +518,11 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     );
     session.llm = crate::llm::Settings::resolve(&cfg.llm);
     session.prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
+    session.memory = crate::assistant::memory::Memory::new(
+        cfg.llm
+            .memory_tokens
+            .unwrap_or(crate::assistant::memory::DEFAULT_TOKENS),
+    );
     crate::repl::run(session)?;
     Ok(0)
 }

@@ -9,8 +9,9 @@ use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequest,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
+    CreateChatCompletionRequest,
 };
 use futures::StreamExt;
 use std::time::Duration;
@@ -277,6 +278,8 @@ impl LlmClient {
             .iter()
             .map(|(role, text)| match *role {
                 "system" => ChatCompletionRequestSystemMessage::from(text.as_str()).into(),
+                // Earlier answers of a conversation (the REPL's memory).
+                "assistant" => ChatCompletionRequestAssistantMessage::from(text.as_str()).into(),
                 _ => ChatCompletionRequestUserMessage::from(text.as_str()).into(),
             })
             .collect();

@@ -57,6 +57,10 @@ pub struct Session {
     /// The model, when one is configured (used unless `offline`).
     pub llm: Option<crate::llm::Settings>,
     pub prompts: crate::assistant::prompts::Prompts,
+    /// Earlier turns, shown to a model within their token budget; `/clear` empties it.
+    pub memory: assistant::memory::Memory,
+    /// The model's text of the turn being answered (for memory).
+    model_text: Option<String>,
 }
 
 impl Session {
@@ -86,6 +90,8 @@ impl Session {
             no_state: None,
             llm: None,
             prompts: Default::default(),
+            memory: Default::default(),
+            model_text: None,
         };
         s.reload();
         s
@@ -201,6 +207,9 @@ impl Session {
         if !line.starts_with('/') {
             let out = self.ask(line);
             self.transcript.push((line.to_string(), out.clone()));
+            // The model's own words when it answered (what is printed also lists citations).
+            let shown = self.model_text.take().unwrap_or_else(|| out.clone());
+            self.memory.push(line, &shown);
             return Outcome::Print(out);
         }
         let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
@@ -241,8 +250,10 @@ impl Session {
                 }
                 "off" => {
                     self.offline = false;
-                    "offline: off (answers still come from the offline engine in this version)\n"
-                        .into()
+                    match &self.llm {
+                        Some(l) => format!("offline: off (questions go to {})\n", l.model),
+                        None => "offline: off, but no model is configured ([llm] in the config, or OPENAI_BASE_URL / SEXTANT_MODEL): answers stay offline\n".into(),
+                    }
                 }
                 _ => format!(
                     "offline is {}; /offline on|off\n",
@@ -254,6 +265,7 @@ impl Session {
             "/clear" => {
                 self.last = None;
                 self.transcript.clear();
+                self.memory.clear();
                 "conversation cleared\n".into()
             }
             other => format!("{other}: not handled\n"),
@@ -326,7 +338,7 @@ impl Session {
         namespaces: &std::collections::BTreeSet<String>,
     ) -> Result<String, String> {
         use crate::assistant::context;
-        let (messages, ctx) = assistant::model_messages(
+        let (mut messages, ctx) = assistant::model_messages(
             question,
             findings,
             namespaces,
@@ -338,6 +350,14 @@ impl Session {
                 .map(assistant::when::Timeline::of)
                 .as_ref(),
         );
+        // Earlier turns go between the system prompt and this question, within their budget.
+        let (earlier, left_out) = self.memory.messages();
+        if left_out > 0 {
+            tracing::debug!(left_out, "older turns left out of the model's memory");
+        }
+        let current = messages.split_off(1);
+        messages.extend(earlier);
+        messages.extend(current);
         let model = settings.model.clone();
         let client = crate::llm::LlmClient::new(settings).map_err(|e| e.to_string())?;
         let rt = crate::cluster::runtime().map_err(|e| e.to_string())?;
@@ -379,6 +399,7 @@ impl Session {
             }
         }
         let _ = writeln!(out, "({model})");
+        self.model_text = Some(text.clone());
         self.last = Some(Answer {
             answer: text,
             mode: assistant::Mode::Llm,
