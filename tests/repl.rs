@@ -212,8 +212,10 @@ fn follow_ups_resolve_against_the_previous_answer() {
 /// to the prompt; the session goes on.
 #[test]
 fn ctrl_c_cancels_a_slow_answer() {
-    let server =
-        fake_openai::FakeOpenAi::start(vec![fake_openai::Reply::Stall(vec!["thinking…\n".into()])]);
+    let server = fake_openai::FakeOpenAi::start(vec![
+        fake_openai::Reply::Stall(vec![]),
+        fake_openai::Reply::Stall(vec!["thinking…\n".into()]),
+    ]);
     let data = tempfile::tempdir().expect("tmp");
     let env = format!(
         "OPENAI_BASE_URL={} SEXTANT_MODEL=slow-model",
@@ -224,6 +226,18 @@ fn ctrl_c_cancels_a_slow_answer() {
     };
     let result = (|| -> Result<(), String> {
         wait_screen(&session, "slow-model] ›")?;
+        // Nothing comes: after 300 ms a spinner says what is being waited for; Ctrl-C clears
+        // it and returns to the prompt.
+        type_text(&session, "why is ledger crashing?")?;
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        wait_screen(&session, "waiting for slow-model")?;
+        tmux(&["send-keys", "-t", &session, "C-c"]);
+        wait_screen(&session, "[cancelled]")?;
+        let screen = tmux(&["capture-pane", "-p", "-t", &session, "-S", "-200"]);
+        if screen.contains("waiting for slow-model") {
+            return Err(format!("spinner left on screen:\n{screen}"));
+        }
+        // Part of the answer has come: Ctrl-C stops the stream.
         type_text(&session, "why is checkout down?")?;
         tmux(&["send-keys", "-t", &session, "Enter"]);
         wait_screen(&session, "thinking…")?;

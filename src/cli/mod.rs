@@ -298,6 +298,7 @@ fn init_tracing(g: &Global) {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     let g = cli.global;
+    crate::render::progress::set_enabled(!g.quiet);
     crate::audit::open(
         &g.audit_log
             .clone()
@@ -400,7 +401,12 @@ fn scope(g: &Global) -> Scope {
 /// Load the state and say once on stderr what was skipped.
 fn load(g: &Global) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
     let src = source(g)?;
+    let busy = crate::render::progress::Busy::start(match &g.snapshot {
+        Some(p) => format!("loading {}", p.display()),
+        None => "reading the cluster".to_string(),
+    });
     let state = src.load(&scope(g))?;
+    drop(busy);
     // After loading: a live source knows its context only once connected.
     let info = src.info();
     if state.report.secrets_skipped > 0 && !g.quiet {
@@ -743,6 +749,7 @@ fn ask_model(
         .as_ref()
         .and_then(|(dir, ttl)| crate::assistant::cache::get(dir, &key, *ttl));
     let from_cache = cached.is_some();
+    let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
     // The agent loop first (read-only tools); an endpoint that rejects tools (HTTP 400) gets
     // the single-shot streamed prompt instead.
     let agent_result = if tools && !from_cache {
@@ -788,6 +795,7 @@ fn ask_model(
     let result = match cached.map(Ok).or(agent_result) {
         Some(Err(e)) => Err(e),
         Some(Ok(text)) => {
+            busy.stop();
             if !json {
                 pending.push_str(&text);
                 while let Some(i) = pending.find('\n') {
@@ -798,6 +806,7 @@ fn ask_model(
             Ok(text)
         }
         None => rt.block_on(client.chat(&messages, |piece| {
+            busy.stop();
             if json {
                 return;
             }
@@ -808,6 +817,7 @@ fn ask_model(
             }
         })),
     };
+    busy.stop();
     if let (Some((dir, _)), Ok(text), false) = (&cache, &result, from_cache) {
         crate::assistant::cache::put(dir, &key, text);
     }

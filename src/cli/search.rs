@@ -177,7 +177,9 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         if let Ok(gi) = GuidanceIndex::new(corpus) {
             gi.attach(&mut findings);
         }
+        let busy = crate::render::progress::Busy::start(format!("indexing {source}"));
         let (cs, ne, nl, nf) = index.update_cluster(&source, &state, &findings)?;
+        drop(busy);
         let _ = writeln!(
             report,
             "{source}: {ne} events, {nl} log windows, {nf} findings ({} added, {} updated, {} removed, {} unchanged)",

@@ -4,6 +4,7 @@
 //! by passing a [`Style`]; renderers never probe the terminal themselves.
 
 mod markdown;
+pub mod progress;
 pub mod text;
 
 pub use markdown::{markdown_explain, markdown_report};

@@ -99,10 +99,15 @@ impl Session {
 
     fn reload(&mut self) {
         self.search = None;
+        let busy = crate::render::progress::Busy::start(match &self.context {
+            Some(c) => format!("reading context {c}"),
+            None => "loading the cluster state".to_string(),
+        });
         let loaded = (self.loader)(self.context.as_deref()).and_then(|src| {
             let state = src.load(&Scope::All)?;
             Ok((src.info(), state))
         });
+        drop(busy);
         match loaded {
             Ok((info, state)) => {
                 let mut f = analyzers::analyze(&state);
@@ -363,6 +368,7 @@ impl Session {
         let rt = crate::cluster::runtime().map_err(|e| e.to_string())?;
         let mut pending = String::new();
         let mut printed = false;
+        let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
         let print_line = |line: &str| {
             let (clean, _, _) = context::check_citations(line, &ctx);
             print!("{clean}");
@@ -371,6 +377,7 @@ impl Session {
         let result = rt.block_on(async {
             tokio::select! {
                 r = client.chat(&messages, |piece| {
+                    busy.stop();
                     pending.push_str(piece);
                     while let Some(i) = pending.find('\n') {
                         let line: String = pending.drain(..=i).collect();
@@ -381,6 +388,7 @@ impl Session {
                 _ = tokio::signal::ctrl_c() => Err("cancelled".to_string()),
             }
         });
+        busy.stop();
         let text = match result {
             Ok(t) => t,
             Err(e) if e == "cancelled" => return Ok("\n[cancelled]\n".into()),
@@ -619,10 +627,12 @@ impl Session {
             let Some(st) = &self.state else {
                 return self.need_state().err().unwrap_or_default();
             };
+            let busy = crate::render::progress::Busy::start("indexing the loaded state");
             let built = SearchIndex::in_memory().and_then(|mut i| {
                 i.update_cluster("session", st, &self.findings)?;
                 Ok(i)
             });
+            drop(busy);
             match built {
                 Ok(i) => self.search = Some(i),
                 Err(e) => return format!("search index: {e}\n"),
