@@ -18,6 +18,55 @@ fn piped(input: &str) -> String {
     )
 }
 
+/// An editor script: records the text it was given in `seen`, then writes `answer` (or, when
+/// `answer` starts with `+`, appends the rest to what was there).
+fn editor_script(dir: &std::path::Path, answer: &str) -> std::path::PathBuf {
+    let script = dir.join("editor.sh");
+    let seen = dir.join("seen.txt");
+    let write = match answer.strip_prefix('+') {
+        Some(more) => format!("printf '%s' '{more}' >> \"$1\""),
+        None => format!("printf '%s' '{answer}' > \"$1\""),
+    };
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ncp \"$1\" '{}'\n{write}\n", seen.display()),
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+#[test]
+fn edit_asks_what_the_editor_wrote() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = editor_script(dir.path(), "why is ledger crashing?");
+    let out = stdout_ok(
+        sextant_no_cluster()
+            .env("EDITOR", &script)
+            .env_remove("VISUAL")
+            .arg("--snapshot")
+            .arg(demo())
+            .write_stdin("why is checkout down?\n/edit\n/edit what about cart\n"),
+    );
+    assert!(out.contains("› why is ledger crashing?"), "{out}");
+    assert!(out.contains("OOMKilled"), "{out}");
+    // `/edit TEXT` starts from TEXT; bare `/edit` from the last question.
+    let seen = std::fs::read_to_string(dir.path().join("seen.txt")).expect("seen");
+    assert_eq!(seen, "what about cart");
+    // An editor that fails asks nothing and says so.
+    let out = stdout_ok(
+        sextant_no_cluster()
+            .env("EDITOR", "false")
+            .env_remove("VISUAL")
+            .arg("--snapshot")
+            .arg(demo())
+            .write_stdin("/edit why is ledger crashing?\n"),
+    );
+    assert!(out.contains("the editor \"false\" exited with"), "{out}");
+    assert!(!out.contains("OOMKilled"), "{out}");
+}
+
 #[test]
 fn piped_session_answers_runs_commands_and_stops_at_exit() {
     let out = piped(
@@ -147,7 +196,9 @@ fn terminal_session_with_completion() {
         return;
     }
     let hist = tempfile::tempdir().expect("tmp");
-    let Some(session) = start_tmux("sextant-test", hist.path(), "") else {
+    let script = editor_script(hist.path(), "+out down?");
+    let env = format!("EDITOR={}", script.display());
+    let Some(session) = start_tmux("sextant-test", hist.path(), &env) else {
         return;
     };
     let result = (|| -> Result<(), String> {
@@ -167,6 +218,11 @@ fn terminal_session_with_completion() {
             "Enter",
         ]);
         wait_screen(&session, "OOMKilled")?;
+        // Ctrl-X Ctrl-E: the line typed so far goes to the editor, what it writes is asked.
+        type_text(&session, "why is check")?;
+        tmux(&["send-keys", "-t", &session, "C-x", "C-e"]);
+        wait_screen(&session, "› why is checkout down?")?;
+        wait_screen(&session, "checkout-stripe")?;
         // Ctrl-C on an empty line once keeps the session.
         tmux(&["send-keys", "-t", &session, "C-c"]);
         wait_screen(&session, "Ctrl-C again")?;

@@ -132,6 +132,12 @@ pub const COMMANDS: &[Command] = &[
         Arg::Text,
         "write the session transcript as markdown (for the incident ticket)",
     ),
+    c(
+        "/edit",
+        "[TEXT]",
+        Arg::Text,
+        "write the question in $VISUAL/$EDITOR (starting from TEXT or the last question), then ask it; Ctrl-X Ctrl-E does the same with the line being typed",
+    ),
     c("/clear", "", Arg::None, "forget the conversation so far"),
     c(
         "/help",

@@ -110,6 +110,27 @@ impl Validator for SextantHelper {
 
 impl Helper for SextantHelper {}
 
+/// Ctrl-X Ctrl-E (as in bash): the line typed so far is taken and the line accepted; the loop
+/// then opens it in the editor instead of answering it.
+struct EditInEditor {
+    taken: Arc<Mutex<Option<String>>>,
+}
+
+impl rustyline::ConditionalEventHandler for EditInEditor {
+    fn handle(
+        &self,
+        _evt: &rustyline::Event,
+        _n: rustyline::RepeatCount,
+        _positive: bool,
+        ctx: &rustyline::EventContext,
+    ) -> Option<rustyline::Cmd> {
+        if let Ok(mut t) = self.taken.lock() {
+            *t = Some(ctx.line().to_string());
+        }
+        Some(rustyline::Cmd::AcceptLine)
+    }
+}
+
 /// Join continuation lines and strip `"""` fences.
 pub fn normalize_input(raw: &str) -> String {
     raw.replace("\\\n", " ")
@@ -157,6 +178,16 @@ pub fn run(mut session: Session) -> crate::Result<()> {
     let mut rl: Editor<SextantHelper, DefaultHistory> = Editor::with_config(config).map_err(io)?;
     let data = Arc::new(Mutex::new(Completions::default()));
     rl.set_helper(Some(SextantHelper { data: data.clone() }));
+    let taken = Arc::new(Mutex::new(None));
+    rl.bind_sequence(
+        rustyline::Event::KeySeq(vec![
+            rustyline::KeyEvent::ctrl('X'),
+            rustyline::KeyEvent::ctrl('E'),
+        ]),
+        rustyline::EventHandler::Conditional(Box::new(EditInEditor {
+            taken: taken.clone(),
+        })),
+    );
     let hist = history_path();
     let _ = rl.load_history(&hist);
     println!("Sextant — ask in plain words, /help for commands, Ctrl-D to leave.");
@@ -166,6 +197,17 @@ pub fn run(mut session: Session) -> crate::Result<()> {
         match rl.readline(&session.prompt()) {
             Ok(raw) => {
                 interrupted = false;
+                let to_edit = taken.lock().ok().and_then(|mut t| t.take());
+                if let Some(start) = to_edit {
+                    match session.edit(start.trim()) {
+                        Outcome::Exit => break,
+                        Outcome::Print(out) => {
+                            print!("{out}");
+                            let _ = std::io::stdout().flush();
+                        }
+                    }
+                    continue;
+                }
                 let line = normalize_input(&raw);
                 if line.is_empty() {
                     continue;

@@ -265,6 +265,7 @@ impl Session {
                     if self.offline { "on" } else { "off" }
                 ),
             },
+            "/edit" => return self.edit(rest),
             "/sources" => self.sources(),
             "/save" => self.save(rest),
             "/clear" => {
@@ -279,6 +280,40 @@ impl Session {
             self.transcript.push((line.to_string(), out.clone()));
         }
         Outcome::Print(out)
+    }
+
+    /// Write the input in the user's editor (`$VISUAL`, `$EDITOR`, else `vi`), starting from
+    /// `initial` or the last question, then handle what was written as if typed. Long
+    /// questions, pasted log excerpts and multi-line `kubectl describe` output are easier
+    /// there than on one line.
+    pub fn edit(&mut self, initial: &str) -> Outcome {
+        let start = if initial.is_empty() {
+            self.transcript
+                .iter()
+                .rev()
+                .find(|(q, _)| !q.starts_with('/'))
+                .map(|(q, _)| q.clone())
+                .unwrap_or_default()
+        } else {
+            initial.to_string()
+        };
+        match edit_in_editor(&start) {
+            Ok(text) => {
+                let text = super::normalize_input(&text);
+                if text.is_empty() {
+                    return Outcome::Print("nothing to ask: the editor returned no text\n".into());
+                }
+                if text.starts_with("/edit") {
+                    return Outcome::Print("/edit cannot run itself\n".into());
+                }
+                let echo = format!("› {}\n", text.replace('\n', "\n  "));
+                match self.handle(&text) {
+                    Outcome::Print(out) => Outcome::Print(echo + &out),
+                    Outcome::Exit => Outcome::Exit,
+                }
+            }
+            Err(e) => Outcome::Print(format!("{e}\n")),
+        }
     }
 
     fn ask(&mut self, q: &str) -> String {
@@ -779,5 +814,40 @@ impl Session {
             Ok(()) => format!("saved {} turns to {file}\n", self.transcript.len()),
             Err(e) => format!("/save {file}: {e}\n"),
         }
+    }
+}
+
+/// Run the editor on a temporary file holding `initial`; what it holds afterwards.
+fn edit_in_editor(initial: &str) -> Result<String, String> {
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string());
+    // `code --wait`, `emacsclient -t`: the command and its own arguments.
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi").to_string();
+    let args: Vec<&str> = parts.collect();
+    let path = std::env::temp_dir().join(format!(
+        "sextant-question-{}-{}.md",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    ));
+    std::fs::write(&path, initial)
+        .map_err(|e| format!("/edit: cannot write {}: {e}", path.display()))?;
+    let status = std::process::Command::new(&program)
+        .args(&args)
+        .arg(&path)
+        .status();
+    let text = std::fs::read_to_string(&path);
+    let _ = std::fs::remove_file(&path);
+    match status {
+        Ok(s) if s.success() => text.map_err(|e| format!("/edit: cannot read back the text: {e}")),
+        Ok(s) => Err(format!(
+            "/edit: the editor {editor:?} exited with {s}; nothing asked"
+        )),
+        Err(e) => Err(format!(
+            "/edit: cannot run the editor {editor:?} ({e}); set $EDITOR"
+        )),
     }
 }
