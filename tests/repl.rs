@@ -310,3 +310,51 @@ fn ctrl_c_cancels_a_slow_answer() {
         panic!("cancel session failed; screen:\n{screen}");
     }
 }
+
+/// In a terminal with colour, a model's markdown is rendered as it streams: no `**` or
+/// fences on screen, a YAML block under a rule with its text intact.
+#[test]
+fn model_answers_render_as_markdown_in_a_terminal() {
+    let server = fake_openai::FakeOpenAi::start(vec![fake_openai::Reply::Stream(
+        [
+            "## Cause\n",
+            "ledger was **OOMKilled** at its limit [E1].\n",
+            "```yaml\n",
+            "resources:\n",
+            "  limits:\n",
+            "    memory: 1Gi  # measured peak 800Mi\n",
+            "```\n",
+            "Roll out again.\n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    )]);
+    let data = tempfile::tempdir().expect("tmp");
+    let env = format!(
+        "NO_COLOR= OPENAI_BASE_URL={} SEXTANT_MODEL=md-model",
+        server.base_url()
+    );
+    let Some(session) = start_tmux("sextant-md", data.path(), &env) else {
+        return;
+    };
+    let result = (|| -> Result<(), String> {
+        wait_screen(&session, "md-model] ›")?;
+        type_text(&session, "why is ledger crashing?")?;
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        let screen = wait_screen(&session, "Roll out again.")?;
+        let ok = screen.contains("── yaml ──")
+            && screen.contains("    memory: 1Gi  # measured peak 800Mi")
+            && screen.contains("ledger was OOMKilled at its limit [E1].")
+            && !screen.contains("```")
+            && !screen.contains("**")
+            && !screen.contains("## Cause");
+        if ok { Ok(()) } else { Err(screen) }
+    })();
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .output();
+    if let Err(screen) = result {
+        panic!("markdown session failed; screen:\n{screen}");
+    }
+}

@@ -204,13 +204,13 @@ pub fn build(
 pub fn check_citations(answer: &str, c: &ModelContext) -> (String, Vec<Citation>, usize) {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
-        regex::Regex::new(r"\[((?:E|G)\d+|F-[0-9a-fA-F]{4,})\]")
+        regex::Regex::new(r"( ?)\[((?:E|G)\d+|F-[0-9a-fA-F]{4,})\]")
             .unwrap_or_else(|e| panic!("citation pattern: {e}"))
     });
     let mut dropped = 0;
     let mut used: Vec<Citation> = Vec::new();
     let text = re.replace_all(answer, |caps: &regex::Captures| {
-        let id = &caps[1];
+        let id = &caps[2];
         let known = match id.as_bytes()[0] {
             b'E' => c.evidence.contains_key(id),
             b'G' => match c.guidance.get(id) {
@@ -231,7 +231,9 @@ pub fn check_citations(answer: &str, c: &ModelContext) -> (String, Vec<Citation>
             String::new()
         }
     });
-    (text.replace("  ", " "), used, dropped)
+    // An unknown citation goes with the space before it; nothing else is touched (code
+    // blocks keep their indentation).
+    (text.into_owned(), used, dropped)
 }
 
 #[cfg(test)]
@@ -273,6 +275,9 @@ mod tests {
         );
         assert_eq!(dropped, 3);
         assert_eq!(used.len(), 1);
-        assert_eq!(text, "Cause [E1] , see [G1] and ; finding [F-abcd] .");
+        assert_eq!(text, "Cause [E1], see [G1] and; finding [F-abcd].");
+        // Indentation and double spaces elsewhere are the model's (a YAML block): kept.
+        let (text, _, _) = check_citations("    memory: 1Gi  # peak [E9]\n", &c);
+        assert_eq!(text, "    memory: 1Gi  # peak\n");
     }
 }

@@ -785,11 +785,15 @@ fn ask_model(
     let mut pending = String::new();
     let mut shown = false;
     let mut dropped = 0;
+    // Markdown rendered for a terminal; plain lines for pipes and NO_COLOR.
+    let md = std::cell::RefCell::new(crate::render::terminal::MarkdownStream::new(
+        crate::render::Style::detect(),
+    ));
     let emit_line = |line: &str, shown: &mut bool, dropped: &mut usize| {
         let line = anon.as_ref().map_or(line.to_string(), |a| a.restore(line));
         let (clean, _, d) = context::check_citations(&line, &ctx);
         *dropped += d;
-        let _ = write_out(&clean);
+        let _ = write_out(&md.borrow_mut().line(&clean));
         *shown = true;
     };
     let result = match cached.map(Ok).or(agent_result) {
@@ -853,8 +857,8 @@ fn ask_model(
     } else {
         if !pending.is_empty() {
             emit_line(&pending.clone(), &mut shown, &mut dropped);
-            write_out("\n")?;
         }
+        write_out(&md.borrow_mut().finish())?;
         let mut s = String::new();
         for (gid, c) in &ctx.guidance {
             if citations.iter().any(|u| u.id == c.id) {

@@ -170,7 +170,24 @@ fn render(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> Stri
     for c in &d.changes {
         let _ = writeln!(s, "  - {c}");
     }
-    let _ = writeln!(s, "\n{}", d.diff.trim_end());
+    let diff: String = d
+        .diff
+        .trim_end()
+        .lines()
+        .map(|l| {
+            let colour = match l.as_bytes().first() {
+                _ if !style.color => None,
+                Some(b'+') if !l.starts_with("+++") => Some("32"),
+                Some(b'-') if !l.starts_with("---") => Some("31"),
+                _ => None,
+            };
+            match colour {
+                Some(c) => format!("\x1b[{c}m{l}\x1b[0m\n"),
+                None => format!("{l}\n"),
+            }
+        })
+        .collect();
+    let _ = write!(s, "\n{diff}");
     let _ = writeln!(s, "\n  {}", d.patch);
     if show_yaml {
         for e in d
@@ -180,7 +197,14 @@ fn render(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> Stri
         {
             for (name, text) in &e.files {
                 let _ = writeln!(s, "\n# --- {} {name} ---", e.engine.as_str());
-                s.push_str(text);
+                if style.color {
+                    for l in text.lines() {
+                        s.push_str(&crate::render::terminal::yaml_line(l));
+                        s.push('\n');
+                    }
+                } else {
+                    s.push_str(text);
+                }
             }
         }
         s.push_str("\n(give --out DIR to write the policies with their test bundles)\n");

@@ -5,6 +5,7 @@
 
 mod markdown;
 pub mod progress;
+pub mod terminal;
 pub mod text;
 
 pub use markdown::{markdown_explain, markdown_report};

@@ -404,9 +404,11 @@ impl Session {
         let mut pending = String::new();
         let mut printed = false;
         let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
+        // Markdown for a terminal (plain when piped or NO_COLOR).
+        let md = std::cell::RefCell::new(crate::render::terminal::MarkdownStream::new(self.style));
         let print_line = |line: &str| {
             let (clean, _, _) = context::check_citations(line, &ctx);
-            print!("{clean}");
+            print!("{}", md.borrow_mut().line(&clean));
             let _ = std::io::Write::flush(&mut std::io::stdout());
         };
         let result = rt.block_on(async {
@@ -433,9 +435,12 @@ impl Session {
         let (_, citations, _) = context::check_citations(&text, &ctx);
         let mut out = String::new();
         if !pending.is_empty() {
-            out.push_str(&context::check_citations(&pending, &ctx).0);
-            out.push('\n');
+            out.push_str(
+                &md.borrow_mut()
+                    .line(&context::check_citations(&pending, &ctx).0),
+            );
         }
+        out.push_str(&md.borrow_mut().finish());
         for (gid, c) in &ctx.guidance {
             if citations.iter().any(|u| u.id == c.id) {
                 let _ = writeln!(out, "  [{gid}] {} ({}): “{}”", c.heading, c.file, c.quote);
