@@ -2,7 +2,11 @@
 //! terminal session driven with send-keys: a question, a slash command, Tab completion of a
 //! namespace, `/exit`.
 
+// Both fake servers carry their own copy of the small request reader (tests/support/http.rs).
+#![allow(clippy::duplicate_mod)]
+
 mod common;
+mod fake_kube;
 mod fake_openai;
 
 use common::{demo, sextant_no_cluster, stdout_ok};
@@ -151,6 +155,16 @@ fn wait_screen_for(session: &str, needle: &str, limit: Duration) -> Result<Strin
 
 /// Start the binary on the demo in a detached tmux session (None when tmux is missing).
 fn start_tmux(name: &str, data: &std::path::Path, extra_env: &str) -> Option<String> {
+    let args = format!("--snapshot {}", demo().display());
+    start_tmux_with(name, data, extra_env, &args)
+}
+
+fn start_tmux_with(
+    name: &str,
+    data: &std::path::Path,
+    extra_env: &str,
+    args: &str,
+) -> Option<String> {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("tmux not installed: terminal session test not run");
         return None;
@@ -158,10 +172,10 @@ fn start_tmux(name: &str, data: &std::path::Path, extra_env: &str) -> Option<Str
     let bin = assert_cmd::cargo::cargo_bin("sextant");
     let session = format!("{name}-{}", std::process::id());
     let cmd = format!(
-        "env -u KUBECONFIG HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent XDG_DATA_HOME={} NO_COLOR=1 {extra_env} {} --snapshot {}",
+        "env -u KUBECONFIG HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent XDG_DATA_HOME={} XDG_CACHE_HOME={} NO_COLOR=1 {extra_env} {} {args}",
         data.display(),
+        data.join("cache").display(),
         bin.display(),
-        demo().display()
     );
     tmux(&[
         "new-session",
@@ -356,5 +370,50 @@ fn model_answers_render_as_markdown_in_a_terminal() {
         .output();
     if let Err(screen) = result {
         panic!("markdown session failed; screen:\n{screen}");
+    }
+}
+
+/// Ctrl-C while a context switch reads a slow cluster: back at the prompt at once, still on
+/// the cluster it was on, which still answers.
+#[test]
+fn ctrl_c_cancels_a_slow_collection() {
+    let fast = fake_kube::FakeKube::start(fake_kube::Faults::default()).with_dump(&demo());
+    let mut faults = fake_kube::Faults::default();
+    faults.slow.insert("pods".into(), Duration::from_secs(60));
+    let slow = fake_kube::FakeKube::start(faults).with_dump(&demo());
+    let data = tempfile::tempdir().expect("tmp");
+    let (a, b) = (data.path().join("a"), data.path().join("b"));
+    std::fs::write(&a, fake_kube::kubeconfig_text(&fast.url(), "fast")).expect("a");
+    std::fs::write(&b, fake_kube::kubeconfig_text(&slow.url(), "slow")).expect("b");
+    let env = format!("KUBECONFIG={}:{}", a.display(), b.display());
+    let Some(session) = start_tmux_with("sextant-collect", data.path(), &env, "") else {
+        return;
+    };
+    let result = (|| -> Result<(), String> {
+        wait_screen(&session, "[fast · offline] ›")?;
+        type_text(&session, "/context slow")?;
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        wait_screen(&session, "reading context slow (Ctrl-C to stop)")?;
+        let t = Instant::now();
+        tmux(&["send-keys", "-t", &session, "C-c"]);
+        wait_screen(&session, "[cancelled] still on fast")?;
+        if t.elapsed() > Duration::from_secs(5) {
+            return Err(format!("cancel took {:?}", t.elapsed()));
+        }
+        tmux(&[
+            "send-keys",
+            "-t",
+            &session,
+            "why is ledger crashing?",
+            "Enter",
+        ]);
+        wait_screen(&session, "OOMKilled")?;
+        Ok(())
+    })();
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .output();
+    if let Err(screen) = result {
+        panic!("collection cancel failed; screen:\n{screen}");
     }
 }

@@ -44,6 +44,31 @@ pub struct Command {
     pub arg: Arg,
 }
 
+impl Command {
+    /// The flags its synopsis names (`--category`, `-c`, `--previous`), for completion.
+    pub fn flags(&self) -> Vec<&'static str> {
+        self.args
+            .split(|c: char| c.is_whitespace() || c == '[' || c == ']')
+            .filter(|t| t.len() > 1 && t.starts_with('-'))
+            .collect()
+    }
+}
+
+/// The values a flag takes, for completion (none for free-form ones).
+pub fn flag_values(flag: &str) -> Vec<String> {
+    match flag {
+        "--category" => crate::findings::Category::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        "--min-severity" => ["critical", "warning", "info"].map(String::from).to_vec(),
+        "--engine" => ["kyverno", "gatekeeper", "vap", "all"]
+            .map(String::from)
+            .to_vec(),
+        _ => Vec::new(),
+    }
+}
+
 const fn c(name: &'static str, args: &'static str, arg: Arg, help: &'static str) -> Command {
     Command {
         name,

@@ -64,6 +64,33 @@ impl Completer for SextantHelper {
         };
         let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
         let word = &before[start..];
+        // A flag of this command, or a value of the flag before the cursor.
+        if word.starts_with('-') {
+            let out = cmd
+                .flags()
+                .into_iter()
+                .filter(|f| f.starts_with(word))
+                .map(|f| Pair {
+                    display: f.to_string(),
+                    replacement: format!("{f} "),
+                })
+                .collect();
+            return Ok((start, out));
+        }
+        let previous = before[..start].split_whitespace().last().unwrap_or("");
+        if previous.starts_with('-') {
+            let values = commands::flag_values(previous);
+            if !values.is_empty() {
+                // `--category A,B,Cr…`: complete the part after the last comma.
+                let from = word.rfind(',').map_or(0, |i| i + 1);
+                let out = values
+                    .iter()
+                    .filter(|v| v.starts_with(&word[from..]))
+                    .map(|v| pair(v))
+                    .collect();
+                return Ok((start + from, out));
+            }
+        }
         let data = self
             .data
             .lock()
@@ -276,6 +303,29 @@ fn run_piped(session: &mut Session) -> crate::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn complete(line: &str) -> Vec<String> {
+        let h = SextantHelper {
+            data: Arc::new(Mutex::new(Completions::default())),
+        };
+        let history = DefaultHistory::new();
+        let ctx = Context::new(&history);
+        let (_, pairs) = h.complete(line, line.len(), &ctx).expect("complete");
+        pairs.into_iter().map(|p| p.replacement).collect()
+    }
+
+    #[test]
+    fn flags_and_their_values_complete() {
+        assert_eq!(complete("/analyze --c"), ["--category "]);
+        assert_eq!(complete("/analyze --min-severity cr"), ["critical"]);
+        assert_eq!(
+            complete("/analyze --category Privileged,Lat"),
+            ["LatestTag"]
+        );
+        assert_eq!(complete("/policy F-1 --engine g"), ["gatekeeper"]);
+        assert_eq!(complete("/logs web -"), ["-c ", "--previous "]);
+        assert!(complete("/search --x").is_empty());
+    }
 
     #[test]
     fn multi_line_input_is_joined() {

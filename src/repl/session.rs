@@ -93,20 +93,46 @@ impl Session {
             memory: Default::default(),
             model_text: None,
         };
-        s.reload();
+        if s.reload() == Err("cancelled".into()) {
+            s.no_state = Some("loading was cancelled with Ctrl-C".into());
+        }
         s
     }
 
-    fn reload(&mut self) {
+    /// (Re)read the state. Ctrl-C while it loads (a slow cluster, a big dump) returns at once
+    /// with `Err("cancelled")` and keeps the state there was: the read goes on in a thread of
+    /// its own and its result is dropped (it only reads).
+    fn reload(&mut self) -> Result<(), String> {
         self.search = None;
         let busy = crate::render::progress::Busy::start(match &self.context {
-            Some(c) => format!("reading context {c}"),
-            None => "loading the cluster state".to_string(),
+            Some(c) => format!("reading context {c} (Ctrl-C to stop)"),
+            None => "loading the cluster state (Ctrl-C to stop)".to_string(),
         });
-        let loaded = (self.loader)(self.context.as_deref()).and_then(|src| {
-            let state = src.load(&Scope::All)?;
-            Ok((src.info(), state))
-        });
+        let loaded = match (self.loader)(self.context.as_deref()) {
+            Err(e) => Err(e.to_string()),
+            Ok(src) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let spawned = std::thread::Builder::new()
+                    .name("sextant-load".into())
+                    .spawn(move || {
+                        let r = src.load(&Scope::All).map(|st| (src.info(), st));
+                        let _ = tx.send(r);
+                    });
+                match (spawned, crate::cluster::runtime()) {
+                    (Ok(_), Ok(rt)) => rt.block_on(async {
+                        tokio::select! {
+                            r = rx => match r {
+                                Ok(r) => r.map_err(|e| e.to_string()),
+                                Err(_) => Err("the loader stopped without a result".to_string()),
+                            },
+                            _ = tokio::signal::ctrl_c() => Err("cancelled".to_string()),
+                        }
+                    }),
+                    (Err(e), _) => Err(e.to_string()),
+                    (_, Err(e)) => Err(e.to_string()),
+                }
+            }
+        };
         drop(busy);
         match loaded {
             Ok((info, state)) => {
@@ -116,25 +142,22 @@ impl Session {
                 self.info = Some(info);
                 self.state = Some(state);
                 self.no_state = None;
+                Ok(())
             }
+            Err(e) if e == "cancelled" => Err(e),
             Err(e) => {
                 self.info = None;
                 self.state = None;
                 self.findings.clear();
-                self.no_state = Some(e.to_string());
+                self.no_state = Some(e.clone());
+                Err(e)
             }
         }
     }
 
     /// The prompt: source, namespace, mode — `sextant [demo-incident/shop · offline] › `.
     pub fn prompt(&self) -> String {
-        let src = match &self.info {
-            Some(i) => std::path::Path::new(&i.path_or_context)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| i.path_or_context.clone()),
-            None => "no cluster".into(),
-        };
+        let src = self.source_name();
         let ns = self
             .namespace
             .as_deref()
@@ -146,6 +169,17 @@ impl Session {
             self.model.clone().unwrap_or_else(|| "offline".into())
         };
         format!("sextant [{src}{ns} · {mode}] › ")
+    }
+
+    /// The source as the prompt shows it: a snapshot's directory name, or the context.
+    fn source_name(&self) -> String {
+        match &self.info {
+            Some(i) => std::path::Path::new(&i.path_or_context)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| i.path_or_context.clone()),
+            None => "no cluster".into(),
+        }
     }
 
     /// Findings in focus (the namespace, when one is set).
@@ -779,11 +813,14 @@ impl Session {
         {
             return "a snapshot has no contexts: restart without --snapshot to read a live cluster\n".into();
         }
-        self.context = Some(name.to_string());
-        self.reload();
-        match &self.no_state {
-            None => format!("context {name}: {} findings\n", self.findings.len()),
-            Some(e) => format!("context {name}: {e}\n"),
+        let previous = self.context.replace(name.to_string());
+        match self.reload() {
+            Ok(()) => format!("context {name}: {} findings\n", self.findings.len()),
+            Err(e) if e == "cancelled" => {
+                self.context = previous;
+                format!("[cancelled] still on {}\n", self.source_name())
+            }
+            Err(e) => format!("context {name}: {e}\n"),
         }
     }
 

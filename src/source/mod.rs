@@ -18,7 +18,8 @@ pub enum Scope {
 }
 
 /// A source of cluster state.
-pub trait Source {
+/// `Send`: the REPL reads a source on a thread of its own so Ctrl-C can leave it behind.
+pub trait Source: Send {
     /// What to print as the source (`snapshot PATH`, `context NAME`).
     fn info(&self) -> SourceInfo;
     /// Read the state, scoped.
