@@ -106,6 +106,19 @@ fn every_demo_draft_passes_its_proof() {
         if sextant::policy::catalog::rule_for(f.category).is_none() {
             continue;
         }
+        if f.category == sextant::findings::Category::ImagePullBackOff {
+            // frontend's image is from the registry everything else uses (its tag is
+            // missing): an allowed-registries policy would not have helped, and Sextant says so.
+            let e = draft::request_for_finding(f, &state, Engine::ALL.to_vec())
+                .err()
+                .expect("refused");
+            assert!(
+                e.to_string()
+                    .contains("registry.example.com/, which the cluster's other workloads use"),
+                "{e}"
+            );
+            continue;
+        }
         let req = draft::request_for_finding(f, &state, Engine::ALL.to_vec()).expect("request");
         let d = draft::draft(&req, Vec::new()).expect("draft");
         for e in &d.drafts {
@@ -114,6 +127,63 @@ fn every_demo_draft_passes_its_proof() {
         drafted += 1;
     }
     assert!(drafted >= 8, "{drafted}");
+}
+
+/// ImagePullBackOff from a registry no other workload uses: the allowed-registries draft
+/// trusts the registries in use, denies the workload, admits it once mirrored, in all engines.
+#[test]
+fn an_untrusted_registry_gets_an_allowed_registries_draft() {
+    let running = "  phase: Running\n  containerStatuses:\n  - {name: web, image: 'registry.example.com/shop/web:1.4', imageID: 'registry.example.com/shop/web@sha256:aa', ready: true, restartCount: 0, state: {running: {startedAt: '2026-11-24T08:00:00Z'}}}";
+    let pulling = "  phase: Pending\n  containerStatuses:\n  - {name: miner, image: 'docker.io/evil/miner:1.0', imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image'}}}";
+    let yaml = common::pod(
+        "shop",
+        "web",
+        "app: web",
+        &common::spec("web", "registry.example.com/shop/web:1.4"),
+        running,
+    ) + &common::pod(
+        "shop",
+        "miner",
+        "app: miner",
+        &common::spec("miner", "docker.io/evil/miner:1.0"),
+        pulling,
+    );
+    let dir = common::write_tree(&[("pods.yaml", &yaml)]);
+    let state = common::load(dir.path());
+    let findings = sextant::analyzers::analyze(&state);
+    let f = common::find(&findings, sextant::findings::Category::ImagePullBackOff);
+    let req = draft::request_for_finding(f, &state, Engine::ALL.to_vec()).expect("request");
+    assert_eq!(req.fix_context.registries, ["registry.example.com/"]);
+    let d = draft::draft(&req, Vec::new()).expect("draft");
+    assert!(
+        d.proven(),
+        "{:?}",
+        d.drafts.iter().map(|e| &e.proof).collect::<Vec<_>>()
+    );
+    for e in &d.drafts {
+        assert_eq!(
+            e.proof.denied.as_deref().ok(),
+            Some("images must come from registry.example.com/: docker.io/evil/miner:1.0"),
+            "{:?}",
+            e.engine
+        );
+    }
+    assert!(
+        d.changes[0].contains("docker.io/evil/miner:1.0 → registry.example.com/evil/miner:1.0"),
+        "{:?}",
+        d.changes
+    );
+    // The Gatekeeper constraint carries the registries as a parameter.
+    let gk = d
+        .drafts
+        .iter()
+        .find(|e| e.engine == Engine::Gatekeeper)
+        .expect("gatekeeper");
+    assert!(
+        gk.files["constraint.yaml"].contains("repos:"),
+        "{}",
+        gk.files["constraint.yaml"]
+    );
 }
 
 /// A minimal structural validator for OpenAPI v3 schemas (types, properties, required,

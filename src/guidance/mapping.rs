@@ -27,7 +27,7 @@ pub fn query_for(c: Category) -> &'static str {
             "testing issue detection secret management environments remediation"
         }
         ImagePullBackOff | LatestTag => {
-            "application release operations supply chain release pipeline"
+            "application release operations release pipeline artifacts security policy"
         }
         RolloutStuck | ReplicasUnavailable | PDBBlocking => {
             "application release operations gitops deployment rollout"

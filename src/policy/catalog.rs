@@ -50,11 +50,26 @@ containers[c] {
 }
 "#;
 
-/// What a fix may use besides the object: digests of running images, for pinning tags.
+/// What a fix may use besides the object: digests of running images, for pinning tags; the
+/// registries the cluster's healthy workloads pull from, for the allowed-registries rule.
 #[derive(Debug, Clone, Default)]
 pub struct FixContext {
     /// image as written → `repo@sha256:…` actually running.
     pub digests: HashMap<String, String>,
+    /// Image prefixes to trust (`registry.example.com/`), sorted.
+    pub registries: Vec<String>,
+}
+
+/// The registry prefix of an image, as the allowed-registries rule matches it:
+/// `registry.example.com/shop/cart:1` → `registry.example.com/`; a Docker Hub short name
+/// (`nginx:1.25`, `bitnami/redis`) → `docker.io/`.
+pub fn registry_of(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            format!("{first}/")
+        }
+        _ => "docker.io/".to_string(),
+    }
 }
 
 /// A policy rule Sextant drafts.
@@ -76,6 +91,10 @@ pub struct Rule {
     pub rego: &'static str,
     /// The minimal change to a pod spec that satisfies the rule; returns what was changed.
     pub fix: fn(&mut Value, &FixContext) -> Vec<String>,
+    /// The rule takes the trusted registries as a parameter: CEL `variables.allowed`, Rego
+    /// `input.parameters.repos` (a Gatekeeper constraint parameter, as the upstream
+    /// `k8sallowedrepos` does).
+    pub registries: bool,
 }
 
 pub const ALL_WORKLOADS: &[&str] = &[
@@ -103,7 +122,7 @@ pub fn rule_for(c: Category) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.category == c)
 }
 
-static RULES: [Rule; 10] = [
+static RULES: [Rule; 11] = [
     Rule {
         category: Category::Privileged,
         slug: "disallow-privileged",
@@ -120,6 +139,7 @@ static RULES: [Rule; 10] = [
 }
 "#,
         fix: fix_privileged,
+        registries: false,
     },
     Rule {
         category: Category::PrivilegeEscalation,
@@ -137,6 +157,7 @@ static RULES: [Rule; 10] = [
 }
 "#,
         fix: fix_escalation,
+        registries: false,
     },
     Rule {
         category: Category::HostNamespace,
@@ -154,6 +175,7 @@ static RULES: [Rule; 10] = [
 }
 "#,
         fix: fix_host_namespaces,
+        registries: false,
     },
     Rule {
         category: Category::HostPath,
@@ -171,6 +193,7 @@ static RULES: [Rule; 10] = [
 }
 "#,
         fix: fix_host_path,
+        registries: false,
     },
     Rule {
         category: Category::RunAsRoot,
@@ -208,6 +231,7 @@ non_root(c) {
 }
 "#,
         fix: fix_run_as_root,
+        registries: false,
     },
     Rule {
         category: Category::DangerousCapabilities,
@@ -228,6 +252,7 @@ violation[{"msg": msg}] {
 }
 "#,
         fix: fix_capabilities,
+        registries: false,
     },
     Rule {
         category: Category::NoResourceLimits,
@@ -254,6 +279,7 @@ violation[{"msg": msg}] {
 }
 "#,
         fix: fix_limits,
+        registries: false,
     },
     Rule {
         category: Category::NoResourceRequests,
@@ -280,6 +306,7 @@ violation[{"msg": msg}] {
 }
 "#,
         fix: fix_requests,
+        registries: false,
     },
     Rule {
         category: Category::LatestTag,
@@ -305,6 +332,7 @@ violation[{"msg": msg}] {
 }
 "#,
         fix: fix_latest,
+        registries: false,
     },
     Rule {
         category: Category::NoProbes,
@@ -330,6 +358,29 @@ violation[{"msg": msg}] {
 }
 "#,
         fix: fix_probes,
+        registries: false,
+    },
+    Rule {
+        category: Category::ImagePullBackOff,
+        slug: "allowed-registries",
+        title: "Allow images only from trusted registries",
+        description: "An image from a registry the team does not run can be unavailable, unvetted or typosquatted; admitting only the registries in use keeps pulls predictable and the supply chain reviewable.",
+        severity: "medium",
+        kinds: ALL_WORKLOADS,
+        cel: "variables.containers.all(c, variables.allowed.exists(r, c.image.startsWith(r)))",
+        cel_message: "'images must come from ' + variables.allowed.join(', ') + ': ' + variables.containers.filter(c, !variables.allowed.exists(r, c.image.startsWith(r))).map(c, c.image).join(', ')",
+        rego: r#"trusted(image) {
+  startswith(image, input.parameters.repos[_])
+}
+
+violation[{"msg": msg}] {
+  c := containers[_]
+  not trusted(c.image)
+  msg := sprintf("images must come from %v: %v", [concat(", ", input.parameters.repos), c.image])
+}
+"#,
+        fix: fix_registry,
+        registries: true,
     },
 ];
 
@@ -535,6 +586,37 @@ fn fix_latest(spec: &mut Value, cx: &FixContext) -> Vec<String> {
             }
         };
         changed.push(format!("container {n}: image {img} → {new}"));
+        c["image"] = json!(new);
+    });
+    changed
+}
+
+/// Images from untrusted registries are pointed at the first trusted one (the image must be
+/// mirrored there first: the change says so).
+fn fix_registry(spec: &mut Value, cx: &FixContext) -> Vec<String> {
+    let mut changed = Vec::new();
+    let Some(target) = cx.registries.first() else {
+        return changed;
+    };
+    each_container(spec, &ALL_SECTIONS, |c| {
+        let n = name_of(c);
+        let img = c
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if cx.registries.iter().any(|r| img.starts_with(r.as_str())) {
+            return;
+        }
+        let from = registry_of(&img);
+        let path = img
+            .strip_prefix(from.as_str())
+            .unwrap_or(&img)
+            .trim_start_matches("library/");
+        let new = format!("{target}{path}");
+        changed.push(format!(
+            "container {n}: image {img} → {new} (mirror it into {target} first)"
+        ));
         c["image"] = json!(new);
     });
     changed

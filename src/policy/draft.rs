@@ -117,15 +117,80 @@ pub fn request_for_finding<'a>(
                 f.object.kind, f.object.name
             ),
         })?;
+    let mut fix_context = FixContext {
+        digests: running_digests(state),
+        registries: Vec::new(),
+    };
+    if rule.registries {
+        fix_context.registries = trusted_registries(f, &offending, state)?;
+    }
     Ok(Request {
         rule,
         finding: Some(f),
         offending: clean(offending),
         engines,
-        fix_context: FixContext {
-            digests: running_digests(state),
-        },
+        fix_context,
     })
+}
+
+/// The registries the cluster's other workloads pull from (outside system namespaces), when
+/// the finding's failing image comes from none of them; otherwise an allowed-registries
+/// policy would not have prevented the failure, and the error says why.
+fn trusted_registries(
+    f: &Finding,
+    offending: &Value,
+    state: &ClusterState,
+) -> Result<Vec<String>, PolicyError> {
+    let mine: Vec<String> = offending
+        .pointer(pod_spec_pointer(str_at(offending, "/kind").unwrap_or("")).unwrap_or("/spec"))
+        .and_then(|s| s.get("containers"))
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("image").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut trusted: Vec<String> = state
+        .pods
+        .iter()
+        .filter(|p| {
+            !p.metadata
+                .namespace
+                .as_deref()
+                .is_some_and(|ns| SYSTEM_NAMESPACES.contains(&ns))
+        })
+        .flat_map(|p| p.spec.iter().flat_map(|s| s.containers.iter()))
+        .filter_map(|c| c.image.clone())
+        .filter(|i| !mine.contains(i))
+        .map(|i| catalog::registry_of(&i))
+        .collect();
+    trusted.sort();
+    trusted.dedup();
+    let failing: Vec<&String> = mine
+        .iter()
+        .filter(|i| !trusted.contains(&catalog::registry_of(i)))
+        .collect();
+    let invalid = |why: String| PolicyError::Invalid {
+        what: format!("finding {}", f.id),
+        why,
+    };
+    if trusted.is_empty() {
+        return Err(invalid(
+            "no other workload pulls images here, so there is no registry to trust yet".into(),
+        ));
+    }
+    if failing.is_empty() {
+        return Err(invalid(format!(
+            "its image {} comes from {}, which the cluster's other workloads use: an allowed-registries policy would not have prevented it (check that the tag exists and the pull secret)",
+            mine.join(", "),
+            mine.iter()
+                .map(|i| catalog::registry_of(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(trusted)
 }
 
 /// A built-in offending Pod for a category (drafting without a snapshot).
@@ -170,6 +235,7 @@ pub fn request_for_category(
             }
         }
         Category::LatestTag => container["image"] = json!("registry.example.com/shop/app:latest"),
+        Category::ImagePullBackOff => container["image"] = json!("docker.io/unknown/miner:1.0"),
         Category::NoProbes => {
             if let Some(o) = container.as_object_mut() {
                 o.remove("readinessProbe");
@@ -195,7 +261,14 @@ pub fn request_for_category(
         finding: None,
         offending,
         engines,
-        fix_context: FixContext::default(),
+        fix_context: FixContext {
+            registries: if rule.registries {
+                vec!["registry.example.com/".to_string()]
+            } else {
+                Vec::new()
+            },
+            ..FixContext::default()
+        },
     })
 }
 
@@ -291,7 +364,14 @@ pub fn draft(req: &Request, guidance: Vec<GuidanceRef>) -> Result<Draft, PolicyE
     let mut drafts = Vec::new();
     for &engine in &req.engines {
         for scope in &scopes {
-            let files = render(rule, engine, scope, req.finding, &guidance);
+            let files = render(
+                rule,
+                engine,
+                scope,
+                req.finding,
+                &guidance,
+                &req.fix_context.registries,
+            );
             let proof = prove(engine, &files, &req.offending, &fixed);
             drafts.push(EngineDraft {
                 engine,
@@ -385,12 +465,22 @@ pub fn render(
     scope: &Scope,
     finding: Option<&Finding>,
     guidance: &[GuidanceRef],
+    registries: &[String],
 ) -> BTreeMap<String, String> {
     let name = format!("sextant-{}{}", rule.slug, scope.suffix());
-    let variables: Vec<Value> = CEL_VARIABLES
+    let mut variables: Vec<Value> = CEL_VARIABLES
         .iter()
         .map(|(n, e)| json!({"name": n, "expression": e}))
         .collect();
+    if rule.registries {
+        // A CEL list literal of the trusted prefixes (they are registry names: no quotes).
+        let list = registries
+            .iter()
+            .map(|r| format!("'{}'", r.replace(['\\', '\''], "")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        variables.push(json!({"name": "allowed", "expression": format!("[{list}]")}));
+    }
     let mut files = BTreeMap::new();
     match engine {
         Engine::Kyverno => {
@@ -434,7 +524,11 @@ pub fn render(
                     "sextant.dev/category": rule.category.as_str(),
                 }},
                 "spec": {
-                    "crd": {"spec": {"names": {"kind": kind}, "validation": {"openAPIV3Schema": {"type": "object"}}}},
+                    "crd": {"spec": {"names": {"kind": kind}, "validation": {"openAPIV3Schema": if rule.registries {
+                        json!({"type": "object", "properties": {"repos": {"type": "array", "description": "Image prefixes to admit.", "items": {"type": "string"}}}})
+                    } else {
+                        json!({"type": "object"})
+                    }}}},
                     "targets": [{"target": "admission.k8s.gatekeeper.sh", "rego": rego}],
                 },
             });
@@ -451,12 +545,15 @@ pub fn render(
             if let Some(o) = ann.as_object_mut() {
                 o.retain(|k, _| k.starts_with("sextant.dev/"));
             }
-            let c = json!({
+            let mut c = json!({
                 "apiVersion": "constraints.gatekeeper.sh/v1beta1",
                 "kind": kind,
                 "metadata": {"name": name, "annotations": ann},
                 "spec": {"enforcementAction": "dryrun", "match": m},
             });
+            if rule.registries {
+                c["spec"]["parameters"] = json!({"repos": registries});
+            }
             files.insert("template.yaml".into(), to_yaml(&t));
             files.insert("constraint.yaml".into(), to_yaml(&c));
         }
