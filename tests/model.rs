@@ -545,3 +545,93 @@ fn explain_uses_the_explain_prompt_and_falls_back_offline() {
     assert!(String::from_utf8_lossy(&offline.stderr).contains("explaining offline"));
     assert!(ok_stdout(&offline).contains("OOMKilled"));
 }
+
+const PROPOSED_VAP: &str = "```yaml policy\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: require-team-label\nspec:\n  failurePolicy: Fail\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [\"\"]\n      apiVersions: [\"v1\"]\n      operations: [\"CREATE\", \"UPDATE\"]\n      resources: [\"namespaces\"]\n  validations:\n  - expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"\n    messageExpression: \"'namespace ' + object.metadata.name + ' needs a team label'\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: require-team-label\nspec:\n  policyName: require-team-label\n  validationActions: [Warn, Audit]\n```\n```yaml offending\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n```\n```yaml fixed\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n  labels:\n    team: payments\n```\n";
+
+fn propose(server: &FakeOpenAi, out_dir: &std::path::Path) -> std::process::Output {
+    sextant_no_cluster()
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("SEXTANT_MODEL", "fake-model")
+        .args([
+            "policy",
+            "draft",
+            "--request",
+            "require a team label on every namespace",
+            "--engine",
+            "vap",
+            "--out",
+        ])
+        .arg(out_dir)
+        .output()
+        .expect("run")
+}
+
+/// A model-proposed policy: the first answer (condition inverted) fails its proof and the
+/// reason goes back; the second is proven and shown; the files are written.
+#[test]
+fn proposed_policies_are_proven_with_bounded_retries() {
+    let broken = PROPOSED_VAP.replace("\"has(", "\"!has(");
+    let server = FakeOpenAi::start(vec![
+        Reply::Stream(vec![broken.clone()]),
+        Reply::Stream(vec![PROPOSED_VAP.to_string()]),
+    ]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = propose(&server, dir.path());
+    let stdout = ok_stdout(&out);
+    assert!(
+        stdout.contains("model-proposed policy (vap) for: require a team label on every namespace"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("after 2 answer(s)"), "{stdout}");
+    assert!(
+        stdout.contains("namespace scratch needs a team label"),
+        "{stdout}"
+    );
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert!(bodies[0].contains("draft-policy") || bodies[0].contains("require a team label"));
+    assert!(
+        bodies[1].contains("was evaluated and rejected") && bodies[1].contains("not denied"),
+        "the failure is fed back"
+    );
+    let written = dir.path().join("proposed-vap");
+    for f in [
+        "policy.yaml",
+        "binding.yaml",
+        "example-offending.yaml",
+        "example-fixed.yaml",
+    ] {
+        assert!(written.join(f).is_file(), "{f}");
+    }
+
+    // Never right: three answers, then refused with exit 1 and nothing shown as valid.
+    let server = FakeOpenAi::start(vec![
+        Reply::Stream(vec![broken.clone()]),
+        Reply::Stream(vec![broken.clone()]),
+        Reply::Stream(vec![broken]),
+    ]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = propose(&server, dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("refused") && stdout.contains("3 time(s)"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("kind: ValidatingAdmissionPolicy"),
+        "{stdout}"
+    );
+    assert_eq!(server.bodies().len(), 3);
+    assert!(!dir.path().join("proposed-vap").exists());
+
+    // No model: a one-line usage error.
+    let out = sextant_no_cluster()
+        .args(["policy", "draft", "--request", "x", "--engine", "vap"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--request needs a model"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -126,7 +126,7 @@ mod tests {
         let p = Prompts::default();
         assert_eq!(
             p.version(),
-            "system:v1,answer:v1,explain-finding:v1,draft-policy:v1"
+            "system:v1,answer:v1,explain-finding:v1,draft-policy:v2"
         );
         let dir = tempfile::tempdir().expect("tmp");
         std::fs::write(

@@ -162,7 +162,12 @@ pub enum PolicyCommand {
     /// is shown, with test bundles
     Draft {
         /// A finding id (or unique prefix), or a category such as Privileged or LatestTag
-        target: String,
+        #[arg(required_unless_present = "request", conflicts_with = "request")]
+        target: Option<String>,
+        /// Ask the configured model for a policy in plain words ("require a team label on
+        /// every namespace"); shown only once it passes the same proof (bounded retries)
+        #[arg(long, value_name = "TEXT")]
+        request: Option<String>,
         /// kyverno, gatekeeper, vap or all (comma-separated)
         #[arg(long, default_value = "all")]
         engine: String,
@@ -350,9 +355,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         ),
         Some(Command::Policy(PolicyCommand::Draft {
             target,
+            request,
             engine,
             out,
-        })) => policy::draft(&g, &cfg, &target, &engine, out.as_deref()),
+        })) => match (target, request) {
+            (_, Some(text)) => policy::propose(&g, &cfg, &text, &engine, out.as_deref()),
+            (Some(target), None) => policy::draft(&g, &cfg, &target, &engine, out.as_deref()),
+            (None, None) => Err(Error::Usage(
+                "policy draft: give a finding id, a category or --request TEXT".into(),
+            )
+            .into()),
+        },
         Some(Command::Policy(PolicyCommand::Test { dir })) => policy::test(&g, &dir),
         Some(Command::Policy(PolicyCommand::Check { files })) => policy::check(&g, &files),
         Some(Command::Snapshot(SnapshotCommand::Save { dir })) => {

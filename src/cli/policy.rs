@@ -221,6 +221,157 @@ fn render(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> Stri
     s
 }
 
+/// `policy draft --request TEXT`: the model proposes, Sextant proves (bounded retries), and
+/// only a proven policy is shown. Exit 1 when the model never got it right.
+pub fn propose(
+    g: &Global,
+    cfg: &Config,
+    request: &str,
+    engine: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<i32> {
+    use crate::policy::propose;
+    let engines = engines(engine)?;
+    let settings = match crate::llm::Settings::resolve(&cfg.llm) {
+        Some(s) if !g.offline => s,
+        _ => {
+            return Err(Error::Usage(
+                "--request needs a model: configure [llm] (or OPENAI_BASE_URL / SEXTANT_MODEL), and no --offline".into(),
+            )
+            .into());
+        }
+    };
+    let prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
+    crate::audit::record(
+        "policy_request",
+        serde_json::json!({"text": crate::redact::redact(request)}),
+    );
+    let model = settings.model.clone();
+    let client = crate::llm::LlmClient::new(settings)?;
+    let rt = crate::cluster::runtime()?;
+    let style = Style::detect();
+    let mut s = String::new();
+    let mut refused = 0;
+    for engine in engines {
+        let user = crate::assistant::prompts::render(
+            &prompts.draft_policy,
+            &[
+                ("request", &crate::redact::redact(request)),
+                ("engine", engine.as_str()),
+                ("engine_rules", propose::engine_rules(engine)),
+            ],
+        );
+        let messages = vec![
+            (
+                "system",
+                crate::assistant::prompts::render(&prompts.system, &[]),
+            ),
+            ("user", user),
+        ];
+        let mut attempt = 0;
+        let result = propose::propose(request, engine, messages, |m| {
+            attempt += 1;
+            let _busy = crate::render::progress::Busy::start(format!(
+                "asking {model} for a {} policy (answer {attempt} of at most {})",
+                engine.as_str(),
+                propose::MAX_ATTEMPTS
+            ));
+            crate::audit::record(
+                "model_request",
+                serde_json::json!({"model": model, "purpose": "policy", "engine": engine.as_str(), "attempt": attempt, "tokens": m.iter().map(|(_, t)| crate::audit::tokens(t)).sum::<usize>()}),
+            );
+            rt.block_on(client.chat(m, |_| {}))
+                .map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(p) => {
+                s.push_str(&render_proposal(&p, style));
+                if let Some(dir) = out {
+                    let written = write_proposal(dir, &p)?;
+                    let _ = writeln!(s, "wrote {} files under {}", written, dir.display());
+                }
+            }
+            Err(e) => {
+                refused += 1;
+                let _ = writeln!(
+                    s,
+                    "{} ({}): refused — {e}; nothing is shown that was not proven",
+                    style.bold("model-proposed policy"),
+                    engine.as_str()
+                );
+            }
+        }
+    }
+    write_out(&s)?;
+    Ok(if refused > 0 { 1 } else { 0 })
+}
+
+fn render_proposal(p: &crate::policy::propose::Proposal, style: Style) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ({}) for: {}",
+        style.bold("model-proposed policy"),
+        p.engine.as_str(),
+        p.request
+    );
+    let _ = writeln!(
+        s,
+        "  ✓ proven in-process after {} answer(s): denies the model's offending example ({}) and admits its fixed one",
+        p.attempts,
+        p.proof.denied.as_deref().unwrap_or("")
+    );
+    s.push_str("  review it: the examples are the model's own; the proof shows the policy does what they illustrate
+");
+    let yaml = |t: &str| -> String {
+        if style.color {
+            t.lines()
+                .map(|l| crate::render::terminal::yaml_line(l) + "\n")
+                .collect()
+        } else {
+            t.to_string()
+        }
+    };
+    let _ = writeln!(s, "\n# --- offending example ---");
+    s.push_str(&yaml(&crate::policy::to_yaml(&p.offending)));
+    let _ = writeln!(s, "\n# --- fixed example ---");
+    s.push_str(&yaml(&crate::policy::to_yaml(&p.fixed)));
+    for (name, text) in &p.files {
+        let _ = writeln!(s, "\n# --- {} {name} ---", p.engine.as_str());
+        s.push_str(&yaml(text));
+    }
+    s.push('\n');
+    s
+}
+
+/// The proposal's files and examples under `DIR/proposed-ENGINE/`; how many were written.
+fn write_proposal(dir: &Path, p: &crate::policy::propose::Proposal) -> anyhow::Result<usize> {
+    let root = dir.join(format!("proposed-{}", p.engine.as_str()));
+    let io = |path: &Path, e: std::io::Error| crate::Error::Io {
+        context: path.display().to_string(),
+        source: e,
+    };
+    std::fs::create_dir_all(&root).map_err(|e| io(&root, e))?;
+    let mut files: Vec<(String, String)> = p
+        .files
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    files.push((
+        "example-offending.yaml".into(),
+        crate::policy::to_yaml(&p.offending),
+    ));
+    files.push((
+        "example-fixed.yaml".into(),
+        crate::policy::to_yaml(&p.fixed),
+    ));
+    for (name, text) in &files {
+        let path = root.join(name);
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    }
+    Ok(files.len())
+}
+
 pub fn test(g: &Global, dir: &Path) -> anyhow::Result<i32> {
     let r = suite::run_dir(dir)?;
     if r.results.is_empty() {
