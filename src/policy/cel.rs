@@ -7,8 +7,9 @@
 //! policies use, so the binding is done here; the functions are kube-cel's.
 
 use kube_cel::KubeCelExt;
+use kube_cel::cel::extractors::Arguments;
 use kube_cel::cel::objects::{Key, Map};
-use kube_cel::cel::{Context, Program, Value};
+use kube_cel::cel::{Context, ExecutionError, Program, ResolveResult, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -208,12 +209,21 @@ fn create_request(object: &serde_json::Value) -> serde_json::Value {
 
 /// The CEL standard and Kubernetes functions, registered once per thread and shared by every
 /// context as their parent (registering them costs more than most evaluations).
+fn dyn_identity(v: Arguments) -> ResolveResult {
+    v.0.first()
+        .cloned()
+        .ok_or_else(|| ExecutionError::function_error("dyn", "dyn() takes one argument"))
+}
+
 fn functions() -> &'static Context<'static> {
     thread_local! {
         static FUNCTIONS: &'static Context<'static> = {
             let mut ctx = Context::default();
             ctx.register_all();
             ctx.add_function("matches", matches_cached);
+            // CEL's `dyn(x)`: a type hint for the checker, the value itself at run time
+            // (Gatekeeper's library uses it inside lists and maps of mixed types).
+            ctx.add_function("dyn", dyn_identity);
             // Leaked once per thread: contexts borrow it for 'static.
             Box::leak(Box::new(ctx))
         };
@@ -256,6 +266,9 @@ fn matches_cached(
 /// ([`Subject::scope`]); an object no CEL policy matches is never converted.
 pub struct Subject<'j> {
     pub json: &'j serde_json::Value,
+    /// The admission request when it is not a plain CREATE (UPDATE, DELETE: `request`,
+    /// `oldObject` come from it).
+    review: Option<&'j serde_json::Value>,
     ctx: std::cell::OnceCell<Context<'static>>,
 }
 
@@ -263,6 +276,17 @@ impl<'j> Subject<'j> {
     pub fn create(json: &'j serde_json::Value) -> Subject<'j> {
         Subject {
             json,
+            review: None,
+            ctx: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// An object under the admission request `review` (its `operation`, `oldObject`, …);
+    /// `json` is what matching sees (the object, or the old one of a DELETE).
+    pub fn reviewed(json: &'j serde_json::Value, review: &'j serde_json::Value) -> Subject<'j> {
+        Subject {
+            json,
+            review: Some(review),
             ctx: std::cell::OnceCell::new(),
         }
     }
@@ -271,9 +295,19 @@ impl<'j> Subject<'j> {
     pub fn scope(&self) -> Scope<'_> {
         let base = self.ctx.get_or_init(|| {
             let mut ctx = functions().new_inner_scope();
-            ctx.add_variable_from_value("object", value(self.json));
-            ctx.add_variable_from_value("oldObject", Value::Null);
-            ctx.add_variable_from_value("request", value(&create_request(self.json)));
+            match self.review {
+                None => {
+                    ctx.add_variable_from_value("object", value(self.json));
+                    ctx.add_variable_from_value("oldObject", Value::Null);
+                    ctx.add_variable_from_value("request", value(&create_request(self.json)));
+                }
+                Some(r) => {
+                    let get = |k: &str| r.get(k).map_or(Value::Null, value);
+                    ctx.add_variable_from_value("object", get("object"));
+                    ctx.add_variable_from_value("oldObject", get("oldObject"));
+                    ctx.add_variable_from_value("request", value(r));
+                }
+            }
             ctx
         });
         Scope {

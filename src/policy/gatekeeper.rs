@@ -17,6 +17,9 @@ pub struct Template {
     /// One engine per template, reused for every review: cloning it per evaluation (to keep
     /// `&self`) cost more than the evaluation. The lock is uncontended (one thread evaluates).
     engine: std::sync::Mutex<regorus::Engine>,
+    /// The template's CEL (`code: [{engine: K8sNativeValidation}]`) as a compiled policy,
+    /// or why it did not compile; `None` when the template has no CEL.
+    pub cel: Option<std::sync::Arc<Result<super::vap::Policy, String>>>,
 }
 
 impl Clone for Template {
@@ -26,8 +29,38 @@ impl Clone for Template {
             kind: self.kind.clone(),
             package: self.package.clone(),
             engine: std::sync::Mutex::new(self.engine().clone()),
+            cel: self.cel.clone(),
         }
     }
+}
+
+/// Gatekeeper's K8sNativeValidation source as a ValidatingAdmissionPolicy the CEL evaluator
+/// runs: the variables Gatekeeper defines first (`params`: the constraint's parameters;
+/// `anyObject`: the object, or the old one of a DELETE), then the template's own.
+fn cel_policy(name: &str, source: &Value) -> Result<super::vap::Policy, String> {
+    let mut variables = vec![
+        serde_json::json!({"name": "params", "expression": "params"}),
+        serde_json::json!({"name": "anyObject", "expression": "has(request.operation) && request.operation == 'DELETE' ? oldObject : object"}),
+    ];
+    variables.extend(
+        source
+            .get("variables")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    let vap = serde_json::json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": format!("{name}-cel")},
+        "spec": {
+            "matchConditions": source.get("matchConditions").cloned().unwrap_or(Value::Array(vec![])),
+            "variables": variables,
+            "validations": source.get("validations").cloned().unwrap_or(Value::Array(vec![])),
+        },
+    });
+    super::vap::Policy::from_object(&vap).map_err(|e| e.to_string())
 }
 
 impl std::fmt::Debug for Template {
@@ -117,11 +150,20 @@ impl Template {
                     .map_err(|e| bad(first_line(&e.to_string())))?;
             }
         }
+        let cel = target
+            .get("code")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|c| c.get("engine").and_then(Value::as_str) == Some("K8sNativeValidation"))
+            .and_then(|c| c.get("source"))
+            .map(|src| std::sync::Arc::new(cel_policy(&name, src)));
         Ok(Template {
             name,
             kind,
             package,
             engine: std::sync::Mutex::new(engine),
+            cel,
         })
     }
 
@@ -167,6 +209,33 @@ impl Template {
         engine
             .add_data(regorus::Value::from(data))
             .map_err(|e| PolicyError::Eval(first_line(&e.to_string())))
+    }
+
+    /// The CEL source's violations (one per failing validation) of the admission request
+    /// `review` about `subject`, with the constraint's `parameters`; `None` without CEL.
+    pub fn cel_violations(
+        &self,
+        review: &Value,
+        subject: &Value,
+        parameters: &Value,
+    ) -> Option<Result<Vec<Violation>, String>> {
+        let policy = self.cel.as_ref()?;
+        let policy = match policy.as_ref() {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e.clone())),
+        };
+        let empty = serde_json::json!({});
+        let params = if parameters.is_null() {
+            &empty
+        } else {
+            parameters
+        };
+        let s = super::cel::Subject::reviewed(subject, review);
+        Some(
+            policy
+                .denials(&s, Some(params))
+                .map(|d| d.into_iter().map(|msg| Violation { msg }).collect()),
+        )
     }
 
     /// The violations of `object` under `constraint`'s parameters. Matching is the caller's

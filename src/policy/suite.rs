@@ -229,14 +229,21 @@ pub fn run_gator(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
                 }
             };
             match gator_case(base, tpl, con, c) {
-                Ok((expected, got, passed)) => {
-                    result.expected = expected;
-                    result.got = got;
-                    result.passed = passed;
+                Ok(outcomes) => {
+                    for (suffix, (expected, got, passed)) in outcomes {
+                        let mut r = result.clone();
+                        r.case.push_str(&suffix);
+                        r.expected = expected;
+                        r.got = got;
+                        r.passed = passed;
+                        out.push(r);
+                    }
                 }
-                Err(Skip(why)) => result.skipped = Some(why),
+                Err(Skip(why)) => {
+                    result.skipped = Some(why);
+                    out.push(result);
+                }
             }
-            out.push(result);
         }
     }
     Ok(out)
@@ -244,12 +251,16 @@ pub fn run_gator(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
 
 struct Skip(String);
 
+/// One gator case: the Rego verdict, and the CEL one (case name suffixed ` [cel]`) when the
+/// template has a K8sNativeValidation source.
+type CaseOutcome = (String, (String, String, bool));
+
 fn gator_case(
     base: &Path,
     template: &gatekeeper::Template,
     constraint: &gatekeeper::Constraint,
     c: &Value,
-) -> Result<(String, String, bool), Skip> {
+) -> Result<Vec<CaseOutcome>, Skip> {
     let object_file = str_at(c, "/object").ok_or_else(|| Skip("case has no object".into()))?;
     let docs = parse_documents(&base.join(object_file)).map_err(|e| Skip(e.to_string()))?;
     let object = docs.first().cloned().unwrap_or(Value::Null);
@@ -274,12 +285,31 @@ fn gator_case(
     } else {
         (gatekeeper::review(&object, "CREATE", None), object.clone())
     };
-    let violations = if constraint.matches(&subject) {
+    let matched = constraint.matches(&subject);
+    let violations = if matched {
         tpl.review(&review, &constraint.parameters)
             .map_err(|e| Skip(e.to_string()))?
     } else {
         Vec::new()
     };
+    let mut out = vec![(String::new(), assert_violations(c, &violations))];
+    // The template's CEL source, when it has one, must agree with the same assertions.
+    if let Some(cel) = tpl.cel_violations(&review, &subject, &constraint.parameters) {
+        let r = match (matched, cel) {
+            (false, _) => assert_violations(c, &[]),
+            (true, Ok(v)) => assert_violations(c, &v),
+            (true, Err(e)) => {
+                let (expected, _, _) = assert_violations(c, &[]);
+                (expected, format!("error: {e}"), false)
+            }
+        };
+        out.push((" [cel]".to_string(), r));
+    }
+    Ok(out)
+}
+
+/// Check a gator case's assertions against violations: (expected, got, passed).
+fn assert_violations(c: &Value, violations: &[gatekeeper::Violation]) -> (String, String, bool) {
     let mut expected = Vec::new();
     let mut ok = true;
     for a in c
@@ -318,7 +348,7 @@ fn gator_case(
     } else {
         format!("{} violation(s): {}", msgs.len(), msgs.join("; "))
     };
-    Ok((expected.join(", "), got, ok))
+    (expected.join(", "), got, ok)
 }
 
 /// Sextant's VAP test: `policies` (policy, binding and param files) and `cases`

@@ -195,15 +195,43 @@ impl Policy {
         params: Option<&Value>,
         namespace_labels: Option<&Value>,
     ) -> Verdict {
+        match self.run(subject, binding, params, namespace_labels, false) {
+            Ok(None) => Verdict::NotMatched,
+            Ok(Some(d)) => d.into_iter().next().map_or(Verdict::Admit, Verdict::Deny),
+            Err(e) => Verdict::Error(e),
+        }
+    }
+
+    /// Every failing validation's message (not only the first), as Gatekeeper counts
+    /// violations of a CEL template; empty when admitted or not matched.
+    pub fn denials(
+        &self,
+        subject: &Subject,
+        params: Option<&Value>,
+    ) -> Result<Vec<String>, String> {
+        self.run(subject, None, params, None, true)
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Match, bind variables, check validations (all of them, or up to the first failure).
+    /// `Ok(None)`: not matched.
+    fn run(
+        &self,
+        subject: &Subject,
+        binding: Option<&Binding>,
+        params: Option<&Value>,
+        namespace_labels: Option<&Value>,
+        all: bool,
+    ) -> Result<Option<Vec<String>>, String> {
         let object = subject.json;
         if !resource_rules_match(&self.match_constraints, object, namespace_labels) {
-            return Verdict::NotMatched;
+            return Ok(None);
         }
         if let Some(b) = binding
             && !b.match_resources.is_null()
             && !resource_rules_match(&b.match_resources, object, namespace_labels)
         {
-            return Verdict::NotMatched;
+            return Ok(None);
         }
         let mut scope = subject.scope();
         if let Some(p) = params {
@@ -213,33 +241,29 @@ impl Policy {
             scope.add("namespaceObject", &json!({"metadata": {"labels": l}}));
         }
         for (_, c) in &self.match_conditions {
-            match scope.check(c) {
-                Ok(true) => {}
-                Ok(false) => return Verdict::NotMatched,
-                Err(e) => return Verdict::Error(e),
+            if !scope.check(c)? {
+                return Ok(None);
             }
         }
         for (name, e) in &self.variables {
-            if let Err(e) = scope.bind(name, e) {
-                return Verdict::Error(e);
-            }
+            scope.bind(name, e)?;
         }
+        let mut denied = Vec::new();
         for v in &self.validations {
-            match scope.check(&v.expr) {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Verdict::Deny(
-                        v.message_expr
-                            .as_ref()
-                            .and_then(|m| scope.message(m))
-                            .or_else(|| v.message.clone())
-                            .unwrap_or_else(|| format!("failed expression: {}", v.expr.source)),
-                    );
+            if !scope.check(&v.expr)? {
+                denied.push(
+                    v.message_expr
+                        .as_ref()
+                        .and_then(|m| scope.message(m))
+                        .or_else(|| v.message.clone())
+                        .unwrap_or_else(|| format!("failed expression: {}", v.expr.source)),
+                );
+                if !all {
+                    break;
                 }
-                Err(e) => return Verdict::Error(e),
             }
         }
-        Verdict::Admit
+        Ok(Some(denied))
     }
 }
 
