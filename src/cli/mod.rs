@@ -19,7 +19,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "sextant",
-    version,
+    version = env!("SEXTANT_LONG_VERSION"),
     about = "Read-only Kubernetes triage: findings with evidence, Level 4 guidance, policy drafts",
     long_about = "Sextant reads a cluster (or a dump of one), finds what is wrong, explains why with \
 evidence quoted from events and logs, and suggests fixes. It never changes the cluster and works \
@@ -134,6 +134,13 @@ pub enum Command {
     Snapshot(SnapshotCommand),
     /// Check kubeconfig, permissions, model endpoint and index
     Doctor,
+    /// Print a shell completion script: `sextant completions bash > /etc/bash_completion.d/sextant`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `sextant man > /usr/local/share/man/man1/sextant.1`
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -231,7 +238,9 @@ pub enum SnapshotCommand {
 
 /// Parse, run, and return the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    // Installed as `kubectl-sextant`, kubectl runs it for `kubectl sextant …` with the same
+    // arguments: it behaves as `sextant` (kubectl's --context, -n, --kubeconfig are ours too).
+    let cli = match Cli::try_parse_from(plugin_args(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to stdout with exit 0; usage errors are exit 2 with one line.
@@ -252,6 +261,22 @@ pub fn main() -> i32 {
             if bad_input { 2 } else { 1 }
         }
     }
+}
+
+/// The arguments, with the program name normalised: `kubectl-sextant` (the kubectl plugin
+/// name) is reported as `sextant` in help and errors.
+fn plugin_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut v: Vec<std::ffi::OsString> = args.collect();
+    if let Some(first) = v.first_mut() {
+        let name = std::path::Path::new(first.as_os_str())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with("kubectl-sextant") {
+            *first = "sextant".into();
+        }
+    }
+    v
 }
 
 /// clap's multi-line usage error, folded to one line: the message, plus the possible values
@@ -372,6 +397,20 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             live::snapshot_save(&g, &cfg, &dir)
         }
         Some(Command::Doctor) => live::doctor(&g, &cfg),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "sextant", &mut out);
+            write_out(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            write_out(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
     }
 }
 
