@@ -18,6 +18,7 @@ pub mod index;
 pub mod lang;
 pub mod llm;
 pub mod logs;
+pub mod mcp;
 pub mod policy;
 pub mod redact;
 pub mod render;

@@ -141,6 +141,9 @@ pub enum Command {
     },
     /// Print the man page (roff): `sextant man > /usr/local/share/man/man1/sextant.1`
     Man,
+    /// Serve Sextant's read-only tools and the Level 4 guidance over MCP (stdio) for an AI
+    /// agent; the cluster state (--snapshot or the live cluster) is read once at start
+    Mcp,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +264,33 @@ pub fn main() -> i32 {
             if bad_input { 2 } else { 1 }
         }
     }
+}
+
+/// `sextant mcp`: load the state once (a missing cluster is said by the tools, not fatal),
+/// then serve over stdio. stdout belongs to the protocol: nothing else is printed there.
+fn mcp(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+    let gi = search::guidance_index(g, cfg)?;
+    let (state, no_state) = match load(g) {
+        Ok((_, s)) => (Some(s), None),
+        Err(e) => {
+            tracing::warn!(error = %one_line(&e), "mcp: no cluster state");
+            (None, Some(one_line(&e)))
+        }
+    };
+    let findings = match &state {
+        Some(s) => findings_with_guidance(g, cfg, s)?,
+        None => Vec::new(),
+    };
+    let server = crate::mcp::SextantMcp::new(crate::mcp::Served {
+        state,
+        no_state,
+        findings,
+        gi,
+    });
+    let rt = crate::cluster::runtime()?;
+    rt.block_on(crate::mcp::serve_stdio(server))
+        .map_err(|e| Error::Usage(format!("mcp: {e}")))?;
+    Ok(0)
 }
 
 /// The arguments, with the program name normalised: `kubectl-sextant` (the kubectl plugin
@@ -404,6 +434,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             write_out(&String::from_utf8_lossy(&out))?;
             Ok(0)
         }
+        Some(Command::Mcp) => mcp(&g, &cfg),
         Some(Command::Man) => {
             let cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

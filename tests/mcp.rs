@@ -1,0 +1,163 @@
+//! `sextant mcp` driven by the official Rust MCP SDK's client over stdio, against a fake
+//! cluster: the tools are listed and each is called; results are redacted and fenced; only
+//! reads reach the cluster; guidance sections are resources.
+
+mod common;
+mod fake_kube;
+
+use common::demo;
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use serde_json::json;
+
+fn text_of(r: &rmcp::model::CallToolResult) -> String {
+    serde_json::to_value(r).expect("json")["content"]
+        .as_array()
+        .expect("content")
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_mcp_client_lists_and_calls_every_tool_and_only_reads() {
+    let server = fake_kube::FakeKube::start(fake_kube::Faults::default()).with_dump(&demo());
+    let dir = tempfile::tempdir().expect("tmp");
+    let kubeconfig = server.kubeconfig(dir.path());
+    let bin = assert_cmd::cargo::cargo_bin("sextant");
+    let transport = TokioChildProcess::new(tokio::process::Command::new(bin).configure(|c| {
+        c.arg("mcp")
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", "/nonexistent")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("sextant-test-cache"),
+            )
+            .env("SEXTANT_AUDIT_LOG", dir.path().join("audit.jsonl"))
+            .env_remove("OPENAI_API_KEY");
+    }))
+    .expect("spawn");
+    let client = ().serve(transport).await.expect("initialize");
+    let info = client.peer_info().expect("server info");
+    assert_eq!(
+        info.server_info.as_ref().map(|i| i.name.as_str()),
+        Some("sextant")
+    );
+
+    let mut names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .expect("tools/list")
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "analyze",
+            "check_policy",
+            "draft_policy",
+            "explain_finding",
+            "get_events",
+            "get_logs",
+            "search_guidance",
+            "search_logs"
+        ]
+    );
+
+    let call = |name: &'static str, args: serde_json::Value| {
+        let client = &client;
+        async move {
+            let r = client
+                .call_tool(
+                    CallToolRequestParams::new(name)
+                        .with_arguments(args.as_object().cloned().unwrap_or_default()),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            text_of(&r)
+        }
+    };
+    let findings = call("analyze", json!({"namespace": "payments"})).await;
+    let list: serde_json::Value = serde_json::from_str(&findings).expect("json");
+    let oom = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["category"] == "OOMKilled")
+        .expect("ledger's OOMKilled");
+    let id = oom["id"].as_str().expect("id");
+
+    let explained = call("explain_finding", json!({"id": id})).await;
+    assert!(explained.contains("<untrusted-data source="), "{explained}");
+    assert!(explained.contains("512Mi"), "{explained}");
+
+    let guidance = call(
+        "search_guidance",
+        json!({"query": "security policy enforcement"}),
+    )
+    .await;
+    assert!(guidance.contains("[G1]"), "{guidance}");
+
+    let found = call(
+        "search_logs",
+        json!({"query": "OutOfMemoryError", "namespace": "payments"}),
+    )
+    .await;
+    assert!(
+        found.starts_with("<untrusted-data source=\"search\""),
+        "{found}"
+    );
+
+    let events = call("get_events", json!({"object": "ledger"})).await;
+    assert!(events.contains("BackOff"), "{events}");
+
+    // Logs: the planted password never leaves; the injected instruction is fenced data.
+    let logs = call("get_logs", json!({"pod": "cart-6d9f7c5b8-m8qzt"})).await;
+    assert!(logs.starts_with("<untrusted-data source=\"log\""), "{logs}");
+    assert!(logs.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"), "{logs}");
+    assert!(
+        !logs.contains("Sup3rS3cretPassw0rd"),
+        "a secret left through MCP"
+    );
+
+    let drafted = call("draft_policy", json!({"target": "Privileged"})).await;
+    assert!(drafted.contains("kind: ClusterPolicy"), "{drafted}");
+
+    let vap = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: no-ledger\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [apps]\n      apiVersions: [v1]\n      operations: [CREATE, UPDATE]\n      resources: [deployments]\n  validations:\n  - expression: object.metadata.name != 'ledger'\n    message: ledger is frozen\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: no-ledger\nspec:\n  policyName: no-ledger\n  validationActions: [Deny]\n";
+    let report = call("check_policy", json!({"policy_yaml": vap})).await;
+    assert!(report.contains("ledger is frozen"), "{report}");
+
+    // Resources: every guidance section, readable by its uri.
+    let resources = client.list_all_resources().await.expect("resources/list");
+    assert!(resources.len() >= 80, "{}", resources.len());
+    let uri = resources
+        .iter()
+        .map(|r| r.uri.clone())
+        .find(|u| u.contains("security-and-policy"))
+        .expect("a security section");
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .expect("resources/read");
+    let body = serde_json::to_string(&read).expect("json");
+    assert!(body.contains("Security and Policy"), "{body}");
+
+    client.cancel().await.expect("close");
+    // Read-only: every request that reached the cluster was a read.
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert!(
+            r.method == "GET" || r.path.contains("selfsubject"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+}
