@@ -23,19 +23,40 @@ use crate::error::Error;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub guidance: GuidanceConfig,
     pub index: IndexConfig,
     pub llm: LlmConfig,
     pub cluster: ClusterConfig,
+    pub redact: RedactConfig,
+    /// The profile used when neither `--profile` nor `SEXTANT_PROFILE` names one.
+    pub profile: Option<String>,
+    /// Named overlays of any of the sections above (`[profiles.prod.llm]`, …); the chosen one
+    /// is merged over the file before it is read.
+    pub profiles: std::collections::BTreeMap<String, toml::Value>,
+    /// Where this config came from (`None`: no file), and the profile applied.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+    #[serde(skip)]
+    pub active_profile: Option<String>,
+}
+
+/// A team's own secret patterns, redacted like the built-in ones.
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactConfig {
+    /// Rule id → regex (a named group `s` redacts only that part).
+    pub patterns: std::collections::BTreeMap<String, String>,
 }
 
 /// Live collection settings (see [`crate::cluster::collect::Options`]).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClusterConfig {
+    /// The kubeconfig context to use when `--context` is not given.
+    pub context: Option<String>,
     pub page_size: Option<u32>,
     pub concurrency: Option<usize>,
     pub log_tail_lines: Option<u32>,
@@ -44,14 +65,14 @@ pub struct ClusterConfig {
     pub timeout_secs: Option<u64>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuidanceConfig {
     pub dirs: Vec<PathBuf>,
     pub replace: bool,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IndexConfig {
     pub dir: Option<PathBuf>,
@@ -59,7 +80,7 @@ pub struct IndexConfig {
 
 /// Language model settings; the environment (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
 /// `SEXTANT_MODEL`) wins over these.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LlmConfig {
     pub base_url: Option<String>,
@@ -86,6 +107,11 @@ pub struct LlmConfig {
     pub azure_deployment: Option<String>,
     /// Azure OpenAI `api-version` (default 2024-10-21).
     pub azure_api_version: Option<String>,
+    /// A command whose output is the API key (`pass show openai`, `op read …`), run with
+    /// `sh -c` when no key is in the environment; its output is never printed.
+    pub api_key_cmd: Option<String>,
+    /// The model context budget in estimated tokens (default 6000).
+    pub context_tokens: Option<usize>,
     /// A directory of prompt files overriding the compiled-in ones (`ask --prompts` wins).
     pub prompts: Option<PathBuf>,
     /// How many tokens of earlier REPL turns a model is shown (default 1500; 0: none).
@@ -123,10 +149,59 @@ impl Config {
             .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
             || self.llm.base_url.is_some()
             || self.llm.model.is_some()
+            || self.llm.api_key_cmd.is_some()
+    }
+
+    /// [`Config::load_profile`] with the profile from `SEXTANT_PROFILE` or the file.
+    pub fn load(explicit: Option<&Path>) -> crate::Result<Config> {
+        Config::load_profile(explicit, None)
+    }
+
+    /// Read the file (`explicit`, else the default path when it exists) and apply a profile:
+    /// `profile` (the `--profile` flag), else `SEXTANT_PROFILE`, else the file's `profile`.
+    pub fn load_profile(explicit: Option<&Path>, profile: Option<&str>) -> crate::Result<Config> {
+        let mut c = Config::read(explicit)?;
+        let env = std::env::var("SEXTANT_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let chosen = profile
+            .map(str::to_string)
+            .or(env)
+            .or_else(|| c.profile.clone());
+        let Some(name) = chosen else {
+            return Ok(c);
+        };
+        let file = c
+            .source
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(no config file)".into());
+        let Some(overlay) = c.profiles.get(&name).cloned() else {
+            let known: Vec<&str> = c.profiles.keys().map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "profile {name:?} is not in {file} (profiles: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        // Merge: the file's tables, then the profile's over them.
+        let mut base =
+            toml::Value::try_from(&c).map_err(|e| Error::Usage(format!("{file}: {e}")))?;
+        merge(&mut base, overlay);
+        let mut merged: Config = base.try_into().map_err(|e: toml::de::Error| {
+            Error::Usage(format!("{file}: profile {name}: {}", e.message()))
+        })?;
+        merged.source = c.source.take();
+        merged.profiles = std::mem::take(&mut c.profiles);
+        merged.active_profile = Some(name);
+        Ok(merged)
     }
 
     /// Load `explicit` (must exist and parse) or the default path (may be absent).
-    pub fn load(explicit: Option<&Path>) -> crate::Result<Config> {
+    fn read(explicit: Option<&Path>) -> crate::Result<Config> {
         let (path, required) = match explicit {
             Some(p) => (p.to_path_buf(), true),
             None => match default_path() {
@@ -141,19 +216,42 @@ impl Config {
             }
             Err(e) => return Err(Error::Usage(format!("--config {}: {e}", path.display()))),
         };
-        toml::from_str(&text).map_err(|e| {
-            let msg = e.message().replace('\n', " ");
-            let at = e
-                .span()
-                .map(|s| {
-                    format!(
-                        " (line {})",
-                        text[..s.start.min(text.len())].lines().count().max(1)
-                    )
-                })
-                .unwrap_or_default();
-            Error::Usage(format!("--config {}: {msg}{at}", path.display()))
-        })
+        let parsed: Result<Config, _> = toml::from_str(&text);
+        parsed
+            .map(|mut c| {
+                c.source = Some(path.clone());
+                c
+            })
+            .map_err(|e| {
+                let msg = e.message().replace('\n', " ");
+                let at = e
+                    .span()
+                    .map(|s| {
+                        format!(
+                            " (line {})",
+                            text[..s.start.min(text.len())].lines().count().max(1)
+                        )
+                    })
+                    .unwrap_or_default();
+                Error::Usage(format!("--config {}: {msg}{at}", path.display()))
+            })
+    }
+}
+
+/// Deep-merge `over` into `base`: tables merge key by key, anything else is replaced.
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
     }
 }
 

@@ -38,6 +38,17 @@ impl Default for Budget {
     }
 }
 
+impl Budget {
+    /// The default limits with the total from `[llm] context_tokens`, when set.
+    pub fn with_tokens(tokens: Option<usize>) -> Budget {
+        let mut b = Budget::default();
+        if let Some(t) = tokens.filter(|t| *t > 0) {
+            b.tokens = t;
+        }
+        b
+    }
+}
+
 /// The context blocks and what each id stands for.
 #[derive(Debug, Default)]
 pub struct ModelContext {

@@ -15,7 +15,7 @@ use std::time::Duration;
 pub fn target(g: &Global, cfg: &Config) -> Target {
     Target {
         kubeconfig: g.kubeconfig.clone(),
-        context: g.context.clone(),
+        context: g.context.clone().or_else(|| cfg.cluster.context.clone()),
         timeout: g
             .request_timeout
             .or(cfg.cluster.timeout_secs.map(Duration::from_secs)),

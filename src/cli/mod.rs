@@ -5,6 +5,7 @@
 mod live;
 mod policy;
 mod search;
+mod settings;
 
 use crate::analyzers;
 use crate::config::Config;
@@ -69,6 +70,9 @@ pub struct Global {
     /// Config file (default: $XDG_CONFIG_HOME/sextant/config.toml)
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Apply this profile of the config file (default: SEXTANT_PROFILE, then the file's `profile`)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Where the search index lives (default: under $XDG_DATA_HOME/sextant/)
     #[arg(long, global = true, value_name = "PATH")]
     pub index_dir: Option<PathBuf>,
@@ -141,9 +145,22 @@ pub enum Command {
     },
     /// Print the man page (roff): `sextant man > /usr/local/share/man/man1/sextant.1`
     Man,
+    /// Where the config file is, what is in effect (keys never shown), or a commented one to start from
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Serve Sextant's read-only tools and the Level 4 guidance over MCP (stdio) for an AI
     /// agent; the cluster state (--snapshot or the live cluster) is read once at start
     Mcp,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The config file's path, and whether it exists
+    Path,
+    /// The configuration in effect: file, profile and environment merged; secrets hidden
+    Show,
+    /// Write a commented config file to start from (refuses to overwrite)
+    Init,
 }
 
 #[derive(Debug, Args)]
@@ -364,7 +381,15 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             .clone()
             .unwrap_or_else(crate::audit::default_path),
     );
-    let cfg = Config::load(g.config.as_deref())?;
+    let cfg = Config::load_profile(g.config.as_deref(), g.profile.as_deref())?;
+    crate::redact::set_extra_patterns(&cfg.redact.patterns).map_err(|e| {
+        Error::Usage(format!(
+            "{}: [redact] patterns: {e}",
+            cfg.source
+                .as_ref()
+                .map_or("config".to_string(), |p| p.display().to_string())
+        ))
+    })?;
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&g, &cfg, &args),
         Some(Command::Explain { id }) => explain(&g, &cfg, &id),
@@ -435,6 +460,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Some(Command::Mcp) => mcp(&g, &cfg),
+        Some(Command::Config(ConfigCommand::Path)) => settings::path(&g),
+        Some(Command::Config(ConfigCommand::Show)) => settings::show(&g, &cfg),
+        Some(Command::Config(ConfigCommand::Init)) => settings::init(&g),
         Some(Command::Man) => {
             let cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -450,7 +478,7 @@ fn source(g: &Global) -> anyhow::Result<Box<dyn Source>> {
     match &g.snapshot {
         Some(path) => Ok(Box::new(SnapshotSource { path: path.clone() })),
         None => {
-            let cfg = Config::load(g.config.as_deref())?;
+            let cfg = Config::load_profile(g.config.as_deref(), g.profile.as_deref())?;
             Ok(Box::new(crate::cluster::LiveSource::new(
                 live::target(g, &cfg),
                 live::options(&cfg),
@@ -607,6 +635,7 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     );
     session.llm = crate::llm::Settings::resolve(&cfg.llm);
     session.prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
+    session.budget = crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens);
     session.memory = crate::assistant::memory::Memory::new(
         cfg.llm
             .memory_tokens
@@ -689,7 +718,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             &namespaces,
             &gi,
             &prompts,
-            crate::assistant::context::Budget::default(),
+            crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens),
             timeline.as_ref(),
         );
         let mut s = String::new();
@@ -728,6 +757,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             tools: cfg.llm.tools.unwrap_or(true),
             anonymize: o.anonymize || cfg.llm.anonymize.unwrap_or(false),
             explain: None,
+            budget: crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens),
         };
         match ask_model(g, settings, inputs, cache) {
             Ok(()) => return Ok(0),
@@ -762,6 +792,8 @@ struct AskInputs<'a> {
     anonymize: bool,
     /// Explain this finding (the explain-finding prompt) instead of answering `question`.
     explain: Option<&'a crate::findings::Finding>,
+    /// The context budget (`[llm] context_tokens`).
+    budget: crate::assistant::context::Budget,
 }
 
 fn ask_model(
@@ -780,17 +812,18 @@ fn ask_model(
         tools,
         anonymize,
         explain,
+        budget,
     } = inputs;
     use crate::assistant::{Answer, Mode, context};
     let (messages, mut ctx) = match explain {
-        Some(f) => crate::assistant::explain_messages(f, gi, prompts, context::Budget::default()),
+        Some(f) => crate::assistant::explain_messages(f, gi, prompts, budget),
         None => crate::assistant::model_messages(
             question,
             findings,
             namespaces,
             gi,
             prompts,
-            context::Budget::default(),
+            budget,
             state.map(crate::assistant::when::Timeline::of).as_ref(),
         ),
     };
@@ -988,6 +1021,7 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
             tools: false,
             anonymize: cfg.llm.anonymize.unwrap_or(false),
             explain: Some(f),
+            budget: crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens),
         };
         match ask_model(g, settings, inputs, None) {
             Ok(()) => return Ok(0),

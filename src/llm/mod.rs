@@ -16,8 +16,9 @@ use async_openai::types::chat::{
 use futures::StreamExt;
 use std::time::Duration;
 
-/// Where and how to call the model; `None` from [`Settings::resolve`] means offline.
-#[derive(Debug, Clone)]
+/// Where and how to call the model; `None` from [`Settings::resolve`] means offline. Its
+/// `Debug` hides the key and header values.
+#[derive(Clone)]
 pub struct Settings {
     pub base_url: String,
     pub model: String,
@@ -33,7 +34,32 @@ pub struct Settings {
     pub azure: Option<(String, String)>,
 }
 
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "(hidden)"))
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("timeout", &self.timeout)
+            .field("azure", &self.azure)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Settings {
+    /// Whether a key was found (its value is never shown).
+    pub fn has_key(&self) -> bool {
+        self.api_key.is_some()
+    }
+
     /// From the config file and the environment (`OPENAI_BASE_URL`, `SEXTANT_MODEL`,
     /// `OPENAI_API_KEY`, or the variable `api_key_env` names), which win over the file.
     /// `None` when nothing is configured.
@@ -41,15 +67,22 @@ impl Settings {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let base_url = env("OPENAI_BASE_URL").or_else(|| c.base_url.clone());
         let model = env("SEXTANT_MODEL").or_else(|| c.model.clone());
+        if base_url.is_none()
+            && model.is_none()
+            && c.api_key_cmd.is_none()
+            && c.api_key.is_none()
+            && c.api_key_env.as_deref().and_then(env).is_none()
+            && env("OPENAI_API_KEY").is_none()
+        {
+            return None;
+        }
         let api_key = c
             .api_key_env
             .as_deref()
             .and_then(env)
             .or_else(|| env("OPENAI_API_KEY"))
+            .or_else(|| c.api_key_cmd.as_deref().and_then(key_from_command))
             .or_else(|| c.api_key.clone());
-        if base_url.is_none() && model.is_none() && api_key.is_none() {
-            return None;
-        }
         Some(Settings {
             base_url: base_url.unwrap_or_else(|| "https://api.openai.com/v1".into()),
             model: model.unwrap_or_else(|| "gpt-4.1-mini".into()),
@@ -74,6 +107,38 @@ impl Settings {
             }),
         })
     }
+}
+
+/// The key a command prints (`[llm] api_key_cmd`), run once per process with `sh -c`. Its
+/// output is never logged or printed; a failing command is named with its exit status only.
+fn key_from_command(cmd: &str) -> Option<String> {
+    static KEYS: std::sync::Mutex<Vec<(String, Option<String>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut keys = KEYS.lock().ok()?;
+    if let Some((_, k)) = keys.iter().find(|(c, _)| c == cmd) {
+        return k.clone();
+    }
+    let key = match std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            Some(String::from_utf8_lossy(&o.stdout).trim().to_string()).filter(|k| !k.is_empty())
+        }
+        Ok(o) => {
+            tracing::warn!(status = %o.status, "[llm] api_key_cmd failed; no API key");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "[llm] api_key_cmd could not run; no API key");
+            None
+        }
+    };
+    keys.push((cmd.to_string(), key.clone()));
+    key
 }
 
 /// Why a model call failed (each is one line for the user).

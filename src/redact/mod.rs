@@ -133,9 +133,36 @@ fn redact_pem_bodies(text: &str) -> String {
     out
 }
 
-/// Redact with the built-in rules.
+/// A team's own patterns (`[redact] patterns` in the config), applied after the built-in ones.
+static EXTRA: OnceLock<Redactor> = OnceLock::new();
+
+/// Add the config's patterns (id → regex) for the rest of the process. An invalid pattern is
+/// an error naming it; calling twice keeps the first set.
+pub fn set_extra_patterns<'a>(
+    patterns: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<(), String> {
+    let text: String = patterns
+        .into_iter()
+        .map(|(id, re)| format!("{}\t{re}\n", id.replace('\t', " ")))
+        .collect();
+    if text.is_empty() {
+        return Ok(());
+    }
+    let r = Redactor::from_rules(&text)?;
+    let _ = EXTRA.set(r);
+    Ok(())
+}
+
+/// Redact with the built-in rules (and the config's extra patterns, when set).
 pub fn redact(text: &str) -> Cow<'_, str> {
-    Redactor::builtin().redact(text)
+    let r = Redactor::builtin().redact(text);
+    match EXTRA.get() {
+        None => r,
+        Some(x) => match x.redact(&r) {
+            Cow::Borrowed(_) => r,
+            Cow::Owned(o) => Cow::Owned(o),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -59,6 +59,8 @@ pub struct Session {
     pub prompts: crate::assistant::prompts::Prompts,
     /// Earlier turns, shown to a model within their token budget; `/clear` empties it.
     pub memory: assistant::memory::Memory,
+    /// The model context budget (`[llm] context_tokens`).
+    pub budget: assistant::context::Budget,
     /// The model's text of the turn being answered (for memory).
     model_text: Option<String>,
 }
@@ -91,6 +93,7 @@ impl Session {
             llm: None,
             prompts: Default::default(),
             memory: Default::default(),
+            budget: Default::default(),
             model_text: None,
         };
         if s.reload() == Err("cancelled".into()) {
@@ -418,7 +421,7 @@ impl Session {
             namespaces,
             &self.gi,
             &self.prompts,
-            context::Budget::default(),
+            self.budget,
             self.state
                 .as_ref()
                 .map(assistant::when::Timeline::of)
