@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod findings;
+pub mod fleet;
 pub mod fswalk;
 pub mod guidance;
 pub mod index;

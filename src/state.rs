@@ -18,7 +18,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Where the state came from; printed in headers and the JSON `source`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,6 +91,9 @@ pub struct ClusterState {
     /// The moment the state describes: the newest timestamp seen in a snapshot, or now for a
     /// live cluster. "Recent" is measured from here, so an old dump reads as it did then.
     pub observed_at: Option<jiff::Timestamp>,
+    /// The file each object was read from, keyed by (kind, namespace, name): manifests read
+    /// with `--snapshot` are located in SARIF output. Empty for a live cluster.
+    pub origins: BTreeMap<(String, String, String), String>,
     event_index: HashMap<EventKey, Vec<usize>>,
 }
 

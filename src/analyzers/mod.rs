@@ -13,6 +13,7 @@ mod pods;
 mod related;
 mod scaling;
 mod security;
+pub mod trends;
 
 pub use security::BASELINE_CAPS;
 mod selector;

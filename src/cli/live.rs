@@ -38,7 +38,7 @@ pub fn options(cfg: &Config) -> collect::Options {
 }
 
 pub fn snapshot_save(g: &Global, cfg: &Config, dir: &Path) -> anyhow::Result<i32> {
-    if g.snapshot.is_some() {
+    if g.snapshot().is_some() {
         return Err(Error::Usage(
             "snapshot save: --snapshot reads a dump; saving one needs a live cluster (drop --snapshot)"
                 .into(),
@@ -109,7 +109,7 @@ pub fn doctor(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         index: index_state(g, cfg),
         ..Doctor::default()
     };
-    if let Some(s) = &g.snapshot {
+    if let Some(s) = g.snapshot() {
         d.kubeconfig = Some(format!("not used (--snapshot {})", s.display()));
     } else {
         let rt = crate::cluster::runtime()?;
@@ -382,7 +382,7 @@ pub fn analyze_watch(
 ) -> anyhow::Result<i32> {
     use crate::analyzers;
     use crate::render::{Header, Style};
-    if g.snapshot.is_some() {
+    if g.snapshot().is_some() {
         return Err(Error::Usage(
             "--watch follows a live cluster; a --snapshot does not change (drop one of them)"
                 .into(),
@@ -421,7 +421,9 @@ pub fn analyze_watch(
     let format = g.output.unwrap_or(Format::Text);
     let header = Header::of(&info, &state, total - findings.len());
     let first = match format {
-        Format::Text => crate::render::text_report(&header, &findings, Style::detect()),
+        Format::Text | Format::Sarif => {
+            crate::render::text_report(&header, &findings, Style::detect())
+        }
         Format::Json => crate::render::json_report(&header, &findings) + "\n",
         Format::Markdown => crate::render::markdown_report(&header, &findings),
     };

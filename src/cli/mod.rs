@@ -2,6 +2,7 @@
 //! mapping of errors to exit codes (0 ok, 1 the command found a failure it reports, 2 bad
 //! usage or input, with a one-line reason on stderr).
 
+mod fleet;
 mod live;
 mod policy;
 mod search;
@@ -37,13 +38,13 @@ pub struct Cli {
 /// Flags every command takes.
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// Read cluster state from a dump (cluster-info dump tree, directory of kubectl -o json/yaml files, or one file). Never touches a cluster.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub snapshot: Option<PathBuf>,
+    /// Read cluster state from a dump (cluster-info dump tree, directory of kubectl -o json/yaml files, or one file). Never touches a cluster. `analyze` takes it repeatedly: one dump per cluster of a fleet
+    #[arg(long = "snapshot", global = true, value_name = "PATH", action = clap::ArgAction::Append)]
+    pub snapshots: Vec<PathBuf>,
     /// kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
-    /// kubeconfig context to use
+    /// kubeconfig context to use; `analyze` takes several (a,b) and reads them as a fleet
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
     /// Only this namespace
@@ -91,6 +92,19 @@ pub struct Global {
     /// Append the audit trail (questions, cluster and model requests) here (default: $XDG_DATA_HOME/sextant/audit.jsonl)
     #[arg(long, global = true, value_name = "PATH", env = "SEXTANT_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+}
+
+impl Global {
+    /// The dump to read (`--snapshot`), when one is named. Several are a fleet, which only
+    /// `analyze` reads; [`run`] refuses them elsewhere before this is asked.
+    pub fn snapshot(&self) -> Option<&PathBuf> {
+        self.snapshots.first()
+    }
+
+    /// Whether the flags name several clusters (`--snapshot` twice, `--context a,b`).
+    fn names_fleet(&self) -> bool {
+        self.snapshots.len() > 1 || self.context.as_deref().is_some_and(|c| c.contains(','))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +195,13 @@ pub struct AnalyzeArgs {
     /// With --watch: at most one update per this interval (e.g. 2s)
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "2s")]
     pub watch_interval: std::time::Duration,
+    /// Every context of the kubeconfig, as a fleet (read 4 at a time)
+    #[arg(long, conflicts_with = "watch")]
+    pub all_contexts: bool,
+    /// Aggregate the findings by category across namespaces, applications and clusters
+    /// ("9 workloads in 5 namespaces run as root; one policy covers them all")
+    #[arg(long, conflicts_with = "watch")]
+    pub trends: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -390,6 +411,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 .map_or("config".to_string(), |p| p.display().to_string())
         ))
     })?;
+    let analyze_cmd = matches!(cli.command, Some(Command::Analyze(_)));
+    if g.names_fleet() && !analyze_cmd {
+        return Err(Error::Usage(
+            "several clusters (--snapshot more than once, or --context a,b): only `analyze` reads a fleet"
+                .into(),
+        )
+        .into());
+    }
+    if g.output == Some(Format::Sarif) && !analyze_cmd {
+        return Err(Error::Usage("-o sarif: only `analyze` writes SARIF".into()).into());
+    }
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&g, &cfg, &args),
         Some(Command::Explain { id }) => explain(&g, &cfg, &id),
@@ -475,7 +507,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// The source the flags name: a dump with `--snapshot`, else the live cluster.
 fn source(g: &Global) -> anyhow::Result<Box<dyn Source>> {
-    match &g.snapshot {
+    match g.snapshot() {
         Some(path) => Ok(Box::new(SnapshotSource { path: path.clone() })),
         None => {
             let cfg = Config::load_profile(g.config.as_deref(), g.profile.as_deref())?;
@@ -512,7 +544,7 @@ fn scope(g: &Global) -> Scope {
 /// Load the state and say once on stderr what was skipped.
 fn load(g: &Global) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
     let src = source(g)?;
-    let busy = crate::render::progress::Busy::start(match &g.snapshot {
+    let busy = crate::render::progress::Busy::start(match g.snapshot() {
         Some(p) => format!("loading {}", p.display()),
         None => "reading the cluster".to_string(),
     });
@@ -582,20 +614,41 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
         })
         .collect::<Result<Vec<_>, _>>()?;
     if args.watch {
+        if g.names_fleet() {
+            return Err(Error::Usage("--watch follows one cluster, not a fleet".into()).into());
+        }
+        if g.output == Some(Format::Sarif) {
+            return Err(Error::Usage("--watch has no SARIF form (-o text or json)".into()).into());
+        }
         return live::analyze_watch(g, cfg, &categories, min, args.watch_interval);
+    }
+    if g.names_fleet() || args.all_contexts {
+        return fleet::analyze(g, cfg, args, &categories, min, fail_on);
     }
     let (info, state) = load(g)?;
     let all = findings_with_guidance(g, cfg, &state)?;
     let total = all.len();
     let findings = analyzers::filter(all, &categories, min);
-    let header = Header::of(&info, &state, total - findings.len());
-    let text = match g.output.unwrap_or(Format::Text) {
-        Format::Text => render::text_report(&header, &findings, Style::detect()),
-        Format::Json => render::json_report(&header, &findings) + "\n",
-        Format::Markdown => render::markdown_report(&header, &findings),
+    let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
+    let hidden = total - findings.len();
+    let text = if args.trends && g.output != Some(Format::Sarif) {
+        fleet::trends_single(g, info, state, findings, hidden)?
+    } else {
+        let header = Header::of(&info, &state, hidden);
+        match g.output.unwrap_or(Format::Text) {
+            Format::Text => render::text_report(&header, &findings, Style::detect()),
+            Format::Json => render::json_report(&header, &findings) + "\n",
+            Format::Markdown => render::markdown_report(&header, &findings),
+            Format::Sarif => {
+                render::sarif_report(&[render::SarifRun {
+                    cluster: None,
+                    findings: &findings,
+                    origins: &state.origins,
+                }]) + "\n"
+            }
+        }
     };
     write_out(&text)?;
-    let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
     Ok(if failed { 1 } else { 0 })
 }
 
@@ -683,7 +736,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         None => match load(g) {
             Ok(l) => Some(l),
             Err(e)
-                if g.snapshot.is_none()
+                if g.snapshot().is_none()
                     && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
             {
                 if !g.quiet {
@@ -1029,7 +1082,7 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
         }
     }
     let text = match g.output.unwrap_or(Format::Text) {
-        Format::Text => render::text_explain(f, Style::detect()),
+        Format::Text | Format::Sarif => render::text_explain(f, Style::detect()),
         Format::Json => render::json_explain(f) + "\n",
         Format::Markdown => render::markdown_explain(f),
     };

@@ -43,7 +43,7 @@ pub fn draft(
     let engines = engines(engine)?;
     let category = Category::from_str(target).ok();
     let gi = search::guidance_index(g, cfg)?;
-    let d = match (category, g.snapshot.is_some()) {
+    let d = match (category, g.snapshot().is_some()) {
         (Some(c), false) => {
             if crate::policy::catalog::rule_for(c).is_none() {
                 return Err(Error::Usage(format!(
@@ -107,7 +107,9 @@ pub fn draft(
     }
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Json => serde_json::to_string_pretty(&d)? + "\n",
-        Format::Text | Format::Markdown => render(&d, &written, Style::detect(), out.is_none()),
+        Format::Text | Format::Markdown | Format::Sarif => {
+            render(&d, &written, Style::detect(), out.is_none())
+        }
     };
     write_out(&text)?;
     Ok(if d.proven() { 0 } else { 1 })

@@ -130,7 +130,7 @@ pub fn guidance_search(
             let _ = writeln!(s, "_Source: {ATTRIBUTION}_");
             s
         }
-        Format::Text => {
+        Format::Text | Format::Sarif => {
             let mut s = hits_text(&hits, Style::detect());
             let _ = writeln!(s, "Source: {ATTRIBUTION}");
             s
@@ -162,7 +162,7 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         gs.removed,
         gs.unchanged
     );
-    if g.snapshot.is_some() {
+    if g.snapshot().is_some() {
         let (info, state) = load(g)?;
         let source = match info.kind {
             crate::state::SourceKind::Snapshot => format!(

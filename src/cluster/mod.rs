@@ -202,8 +202,12 @@ impl Cluster {
 }
 
 /// kubectl's resolution order. Returns the config, the context name and where it came from.
-async fn resolve(t: &Target) -> Result<(kube::Config, String, String), ClusterError> {
-    let (kubeconfig, origin) = if let Some(p) = &t.kubeconfig {
+/// The kubeconfig kubectl would read (`--kubeconfig`, else `KUBECONFIG`'s files merged, else
+/// `~/.kube/config`) and where it came from; `None` when there is none (in-cluster).
+fn read_kubeconfig(
+    path: Option<&std::path::Path>,
+) -> Result<(Option<Kubeconfig>, String), ClusterError> {
+    Ok(if let Some(p) = path {
         let origin = format!("--kubeconfig {}", p.display());
         if !p.exists() {
             return Err(ClusterError::Kubeconfig {
@@ -245,7 +249,19 @@ async fn resolve(t: &Target) -> Result<(kube::Config, String, String), ClusterEr
             }
             None => (None, String::new()),
         }
-    };
+    })
+}
+
+/// The context names of the kubeconfig (`--all-contexts`), in file order.
+pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, ClusterError> {
+    match read_kubeconfig(kubeconfig)? {
+        (Some(k), _) => Ok(k.contexts.iter().map(|c| c.name.clone()).collect()),
+        (None, _) => Err(ClusterError::NoConfig),
+    }
+}
+
+async fn resolve(t: &Target) -> Result<(kube::Config, String, String), ClusterError> {
+    let (kubeconfig, origin) = read_kubeconfig(t.kubeconfig.as_deref())?;
     let Some(kubeconfig) = kubeconfig else {
         if t.context.is_some() {
             return Err(ClusterError::NoConfig);

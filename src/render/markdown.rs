@@ -1,6 +1,7 @@
 //! Markdown for incident tickets: a summary table, then each finding with its evidence quoted.
 
 use super::{Header, grouped};
+use crate::analyzers::trends::Trend;
 use crate::findings::{Finding, Summary};
 use std::fmt::Write;
 
@@ -119,4 +120,46 @@ fn finding_section(f: &Finding, level: &str) -> String {
 
 pub fn markdown_explain(f: &Finding) -> String {
     finding_section(f, "#")
+}
+
+/// `analyze --trends -o markdown`: a table for the ticket or the platform team's backlog.
+pub fn markdown_trends(clusters: &[super::ClusterLine], trends: &[Trend]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Sextant trends\n");
+    let _ = writeln!(out, "Clusters: {}\n", super::cluster_list(clusters));
+    for c in clusters {
+        if let Some(e) = &c.error {
+            let _ = writeln!(out, "- **could not read** cluster `{}`: {}", c.name, e);
+        }
+    }
+    if clusters.iter().any(|c| c.error.is_some()) {
+        out.push('\n');
+    }
+    if trends.is_empty() {
+        let _ = writeln!(out, "No problems found.");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "| Severity | Category | Trend | Fix once | Level 4 guidance |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for t in trends {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            t.severity.as_str(),
+            t.category.as_str(),
+            escape_cell(&t.summary),
+            t.policy
+                .as_deref()
+                .map(|p| format!("`{p}`"))
+                .unwrap_or_default(),
+            t.guidance
+                .as_ref()
+                .map(|g| escape_cell(&format!("{} ({})", g.heading, g.file)))
+                .unwrap_or_default()
+        );
+    }
+    out
 }

@@ -5,11 +5,13 @@
 
 mod markdown;
 pub mod progress;
+pub mod sarif;
 pub mod terminal;
 pub mod text;
 
-pub use markdown::{markdown_explain, markdown_report};
-pub use text::{text_explain, text_report};
+pub use markdown::{markdown_explain, markdown_report, markdown_trends};
+pub use sarif::{SarifRun, sarif_report};
+pub use text::{text_explain, text_report, text_trends};
 
 use crate::findings::{Finding, Summary};
 use crate::state::{ClusterState, LoadReport, SourceInfo};
@@ -21,6 +23,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// SARIF 2.1.0, for code-scanning dashboards (`analyze` only)
+    Sarif,
 }
 
 /// Colour on or off.
@@ -123,6 +127,38 @@ impl<'a> Header<'a> {
             );
         }
         out
+    }
+}
+
+/// A cluster of a fleet, as report headings name it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterLine {
+    pub name: String,
+    pub source: SourceInfo,
+    pub findings: usize,
+    /// Why the cluster could not be read, when it could not.
+    pub error: Option<String>,
+}
+
+/// "2 clusters (eu, us)" or "snapshot examples/demo-incident".
+fn cluster_list(clusters: &[ClusterLine]) -> String {
+    match clusters {
+        [one] => format!(
+            "{} {}",
+            match one.source.kind {
+                crate::state::SourceKind::Snapshot => "snapshot",
+                crate::state::SourceKind::Live => "context",
+            },
+            one.source.path_or_context
+        ),
+        many => format!(
+            "{} ({})",
+            plural(many.len(), "cluster"),
+            many.iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Terminal text: grouped by owner, critical first, colour only when allowed.
 
 use super::{Header, Style, grouped};
+use crate::analyzers::trends::Trend;
 use crate::findings::{Finding, Severity, Summary};
 use anstyle::{AnsiColor, Effects, Style as A};
 use std::fmt::Write;
@@ -288,6 +289,78 @@ pub fn text_explain(f: &Finding, style: Style) -> String {
         let _ = writeln!(out, "\n{}", paint(style, bold(), "Level 4 guidance"));
         for g in &f.guidance {
             let _ = writeln!(out, "  [{}] {} ({}, {})", g.id, g.heading, g.file, g.lang);
+        }
+    }
+    out
+}
+
+/// `analyze --trends`: one block per category, most severe and widest first.
+pub fn text_trends(clusters: &[super::ClusterLine], trends: &[Trend], style: Style) -> String {
+    let mut out = String::new();
+    let total: usize = trends.iter().map(|t| t.findings).sum();
+    let _ = writeln!(
+        out,
+        "{} trends · {} · {}",
+        paint(style, bold(), "Sextant"),
+        super::cluster_list(clusters),
+        super::plural(total, "finding")
+    );
+    for c in clusters {
+        if let Some(e) = &c.error {
+            let _ = writeln!(
+                out,
+                "  {} cluster {}: {e}",
+                paint(style, sev_style(Severity::Warning), "could not read"),
+                c.name
+            );
+        }
+    }
+    out.push('\n');
+    if trends.is_empty() {
+        let _ = writeln!(out, "No problems found.");
+        return out;
+    }
+    let width = trends
+        .iter()
+        .map(|t| t.category.as_str().len())
+        .max()
+        .unwrap_or(0);
+    for t in trends {
+        let name = format!("{:<width$}", t.category.as_str());
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            paint(style, sev_style(t.severity), sev_label(t.severity)),
+            paint(style, bold(), &name),
+            t.summary
+        );
+        let pad = " ".repeat(9);
+        if !t.examples.is_empty() {
+            let more = t.workloads.saturating_sub(t.examples.len());
+            let _ = writeln!(
+                out,
+                "{pad}{}{}",
+                paint(style, dim(), &format!("e.g. {}", t.examples.join("; "))),
+                if more > 0 {
+                    paint(style, dim(), &format!(" and {more} more"))
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(p) = &t.policy {
+            let _ = writeln!(out, "{pad}fix once, centrally: {p}");
+        }
+        if let Some(g) = &t.guidance {
+            let _ = writeln!(
+                out,
+                "{pad}{}",
+                paint(
+                    style,
+                    dim(),
+                    &format!("Level 4: {} ({})", g.heading, g.file)
+                )
+            );
         }
     }
     out

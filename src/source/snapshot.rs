@@ -221,7 +221,8 @@ fn merge(into: &mut ClusterState, from: ClusterState) {
         config_maps,
         service_accounts,
         events,
-        secret_names
+        secret_names,
+        origins
     );
     into.secret_names_known |= from.secret_names_known;
     let r = &mut into.report;
@@ -430,6 +431,22 @@ fn ingest_doc(doc: Value, hint: Option<&str>, file: &str, st: &mut ClusterState)
         }
         // An empty list is still a (valid) object file.
         return any || list_kind.is_some() || hint.is_some();
+    }
+    if let Some(kind) = list_kind.as_deref().or(hint) {
+        let meta = |k: &str| {
+            map.get("metadata")
+                .and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let name = meta("name");
+        if !name.is_empty() {
+            st.origins.insert(
+                (kind.to_string(), meta("namespace"), name),
+                file.to_string(),
+            );
+        }
     }
     let where_ = file.to_string();
     ingest_object(Value::Object(map), hint, &where_, st)
