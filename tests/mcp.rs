@@ -161,3 +161,118 @@ async fn an_mcp_client_lists_and_calls_every_tool_and_only_reads() {
         );
     }
 }
+
+/// `sextant mcp --http`: the SDK's streamable-HTTP client with the bearer token lists and
+/// calls tools; a request without the token gets 401 before reaching MCP; beyond loopback the
+/// server refuses to start without a token.
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_over_http_requires_the_bearer_token() {
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use std::io::{BufRead, Read, Write};
+    // The SDK's HTTP client is reqwest with rustls and no provider chosen (as in Sextant).
+    sextant::install_crypto_provider();
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let token = "test-token-0123456789";
+    let bin = assert_cmd::cargo::cargo_bin("sextant");
+    let mut child = std::process::Command::new(&bin)
+        .args(["mcp", "--http", "127.0.0.1:0", "--snapshot"])
+        .arg(demo())
+        .env("SEXTANT_MCP_TOKEN", token)
+        .env("HOME", "/nonexistent")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sextant-test-cache"),
+        )
+        .env("SEXTANT_AUDIT_LOG", dir.path().join("audit.jsonl"))
+        .env_remove("OPENAI_API_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Kill the server however the test ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = child.stderr.take().expect("stderr");
+    let _guard = Kill(child);
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server says where it listens")
+            .expect("line");
+        if let Some(rest) = line.split("serving ").nth(1) {
+            break rest.split([',', ' ']).next().expect("url").to_string();
+        }
+    };
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+        "{url}"
+    );
+
+    // No token: 401 with a Bearer challenge, from Sextant, before MCP.
+    let authority = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_string();
+    let raw = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(&authority).expect("connect");
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        write!(
+            s,
+            "POST /mcp HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nAuthorization: Bearer wrong\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    })
+    .await
+    .expect("join");
+    assert!(raw.starts_with("HTTP/1.1 401"), "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("www-authenticate: bearer")
+    );
+
+    // With the token: the SDK's client works as over stdio.
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url.as_str()).auth_header(token),
+    );
+    let client = ().serve(transport).await.expect("initialize over http");
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert_eq!(tools.len(), 8);
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("analyze").with_arguments(
+                json!({"namespace": "payments"})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        )
+        .await
+        .expect("analyze");
+    assert!(text_of(&r).contains("OOMKilled"));
+    client.cancel().await.expect("close");
+
+    // Beyond loopback without a token: refused at start, exit 2, one line.
+    let out = std::process::Command::new(&bin)
+        .args(["mcp", "--http", "0.0.0.0:0", "--snapshot"])
+        .arg(demo())
+        .env_remove("SEXTANT_MCP_TOKEN")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bearer token is required"), "{err}");
+}

@@ -162,9 +162,19 @@ pub enum Command {
     /// Where the config file is, what is in effect (keys never shown), or a commented one to start from
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Serve Sextant's read-only tools and the Level 4 guidance over MCP (stdio) for an AI
-    /// agent; the cluster state (--snapshot or the live cluster) is read once at start
-    Mcp,
+    /// Serve Sextant's read-only tools and the Level 4 guidance over MCP (stdio, or HTTP with
+    /// --http) for an AI agent; the cluster state (--snapshot or the live cluster) is read once
+    /// at start
+    Mcp {
+        /// Serve MCP's streamable HTTP at http://ADDR/mcp instead of stdio: PORT or :PORT
+        /// (127.0.0.1), or HOST:PORT. Beyond loopback a bearer token is required
+        #[arg(long, value_name = "ADDR")]
+        http: Option<String>,
+        /// The bearer token clients must send (first line of the file; default:
+        /// SEXTANT_MCP_TOKEN)
+        #[arg(long, value_name = "PATH", requires = "http")]
+        token_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,7 +316,34 @@ pub fn main() -> i32 {
 
 /// `sextant mcp`: load the state once (a missing cluster is said by the tools, not fatal),
 /// then serve over stdio. stdout belongs to the protocol: nothing else is printed there.
-fn mcp(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+fn mcp(
+    g: &Global,
+    cfg: &Config,
+    http: Option<&str>,
+    token_file: Option<&std::path::Path>,
+) -> anyhow::Result<i32> {
+    // Check the HTTP exposure before loading anything: a refused address fails fast.
+    let http = match http {
+        Some(a) => {
+            let addr = crate::mcp::http::parse_addr(a).map_err(Error::Usage)?;
+            let token = match token_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .map_err(|e| Error::Usage(format!("--token-file {}: {e}", p.display())))?
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                ),
+                None => std::env::var("SEXTANT_MCP_TOKEN").ok(),
+            }
+            .filter(|t| !t.is_empty());
+            crate::mcp::http::check_exposure(&addr, token.as_deref()).map_err(Error::Usage)?;
+            Some((addr, token))
+        }
+        None => None,
+    };
     let gi = search::guidance_index(g, cfg)?;
     let (state, no_state) = match load(g) {
         Ok((_, s)) => (Some(s), None),
@@ -326,8 +363,29 @@ fn mcp(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         gi,
     });
     let rt = crate::cluster::runtime()?;
-    rt.block_on(crate::mcp::serve_stdio(server))
-        .map_err(|e| Error::Usage(format!("mcp: {e}")))?;
+    match http {
+        Some((addr, token)) => {
+            let quiet = g.quiet;
+            let guarded = token.is_some();
+            rt.block_on(crate::mcp::http::serve(server, addr, token, |bound| {
+                if !quiet {
+                    eprintln!(
+                        "sextant mcp: serving http://{bound}{}{} (Ctrl-C stops)",
+                        crate::mcp::http::PATH,
+                        if guarded {
+                            ", bearer token required"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }))
+            .map_err(Error::Usage)?;
+        }
+        None => rt
+            .block_on(crate::mcp::serve_stdio(server))
+            .map_err(|e| Error::Usage(format!("mcp: {e}")))?,
+    }
     Ok(0)
 }
 
@@ -491,7 +549,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             write_out(&String::from_utf8_lossy(&out))?;
             Ok(0)
         }
-        Some(Command::Mcp) => mcp(&g, &cfg),
+        Some(Command::Mcp { http, token_file }) => {
+            mcp(&g, &cfg, http.as_deref(), token_file.as_deref())
+        }
         Some(Command::Config(ConfigCommand::Path)) => settings::path(&g),
         Some(Command::Config(ConfigCommand::Show)) => settings::show(&g, &cfg),
         Some(Command::Config(ConfigCommand::Init)) => settings::init(&g),

@@ -10,6 +10,8 @@ use crate::assistant::context::ModelContext;
 use crate::findings::{Finding, Severity};
 use crate::index::guidance::GuidanceIndex;
 use crate::state::ClusterState;
+pub mod http;
+
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{
     Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
