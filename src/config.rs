@@ -13,6 +13,7 @@
 //! [cluster]                                # live collection (all optional)
 //! page_size = 500                          # `limit` of each list request
 //! concurrency = 4                          # requests in flight
+//! fleet_concurrency = 4                    # clusters read at once (analyze --context a,b)
 //! log_tail_lines = 500                     # per failing container
 //! log_limit_bytes = 262144
 //! max_log_containers = 100
@@ -59,6 +60,8 @@ pub struct ClusterConfig {
     pub context: Option<String>,
     pub page_size: Option<u32>,
     pub concurrency: Option<usize>,
+    /// Clusters of a fleet read at the same time (default [`crate::fleet::DEFAULT_CONCURRENCY`]).
+    pub fleet_concurrency: Option<usize>,
     pub log_tail_lines: Option<u32>,
     pub log_limit_bytes: Option<u64>,
     pub max_log_containers: Option<usize>,

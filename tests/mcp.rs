@@ -276,3 +276,72 @@ async fn mcp_over_http_requires_the_bearer_token() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bearer token is required"), "{err}");
 }
+
+/// An oversized tool result (every finding of a 300-workload cluster) is cut at the cap and
+/// says so, over the real protocol.
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_results_are_capped_and_say_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let items: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": format!("app-{i}"), "namespace": format!("team-{}", i % 7)},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": format!("app-{i}")}},
+                    "template": {"metadata": {"labels": {"app": format!("app-{i}")}},
+                        "spec": {"containers": [{"name": "main", "image": "app:latest"}]}}}})
+        })
+        .collect();
+    let dump = dir.path().join("deployments.json");
+    std::fs::write(
+        &dump,
+        serde_json::to_string(&json!({"kind": "List", "items": items})).expect("json"),
+    )
+    .expect("write");
+    let bin = assert_cmd::cargo::cargo_bin("sextant");
+    let transport = TokioChildProcess::new(tokio::process::Command::new(bin).configure(|c| {
+        c.args(["mcp", "--snapshot"])
+            .arg(&dump)
+            .env("HOME", "/nonexistent")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("sextant-test-cache"),
+            )
+            .env("SEXTANT_AUDIT_LOG", dir.path().join("audit.jsonl"))
+            .env_remove("OPENAI_API_KEY");
+    }))
+    .expect("spawn");
+    let client = ().serve(transport).await.expect("initialize");
+    let r = client
+        .call_tool(CallToolRequestParams::new("analyze"))
+        .await
+        .expect("analyze");
+    let text = text_of(&r);
+    assert!(
+        text.ends_with("[… result cut at 16,000 characters]"),
+        "{}",
+        &text[text.len().saturating_sub(200)..]
+    );
+    assert!(
+        text.chars().count() <= 16_000 + 50,
+        "{}",
+        text.chars().count()
+    );
+    // A narrower question fits.
+    let r = client
+        .call_tool(
+            CallToolRequestParams::new("analyze").with_arguments(
+                json!({"namespace": "team-1", "category": "LatestTag"})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        )
+        .await
+        .expect("analyze");
+    let narrow = text_of(&r);
+    assert!(!narrow.contains("result cut"), "{narrow}");
+    assert!(narrow.contains("LatestTag"));
+    client.cancel().await.expect("close");
+}

@@ -89,7 +89,12 @@ pub fn analyze(
         "reading {}",
         crate::findings::plural(members.len(), "cluster")
     ));
-    let loaded = fleet::load(members, &scope(g), fleet::DEFAULT_CONCURRENCY);
+    let concurrency = cfg
+        .cluster
+        .fleet_concurrency
+        .unwrap_or(fleet::DEFAULT_CONCURRENCY)
+        .max(1);
+    let loaded = fleet::load(members, &scope(g), concurrency);
     drop(busy);
     let mut reads = Vec::new();
     for l in loaded {

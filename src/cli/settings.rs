@@ -153,6 +153,7 @@ const TEMPLATE: &str = r#"# Sextant configuration. Every key is optional; flags 
 [cluster]
 # context = "prod-eu"                     # default kubeconfig context (--context wins)
 # timeout_secs = 30
+# fleet_concurrency = 4                   # clusters read at once (analyze --context a,b)
 
 [redact]
 # patterns = { ticket-token = 'tkt_[A-Za-z0-9]{24}' }   # your own secrets, redacted everywhere
