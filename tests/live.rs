@@ -715,3 +715,34 @@ fn the_audit_log_lists_every_cluster_request() {
             .all(|l| l["allowed"] == true && l["method"] == "GET")
     );
 }
+
+/// `index build` against a live cluster indexes its events, logs and findings (redacted),
+/// with reads only; the same search finds them afterwards.
+#[test]
+fn index_build_reads_the_live_cluster_too() {
+    let (server, tmp, kc) = demo_cluster(Faults::default());
+    let idx = tmp.path().join("index");
+    let out = stdout_ok(live(&kc).args(["index", "build", "--index-dir"]).arg(&idx));
+    assert!(out.contains("context:fake: "), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("context:fake: "))
+        .expect("cluster line");
+    assert!(!line.contains(": 0 events"), "{line}");
+    assert_all_reads(&server.requests());
+    let hits = stdout_ok(
+        live(&kc)
+            .args([
+                "index",
+                "search",
+                "OutOfMemoryError",
+                "--kind",
+                "log",
+                "--index-dir",
+            ])
+            .arg(&idx),
+    );
+    assert!(hits.contains("ledger"), "{hits}");
+    let all = std::fs::read_dir(&idx).map(|d| d.count()).unwrap_or(0);
+    assert!(all > 0);
+}

@@ -635,3 +635,36 @@ fn proposed_policies_are_proven_with_bounded_retries() {
     assert!(stderr.contains("--request needs a model"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// `/policy` in the REPL with words instead of an id: the model proposes, the proof decides,
+/// as `policy draft --request`; offline it says what it needs.
+#[test]
+fn repl_policy_takes_a_request_in_plain_words() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(vec![PROPOSED_VAP.to_string()])]);
+    let out = sextant_no_cluster()
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("SEXTANT_MODEL", "fake-model")
+        .arg("--snapshot")
+        .arg(demo())
+        .write_stdin("/policy require a team label on every namespace --engine vap\n")
+        .output()
+        .expect("run");
+    let stdout = ok_stdout(&out);
+    assert!(
+        stdout.contains("model-proposed policy (vap) for: require a team label on every namespace"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("proven in-process after 1 answer(s)"),
+        "{stdout}"
+    );
+    assert_eq!(server.bodies().len(), 1);
+
+    let offline = sextant_no_cluster()
+        .arg("--snapshot")
+        .arg(demo())
+        .write_stdin("/policy require a team label on every namespace\n")
+        .output()
+        .expect("run");
+    assert!(ok_stdout(&offline).contains("needs a model"));
+}

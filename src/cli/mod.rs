@@ -712,11 +712,6 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     Ok(if failed { 1 } else { 0 })
 }
 
-/// The draft as `policy draft` prints it (for the REPL's /policy).
-pub fn render_draft(d: &crate::policy::draft::Draft, style: Style) -> String {
-    policy::render_summary(d, style)
-}
-
 fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     let gi = search::guidance_index(g, cfg)?;
     let g2 = g.clone();

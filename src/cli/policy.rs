@@ -5,7 +5,7 @@ use crate::analyzers;
 use crate::config::Config;
 use crate::error::Error;
 use crate::findings::Category;
-use crate::policy::draft::{self, Draft, Scope};
+use crate::policy::draft;
 use crate::policy::{Engine, check, suite};
 use crate::render::{Format, Style};
 use std::fmt::Write as _;
@@ -108,119 +108,11 @@ pub fn draft(
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Json => serde_json::to_string_pretty(&d)? + "\n",
         Format::Text | Format::Markdown | Format::Sarif => {
-            render(&d, &written, Style::detect(), out.is_none())
+            crate::render::policy::draft_text(&d, &written, Style::detect(), out.is_none())
         }
     };
     write_out(&text)?;
     Ok(if d.proven() { 0 } else { 1 })
-}
-
-/// The draft with its proofs and YAML, nothing written.
-pub fn render_summary(d: &Draft, style: Style) -> String {
-    render(d, &[], style, true)
-}
-
-fn render(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "{}  {}", style.bold(&d.policy), d.title);
-    if let Some(f) = &d.finding {
-        let _ = writeln!(s, "from finding {f} ({})", d.category.as_str());
-    }
-    let _ = writeln!(
-        s,
-        "object: {} {}/{}",
-        d.offending["kind"].as_str().unwrap_or("?"),
-        d.offending["metadata"]["namespace"].as_str().unwrap_or("-"),
-        d.offending["metadata"]["name"].as_str().unwrap_or("?")
-    );
-    for gref in &d.guidance {
-        let _ = writeln!(s, "implements Level 4: {} ({})", gref.heading, gref.id);
-    }
-    s.push_str("\nproof (evaluated in-process: CEL for Kyverno and VAP, Rego for Gatekeeper):\n");
-    for e in &d.drafts {
-        let scope = match &e.scope {
-            Scope::Namespace(ns) => format!("namespace {ns}"),
-            Scope::Cluster => "cluster-wide".into(),
-        };
-        if e.proof.passed() {
-            let _ = writeln!(
-                s,
-                "  ✓ {:<10} {:<18} denies the offending object ({}) and admits the fixed one",
-                e.engine.as_str(),
-                scope,
-                e.proof.denied.as_deref().unwrap_or("")
-            );
-        } else {
-            let why: Vec<&str> = [
-                e.proof.denied.as_ref().err(),
-                e.proof.admitted.as_ref().err(),
-            ]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-            let _ = writeln!(
-                s,
-                "  ✗ {:<10} {:<18} FAILED its proof, not shown: {}",
-                e.engine.as_str(),
-                scope,
-                why.join("; ")
-            );
-        }
-    }
-    s.push_str("\nthe fix (suggested, never applied):\n");
-    for c in &d.changes {
-        let _ = writeln!(s, "  - {c}");
-    }
-    let diff: String = d
-        .diff
-        .trim_end()
-        .lines()
-        .map(|l| {
-            let colour = match l.as_bytes().first() {
-                _ if !style.color => None,
-                Some(b'+') if !l.starts_with("+++") => Some("32"),
-                Some(b'-') if !l.starts_with("---") => Some("31"),
-                _ => None,
-            };
-            match colour {
-                Some(c) => format!("\x1b[{c}m{l}\x1b[0m\n"),
-                None => format!("{l}\n"),
-            }
-        })
-        .collect();
-    let _ = write!(s, "\n{diff}");
-    let _ = writeln!(s, "\n  {}", d.patch);
-    if show_yaml {
-        for e in d
-            .drafts
-            .iter()
-            .filter(|e| e.proof.passed() && e.scope == Scope::Cluster)
-        {
-            for (name, text) in &e.files {
-                let _ = writeln!(s, "\n# --- {} {name} ---", e.engine.as_str());
-                if style.color {
-                    for l in text.lines() {
-                        s.push_str(&crate::render::terminal::yaml_line(l));
-                        s.push('\n');
-                    }
-                } else {
-                    s.push_str(text);
-                }
-            }
-        }
-        s.push_str("\n(give --out DIR to write the policies with their test bundles)\n");
-    }
-    if !written.is_empty() {
-        let _ = writeln!(s, "\nwrote {} files:", written.len());
-        for w in written {
-            let _ = writeln!(s, "  {}", w.display());
-        }
-        s.push_str(
-            "run the tests: sextant policy test DIR (or `kyverno test`, `gator verify` upstream)\n",
-        );
-    }
-    s
 }
 
 /// `policy draft --request TEXT`: the model proposes, Sextant proves (bounded retries), and
@@ -255,21 +147,7 @@ pub fn propose(
     let mut s = String::new();
     let mut refused = 0;
     for engine in engines {
-        let user = crate::assistant::prompts::render(
-            &prompts.draft_policy,
-            &[
-                ("request", &crate::redact::redact(request)),
-                ("engine", engine.as_str()),
-                ("engine_rules", propose::engine_rules(engine)),
-            ],
-        );
-        let messages = vec![
-            (
-                "system",
-                crate::assistant::prompts::render(&prompts.system, &[]),
-            ),
-            ("user", user),
-        ];
+        let messages = propose::opening(request, engine, &prompts);
         let mut attempt = 0;
         let result = propose::propose(request, engine, messages, |m| {
             attempt += 1;
@@ -287,7 +165,7 @@ pub fn propose(
         });
         match result {
             Ok(p) => {
-                s.push_str(&render_proposal(&p, style));
+                s.push_str(&crate::render::policy::proposal_text(&p, style));
                 if let Some(dir) = out {
                     let written = write_proposal(dir, &p)?;
                     let _ = writeln!(s, "wrote {} files under {}", written, dir.display());
@@ -306,44 +184,6 @@ pub fn propose(
     }
     write_out(&s)?;
     Ok(if refused > 0 { 1 } else { 0 })
-}
-
-fn render_proposal(p: &crate::policy::propose::Proposal, style: Style) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{} ({}) for: {}",
-        style.bold("model-proposed policy"),
-        p.engine.as_str(),
-        p.request
-    );
-    let _ = writeln!(
-        s,
-        "  ✓ proven in-process after {} answer(s): denies the model's offending example ({}) and admits its fixed one",
-        p.attempts,
-        p.proof.denied.as_deref().unwrap_or("")
-    );
-    s.push_str("  review it: the examples are the model's own; the proof shows the policy does what they illustrate
-");
-    let yaml = |t: &str| -> String {
-        if style.color {
-            t.lines()
-                .map(|l| crate::render::terminal::yaml_line(l) + "\n")
-                .collect()
-        } else {
-            t.to_string()
-        }
-    };
-    let _ = writeln!(s, "\n# --- offending example ---");
-    s.push_str(&yaml(&crate::policy::to_yaml(&p.offending)));
-    let _ = writeln!(s, "\n# --- fixed example ---");
-    s.push_str(&yaml(&crate::policy::to_yaml(&p.fixed)));
-    for (name, text) in &p.files {
-        let _ = writeln!(s, "\n# --- {} {name} ---", p.engine.as_str());
-        s.push_str(&yaml(text));
-    }
-    s.push('\n');
-    s
 }
 
 /// The proposal's files and examples under `DIR/proposed-ENGINE/`; how many were written.

@@ -162,8 +162,19 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         gs.removed,
         gs.unchanged
     );
-    if g.snapshot().is_some() {
-        let (info, state) = load(g)?;
+    // The cluster's text too: a dump, or the live cluster when one is configured (no cluster
+    // is not an error here: the guidance alone is still worth indexing).
+    let loaded = match load(g) {
+        Ok(l) => Ok(l),
+        Err(e)
+            if g.snapshot().is_none()
+                && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
+        {
+            Err(super::one_line(&e))
+        }
+        Err(e) => return Err(e),
+    };
+    if let Ok((info, state)) = loaded {
         let source = match info.kind {
             crate::state::SourceKind::Snapshot => format!(
                 "snapshot:{}",
@@ -185,8 +196,8 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
             "{source}: {ne} events, {nl} log windows, {nf} findings ({} added, {} updated, {} removed, {} unchanged)",
             cs.added, cs.updated, cs.removed, cs.unchanged
         );
-    } else {
-        report.push_str("cluster content: none indexed (give --snapshot PATH to add events, logs and findings)\n");
+    } else if let Err(why) = loaded {
+        let _ = writeln!(report, "cluster content: none indexed (no cluster: {why})");
     }
     let st = index.stats()?;
     let _ = writeln!(

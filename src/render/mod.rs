@@ -4,6 +4,7 @@
 //! by passing a [`Style`]; renderers never probe the terminal themselves.
 
 mod markdown;
+pub mod policy;
 pub mod progress;
 pub mod sarif;
 pub mod terminal;

@@ -93,9 +93,9 @@ pub const COMMANDS: &[Command] = &[
     ),
     c(
         "/policy",
-        "ID|CATEGORY [--engine kyverno|gatekeeper|vap|all]",
+        "ID|CATEGORY|REQUEST [--engine kyverno|gatekeeper|vap|all]",
         Arg::FindingOrCategory,
-        "draft policy-as-code for a finding and prove it in-process (shown only if proven)",
+        "draft policy-as-code for a finding or category, or (with a model) for a request in plain words; proven in-process, shown only if proven",
     ),
     c(
         "/events",

@@ -547,11 +547,9 @@ impl Session {
     }
 
     fn policy(&self, args: &str) -> String {
-        let mut it = args.split_whitespace();
-        let Some(target) = it.next() else {
-            return "/policy ID|CATEGORY [--engine kyverno|gatekeeper|vap|all]\n".into();
-        };
+        let mut words: Vec<&str> = Vec::new();
         let mut engines = vec![Engine::Kyverno, Engine::Gatekeeper, Engine::Vap];
+        let mut it = args.split_whitespace();
         while let Some(a) = it.next() {
             if a == "--engine" {
                 engines = match it.next().unwrap_or("") {
@@ -565,8 +563,19 @@ impl Session {
                         );
                     }
                 };
+            } else {
+                words.push(a);
             }
         }
+        let target = match words.as_slice() {
+            [] => {
+                return "/policy ID|CATEGORY|REQUEST [--engine kyverno|gatekeeper|vap|all]\n"
+                    .into();
+            }
+            [one] => *one,
+            // Several words: a request in plain language, for the model to propose.
+            _ => return self.propose(&words.join(" "), &engines),
+        };
         // A category with a finding in focus drafts from that finding, as `policy draft` does.
         let by_category = Category::from_str(target)
             .ok()
@@ -584,13 +593,73 @@ impl Session {
             (Err(_), Ok(_), None) => return "no cluster state loaded\n".into(),
         };
         match d {
-            Ok(d) if d.proven() => crate::cli::render_draft(&d, self.style),
+            Ok(d) if d.proven() => crate::render::policy::draft_text(&d, &[], self.style, true),
             Ok(d) => format!(
                 "the draft for {} failed its proof and is not shown\n",
                 d.policy
             ),
             Err(e) => format!("{e}\n"),
         }
+    }
+
+    /// `/policy require a team label on every namespace`: the model proposes, Sextant proves
+    /// (bounded retries, as `policy draft --request`); Ctrl-C drops the request.
+    fn propose(&self, request: &str, engines: &[Engine]) -> String {
+        use crate::policy::propose;
+        let settings = match (&self.llm, self.offline) {
+            (Some(s), false) => s.clone(),
+            _ => {
+                return "a policy from a request in plain words needs a model (/offline off, and [llm] configured); offline, /policy takes a finding id or a category\n".into();
+            }
+        };
+        let model = settings.model.clone();
+        let (client, rt) = match (
+            crate::llm::LlmClient::new(settings),
+            crate::cluster::runtime(),
+        ) {
+            (Ok(c), Ok(rt)) => (c, rt),
+            (Err(e), _) => return format!("{e}\n"),
+            (_, Err(e)) => return format!("{e}\n"),
+        };
+        crate::audit::record(
+            "policy_request",
+            serde_json::json!({"text": crate::redact::redact(request), "command": "/policy"}),
+        );
+        let mut out = String::new();
+        for &engine in engines {
+            let mut attempt = 0;
+            let result = propose::propose(
+                request,
+                engine,
+                propose::opening(request, engine, &self.prompts),
+                |m| {
+                    attempt += 1;
+                    let _busy = crate::render::progress::Busy::start(format!(
+                        "asking {model} for a {} policy (answer {attempt} of at most {})",
+                        engine.as_str(),
+                        propose::MAX_ATTEMPTS
+                    ));
+                    rt.block_on(async {
+                        tokio::select! {
+                            r = client.chat(m, |_| {}) => r.map_err(|e| e.to_string()),
+                            _ = tokio::signal::ctrl_c() => Err("cancelled".to_string()),
+                        }
+                    })
+                },
+            );
+            match result {
+                Ok(p) => out.push_str(&crate::render::policy::proposal_text(&p, self.style)),
+                Err(propose::Refusal::Model(e)) if e == "cancelled" => {
+                    out.push_str("[cancelled]\n");
+                    break;
+                }
+                Err(e) => out.push_str(&format!(
+                    "model-proposed policy ({}): refused — {e}; nothing is shown that was not proven\n",
+                    engine.as_str()
+                )),
+            }
+        }
+        out
     }
 
     fn events(&self, object: &str) -> String {
