@@ -581,50 +581,51 @@ fn rbac_manifest_grants_exactly_the_read_surface() {
 
 /// `analyze --watch`: the first report, then a line when a finding appears and when one
 /// resolves, across watch streams that the server ends every 1.5 s (the watcher resumes).
-#[test]
-fn watch_prints_new_and_resolved_findings() {
-    use std::io::BufRead;
-    let server = FakeKube::start(Faults::default());
-    fake_kube::synthetic(&server, 100);
-    let tmp = tempfile::tempdir().expect("tmp");
-    let kc = server.kubeconfig(tmp.path());
-    let bin = assert_cmd::cargo::cargo_bin("sextant");
-    let mut child = std::process::Command::new(bin)
-        .env_remove("KUBECONFIG")
-        .env_remove("OPENAI_API_KEY")
-        .env("HOME", "/nonexistent")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("NO_COLOR", "1")
-        .arg("--kubeconfig")
-        .arg(&kc)
-        .args([
-            "analyze",
-            "--watch",
-            "--watch-interval",
-            "1s",
-            "--category",
-            "CrashLoopBackOff,ImagePullBackOff",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(tmp.path().join("stderr")).expect("stderr file"))
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
+/// `sextant analyze --watch` against a kubeconfig, its stdout lines on a channel; killed
+/// when dropped.
+struct Watch {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(kc: &Path, tmp: &Path, extra: &[&str]) -> Watch {
+        use std::io::BufRead;
+        let bin = assert_cmd::cargo::cargo_bin("sextant");
+        let mut child = std::process::Command::new(bin)
+            .env_remove("KUBECONFIG")
+            .env_remove("OPENAI_API_KEY")
+            .env("HOME", "/nonexistent")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("NO_COLOR", "1")
+            .arg("--kubeconfig")
+            .arg(kc)
+            .args(["analyze", "--watch", "--watch-interval", "1s"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(tmp.join("stderr")).expect("stderr file"))
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
             }
-        }
-    });
-    let wait_for = |needle: &str, seen: &mut Vec<String>| -> bool {
+        });
+        Watch { child, lines }
+    }
+
+    /// Collect lines into `seen` until one contains `needle` (true) or 30 s pass (false).
+    fn wait_for(&self, needle: &str, seen: &mut Vec<String>) -> bool {
         let until = Instant::now() + Duration::from_secs(30);
         while Instant::now() < until {
-            if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
                 let hit = l.contains(needle);
                 seen.push(l);
                 if hit {
@@ -633,7 +634,85 @@ fn watch_prints_new_and_resolved_findings() {
             }
         }
         false
-    };
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A container that starts crash-looping during the watch gets its log fetched: the new
+/// finding quotes it, as the first collection would have.
+#[test]
+fn watch_fetches_the_logs_of_containers_that_fail_later() {
+    let server = FakeKube::start(Faults::default());
+    fake_kube::synthetic(&server, 20);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let watch = Watch::start(
+        &kc,
+        tmp.path(),
+        &["-o", "json", "--category", "CrashLoopBackOff"],
+    );
+    let mut seen = Vec::new();
+    // JSON mode prints no banner: the first change tells the watch is up. Give it time.
+    std::thread::sleep(Duration::from_secs(2));
+    server.add_log(
+        "ns3",
+        "latecomer",
+        "main",
+        "booting\npanic: open /data/ledger.db: read-only file system\n",
+    );
+    let crashing = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "latecomer", "namespace": "ns3", "uid": "uid-late"},
+        "spec": {"containers": [{"name": "main", "image": "app:1"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "main", "ready": false, "restartCount": 4,
+            "image": "app:1", "imageID": "", "started": false,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}},
+            "lastState": {"terminated": {"exitCode": 2, "reason": "Error", "startedAt": "2026-11-24T10:00:00Z", "finishedAt": "2026-11-24T10:00:05Z"}}}]}});
+    server.push_change("pods", "ADDED", crashing);
+    let found = watch.wait_for("latecomer", &mut seen);
+    drop(watch);
+    let all = seen.join("\n");
+    assert!(found, "no change line for the new crash:\n{all}");
+    let line = seen.iter().find(|l| l.contains("latecomer")).expect("line");
+    let change: Value = serde_json::from_str(line).expect("json change line");
+    assert_eq!(change["change"], "new");
+    let logs: Vec<&str> = change["finding"]["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter(|e| e["source"] == "log")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(
+        logs.iter().any(|t| t.contains("read-only file system")),
+        "the new crash's log is quoted: {change}"
+    );
+    let reqs = server.requests();
+    assert_all_reads(&reqs);
+    assert!(
+        reqs.iter()
+            .any(|r| r.path.ends_with("/namespaces/ns3/pods/latecomer/log")),
+        "{reqs:?}"
+    );
+}
+
+#[test]
+fn watch_prints_new_and_resolved_findings() {
+    let server = FakeKube::start(Faults::default());
+    fake_kube::synthetic(&server, 100);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let watch = Watch::start(
+        &kc,
+        tmp.path(),
+        &["--category", "CrashLoopBackOff,ImagePullBackOff"],
+    );
+    let wait_for = |needle: &str, seen: &mut Vec<String>| watch.wait_for(needle, seen);
     let mut seen = Vec::new();
     let ok = wait_for("watching pods and events", &mut seen);
     let crash_before = seen
@@ -662,8 +741,7 @@ fn watch_prints_new_and_resolved_findings() {
         server.push_change("pods", "ADDED", broken);
         new = wait_for("newcomer", &mut seen);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(watch);
     let all = seen.join("\n")
         + "\n--- stderr:\n"
         + &std::fs::read_to_string(tmp.path().join("stderr")).unwrap_or_default();

@@ -404,7 +404,8 @@ pub fn analyze_watch(
         let total = f.len();
         (analyzers::filter(f, categories, min), total)
     };
-    let src = LiveSource::new(target(g, cfg), options(cfg));
+    let opts = options(cfg);
+    let src = LiveSource::new(target(g, cfg), opts.clone());
     // One runtime for the collection and the watch: the client lives on it.
     let rt = crate::cluster::runtime()?;
     let (cluster, collected) = rt.block_on(src.collect_async(&scope))?;
@@ -468,7 +469,7 @@ pub fn analyze_watch(
     let on_error = |e: &str| tracing::warn!(error = e, "watch interrupted; retrying with backoff");
     rt.block_on(async {
         tokio::select! {
-            r = crate::cluster::watch::run(&cluster, &collected, ns.as_deref(), interval, emit, on_error) => r,
+            r = crate::cluster::watch::run(&cluster, &collected, &opts, ns.as_deref(), interval, emit, on_error) => r,
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })?;

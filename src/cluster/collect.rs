@@ -308,6 +308,22 @@ impl Cluster {
                 ));
             }
         }
+        let (logs, missing) = self.fetch_logs(o, count, wanted).await?;
+        out.logs.extend(logs);
+        out.logs_missing.extend(missing);
+        Ok(())
+    }
+
+    /// Fetch these containers' logs (redacted), `o.concurrency` at a time: the logs, and a
+    /// line for each one that could not be read and why. A 404 (rotated away, never started)
+    /// is not missing: the cluster has nothing more.
+    pub(crate) async fn fetch_logs(
+        &self,
+        o: &Options,
+        count: &Arc<AtomicUsize>,
+        wanted: Vec<(String, String, String, bool)>,
+    ) -> Result<(Vec<Log>, Vec<String>), ClusterError> {
+        let (mut logs, mut missing) = (Vec::new(), Vec::new());
         let results: Vec<_> = futures::stream::iter(wanted.into_iter().map(|(ns, pod, c, prev)| {
             let count = count.clone();
             async move {
@@ -329,7 +345,7 @@ impl Cluster {
         .await;
         for (ns, pod, container, previous, r) in results {
             match r {
-                Ok(text) => out.logs.push(Log {
+                Ok(text) => logs.push(Log {
                     text: crate::redact::redact(&text).into_owned(),
                     namespace: ns,
                     pod,
@@ -337,7 +353,7 @@ impl Cluster {
                     previous,
                 }),
                 Err(Fetch::Fatal(e)) => return Err(e),
-                Err(Fetch::Transport(reason)) => out.logs_missing.push(format!(
+                Err(Fetch::Transport(reason)) => missing.push(format!(
                     "{ns}/{pod} container {container}{}: {reason}",
                     if previous { " (previous)" } else { "" }
                 )),
@@ -348,7 +364,7 @@ impl Cluster {
                 }
                 Err(Fetch::Status(code, msg)) => {
                     tracing::debug!(ns, pod, container, previous, code, msg, "log not fetched");
-                    out.logs_missing.push(format!(
+                    missing.push(format!(
                         "{ns}/{pod} container {container}{}: HTTP {code}{}",
                         if previous { " (previous)" } else { "" },
                         if code == 403 {
@@ -360,7 +376,7 @@ impl Cluster {
                 }
             }
         }
-        Ok(())
+        Ok((logs, missing))
     }
 }
 

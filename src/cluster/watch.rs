@@ -3,10 +3,14 @@
 //! per `debounce`. The caller re-runs the analyzers and prints what changed, so this module
 //! stays a source: it knows nothing about findings.
 //!
+//! Containers that start failing during the watch get their logs fetched (once each, within
+//! the collection's `max_log_containers` budget), so a new crash is explained as the first
+//! collection would have explained it.
+//!
 //! kube-runtime's watcher does the list-then-watch, resumes from the last resourceVersion when
 //! a stream ends, re-lists when it expired (410), and backs off exponentially on errors.
 
-use super::collect::Collected;
+use super::collect::{Collected, Log, Options, failing_containers};
 use super::{Cluster, ClusterError};
 use crate::state::ClusterState;
 use futures::StreamExt;
@@ -14,7 +18,9 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 /// Boxed: a Pod is large beside the other variants.
@@ -86,6 +92,7 @@ fn key(v: &Value) -> String {
 pub async fn run(
     cluster: &Cluster,
     base: &Collected,
+    options: &Options,
     namespace: Option<&str>,
     debounce: Duration,
     mut emit: impl FnMut(ClusterState),
@@ -108,6 +115,12 @@ pub async fn run(
     };
     let mut pods = Mirror::from_items(items("Pod"));
     let mut events = Mirror::from_items(items("Event"));
+    // Logs: the first collection's, plus those of containers that fail later.
+    let mut logs: Vec<Log> = base.logs.clone();
+    let mut logs_missing = base.logs_missing.clone();
+    let mut asked: HashSet<(String, String, String, bool)> =
+        failing_containers(items("Pod")).into_iter().collect();
+    let count = Arc::new(AtomicUsize::new(0));
     let pod_stream = watcher(pods_api, watcher::Config::default())
         .default_backoff()
         .map(|r| r.map_or_else(|e| Msg::Failed(e.to_string()), |e| Msg::Pods(Box::new(e))));
@@ -128,14 +141,38 @@ pub async fn run(
             },
             _ = tick.tick(), if dirty => {
                 dirty = false;
-                emit(state_of(base, &pods, &events));
+                let now: Vec<Value> = pods.objects.values().cloned().collect();
+                let room = options.max_log_containers.saturating_sub(asked.len());
+                let wanted: Vec<_> = failing_containers(&now)
+                    .into_iter()
+                    .filter(|w| !asked.contains(w))
+                    .take(room)
+                    .collect();
+                if !wanted.is_empty() {
+                    asked.extend(wanted.iter().cloned());
+                    match cluster.fetch_logs(options, &count, wanted).await {
+                        Ok((new, missing)) => {
+                            logs.extend(new);
+                            logs_missing.extend(missing);
+                        }
+                        Err(e) => on_error(&e.to_string()),
+                    }
+                }
+                emit(state_of(base, &pods, &events, &logs, &logs_missing));
             }
         }
     }
 }
 
-/// The base collection with the watched Pods and Events in place of the listed ones.
-fn state_of(base: &Collected, pods: &Mirror, events: &Mirror) -> ClusterState {
+/// The base collection with the watched Pods and Events (and the logs fetched since) in place
+/// of the listed ones.
+fn state_of(
+    base: &Collected,
+    pods: &Mirror,
+    events: &Mirror,
+    logs: &[Log],
+    logs_missing: &[String],
+) -> ClusterState {
     let lists = base
         .lists
         .iter()
@@ -150,10 +187,10 @@ fn state_of(base: &Collected, pods: &Mirror, events: &Mirror) -> ClusterState {
         .collect();
     super::into_state(Collected {
         lists,
-        logs: base.logs.clone(),
+        logs: logs.to_vec(),
         unreadable: base.unreadable.clone(),
         not_served: base.not_served.clone(),
-        logs_missing: base.logs_missing.clone(),
+        logs_missing: logs_missing.to_vec(),
         requests: 0,
     })
 }

@@ -119,6 +119,10 @@ pub struct PolicySet {
     pub policies: Vec<(String, Loaded)>,
     /// Documents that were not policies, or policies that could not be used, with why.
     pub skipped: Vec<String>,
+    /// Per policy: whether its code and match rules read only fields that sibling pods (pods
+    /// of one controller) share, so one sibling's verdict stands for the others (see
+    /// [`sibling_invariant`]).
+    pub sibling_safe: Vec<bool>,
 }
 
 impl PolicySet {
@@ -128,6 +132,16 @@ impl PolicySet {
         let mut set = PolicySet {
             policies: Vec::new(),
             skipped: Vec::new(),
+            sibling_safe: Vec::new(),
+        };
+        // name → whether the policy's documents read only what sibling pods share.
+        let mut safe: std::collections::HashMap<String, bool> = Default::default();
+        let mut note_safe = |name: Option<&str>, d: &Value| {
+            if let Some(n) = name {
+                let ok = sibling_invariant(d);
+                let e = safe.entry(n.to_string()).or_insert(true);
+                *e &= ok;
+            }
         };
         let mut templates = Vec::new();
         let mut constraints = Vec::new();
@@ -136,6 +150,20 @@ impl PolicySet {
         let mut others = Vec::new();
         for (path, d) in docs {
             let where_ = path.display().to_string();
+            // Templates by name, constraints by the template kind they instantiate (lowercased
+            // as the template's name), VAPs and bindings by the policy name, Kyverno by name.
+            let owner_name = match str_at(&d, "/kind").unwrap_or("") {
+                "ValidatingAdmissionPolicyBinding" => {
+                    str_at(&d, "/spec/policyName").map(str::to_string)
+                }
+                _ if str_at(&d, "/apiVersion")
+                    .is_some_and(|a| a.starts_with("constraints.gatekeeper.sh/")) =>
+                {
+                    str_at(&d, "/kind").map(str::to_lowercase)
+                }
+                _ => str_at(&d, "/metadata/name").map(str::to_string),
+            };
+            note_safe(owner_name.as_deref(), &d);
             match str_at(&d, "/kind").unwrap_or("") {
                 "ConstraintTemplate" => match gatekeeper::Template::from_object(&d) {
                     Ok(t) => templates.push(t),
@@ -229,12 +257,25 @@ impl PolicySet {
                 },
             ));
         }
+        set.sibling_safe = set
+            .policies
+            .iter()
+            .map(|(name, p)| {
+                let key = match p {
+                    Loaded::Gatekeeper { template, .. } => template.name.to_lowercase(),
+                    _ => name.clone(),
+                };
+                // Parameter objects are data a policy may compare names against: not shared.
+                let has_params = matches!(p, Loaded::Vap { params, .. } if !params.is_empty());
+                !has_params && safe.get(&key).copied().unwrap_or(false)
+            })
+            .collect();
         Ok(set)
     }
 }
 
 /// One object a policy would deny.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Denial {
     pub engine: Engine,
     pub policy: String,
@@ -257,6 +298,136 @@ pub struct Report {
     pub denials: Vec<Denial>,
     pub errors: Vec<String>,
     pub skipped: Vec<String>,
+}
+
+/// Fields in which pods of one controller differ from each other.
+const SIBLING_VARYING_META: &[&str] = &[
+    "name",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+    "generation",
+];
+
+/// Whether a policy document (its code, match rules and messages) can only see what sibling
+/// pods share: it never names the fields in which they differ ([`SIBLING_VARYING_META`],
+/// `status`, `spec.nodeName`, `spec.hostname`), every `metadata` it reads is labels,
+/// annotations, namespace, owner references or generateName, and it matches by no object name.
+/// Conservative by construction: a policy that reads anything else is evaluated pod by pod.
+pub fn sibling_invariant(doc: &Value) -> bool {
+    // The code and settings: every key and string under `spec` (not the policy's own metadata).
+    fn collect(v: &Value, out: &mut String) {
+        match v {
+            Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            Value::Object(m) => {
+                for (k, x) in m {
+                    // Selectors name label keys (`kubernetes.io/metadata.name`), and a
+                    // template's `crd` is its parameters' schema: neither is code.
+                    if matches!(k.as_str(), "namespaceSelector" | "objectSelector" | "crd") {
+                        continue;
+                    }
+                    out.push_str(k);
+                    out.push('\n');
+                    collect(x, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn has_key(v: &Value, key: &str) -> bool {
+        match v {
+            Value::Object(m) => m.iter().any(|(k, x)| k == key || has_key(x, key)),
+            Value::Array(a) => a.iter().any(|x| has_key(x, key)),
+            _ => false,
+        }
+    }
+    let mut text = String::new();
+    if let Some(spec) = doc.get("spec") {
+        collect(spec, &mut text);
+    }
+    // Matching by name: Gatekeeper `match.name`, VAP `resourceNames`, Kyverno `names` in a
+    // rule's match or exclude.
+    let kyverno_names = doc
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .is_some_and(|rules| {
+            rules.iter().any(|r| {
+                ["match", "exclude"]
+                    .iter()
+                    .any(|k| r.get(*k).is_some_and(|m| has_key(m, "names")))
+            })
+        });
+    // The varying fields as words (a package named `…hostnamespaces` is not `hostname`).
+    static VARYING: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let varying = VARYING.get_or_init(|| {
+        let words = SIBLING_VARYING_META[1..]
+            .iter()
+            .chain(&[
+                "resourceNames",
+                "status",
+                "nodeName",
+                "hostname",
+                "podIP",
+                "podIPs",
+            ])
+            .copied()
+            .collect::<Vec<_>>()
+            .join("|");
+        regex::Regex::new(&format!(r"\b({words})\b")).ok()
+    });
+    if kyverno_names
+        || doc.pointer("/spec/match/name").is_some()
+        || text.contains("review.name")
+        || varying.as_ref().is_none_or(|r| r.is_match(&text))
+    {
+        return false;
+    }
+    const SHARED: &[&str] = &[
+        ".labels",
+        ".annotations",
+        ".namespace",
+        ".ownerReferences",
+        ".generateName",
+        "[\"labels\"]",
+        "[\"annotations\"]",
+        "[\"namespace\"]",
+    ];
+    text.match_indices("metadata").all(|(i, m)| {
+        let rest = &text[i + m.len()..];
+        SHARED.iter().any(|s| rest.starts_with(s))
+    })
+}
+
+/// A pod's content without what differs between siblings: pods of one controller with equal
+/// keys get equal verdicts from a [`sibling_invariant`] policy. `None` for what is not a
+/// controller-owned pod.
+fn sibling_key(o: &Value) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    if str_at(o, "/kind") != Some("Pod") || o.pointer("/metadata/ownerReferences/0").is_none() {
+        return None;
+    }
+    let mut v = o.clone();
+    let m = v.as_object_mut()?;
+    m.remove("status");
+    if let Some(Value::Object(meta)) = m.get_mut("metadata") {
+        for f in SIBLING_VARYING_META {
+            meta.remove(*f);
+        }
+    }
+    if let Some(Value::Object(spec)) = m.get_mut("spec") {
+        spec.remove("nodeName");
+        spec.remove("hostname");
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&v).ok()?.hash(&mut h);
+    Some(h.finish())
 }
 
 fn label(o: &Value) -> String {
@@ -352,96 +523,287 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
 }
 
 /// One thread's share of [`check`]: denials and errors in object order.
+///
+/// Pods of one controller are near-identical, and a 10,000-pod cluster is mostly replicas: for
+/// a [`sibling_invariant`] policy, the verdict on one pod stands for its siblings with the same
+/// [`sibling_key`]. The second sibling is still evaluated and compared, and a policy whose
+/// verdicts differ between siblings anyway is evaluated pod by pod from then on.
 fn check_chunk(
     set: &PolicySet,
     own_templates: &[Option<gatekeeper::Template>],
     objects: &[Value],
     namespaces: &[(String, Value)],
 ) -> (Vec<Denial>, Vec<String>) {
+    struct Sibling {
+        denials: Vec<Denial>,
+        errors: Vec<String>,
+        /// A second sibling got the same verdict.
+        verified: bool,
+    }
     let (mut denials, mut errors) = (Vec::new(), Vec::new());
+    let mut safe = set.sibling_safe.clone();
+    safe.resize(set.policies.len(), false);
+    let mut memo: std::collections::HashMap<(u64, usize), Sibling> = Default::default();
     let ns_labels = |o: &Value| {
         str_at(o, "/metadata/namespace")
             .and_then(|ns| namespaces.iter().find(|(n, _)| n == ns).map(|(_, l)| l))
     };
     for o in objects {
-        let subject = cel::Subject::create(o);
+        let subject = std::cell::OnceCell::new();
         let review = std::cell::OnceCell::new();
-        for (i, (name, p)) in set.policies.iter().enumerate() {
-            match p {
-                Loaded::Gatekeeper {
-                    template,
-                    constraints,
-                } => {
-                    let template = own_templates
-                        .get(i)
-                        .and_then(Option::as_ref)
-                        .unwrap_or(template);
-                    for c in constraints.iter().filter(|c| c.matches(o)) {
-                        let review = review.get_or_init(|| {
-                            regorus::Value::from(gatekeeper::review(o, "CREATE", None))
+        let key = if safe.iter().any(|s| *s) {
+            sibling_key(o)
+        } else {
+            None
+        };
+        for (i, (policy, _)) in set.policies.iter().enumerate() {
+            let memo_key = key.filter(|_| safe[i]).map(|k| (k, i));
+            if let Some(m) = memo_key.and_then(|k| memo.get(&k)).filter(|m| m.verified) {
+                denials.extend(m.denials.iter().cloned());
+                errors.extend(m.errors.iter().cloned());
+                continue;
+            }
+            let (d, e) = evaluate(set, own_templates, i, o, &subject, &review, ns_labels(o));
+            if let Some(k) = memo_key {
+                match memo.entry(k) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(Sibling {
+                            denials: d.clone(),
+                            errors: e.clone(),
+                            verified: false,
                         });
-                        match template.review_prepared(review, &c.parameters_rego) {
-                            Ok(v) => denials.extend(v.into_iter().map(|v| Denial {
-                                engine: Engine::Gatekeeper,
-                                policy: name.clone(),
-                                via: Some(c.name.clone()),
-                                action: c.enforcement.clone(),
-                                object: label(o),
-                                message: v.msg,
-                                count: 1,
-                            })),
-                            Err(e) => errors.push(format!("{name} on {}: {e}", label(o))),
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut m) => {
+                        if m.get().denials == d && m.get().errors == e {
+                            m.get_mut().verified = true;
+                        } else {
+                            tracing::debug!(
+                                policy = %policy,
+                                "verdicts differ between sibling pods: evaluating pod by pod"
+                            );
+                            safe[i] = false;
                         }
                     }
                 }
-                Loaded::Vap {
-                    policy,
-                    bindings,
-                    params,
-                } => {
-                    for b in bindings {
-                        let param = policy
-                            .param_kind
-                            .as_deref()
-                            .and_then(|k| b.params(k, params));
-                        match policy.evaluate_subject(&subject, Some(b), param, ns_labels(o)) {
-                            vap::Verdict::Deny(m) => denials.push(Denial {
-                                engine: Engine::Vap,
-                                policy: name.clone(),
-                                via: Some(b.name.clone()),
-                                action: b.actions.join(","),
-                                object: label(o),
-                                message: m,
-                                count: 1,
-                            }),
-                            vap::Verdict::Error(e) => {
-                                errors.push(format!("{name} on {}: {e}", label(o)))
-                            }
-                            _ => {}
-                        }
-                    }
+            }
+            denials.extend(d);
+            errors.extend(e);
+        }
+    }
+    (denials, errors)
+}
+
+/// Policy `i` of the set on one object: its denials and evaluation errors.
+fn evaluate<'o>(
+    set: &PolicySet,
+    own_templates: &[Option<gatekeeper::Template>],
+    i: usize,
+    o: &'o Value,
+    subject: &std::cell::OnceCell<cel::Subject<'o>>,
+    review: &std::cell::OnceCell<regorus::Value>,
+    ns_labels: Option<&Value>,
+) -> (Vec<Denial>, Vec<String>) {
+    let (mut denials, mut errors) = (Vec::new(), Vec::new());
+    let Some((name, p)) = set.policies.get(i) else {
+        return (denials, errors);
+    };
+    match p {
+        Loaded::Gatekeeper {
+            template,
+            constraints,
+        } => {
+            let template = own_templates
+                .get(i)
+                .and_then(Option::as_ref)
+                .unwrap_or(template);
+            for c in constraints.iter().filter(|c| c.matches(o)) {
+                let review = review
+                    .get_or_init(|| regorus::Value::from(gatekeeper::review(o, "CREATE", None)));
+                match template.review_prepared(review, &c.parameters_rego) {
+                    Ok(v) => denials.extend(v.into_iter().map(|v| Denial {
+                        engine: Engine::Gatekeeper,
+                        policy: name.clone(),
+                        via: Some(c.name.clone()),
+                        action: c.enforcement.clone(),
+                        object: label(o),
+                        message: v.msg,
+                        count: 1,
+                    })),
+                    Err(e) => errors.push(format!("{name} on {}: {e}", label(o))),
                 }
-                Loaded::Kyverno(k) => {
-                    for (rule, out) in k.evaluate_subject(&subject) {
-                        match out {
-                            kyverno::Outcome::Fail(m) => denials.push(Denial {
-                                engine: Engine::Kyverno,
-                                policy: format!("{name}/{rule}"),
-                                via: None,
-                                action: k.action.clone(),
-                                object: label(o),
-                                message: m,
-                                count: 1,
-                            }),
-                            kyverno::Outcome::Error(e) => {
-                                errors.push(format!("{name}/{rule} on {}: {e}", label(o)))
-                            }
-                            _ => {}
-                        }
+            }
+        }
+        Loaded::Vap {
+            policy,
+            bindings,
+            params,
+        } => {
+            let subject = subject.get_or_init(|| cel::Subject::create(o));
+            for b in bindings {
+                let param = policy
+                    .param_kind
+                    .as_deref()
+                    .and_then(|k| b.params(k, params));
+                match policy.evaluate_subject(subject, Some(b), param, ns_labels) {
+                    vap::Verdict::Deny(m) => denials.push(Denial {
+                        engine: Engine::Vap,
+                        policy: name.clone(),
+                        via: Some(b.name.clone()),
+                        action: b.actions.join(","),
+                        object: label(o),
+                        message: m,
+                        count: 1,
+                    }),
+                    vap::Verdict::Error(e) => errors.push(format!("{name} on {}: {e}", label(o))),
+                    _ => {}
+                }
+            }
+        }
+        Loaded::Kyverno(k) => {
+            let subject = subject.get_or_init(|| cel::Subject::create(o));
+            for (rule, out) in k.evaluate_subject(subject) {
+                match out {
+                    kyverno::Outcome::Fail(m) => denials.push(Denial {
+                        engine: Engine::Kyverno,
+                        policy: format!("{name}/{rule}"),
+                        via: None,
+                        action: k.action.clone(),
+                        object: label(o),
+                        message: m,
+                        count: 1,
+                    }),
+                    kyverno::Outcome::Error(e) => {
+                        errors.push(format!("{name}/{rule} on {}: {e}", label(o)))
                     }
+                    _ => {}
                 }
             }
         }
     }
     (denials, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vap(name: &str, expression: &str, message: &str) -> String {
+        format!(
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: {name}\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: ['']\n      apiVersions: [v1]\n      operations: [CREATE, UPDATE]\n      resources: [pods]\n  validations:\n  - expression: \"{expression}\"\n    messageExpression: \"{message}\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: {name}\nspec:\n  policyName: {name}\n  validationActions: [Deny]\n"
+        )
+    }
+
+    fn pod(i: usize, image: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("web-7d9f-{i}"), "namespace": "shop", "uid": format!("u{i}"),
+                "labels": {"app": "web"},
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "web-7d9f", "uid": "rs1", "apiVersion": "apps/v1"}]},
+            "spec": {"nodeName": format!("node-{}", i % 3), "containers": [{"name": "web", "image": image}]},
+            "status": {"phase": "Running", "podIP": format!("10.0.0.{i}")}})
+    }
+
+    fn set(docs: &[String]) -> (PolicySet, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tmp");
+        for (i, d) in docs.iter().enumerate() {
+            std::fs::write(dir.path().join(format!("p{i}.yaml")), d).expect("write");
+        }
+        let s = PolicySet::load(&[dir.path().to_path_buf()]).expect("load");
+        (s, dir)
+    }
+
+    #[test]
+    fn which_policies_read_only_what_siblings_share() {
+        let (s, _d) = set(&[
+            vap(
+                "no-latest",
+                "object.spec.containers.all(c, !c.image.endsWith(':latest'))",
+                "'latest in ' + object.metadata.namespace",
+            ),
+            vap(
+                "by-name",
+                "!object.metadata.name.endsWith('-3')",
+                "'no pod 3'",
+            ),
+            vap("by-node", "!has(object.spec.nodeName)", "'pinned'"),
+        ]);
+        let safe: std::collections::HashMap<&str, bool> = s
+            .policies
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .zip(s.sibling_safe.iter().copied())
+            .collect();
+        assert!(safe["no-latest"]);
+        assert!(!safe["by-name"], "reads metadata.name");
+        assert!(!safe["by-node"], "reads spec.nodeName");
+        let gk = json!({"kind": "K8sX", "spec": {"match": {"name": "web-*"}}});
+        assert!(!sibling_invariant(&gk), "matches by name");
+    }
+
+    /// Sextant's own drafts read only what replicas share, so `policy check` of them reuses
+    /// verdicts across replicas (the 10,000-pod benchmark depends on it).
+    #[test]
+    fn every_catalog_draft_reads_only_shared_fields() {
+        use crate::policy::{Engine, draft};
+        let mut docs = Vec::new();
+        for rule in crate::policy::catalog::rules() {
+            let req =
+                draft::request_for_category(rule.category, Engine::ALL.to_vec()).expect("request");
+            let d = draft::draft(&req, Vec::new()).expect("draft");
+            for e in d.drafts.iter().filter(|e| e.scope == draft::Scope::Cluster) {
+                docs.extend(e.files.values().cloned());
+            }
+        }
+        let (s, _d) = set(&docs);
+        assert_eq!(s.policies.len(), 3 * crate::policy::catalog::rules().len());
+        for ((name, _), ok) in s.policies.iter().zip(&s.sibling_safe) {
+            assert!(ok, "{name} reads a field replicas do not share");
+        }
+    }
+
+    /// Reusing one sibling's verdict gives exactly the report of evaluating every pod, for
+    /// policies that may reuse it and for those that must not.
+    #[test]
+    fn sibling_reuse_changes_nothing_in_the_report() {
+        let (s, _d) = set(&[
+            vap(
+                "no-latest",
+                "object.spec.containers.all(c, !c.image.endsWith(':latest'))",
+                "'latest in ' + object.metadata.namespace",
+            ),
+            vap(
+                "by-name",
+                "!object.metadata.name.endsWith('-3')",
+                "'no pod 3'",
+            ),
+        ]);
+        assert_eq!(s.sibling_safe, vec![true, false]);
+        // 12 replicas of a bad template, and one pod of the same owner that differs.
+        let mut objects: Vec<Value> = (0..12).map(|i| pod(i, "web:latest")).collect();
+        objects.push(pod(12, "web:1.2.3"));
+        let with = check(&s, &objects, &[]);
+        let plain = PolicySet {
+            policies: s.policies,
+            skipped: s.skipped,
+            sibling_safe: vec![false, false],
+        };
+        let without = check(&plain, &objects, &[]);
+        assert_eq!(with.denials, without.denials);
+        assert_eq!(with.errors, without.errors);
+        let latest = with
+            .denials
+            .iter()
+            .find(|d| d.policy == "no-latest")
+            .expect("denied");
+        assert_eq!(
+            latest.count, 12,
+            "the differing pod is evaluated on its own"
+        );
+        let by_name = with
+            .denials
+            .iter()
+            .find(|d| d.policy == "by-name")
+            .expect("pod 3");
+        assert_eq!(by_name.count, 1);
+    }
 }
