@@ -24,7 +24,8 @@ use crate::error::Error;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+/// The whole file. `Debug` shows profiles by name only (a profile may hold a key).
+#[derive(Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub guidance: GuidanceConfig,
@@ -82,8 +83,9 @@ pub struct IndexConfig {
 }
 
 /// Language model settings; the environment (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
-/// `SEXTANT_MODEL`) wins over these.
-#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+/// `SEXTANT_MODEL`) wins over these. `Debug` hides the key (a config printed in a log or a
+/// panic message must not carry it).
+#[derive(Default, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LlmConfig {
     pub base_url: Option<String>,
@@ -258,9 +260,60 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
     }
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("guidance", &self.guidance)
+            .field("index", &self.index)
+            .field("llm", &self.llm)
+            .field("cluster", &self.cluster)
+            .field("redact", &self.redact)
+            .field("profile", &self.profile)
+            .field("profiles", &self.profiles.keys().collect::<Vec<_>>())
+            .field("source", &self.source)
+            .field("active_profile", &self.active_profile)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(k) = v.get_mut("api_key").filter(|k| !k.is_null()) {
+            *k = serde_json::Value::String("[hidden]".into());
+        }
+        // Extra headers often carry credentials (`api-key`, `Authorization`): names only.
+        if let Some(serde_json::Value::Object(h)) = v.get_mut("headers") {
+            for value in h.values_mut() {
+                *value = serde_json::Value::String("[hidden]".into());
+            }
+        }
+        write!(f, "LlmConfig {v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_a_key() {
+        let c: Config = toml::from_str(
+            "[llm]\napi_key = \"sk-in-file-0123456789\"\nheaders = { api-key = \"sk-in-header-0123456789\" }\n[profiles.p.llm]\napi_key = \"sk-in-profile-0123456789\"\n",
+        )
+        .expect("parse");
+        let shown = format!("{c:?} {:?} {c:#?}", c.llm);
+        assert!(!shown.contains("sk-in-file"), "{shown}");
+        assert!(!shown.contains("sk-in-profile"), "{shown}");
+        assert!(
+            !shown.contains("sk-in-header") && shown.contains("api-key"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("[hidden]") && shown.contains("\"p\""),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn empty_and_partial_files_parse() {

@@ -668,3 +668,48 @@ fn repl_policy_takes_a_request_in_plain_words() {
         .expect("run");
     assert!(ok_stdout(&offline).contains("needs a model"));
 }
+
+/// `doctor` lists the endpoint's models: the URL, the key and the model are checked without
+/// spending tokens; a rejected key is a problem (exit 1).
+#[test]
+fn doctor_checks_the_model_endpoint_for_real() {
+    let server = FakeOpenAi::start(vec![
+        Reply::Json(serde_json::json!({"object": "list", "data": [
+            {"id": "fake-model", "object": "model", "created": 0, "owned_by": "test"},
+            {"id": "other", "object": "model", "created": 0, "owned_by": "test"}]})),
+        Reply::Status(401, "invalid api key"),
+    ]);
+    let run = || {
+        sextant_no_cluster()
+            .env("OPENAI_BASE_URL", server.base_url())
+            .env("SEXTANT_MODEL", "fake-model")
+            .env("OPENAI_API_KEY", "sk-doctor-test-0123456789abcdef")
+            .args(["doctor", "--snapshot"])
+            .arg(demo())
+            .output()
+            .expect("run")
+    };
+    let ok = run();
+    let text = String::from_utf8_lossy(&ok.stdout).to_string();
+    assert_eq!(ok.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("key accepted, fake-model is served (2 models)"),
+        "{text}"
+    );
+    let (target, headers) = &server.requests()[0];
+    assert!(target.ends_with("/models"), "{target}");
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v.starts_with("Bearer ")),
+        "{headers:?}"
+    );
+    let bad = run();
+    let text = String::from_utf8_lossy(&bad.stdout).to_string();
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("HTTP 401") && text.contains("rejected"),
+        "{text}"
+    );
+    assert!(!text.contains("sk-doctor-test"), "the key is never printed");
+}

@@ -104,9 +104,11 @@ pub struct Doctor {
 }
 
 pub fn doctor(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+    let (model, model_problem) = model_state(cfg);
     let mut d = Doctor {
-        model: model_state(cfg),
+        model,
         index: index_state(g, cfg),
+        problems: model_problem.into_iter().collect(),
         ..Doctor::default()
     };
     if let Some(s) = g.snapshot() {
@@ -225,23 +227,72 @@ async fn cluster_checks(
     Ok(())
 }
 
-fn model_state(cfg: &Config) -> String {
-    let base = std::env::var("OPENAI_BASE_URL")
-        .ok()
-        .or_else(|| cfg.llm.base_url.clone());
-    let model = std::env::var("SEXTANT_MODEL")
-        .ok()
-        .or_else(|| cfg.llm.model.clone());
-    match (base, model) {
-        (None, None) if std::env::var_os("OPENAI_API_KEY").is_none() => {
-            "not configured: Sextant runs offline (set OPENAI_BASE_URL / SEXTANT_MODEL or [llm] in the config)".into()
-        }
-        (base, model) => {
-            let base = base.unwrap_or_else(|| "https://api.openai.com/v1".into());
-            let reach = tcp_reachable(&base);
+/// The model endpoint as `doctor` sees it, and a problem when it is configured but does not
+/// work. `GET /models` proves the URL, TLS and key without spending tokens; Azure deployments
+/// (no such listing) and servers without it get a TCP check.
+fn model_state(cfg: &Config) -> (String, Option<String>) {
+    let Some(settings) = crate::llm::Settings::resolve(&cfg.llm) else {
+        return (
+            "not configured: Sextant runs offline (set OPENAI_BASE_URL / SEXTANT_MODEL or [llm] in the config)".into(),
+            None,
+        );
+    };
+    let base = settings.base_url.clone();
+    let model = settings.model.clone();
+    let head = format!("{base} (model {model})");
+    if settings.azure.is_some() {
+        return (format!("{head}: {} (Azure)", tcp_reachable(&base)), None);
+    }
+    let mut settings = settings;
+    settings.timeout = settings.timeout.min(Duration::from_secs(10));
+    let listed = crate::llm::LlmClient::new(settings).and_then(|client| {
+        let rt = crate::cluster::runtime().map_err(|e| crate::llm::LlmError::Other {
+            url: base.clone(),
+            message: e.to_string(),
+        })?;
+        rt.block_on(client.models())
+    });
+    match listed {
+        Ok(ids) if ids.contains(&model) => (
             format!(
-                "{base} (model {}): {reach}",
-                model.as_deref().unwrap_or("default")
+                "{head}: answers, key accepted, {model} is served ({} models)",
+                ids.len()
+            ),
+            None,
+        ),
+        Ok(ids) => (
+            format!(
+                "{head}: answers, key accepted, but {model} is not among its {} models{}",
+                ids.len(),
+                if ids.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({}{})",
+                        ids.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                        if ids.len() > 5 { ", …" } else { "" }
+                    )
+                }
+            ),
+            None,
+        ),
+        // No model listing on this server: the chat endpoint is exercised by `ask`.
+        Err(crate::llm::LlmError::Status { status: 404, .. }) => (
+            format!("{head}: {} (no /models listing)", tcp_reachable(&base)),
+            None,
+        ),
+        Err(e) => {
+            let why = match &e {
+                crate::llm::LlmError::Status {
+                    status: 401 | 403, ..
+                } => format!("{e} (the key is missing or rejected)"),
+                _ => e.to_string(),
+            };
+            (
+                format!("{head}: {why}"),
+                Some(format!(
+                    "model endpoint: {why}; ask and explain fall back to offline answers"
+                )),
             )
         }
     }

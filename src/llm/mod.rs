@@ -332,6 +332,20 @@ impl LlmClient {
         }
     }
 
+    /// The endpoint's model ids (`GET /models`): proves the URL, the TLS and the key work
+    /// without spending tokens (`doctor`). Within the timeout, no retries.
+    pub async fn models(&self) -> Result<Vec<String>, LlmError> {
+        let secs = self.settings.timeout.as_secs();
+        match tokio::time::timeout(self.settings.timeout, self.client.models().list()).await {
+            Err(_) => Err(LlmError::Timeout {
+                url: self.settings.base_url.clone(),
+                secs,
+            }),
+            Ok(Err(e)) => Err(self.err(e).1),
+            Ok(Ok(list)) => Ok(list.data.into_iter().map(|m| m.id).collect()),
+        }
+    }
+
     /// Stream an answer to `messages` (role, text), calling `on_text` with each piece.
     /// Returns the whole text.
     pub async fn chat(

@@ -27,6 +27,8 @@ pub enum Reply {
     Malformed,
     /// A non-streaming completion whose message is this JSON (e.g. with `tool_calls`).
     Message(serde_json::Value),
+    /// This JSON body as it is, 200 (e.g. the `GET /models` list).
+    Json(serde_json::Value),
 }
 
 #[derive(Default)]
@@ -157,6 +159,16 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
                 let body = serde_json::json!({"id": "c1", "object": "chat.completion", "created": 1, "model": "fake",
                     "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
                 .to_string();
+                let _ = conn.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+            Reply::Json(body) => {
+                let body = body.to_string();
                 let _ = conn.write_all(
                     format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
