@@ -690,3 +690,32 @@ fn findings_are_ranked_critical_first() {
     assert_eq!(sev, sorted);
     assert_eq!(f[0].category, C::CrashLoopBackOff);
 }
+
+/// Static (mirror) pods name their Node as controller: two control-plane components crashing on
+/// one node are two findings with no owner, not "2 pods of Node master-0".
+#[test]
+fn static_pods_are_not_replicas_of_their_node() {
+    let mirror = |name: &str, container: &str| {
+        pod(
+            "openshift-etcd",
+            name,
+            "app: static",
+            &spec(container, "registry.example/etcd:4.16"),
+            &crash_status(container, "Error", 1, 6, NOW),
+        )
+        .replace(
+            "  labels:",
+            "  ownerReferences: [{apiVersion: v1, kind: Node, name: master-0, uid: node-uid, controller: true}]\n  labels:",
+        )
+    };
+    let yaml =
+        mirror("etcd-master-0", "etcd") + &mirror("kube-apiserver-master-0", "kube-apiserver");
+    let f = analyze_yaml(&yaml);
+    let crashes: Vec<_> = f
+        .iter()
+        .filter(|x| x.category == C::CrashLoopBackOff)
+        .collect();
+    assert_eq!(crashes.len(), 2, "{crashes:#?}");
+    assert!(crashes.iter().all(|c| c.owner.is_none()), "{crashes:#?}");
+    assert_ne!(crashes[0].id, crashes[1].id);
+}

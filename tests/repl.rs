@@ -260,6 +260,10 @@ fn terminal_session_with_completion() {
     if let Err(screen) = result {
         panic!("terminal session failed; screen:\n{screen}");
     }
+    // The question written in the editor is in the history, beside the typed ones.
+    let history = std::fs::read_to_string(hist.path().join("sextant/history")).unwrap_or_default();
+    assert!(history.contains("why is checkout down?"), "{history}");
+    assert!(history.contains("why is ledger crashing?"), "{history}");
     // History was written, redacted.
     let h = std::fs::read_to_string(hist.path().join("sextant/history")).unwrap_or_default();
     assert!(h.contains("why is ledger crashing?"), "history: {h:?}");

@@ -49,6 +49,11 @@ impl Owners {
     /// The top controller of an object, or None for an object nobody controls.
     pub fn top(&self, meta: &ObjectMeta) -> Option<OwnerRef> {
         let direct = controller_of(meta)?;
+        // Static (mirror) pods name their Node as controller: etcd, the API server and the
+        // scheduler on one node are different workloads, not replicas of the Node.
+        if direct.kind == "Node" {
+            return None;
+        }
         let ns = meta.namespace.clone().unwrap_or_default();
         let mut current = OwnerRef {
             kind: direct.kind.clone(),

@@ -221,3 +221,68 @@ mod tests {
         );
     }
 }
+
+/// An offline answer for a terminal: severities in their colours, `Why:` / `Fix:` / `Level 4:`
+/// labels bold, quoted evidence dim, section headings cyan. Every character of the plain text
+/// is kept (only escapes are added), and nothing is added without colour.
+pub fn offline_answer(text: &str, style: Style) -> String {
+    const BOLD: &str = "\x1b[1m";
+    const RED: &str = "\x1b[1;31m";
+    const YELLOW: &str = "\x1b[1;33m";
+    if !style.color {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let indent = body.len() - body.trim_start().len();
+        let (lead, rest) = body.split_at(indent);
+        let painted = if let Some(r) = rest.strip_prefix("CRITICAL") {
+            format!("{lead}{RED}CRITICAL{RESET}{r}")
+        } else if let Some(r) = rest.strip_prefix("WARNING") {
+            format!("{lead}{YELLOW}WARNING{RESET}{r}")
+        } else if let Some(r) = rest.strip_prefix("INFO") {
+            format!("{lead}{KEY}INFO{RESET}{r}")
+        } else if rest.starts_with("> ") {
+            format!("{lead}{DIM}{rest}{RESET}")
+        } else if let Some((label, r)) = ["Why:", "Fix:", "Level 4:", "Cause:", "Evidence:"]
+            .iter()
+            .find_map(|l| rest.strip_prefix(l).map(|r| (*l, r)))
+        {
+            format!("{lead}{BOLD}{label}{RESET}{r}")
+        } else if indent == 0 && rest.ends_with(':') && !rest.is_empty() {
+            format!("{KEY}{rest}{RESET}")
+        } else {
+            body.to_string()
+        };
+        out.push_str(&painted);
+        out.push_str(nl);
+    }
+    out
+}
+
+/// `text` without terminal colour escapes (what goes into files: `/save`).
+pub fn plain_text(text: &str) -> std::borrow::Cow<'_, str> {
+    static ESC: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    match ESC.get_or_init(|| regex::Regex::new("\x1b\\[[0-9;]*m").ok()) {
+        Some(re) => re.replace_all(text, ""),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+#[cfg(test)]
+mod offline_tests {
+    use super::*;
+
+    #[test]
+    fn offline_answers_keep_every_character() {
+        let text = "1 finding(s), 1 critical:\n\nCRITICAL Pod/p/x — down [F-1]\n  Why: it broke\n  > [log] panic: x\n  Fix: fix it\n";
+        assert_eq!(offline_answer(text, Style::plain()), text);
+        let coloured = offline_answer(text, Style { color: true });
+        assert!(coloured.contains("\x1b[1;31mCRITICAL\x1b[0m"));
+        assert_eq!(plain_text(&coloured), text);
+    }
+}

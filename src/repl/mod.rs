@@ -225,23 +225,22 @@ pub fn run(mut session: Session) -> crate::Result<()> {
             Ok(raw) => {
                 interrupted = false;
                 let to_edit = taken.lock().ok().and_then(|mut t| t.take());
-                if let Some(start) = to_edit {
-                    match session.edit(start.trim()) {
-                        Outcome::Exit => break,
-                        Outcome::Print(out) => {
-                            print!("{out}");
-                            let _ = std::io::stdout().flush();
-                        }
+                let outcome = if let Some(start) = to_edit {
+                    session.edit(start.trim())
+                } else {
+                    let line = normalize_input(&raw);
+                    if line.is_empty() {
+                        continue;
                     }
-                    continue;
+                    // Secrets typed or pasted never reach the history file.
+                    let _ = rl.add_history_entry(crate::redact::redact(&line).into_owned());
+                    session.handle(&line)
+                };
+                // A question written in the editor is history too (redacted as well).
+                if let Some(text) = session.edited.take() {
+                    let _ = rl.add_history_entry(crate::redact::redact(&text).into_owned());
                 }
-                let line = normalize_input(&raw);
-                if line.is_empty() {
-                    continue;
-                }
-                // Secrets typed or pasted never reach the history file.
-                let _ = rl.add_history_entry(crate::redact::redact(&line).into_owned());
-                match session.handle(&line) {
+                match outcome {
                     Outcome::Exit => break,
                     Outcome::Print(out) => {
                         print!("{out}");

@@ -63,6 +63,9 @@ pub struct Session {
     pub budget: assistant::context::Budget,
     /// The model's text of the turn being answered (for memory).
     model_text: Option<String>,
+    /// What the editor returned for the last `/edit` or Ctrl-X Ctrl-E (the line editor adds
+    /// it to the history: it is what was asked).
+    pub edited: Option<String>,
 }
 
 impl Session {
@@ -95,6 +98,7 @@ impl Session {
             memory: Default::default(),
             budget: Default::default(),
             model_text: None,
+            edited: None,
         };
         if s.reload() == Err("cancelled".into()) {
             s.no_state = Some("loading was cancelled with Ctrl-C".into());
@@ -343,6 +347,7 @@ impl Session {
                 if text.starts_with("/edit") {
                     return Outcome::Print("/edit cannot run itself\n".into());
                 }
+                self.edited = Some(text.clone());
                 let echo = format!("› {}\n", text.replace('\n', "\n  "));
                 match self.handle(&text) {
                     Outcome::Print(out) => Outcome::Print(echo + &out),
@@ -400,7 +405,7 @@ impl Session {
                 .map(assistant::when::Timeline::of)
                 .as_ref(),
         );
-        let text = a.answer.clone();
+        let text = crate::render::terminal::offline_answer(&a.answer, self.style);
         self.last = Some(a);
         text
     }
@@ -922,7 +927,12 @@ impl Session {
                 .unwrap_or("none")
         );
         for (q, a) in &self.transcript {
-            let _ = write!(md, "## {q}\n\n```text\n{}```\n\n", crate::redact::redact(a));
+            let a = crate::render::terminal::plain_text(a);
+            let _ = write!(
+                md,
+                "## {q}\n\n```text\n{}```\n\n",
+                crate::redact::redact(&a)
+            );
         }
         match std::fs::write(file, md) {
             Ok(()) => format!("saved {} turns to {file}\n", self.transcript.len()),
