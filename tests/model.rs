@@ -158,8 +158,8 @@ fn failures_fall_back_to_the_offline_answer() {
     for (reply, why) in [
         (Reply::Status(401, "invalid api key"), "HTTP 401"),
         (Reply::Malformed, ""),
-        // The agent's request is not streamed: a stall is a timeout of the whole answer.
-        (Reply::Stall(vec![]), "within 2 s"),
+        // The agent streams too: a stream that goes silent is reported as stalled.
+        (Reply::Stall(vec![]), "stalled for 2 s"),
     ] {
         let server = FakeOpenAi::start(vec![reply.clone(), reply.clone(), reply]);
         let t = Instant::now();
@@ -712,4 +712,34 @@ fn doctor_checks_the_model_endpoint_for_real() {
         "{text}"
     );
     assert!(!text.contains("sk-doctor-test"), "the key is never printed");
+}
+
+/// The agent streams its rounds: after a tool round, the answer's first line is on screen
+/// before the stream stalls (a non-streamed agent would have shown nothing), and the stall
+/// is said, then the offline answer follows.
+#[test]
+fn the_agents_answer_streams_as_it_comes() {
+    let calls = serde_json::json!({"role": "assistant", "content": null, "tool_calls": [
+        {"id": "t1", "type": "function", "function": {"name": "get_events", "arguments": "{\"object\": \"ledger\"}"}}
+    ]});
+    let server = FakeOpenAi::start(vec![
+        Reply::Message(calls),
+        Reply::Stall(s(&["ledger is OOMKilled at 512Mi [E1].\n", "and then"])),
+    ]);
+    let out = ask(&server, &["why is ledger crashing?"]);
+    let stdout = ok_stdout(&out);
+    let first = stdout
+        .find("ledger is OOMKilled at 512Mi")
+        .expect("the first line was shown");
+    let stopped = stdout
+        .find("[the model's answer stopped")
+        .expect("the stall is said");
+    assert!(first < stopped, "{stdout}");
+    assert!(stdout.contains("Fix:"), "then the offline answer: {stdout}");
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies.iter().all(|b| b.contains("\"stream\":true")),
+        "every agent round is streamed"
+    );
 }

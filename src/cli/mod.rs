@@ -923,7 +923,7 @@ fn ask_model(
         budget,
     } = inputs;
     use crate::assistant::{Answer, Mode, context};
-    let (messages, mut ctx) = match explain {
+    let (messages, ctx) = match explain {
         Some(f) => crate::assistant::explain_messages(f, gi, prompts, budget),
         None => crate::assistant::model_messages(
             question,
@@ -974,38 +974,11 @@ fn ask_model(
         .and_then(|(dir, ttl)| crate::assistant::cache::get(dir, &key, *ttl));
     let from_cache = cached.is_some();
     let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
-    // The agent loop first (read-only tools); an endpoint that rejects tools (HTTP 400) gets
-    // the single-shot streamed prompt instead.
-    let agent_result = if tools && !from_cache {
-        let t = crate::assistant::agent::Tools {
-            findings,
-            state,
-            gi,
-        };
-        let defs = crate::assistant::agent::definitions();
-        match rt.block_on(
-            client.agent(&messages, &defs, 4, |name, args| match anon.as_mut() {
-                Some(a) => {
-                    let real = a.restore_json(args);
-                    let out = t.call(name, &real, &mut ctx);
-                    a.apply(&out)
-                }
-                None => t.call(name, args, &mut ctx),
-            }),
-        ) {
-            Ok(run) => {
-                crate::audit::record(
-                    "tool_calls",
-                    serde_json::json!({"calls": run.calls.iter().map(|(n, a)| serde_json::json!({"tool": n, "args": a})).collect::<Vec<_>>(), "steps": run.steps}),
-                );
-                Some(Ok(run.answer))
-            }
-            Err(crate::llm::LlmError::Status { status: 400, .. }) => None,
-            Err(e) => Some(Err(e)),
-        }
-    } else {
-        None
-    };
+    // The tools add to the context (what citations may name) and the anonymiser learns names
+    // while the answer streams: both are shared by the tool calls and the printing, one at a
+    // time.
+    let ctx = std::cell::RefCell::new(ctx);
+    let anon = std::cell::RefCell::new(anon);
     let mut pending = String::new();
     let mut shown = false;
     let mut dropped = 0;
@@ -1014,36 +987,70 @@ fn ask_model(
         crate::render::Style::detect(),
     ));
     let emit_line = |line: &str, shown: &mut bool, dropped: &mut usize| {
-        let line = anon.as_ref().map_or(line.to_string(), |a| a.restore(line));
-        let (clean, _, d) = context::check_citations(&line, &ctx);
+        let line = anon
+            .borrow()
+            .as_ref()
+            .map_or(line.to_string(), |a| a.restore(line));
+        let (clean, _, d) = context::check_citations(&line, &ctx.borrow());
         *dropped += d;
         let _ = write_out(&md.borrow_mut().line(&clean));
         *shown = true;
     };
-    let result = match cached.map(Ok).or(agent_result) {
-        Some(Err(e)) => Err(e),
-        Some(Ok(text)) => {
-            busy.stop();
-            if !json {
-                pending.push_str(&text);
-                while let Some(i) = pending.find('\n') {
-                    let line: String = pending.drain(..=i).collect();
-                    emit_line(&line, &mut shown, &mut dropped);
-                }
-            }
-            Ok(text)
+    // Each piece of text as it arrives: whole lines are checked and printed.
+    let mut on_piece = |piece: &str| {
+        busy.stop();
+        if json {
+            return;
         }
-        None => rt.block_on(client.chat(&messages, |piece| {
-            busy.stop();
-            if json {
-                return;
+        pending.push_str(piece);
+        while let Some(i) = pending.find('\n') {
+            let line: String = pending.drain(..=i).collect();
+            emit_line(&line, &mut shown, &mut dropped);
+        }
+    };
+    let result = if let Some(text) = cached {
+        on_piece(&text);
+        Ok(text)
+    } else {
+        // The agent loop first (read-only tools, streamed); an endpoint that rejects tools
+        // (HTTP 400) gets the single-shot streamed prompt instead.
+        let agent_result = if tools {
+            let t = crate::assistant::agent::Tools {
+                findings,
+                state,
+                gi,
+            };
+            let defs = crate::assistant::agent::definitions();
+            let exec = |name: &str, args: &serde_json::Value| {
+                let mut anon = anon.borrow_mut();
+                let mut ctx = ctx.borrow_mut();
+                match anon.as_mut() {
+                    Some(a) => {
+                        let real = a.restore_json(args);
+                        let out = t.call(name, &real, &mut ctx);
+                        a.apply(&out)
+                    }
+                    None => t.call(name, args, &mut ctx),
+                }
+            };
+            match rt.block_on(client.agent(&messages, &defs, 4, exec, &mut on_piece)) {
+                Ok(run) => {
+                    crate::audit::record(
+                        "tool_calls",
+                        serde_json::json!({"calls": run.calls.iter().map(|(n, a)| serde_json::json!({"tool": n, "args": a})).collect::<Vec<_>>(), "steps": run.steps}),
+                    );
+                    Some(Ok(run.answer))
+                }
+                Err(crate::llm::LlmError::Status { status: 400, .. }) => None,
+                Err(e) => Some(Err(e)),
             }
-            pending.push_str(piece);
-            while let Some(i) = pending.find('\n') {
-                let line: String = pending.drain(..=i).collect();
-                emit_line(&line, &mut shown, &mut dropped);
-            }
-        })),
+        } else {
+            None
+        };
+        match agent_result {
+            Some(r) => r,
+            None => rt.block_on(client.chat(&messages, &mut on_piece)),
+        }
     };
     busy.stop();
     if let (Some((dir, _)), Ok(text), false) = (&cache, &result, from_cache) {
@@ -1067,15 +1074,18 @@ fn ask_model(
             return Err(e.into());
         }
     };
-    let text = anon.as_ref().map_or(text.clone(), |a| a.restore(&text));
-    let (clean, citations, all_dropped) = context::check_citations(&text, &ctx);
+    let text = anon
+        .borrow()
+        .as_ref()
+        .map_or(text.clone(), |a| a.restore(&text));
+    let (clean, citations, all_dropped) = context::check_citations(&text, &ctx.borrow());
     if json {
         let a = Answer {
             answer: clean,
             mode: Mode::Llm,
             model: Some(model),
             citations,
-            findings: ctx.finding_ids.clone(),
+            findings: ctx.borrow().finding_ids.clone(),
         };
         write_out(&(serde_json::to_string_pretty(&a)? + "\n"))?;
     } else {
@@ -1084,7 +1094,7 @@ fn ask_model(
         }
         write_out(&md.borrow_mut().finish())?;
         let mut s = String::new();
-        for (gid, c) in &ctx.guidance {
+        for (gid, c) in &ctx.borrow().guidance {
             if citations.iter().any(|u| u.id == c.id) {
                 s.push_str(&format!(
                     "  [{gid}] {} ({}): “{}”\n",
@@ -1097,7 +1107,7 @@ fn ask_model(
         }
         write_out(&format!(
             "({model}; answer grounded in {} finding(s))\n",
-            ctx.finding_ids.len()
+            ctx.borrow().finding_ids.len()
         ))?;
     }
     if all_dropped > 0 && !g.quiet {

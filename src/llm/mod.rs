@@ -406,17 +406,6 @@ pub struct AgentRun {
 }
 
 impl LlmClient {
-    /// One non-streaming call with retries (as [`LlmClient::chat`]'s start).
-    async fn once(&self, request: &serde_json::Value) -> Result<serde_json::Value, LlmError> {
-        self.retrying(|| async {
-            self.client
-                .chat()
-                .create_byot::<_, serde_json::Value>(request.clone())
-                .await
-        })
-        .await
-    }
-
     /// Run `call` with the timeout, retrying 429/5xx/transport errors and timeouts with
     /// exponential backoff, up to `attempts`.
     async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, LlmError>
@@ -467,7 +456,9 @@ impl LlmClient {
 
     /// The agent loop: the model may call `tools` (read-only, executed by `exec`) for up to
     /// `max_steps` rounds; identical calls are answered from the first result; the last
-    /// round is asked without tools so an answer always comes. An endpoint that rejects
+    /// round is asked without tools so an answer always comes. Every round is streamed: text
+    /// goes to `on_text` as it arrives (the answer, and any words the model says before
+    /// calling a tool), tool calls are assembled from their deltas. An endpoint that rejects
     /// tools answers HTTP 400 (the caller then falls back to a single-shot prompt).
     pub async fn agent(
         &self,
@@ -475,6 +466,7 @@ impl LlmClient {
         tools: &serde_json::Value,
         max_steps: usize,
         mut exec: impl FnMut(&str, &serde_json::Value) -> String,
+        mut on_text: impl FnMut(&str),
     ) -> Result<AgentRun, LlmError> {
         use serde_json::json;
         let mut msgs: Vec<serde_json::Value> = messages
@@ -485,7 +477,7 @@ impl LlmClient {
         let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for step in 0..=max_steps {
             run.steps = step + 1;
-            let mut req = json!({"model": self.settings.model, "messages": msgs, "stream": false});
+            let mut req = json!({"model": self.settings.model, "messages": msgs, "stream": true});
             if step < max_steps {
                 req["tools"] = tools.clone();
             }
@@ -495,28 +487,17 @@ impl LlmClient {
             if let Some(m) = self.settings.max_tokens {
                 req["max_completion_tokens"] = json!(m);
             }
-            let resp = self.once(&req).await?;
-            let msg =
-                resp.pointer("/choices/0/message")
-                    .cloned()
-                    .ok_or_else(|| LlmError::Other {
-                        url: self.settings.base_url.clone(),
-                        message: "the response has no message".into(),
-                    })?;
-            let calls = msg
-                .get("tool_calls")
-                .and_then(serde_json::Value::as_array)
-                .filter(|c| !c.is_empty())
-                .cloned();
-            let Some(calls) = calls else {
-                run.answer = msg
-                    .get("content")
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
+            let (content, calls) = self.stream_round(&req, &mut on_text).await?;
+            run.answer.push_str(&content);
+            if calls.is_empty() {
                 return Ok(run);
+            }
+            let said = if content.is_empty() {
+                serde_json::Value::Null
+            } else {
+                json!(content)
             };
-            msgs.push(msg);
+            msgs.push(json!({"role": "assistant", "content": said, "tool_calls": calls}));
             for c in calls {
                 let name = c
                     .pointer("/function/name")
@@ -544,6 +525,77 @@ impl LlmClient {
             url: self.settings.base_url.clone(),
             message: format!("no answer after {max_steps} tool rounds"),
         })
+    }
+
+    /// One streamed round of the agent: its text (passed to `on_text` piece by piece) and its
+    /// tool calls, assembled from the deltas by `index` (id and name once, arguments in
+    /// fragments).
+    async fn stream_round(
+        &self,
+        req: &serde_json::Value,
+        on_text: &mut impl FnMut(&str),
+    ) -> Result<(String, Vec<serde_json::Value>), LlmError> {
+        use serde_json::{Value, json};
+        let secs = self.settings.timeout.as_secs();
+        let url = self.settings.base_url.clone();
+        let mut stream = self
+            .retrying(|| async {
+                self.client
+                    .chat()
+                    .create_stream_byot::<_, Value>(req.clone())
+                    .await
+            })
+            .await?;
+        let mut content = String::new();
+        let mut calls: Vec<Value> = Vec::new();
+        loop {
+            let chunk = match tokio::time::timeout(self.settings.timeout, stream.next()).await {
+                Err(_) => return Err(LlmError::Stalled { url, secs }),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => return Err(self.err(e).1),
+                Ok(Some(Ok(chunk))) => chunk,
+            };
+            let Some(delta) = chunk.pointer("/choices/0/delta") else {
+                continue;
+            };
+            if let Some(t) = delta.get("content").and_then(Value::as_str)
+                && !t.is_empty()
+            {
+                content.push_str(t);
+                on_text(t);
+            }
+            let deltas = delta.get("tool_calls").and_then(Value::as_array);
+            for d in deltas.into_iter().flatten() {
+                let i = d
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .map_or(calls.len(), |i| i as usize)
+                    .min(64);
+                while calls.len() <= i {
+                    calls.push(json!({"id": "", "type": "function", "function": {"name": "", "arguments": ""}}));
+                }
+                let call = &mut calls[i];
+                if let Some(id) = d.get("id").and_then(Value::as_str) {
+                    call["id"] = json!(id);
+                }
+                for field in ["name", "arguments"] {
+                    if let Some(part) = d
+                        .pointer(&format!("/function/{field}"))
+                        .and_then(Value::as_str)
+                    {
+                        let joined =
+                            format!("{}{part}", call["function"][field].as_str().unwrap_or(""));
+                        call["function"][field] = json!(joined);
+                    }
+                }
+            }
+        }
+        calls.retain(|c| {
+            c.pointer("/function/name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.is_empty())
+        });
+        Ok((content, calls))
     }
 }
 

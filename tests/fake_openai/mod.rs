@@ -113,6 +113,46 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
             Reply::Stream(pieces) if !streaming => {
                 Reply::Message(serde_json::json!({"role": "assistant", "content": pieces.concat()}))
             }
+            // A streaming request gets a scripted message as deltas: its text, then each tool
+            // call's id and name, then its arguments in two fragments (as real servers split).
+            Reply::Message(m) if streaming => {
+                let mut out = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n".to_string();
+                let delta = |d: serde_json::Value| {
+                    format!(
+                        "data: {}\n\n",
+                        serde_json::json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "fake",
+                            "choices": [{"index": 0, "delta": d, "finish_reason": null}]})
+                    )
+                };
+                if let Some(t) = m.get("content").and_then(|c| c.as_str()) {
+                    out.push_str(&delta(
+                        serde_json::json!({"role": "assistant", "content": t}),
+                    ));
+                }
+                let calls = m
+                    .get("tool_calls")
+                    .and_then(|c| c.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                for (i, c) in calls.iter().enumerate() {
+                    let args = c
+                        .pointer("/function/arguments")
+                        .and_then(|a| a.as_str())
+                        .unwrap_or("");
+                    let cut = args
+                        .char_indices()
+                        .nth(args.chars().count() / 2)
+                        .map_or(0, |(b, _)| b);
+                    out.push_str(&delta(serde_json::json!({"tool_calls": [{"index": i, "id": c["id"], "type": "function",
+                        "function": {"name": c.pointer("/function/name"), "arguments": ""}}]})));
+                    for part in [&args[..cut], &args[cut..]] {
+                        out.push_str(&delta(serde_json::json!({"tool_calls": [{"index": i, "function": {"arguments": part}}]})));
+                    }
+                }
+                out.push_str("data: [DONE]\n\n");
+                let _ = conn.write_all(out.as_bytes());
+                return;
+            }
             other => other,
         };
         let sse_head =
