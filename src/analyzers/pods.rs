@@ -382,8 +382,24 @@ fn container_issue(
                         }
                     ),
                 );
-                let m = message.to_ascii_lowercase();
-                let cause = if m.contains("executable file not found")
+                // The waiting message is often empty: the kubelet's Failed events carry the
+                // runtime's words.
+                let said: String = std::iter::once(message.to_string())
+                    .chain(
+                        info.events
+                            .iter()
+                            .filter(|e| e.reason.as_deref() == Some("Failed"))
+                            .filter_map(|e| e.message.clone()),
+                    )
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let m = said.to_ascii_lowercase();
+                let missing_command =
+                    text::log_diagnosis(&said.lines().map(str::to_string).collect::<Vec<_>>())
+                        .filter(|(cause, _)| cause.starts_with("the command `"));
+                let cause = if let Some((cause, _)) = &missing_command {
+                    cause.as_str()
+                } else if m.contains("executable file not found")
                     || m.contains("no such file or directory")
                 {
                     "the command in the container spec does not exist in the image"
@@ -398,13 +414,22 @@ fn container_issue(
                 } else {
                     "the container runtime refused the container spec"
                 };
-                d.explanation = format!(
-                    "The container runtime cannot start {c}: {cause}. Runtime: \"{message}\""
-                );
-                d.remediation = format!(
-                    "Check the container's command/args, image entrypoint, volume mounts and securityContext against the message; `kubectl -n {} describe pod {}`.",
-                    info.ns, info.name
-                );
+                d.explanation = if message.is_empty() {
+                    format!("The container runtime cannot start {c}: {cause}.")
+                } else {
+                    format!(
+                        "The container runtime cannot start {c}: {cause}. Runtime: \"{message}\""
+                    )
+                };
+                d.remediation = match &missing_command {
+                    Some((_, fix)) => {
+                        format!("{}; then `{}`.", capitalise(fix), info.rollout_hint())
+                    }
+                    None => format!(
+                        "Check the container's command/args, image entrypoint, volume mounts and securityContext against the message; `kubectl -n {} describe pod {}`.",
+                        info.ns, info.name
+                    ),
+                };
                 d.evidence.push(status_ev(format!(
                     "{c}: waiting reason={reason} message=\"{message}\""
                 )));
@@ -535,6 +560,25 @@ fn crash_loop(
     let meaning = last.map(|t| text::exit_code_meaning(t.exit_code, t.reason.as_deref()));
     let probe = liveness_kills(info, c);
     let diagnosis = text::log_diagnosis(&lines);
+    // No log (a process that never started): the runtime's own words, in the last state's
+    // message and the kubelet's Failed events, often name the cause.
+    let runtime: Vec<String> = last
+        .and_then(|t| t.message.clone())
+        .into_iter()
+        .chain(
+            info.events
+                .iter()
+                .filter(|e| e.reason.as_deref() == Some("Failed"))
+                .filter_map(|e| e.message.clone()),
+        )
+        .collect();
+    let (diagnosis, said_by) = match diagnosis {
+        Some(d) => (Some(d), "The log shows the cause"),
+        None => (
+            text::log_diagnosis(&runtime),
+            "The container runtime says why",
+        ),
+    };
     let mut why = format!(
         "{kind} {c} of {} keeps crashing and Kubernetes is backing off before each restart ({} restarts so far).",
         info.owner_phrase(),
@@ -552,7 +596,7 @@ fn crash_loop(
         ));
     }
     match &diagnosis {
-        Some((cause, _)) => why.push_str(&format!(" The log shows the cause: {cause}.")),
+        Some((cause, _)) => why.push_str(&format!(" {said_by}: {cause}.")),
         None => {
             if let Some(first) = &headline {
                 why.push_str(&format!(" The log's decisive line: \"{first}\"."));

@@ -390,9 +390,9 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
                         Category::ProbeFailure,
                         format!("{} {name}: container {}'s {which} probe targets {msg}", w.kind, c.name),
                         format!(
-                            "Container {}'s {which} probe checks {msg}, so it will fail: {}.",
+                            "Container {}'s {which} probe is configured to check {msg} (the port it is listening on), so it will fail: {}.",
                             c.name,
-                            if which == "liveness" { "the kubelet restarts the container over and over (CrashLoopBackOff with exit code 137)" } else { "the pod never becomes Ready and gets no traffic" }
+                            if which == "liveness" { "the kubelet keeps restarting the container (CrashLoopBackOff with exit code 137)" } else { "the pod never becomes Ready and gets no traffic" }
                         ),
                         vec![format!("container {}: {which}Probe {msg}", c.name)],
                         format!("Point the {which} probe at the port the container listens on (`kubectl -n {ns} edit {obj}`)."),

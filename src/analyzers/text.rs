@@ -19,6 +19,9 @@ pub fn exit_code_meaning(code: i32, reason: Option<&str>) -> String {
         2 => "exited with code 2 (usually a usage error: bad flags or arguments)".into(),
         126 => "exited with code 126 (the command is not executable: permissions or wrong binary)".into(),
         127 => "exited with code 127 (command not found in the image)".into(),
+        128 if reason == Some("StartError") => {
+            "never started (StartError: the runtime could not start the process)".into()
+        }
         128 => "exited with code 128 (invalid exit argument)".into(),
         130 => "was interrupted (code 130, SIGINT)".into(),
         134 => "aborted (code 134, SIGABRT: an assertion or abort() in the process)".into(),
@@ -245,6 +248,71 @@ mod tests {
     }
 }
 
+/// The common command a missing one is one or two edits away from (`wge` → `wget`,
+/// `pyhton` → `python`), when exactly one is the closest.
+pub fn likely_meant(command: &str) -> Option<&'static str> {
+    const COMMON: &[&str] = &[
+        "wget",
+        "curl",
+        "bash",
+        "sh",
+        "python",
+        "python3",
+        "pip",
+        "node",
+        "npm",
+        "java",
+        "nginx",
+        "echo",
+        "cat",
+        "ls",
+        "sleep",
+        "grep",
+        "sed",
+        "awk",
+        "tar",
+        "gzip",
+        "ssh",
+        "git",
+        "make",
+        "ruby",
+        "perl",
+        "php",
+        "dotnet",
+        "psql",
+        "mysql",
+        "redis-cli",
+        "kubectl",
+        "envsubst",
+        "openssl",
+        "nc",
+        "jq",
+        "yq",
+        "gunicorn",
+        "uvicorn",
+    ];
+    if command.len() < 3 || COMMON.contains(&command) {
+        return None;
+    }
+    let max = if command.len() <= 4 { 1 } else { 2 };
+    let scored: Vec<(usize, &'static str)> = COMMON
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(command, c), *c))
+        .filter(|(d, _)| *d <= max)
+        .collect();
+    // The closest one, when nothing else is as close.
+    let best = scored.iter().map(|(d, _)| *d).min()?;
+    match scored
+        .iter()
+        .filter(|(d, _)| *d == best)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [(_, one)] => Some(one),
+        _ => None,
+    }
+}
+
 /// What a crashed container's last log lines say, as (cause, fix), when they say something
 /// specific: a missing variable, a missing command, an unreachable dependency, an expired
 /// certificate, a permission problem.
@@ -295,14 +363,25 @@ pub fn log_diagnosis(lines: &[String]) -> Option<(String, String)> {
                 .or_else(|| c.get(2))
                 .map(|m| m.as_str())
                 .unwrap_or("the command");
-            return Some((
-                format!(
-                    "the command `{what}` does not exist in the image (a typo, or a tool the image does not ship)"
+            let name = what.rsplit('/').next().unwrap_or(what);
+            return Some(match likely_meant(name) {
+                Some(meant) => (
+                    format!(
+                        "the command `{what}` does not exist in the image: probably a typo for `{meant}`"
+                    ),
+                    format!(
+                        "fix the container's command/args: `{what}` → `{meant}` (or use an image that ships `{what}`)"
+                    ),
                 ),
-                format!(
-                    "fix the container's command/args (`{what}`) or use an image that contains it"
+                None => (
+                    format!(
+                        "the command `{what}` does not exist in the image (a typo, or a tool the image does not ship)"
+                    ),
+                    format!(
+                        "fix the container's command/args (`{what}`) or use an image that contains it"
+                    ),
                 ),
-            ));
+            });
         }
     }
     for line in lines {
@@ -403,6 +482,13 @@ mod diagnosis_tests {
     fn reads_the_usual_causes() {
         assert!(diag("Environment variable DEPLOY_ENV is undefined").contains("DEPLOY_ENV"));
         assert!(diag("sh: wge: not found").contains("`wge`"));
+        assert!(diag("sh: wge: not found").contains("typo for `wget`"));
+        assert!(
+            diag(r#"exec: "/usr/bin/pyhton": executable file not found in $PATH"#)
+                .contains("typo for `python`")
+        );
+        assert!(!diag("sh: frobnicate: not found").contains("probably a typo"));
+        assert_eq!(likely_meant("wget"), None, "a real command is not a typo");
         assert!(diag("All host(s) tried for db query failed (tried: prod-db:3333) - no available connection").contains("prod-db:3333"));
         assert!(diag("curl: (6) Could not resolve host: api.internal").contains("api.internal"));
         assert!(diag("x509: certificate has expired or is not yet valid").contains("expired"));

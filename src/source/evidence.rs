@@ -55,6 +55,10 @@ pub fn load(path: &Path) -> crate::Result<ClusterState> {
             objects.extend(pod);
             continue;
         }
+        if let Some(pvc) = parse_describe_pvc(&text) {
+            objects.extend(pvc);
+            continue;
+        }
         if let Some(evs) = parse_events_table(&text, ns_hint.as_deref()) {
             objects.extend(evs);
             continue;
@@ -129,10 +133,20 @@ fn unwrap_fixture(raw: &str) -> (Option<Value>, String) {
         .lines()
         .next()
         .and_then(|l| serde_json::from_str(l).ok());
-    let text = raw
-        .split_once("\nstdout:\n")
-        .map(|(_, rest)| rest.rsplit_once("\nstderr:").map_or(rest, |(s, _)| s))
-        .unwrap_or("");
+    let text = match raw.split_once("\nstdout:\n") {
+        Some((_, rest)) => rest.rsplit_once("\nstderr:").map_or(rest, |(s, _)| s),
+        // The newer layout: the header, a JSON result line, then the output itself.
+        None => {
+            let mut rest = raw.split_once('\n').map_or("", |(_, r)| r);
+            if let Some((second, after)) = rest.split_once('\n')
+                && second.trim_start().starts_with('{')
+                && serde_json::from_str::<Value>(second).is_ok()
+            {
+                rest = after;
+            }
+            rest
+        }
+    };
     (header, text.to_string())
 }
 
@@ -146,6 +160,45 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
+}
+
+/// `kubectl describe pvc` → the PersistentVolumeClaim (class, phase, volume) and its Events:
+/// a pod pending on an unbound claim is explained by the claim's own events.
+fn parse_describe_pvc(text: &str) -> Option<Vec<Value>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let top = |key: &str| {
+        lines
+            .iter()
+            .find_map(|l| (indent(l) == 0).then(|| field(l, key)).flatten())
+            .filter(|v| !v.is_empty())
+    };
+    // What only a claim's describe has.
+    if top("VolumeMode").is_none() && !lines.iter().any(|l| l.starts_with("Access Modes:")) {
+        return None;
+    }
+    let name = top("Name")?;
+    let ns = top("Namespace").unwrap_or("default");
+    let mut spec =
+        json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}});
+    if let Some(class) = top("StorageClass") {
+        spec["storageClassName"] = json!(class);
+    }
+    if let Some(volume) = top("Volume") {
+        spec["volumeName"] = json!(volume);
+    }
+    let phase = top("Status").unwrap_or("Pending");
+    let mut out = vec![json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": ns, "uid": format!("evidence-pvc-{name}")},
+        "spec": spec, "status": {"phase": phase}})];
+    if let Some(i) = lines.iter().position(|l| l.starts_with("Events:")) {
+        out.extend(parse_events_rows(
+            &lines[i + 1..],
+            "PersistentVolumeClaim",
+            name,
+            ns,
+        ));
+    }
+    Some(out)
 }
 
 /// `kubectl describe pod` → the Pod and its Events.
@@ -516,6 +569,20 @@ mod tests {
     const DESCRIBE: &str = "Name:             web-1\nNamespace:        shop\nLabels:           app=web\n                  tier=front\nStatus:           Running\nControlled By:  ReplicaSet/web-7d\nContainers:\n  app:\n    Image:         nginx:1.27\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n    Ready:          False\n    Restart Count:  4\n    Limits:\n      memory:  100Mi\n    Environment:\n      MODE:  prod\nConditions:\n  Type   Status\n  Ready  False\nEvents:\n  Type     Reason   Age                From     Message\n  ----     ------   ----               ----     -------\n  Warning  BackOff  10s (x2 over 11s)  kubelet  Back-off restarting failed container app\n";
 
     #[test]
+    fn describe_pvc_becomes_a_claim_with_its_events() {
+        let text = "Name:          data\nNamespace:     app\nStorageClass:  fast\nStatus:        Pending\nVolume:\nAccess Modes:\nVolumeMode:    Filesystem\nEvents:\n  Type     Reason              Age   From                         Message\n  ----     ------              ----  ----                         -------\n  Warning  ProvisioningFailed  2m    persistentvolume-controller  storageclass.storage.k8s.io \"fast\" not found\n";
+        let objs = parse_describe_pvc(text).expect("pvc");
+        assert_eq!(objs[0]["spec"]["storageClassName"], "fast");
+        assert_eq!(objs[0]["status"]["phase"], "Pending");
+        assert!(objs[0]["spec"].get("volumeName").is_none());
+        assert_eq!(objs[1]["reason"], "ProvisioningFailed");
+        assert!(
+            parse_describe_pvc(DESCRIBE).is_none(),
+            "a pod is not a claim"
+        );
+    }
+
+    #[test]
     fn describe_pod_becomes_a_pod_with_states_and_events() {
         let objs = parse_describe_pod(DESCRIBE).expect("pod");
         let pod = &objs[0];
@@ -544,6 +611,9 @@ mod tests {
         let raw = "{\"toolset_name\": \"k\", \"tool_name\": \"fetch_pod_logs\", \"match_params\": {\"pod_name\": \"p\"}}\n{\"status\": \"success\"}\nstdout:\nboom\n\nstderr:\n";
         let (h, t) = unwrap_fixture(raw);
         assert_eq!(t.trim(), "boom");
+        // The newer layout has no `stdout:` marker: the output follows the result line.
+        let newer = "{\"toolset_name\": \"k\"}\n{\"schema_version\": \"v1\", \"data\": null}\nName: web-1\nNamespace: shop\n";
+        assert_eq!(unwrap_fixture(newer).1, "Name: web-1\nNamespace: shop\n");
         assert_eq!(
             h.and_then(|h| h.pointer("/match_params/pod_name").cloned()),
             Some(json!("p"))
