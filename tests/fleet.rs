@@ -322,6 +322,14 @@ fn sarif_points_at_the_manifest_line() {
             .is_some_and(|h| h.contains("sextant policy draft Privileged"))
     );
 
+    // Trends have no SARIF form.
+    let out = sextant()
+        .current_dir(dir.path())
+        .args(["analyze", "--snapshot", "k8s", "-o", "sarif", "--trends"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+
     // SARIF is analyze's only; elsewhere it is a usage error.
     let out = sextant()
         .args(["guidance", "search", "policy", "-o", "sarif"])

@@ -682,6 +682,13 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
         }
         return live::analyze_watch(g, cfg, &categories, min, args.watch_interval);
     }
+    if args.trends && g.output == Some(Format::Sarif) {
+        return Err(Error::Usage(
+            "--trends has no SARIF form (SARIF lists findings: drop --trends, or use -o json)"
+                .into(),
+        )
+        .into());
+    }
     if g.names_fleet() || args.all_contexts {
         return fleet::analyze(g, cfg, args, &categories, min, fail_on);
     }
@@ -691,7 +698,7 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     let findings = analyzers::filter(all, &categories, min);
     let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
     let hidden = total - findings.len();
-    let text = if args.trends && g.output != Some(Format::Sarif) {
+    let text = if args.trends {
         fleet::trends_single(g, info, state, findings, hidden)?
     } else {
         let header = Header::of(&info, &state, hidden);
