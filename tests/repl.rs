@@ -98,7 +98,7 @@ fn every_command_of_the_table_runs_piped() {
     for c in sextant::repl::commands::COMMANDS {
         input.push_str(&format!("/help {}\n", c.name));
     }
-    input.push_str("/analyze --min-severity critical\n/explain F-02\n/logs cart-6d9f7c5b8-m8qzt\n/search OutOfMemoryError\n/guidance shell access to pods\n/ns -\n/context prod\n/model m1\n/offline on\n/clear\n/sources\n");
+    input.push_str("/analyze --min-severity critical\n/trends\n/explain F-02\n/logs cart-6d9f7c5b8-m8qzt\n/search OutOfMemoryError\n/guidance shell access to pods\n/ns -\n/context prod\n/model m1\n/offline on\n/clear\n/sources\n");
     let dir = tempfile::tempdir().expect("tmp");
     let saved = dir.path().join("t.md");
     input.push_str(&format!(
@@ -117,6 +117,7 @@ fn every_command_of_the_table_runs_piped() {
         "all namespaces",
         "a snapshot has no contexts",
         "model set to m1",
+        "one policy covers them all",
         "offline: on",
         "conversation cleared",
         "no answer yet",

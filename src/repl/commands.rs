@@ -86,6 +86,12 @@ pub const COMMANDS: &[Command] = &[
         "findings of the loaded state, ranked (filters as `sextant analyze`)",
     ),
     c(
+        "/trends",
+        "",
+        Arg::None,
+        "findings of the loaded state aggregated by category across namespaces and applications, with the one policy that covers each",
+    ),
+    c(
         "/explain",
         "ID",
         Arg::Finding,

@@ -267,6 +267,7 @@ impl Session {
             "/exit" => return Outcome::Exit,
             "/help" => commands::help((!rest.is_empty()).then_some(rest)),
             "/analyze" => self.analyze(rest),
+            "/trends" => self.trends(),
             "/explain" => self.explain(rest),
             "/policy" => self.policy(rest),
             "/events" => self.events(rest),
@@ -542,6 +543,28 @@ impl Session {
         };
         let header = Header::of(info, st, total - shown.len());
         render::text_report(&header, &shown, self.style)
+    }
+
+    /// `/trends`: what `analyze --trends` prints, for the state in focus.
+    fn trends(&self) -> String {
+        if let Err(e) = self.need_state() {
+            return e;
+        }
+        let Some(info) = &self.info else {
+            return String::new();
+        };
+        let findings = self.in_focus();
+        let line = render::ClusterLine {
+            name: info.path_or_context.clone(),
+            source: info.clone(),
+            findings: findings.len(),
+            error: None,
+        };
+        let trends = analyzers::trends::trends(&[analyzers::trends::ClusterFindings {
+            cluster: &line.name,
+            findings: &findings,
+        }]);
+        render::text_trends(std::slice::from_ref(&line), &trends, self.style)
     }
 
     fn explain(&self, id: &str) -> String {
