@@ -50,7 +50,12 @@ fn gatekeeper_library_suites_pass_in_process() {
 
 #[test]
 fn kyverno_cel_policies_give_the_expected_results() {
-    let r = suite::run_dir(&data("kyverno-policies")).expect("run");
+    let mut r = suite::run_dir(&data("kyverno-policies/pod-security-cel")).expect("run");
+    r.results.extend(
+        suite::run_dir(&data("kyverno-policies/best-practices-cel"))
+            .expect("run")
+            .results,
+    );
     let failed: Vec<String> = r
         .results
         .iter()
@@ -59,6 +64,52 @@ fn kyverno_cel_policies_give_the_expected_results() {
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(r.passed() >= 100, "{}", r.passed());
+}
+
+/// Kyverno's pattern policies (`pattern`, `anyPattern`, `foreach` + pattern) against their
+/// upstream `kyverno-test.yaml`: every evaluated case gives the expected result; rules with
+/// JMESPath (`deny`, `preconditions`) are skipped and counted.
+#[test]
+fn kyverno_pattern_policies_give_the_expected_results() {
+    let mut results = Vec::new();
+    for group in ["best-practices", "pod-security"] {
+        results.extend(
+            suite::run_dir(&data(&format!("kyverno-policies/{group}")))
+                .expect("run")
+                .results,
+        );
+    }
+    let evaluated: Vec<_> = results.iter().filter(|c| c.skipped.is_none()).collect();
+    let wrong: Vec<String> = evaluated
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| {
+            format!(
+                "{} {}: expected {} got {}",
+                c.file, c.case, c.expected, c.got
+            )
+        })
+        .collect();
+    let skipped = results.len() - evaluated.len();
+    // Both verdicts are exercised: bad resources fail, good ones pass.
+    let count = |want: &str| evaluated.iter().filter(|c| c.expected == want).count();
+    eprintln!(
+        "  expected pass {}, fail {}, skip {}",
+        count("pass"),
+        count("fail"),
+        count("skip")
+    );
+    assert!(
+        count("pass") >= 100 && count("fail") >= 100,
+        "both verdicts exercised"
+    );
+    eprintln!(
+        "kyverno patterns: {} of {} evaluated cases pass; {skipped} skipped (JMESPath rules)",
+        evaluated.len() - wrong.len(),
+        evaluated.len()
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(evaluated.len() >= 200, "{}", evaluated.len());
 }
 
 #[test]
@@ -449,5 +500,50 @@ fn cli_check_reports_what_would_be_denied() {
     assert!(
         denied.iter().any(|o| o.contains("monitoring/node-agent")),
         "{denied:?}"
+    );
+}
+
+/// An upstream Kyverno pattern policy checked against the demo: the privileged DaemonSet (and
+/// its pods, through Kyverno's auto-generated controller rule) would be denied, with the path
+/// that fails; a JMESPath rule of another policy is named as not checked.
+#[test]
+fn cli_check_evaluates_kyverno_pattern_policies() {
+    let out = common::sextant()
+        .args(["policy", "check"])
+        .arg(data(
+            "kyverno-policies/pod-security/baseline/disallow-privileged-containers",
+        ))
+        .arg(data(
+            "kyverno-policies/pod-security/baseline/disallow-capabilities/disallow-capabilities.yaml",
+        ))
+        .arg("--snapshot")
+        .arg(demo())
+        .args(["-o", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let denials = v["denials"].as_array().expect("denials");
+    assert!(
+        denials
+            .iter()
+            .any(|d| d["object"] == "DaemonSet/monitoring/node-agent"
+                && d["engine"] == "kyverno"
+                && d["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("/spec/containers/0/securityContext/privileged"))),
+        "{denials:#?}"
+    );
+    assert!(
+        denials.iter().all(|d| d["object"]
+            .as_str()
+            .is_some_and(|o| o.contains("node-agent"))),
+        "only the privileged workload: {denials:#?}"
+    );
+    assert!(
+        v["skipped"].as_array().expect("skipped").iter().any(|s| s
+            .as_str()
+            .is_some_and(|s| s.contains("adding-capabilities"))),
+        "{v}"
     );
 }

@@ -290,9 +290,13 @@ pub fn check(g: &Global, files: &[PathBuf]) -> anyhow::Result<i32> {
         Format::Json => serde_json::to_string_pretty(&r)? + "\n",
         _ => {
             let mut s = format!(
-                "{} policies against {} workloads: {} would be denied\n",
-                r.policies,
-                r.objects,
+                "{} against {}: {} would be denied\n",
+                if r.policies == 1 {
+                    "1 policy".to_string()
+                } else {
+                    format!("{} policies", r.policies)
+                },
+                crate::findings::plural(r.objects, "workload"),
                 r.denials.len()
             );
             for d in &r.denials {

@@ -184,7 +184,7 @@ impl PolicySet {
                         Ok(p) => {
                             for r in &p.unsupported {
                                 set.skipped.push(format!(
-                                    "{where_}: Kyverno rule {} of {} is not a CEL rule (only validate.cel is evaluated)",
+                                    "{where_}: Kyverno rule {} of {} uses JMESPath (deny, preconditions, variables) or a construct Sextant does not evaluate: not checked",
                                     r, p.name
                                 ));
                             }

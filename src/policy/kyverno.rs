@@ -5,8 +5,10 @@
 //! of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs unless the
 //! `pod-policies.kyverno.io/autogen-controllers` annotation says `none`).
 //!
-//! Pattern-based rules (`validate.pattern`, `anyPattern`, `deny`) are not evaluated: they are
-//! reported as unsupported rather than passed.
+//! Pattern rules (`validate.pattern`, `anyPattern`, and `foreach` entries that apply a pattern
+//! to a list of the resource) are evaluated by [`super::pattern`]. Rules with JMESPath
+//! (`deny` conditions, `preconditions`, `{{ variables }}` in patterns) and the constructs
+//! `pattern` does not evaluate are reported as unsupported rather than passed.
 
 use super::cel::{self, Expr, Subject};
 use super::{PolicyError, pod_spec_pointer, str_at};
@@ -39,13 +41,32 @@ struct Validation {
     message_expr: Option<Expr>,
 }
 
+/// How a rule validates.
+enum Check {
+    Cel {
+        preconditions: Vec<Expr>,
+        variables: Vec<(String, Expr)>,
+        validations: Vec<Validation>,
+    },
+    Pattern {
+        entries: Vec<PatternEntry>,
+        message: Option<String>,
+    },
+}
+
+/// One pattern check: `pattern`/`anyPattern` on the resource itself (`list: None`), or on each
+/// element of a list of it (a `foreach` entry, `list` as the path below `request.object`).
+struct PatternEntry {
+    list: Option<Vec<String>>,
+    /// One (`pattern`), or several of which one must match (`anyPattern`).
+    patterns: Vec<Value>,
+}
+
 struct Rule {
     name: String,
     matcher: Value,
     exclude: Value,
-    preconditions: Vec<Expr>,
-    variables: Vec<(String, Expr)>,
-    validations: Vec<Validation>,
+    check: Check,
 }
 
 /// A compiled Kyverno policy (its CEL rules).
@@ -92,7 +113,15 @@ impl Policy {
         {
             let rname = str_at(r, "/name").unwrap_or("(unnamed)").to_string();
             let Some(c) = r.pointer("/validate/cel") else {
-                unsupported.push(rname);
+                match pattern_check(r) {
+                    Some(check) => rules.push(Rule {
+                        name: rname,
+                        matcher: r.get("match").cloned().unwrap_or(Value::Null),
+                        exclude: r.get("exclude").cloned().unwrap_or(Value::Null),
+                        check,
+                    }),
+                    None => unsupported.push(rname),
+                }
                 continue;
             };
             let compile =
@@ -138,9 +167,11 @@ impl Policy {
                 name: rname,
                 matcher: r.get("match").cloned().unwrap_or(Value::Null),
                 exclude: r.get("exclude").cloned().unwrap_or(Value::Null),
-                preconditions,
-                variables,
-                validations,
+                check: Check::Cel {
+                    preconditions,
+                    variables,
+                    validations,
+                },
             });
         }
         if rules.is_empty() && unsupported.is_empty() {
@@ -221,20 +252,30 @@ impl Policy {
         {
             return Outcome::Skip;
         }
+        let (preconditions, variables, validations) = match &r.check {
+            Check::Pattern { entries, message } => {
+                return pattern_outcome(&r.name, entries, message.as_deref(), subject.json);
+            }
+            Check::Cel {
+                preconditions,
+                variables,
+                validations,
+            } => (preconditions, variables, validations),
+        };
         let mut scope = subject.scope();
-        for p in &r.preconditions {
+        for p in preconditions {
             match scope.check(p) {
                 Ok(true) => {}
                 Ok(false) => return Outcome::Skip,
                 Err(e) => return Outcome::Error(e),
             }
         }
-        for (name, e) in &r.variables {
+        for (name, e) in variables {
             if let Err(e) = scope.bind(name, e) {
                 return Outcome::Error(e);
             }
         }
-        for v in &r.validations {
+        for v in validations {
             match scope.check(&v.expr) {
                 Ok(true) => {}
                 Ok(false) => {
@@ -250,6 +291,110 @@ impl Policy {
             }
         }
         Outcome::Pass
+    }
+}
+
+/// A pattern rule Sextant can evaluate: `pattern`, `anyPattern`, or `foreach` entries with a
+/// pattern over `request.object.…` lists; `None` for anything else (JMESPath conditions,
+/// unsupported anchors or variables).
+fn pattern_check(rule: &Value) -> Option<Check> {
+    if rule.get("preconditions").is_some() || rule.get("context").is_some() {
+        return None;
+    }
+    let v = rule.get("validate")?;
+    let entry = |e: &Value, list: Option<Vec<String>>| -> Option<PatternEntry> {
+        let patterns = match (e.get("pattern"), e.get("anyPattern")) {
+            (Some(p), None) => vec![p.clone()],
+            (None, Some(Value::Array(a))) => a.clone(),
+            _ => return None,
+        };
+        patterns
+            .iter()
+            .all(|p| super::pattern::supported(p).is_ok())
+            .then_some(PatternEntry { list, patterns })
+    };
+    let entries = match v.get("foreach") {
+        Some(Value::Array(fe)) => {
+            let mut out = Vec::new();
+            for e in fe {
+                let known = ["list", "pattern", "anyPattern"];
+                if e.as_object()
+                    .is_none_or(|m| m.keys().any(|k| !known.contains(&k.as_str())))
+                {
+                    return None;
+                }
+                let path = str_at(e, "/list")?
+                    .trim()
+                    .strip_prefix("request.object.")?
+                    .split('.')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>();
+                if path
+                    .iter()
+                    .any(|s| s.is_empty() || !s.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                {
+                    return None;
+                }
+                out.push(entry(e, Some(path))?);
+            }
+            out
+        }
+        Some(_) => return None,
+        None if v.get("deny").is_some() || v.get("podSecurity").is_some() => return None,
+        None => vec![entry(v, None)?],
+    };
+    Some(Check::Pattern {
+        entries,
+        message: str_at(v, "/message").map(|m| m.trim().to_string()),
+    })
+}
+
+/// A pattern rule's outcome: fail at the first path that does not match; skip when every
+/// check was skipped by its conditions (or had nothing to check).
+fn pattern_outcome(
+    rule: &str,
+    entries: &[PatternEntry],
+    message: Option<&str>,
+    object: &Value,
+) -> Outcome {
+    use super::pattern::{Mismatch, check};
+    let mut applied = false;
+    for e in entries {
+        let targets: Vec<(String, &Value)> = match &e.list {
+            None => vec![(String::new(), object)],
+            Some(path) => {
+                let pointer = format!("/{}", path.join("/"));
+                match object.pointer(&pointer) {
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, it)| (format!("{pointer}/{i}"), it))
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            }
+        };
+        for (at, target) in targets {
+            let results: Vec<Result<(), Mismatch>> =
+                e.patterns.iter().map(|p| check(p, target)).collect();
+            if results.iter().any(Result::is_ok) {
+                applied = true;
+                continue;
+            }
+            let failed = results.iter().find_map(|r| match r {
+                Err(Mismatch::Fail(path)) => Some(path.clone()),
+                _ => None,
+            });
+            if let Some(path) = failed {
+                let msg = message.unwrap_or("validation failed");
+                return Outcome::Fail(format!("{msg} (rule {rule} failed at path {at}{path})"));
+            }
+        }
+    }
+    if applied {
+        Outcome::Pass
+    } else {
+        Outcome::Skip
     }
 }
 

@@ -12,6 +12,7 @@ pub mod check;
 pub mod draft;
 pub mod gatekeeper;
 pub mod kyverno;
+pub mod pattern;
 pub mod propose;
 pub mod suite;
 pub mod vap;

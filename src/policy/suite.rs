@@ -149,7 +149,9 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
                 (Some(p), Some(o)) => match p.evaluate_named(rule, o) {
                     None if p.unsupported.iter().any(|u| u == rule) => (
                         String::new(),
-                        Some(format!("rule {rule} is not a CEL rule")),
+                        Some(format!(
+                            "rule {rule} uses JMESPath (deny, preconditions, variables), which Sextant does not evaluate"
+                        )),
                     ),
                     None => (String::new(), Some(format!("rule {rule} not found"))),
                     Some(kyverno::Outcome::Error(e)) => (format!("error: {e}"), None),
