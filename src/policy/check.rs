@@ -184,7 +184,7 @@ impl PolicySet {
                         Ok(p) => {
                             for r in &p.unsupported {
                                 set.skipped.push(format!(
-                                    "{where_}: Kyverno rule {} of {} uses JMESPath (deny, preconditions, variables) or a construct Sextant does not evaluate: not checked",
+                                    "{where_}: Kyverno rule {} of {} needs what Sextant does not evaluate (context lookups, podSecurity, nested foreach): not checked",
                                     r, p.name
                                 ));
                             }

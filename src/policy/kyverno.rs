@@ -5,10 +5,11 @@
 //! of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs unless the
 //! `pod-policies.kyverno.io/autogen-controllers` annotation says `none`).
 //!
-//! Pattern rules (`validate.pattern`, `anyPattern`, and `foreach` entries that apply a pattern
-//! to a list of the resource) are evaluated by [`super::pattern`]. Rules with JMESPath
-//! (`deny` conditions, `preconditions`, `{{ variables }}` in patterns) and the constructs
-//! `pattern` does not evaluate are reported as unsupported rather than passed.
+//! Pattern rules (`validate.pattern`, `anyPattern`) are evaluated by [`super::pattern`];
+//! `deny` conditions, `preconditions` and `foreach` lists (JMESPath over `request.object`, with
+//! `element` bound) by [`super::jmes`], as an admission CREATE. Rules that need what Sextant
+//! does not have (`context` lookups, `podSecurity`, nested `foreach`, global anchors) are
+//! reported as unsupported rather than passed.
 
 use super::cel::{self, Expr, Subject};
 use super::{PolicyError, pod_spec_pointer, str_at};
@@ -48,18 +49,25 @@ enum Check {
         variables: Vec<(String, Expr)>,
         validations: Vec<Validation>,
     },
-    Pattern {
-        entries: Vec<PatternEntry>,
+    /// Patterns and JMESPath conditions.
+    Native {
+        /// Rule `preconditions` (JMESPath conditions): the rule applies only when they hold.
+        preconditions: Option<Value>,
+        entries: Vec<Entry>,
         message: Option<String>,
     },
 }
 
-/// One pattern check: `pattern`/`anyPattern` on the resource itself (`list: None`), or on each
-/// element of a list of it (a `foreach` entry, `list` as the path below `request.object`).
-struct PatternEntry {
-    list: Option<Vec<String>>,
+/// One check of a rule: on the resource itself (`list: None`), or on each element of a
+/// JMESPath list of it (a `foreach` entry, `element` bound in its conditions).
+struct Entry {
+    list: Option<String>,
+    /// The entry's own preconditions (a `foreach` entry's).
+    preconditions: Option<Value>,
     /// One (`pattern`), or several of which one must match (`anyPattern`).
     patterns: Vec<Value>,
+    /// `deny.conditions`: the resource (element) is denied when they hold.
+    deny: Option<Value>,
 }
 
 struct Rule {
@@ -113,7 +121,7 @@ impl Policy {
         {
             let rname = str_at(r, "/name").unwrap_or("(unnamed)").to_string();
             let Some(c) = r.pointer("/validate/cel") else {
-                match pattern_check(r) {
+                match native_check(r) {
                     Some(check) => rules.push(Rule {
                         name: rname,
                         matcher: r.get("match").cloned().unwrap_or(Value::Null),
@@ -253,8 +261,18 @@ impl Policy {
             return Outcome::Skip;
         }
         let (preconditions, variables, validations) = match &r.check {
-            Check::Pattern { entries, message } => {
-                return pattern_outcome(&r.name, entries, message.as_deref(), subject.json);
+            Check::Native {
+                preconditions,
+                entries,
+                message,
+            } => {
+                return native_outcome(
+                    &r.name,
+                    preconditions.as_ref(),
+                    entries,
+                    message.as_deref(),
+                    subject.json,
+                );
             }
             Check::Cel {
                 preconditions,
@@ -294,100 +312,173 @@ impl Policy {
     }
 }
 
-/// A pattern rule Sextant can evaluate: `pattern`, `anyPattern`, or `foreach` entries with a
-/// pattern over `request.object.…` lists; `None` for anything else (JMESPath conditions,
-/// unsupported anchors or variables).
-fn pattern_check(rule: &Value) -> Option<Check> {
-    if rule.get("preconditions").is_some() || rule.get("context").is_some() {
+/// A rule Sextant can evaluate natively: `pattern`, `anyPattern`, `deny`, `preconditions`,
+/// and one level of `foreach` with any of them; `None` for anything else (`context` lookups,
+/// `podSecurity`, nested `foreach`, unsupported anchors, JMESPath that does not parse).
+fn native_check(rule: &Value) -> Option<Check> {
+    if rule.get("context").is_some() {
+        return None;
+    }
+    let all_parse = |v: &Value| -> bool {
+        fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+            match v {
+                Value::String(s) => out.push(s),
+                Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+                Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        strings(v, &mut out);
+        out.iter().all(|s| super::jmes::parses(s).is_ok())
+    };
+    let preconditions = rule.get("preconditions").cloned();
+    if preconditions.as_ref().is_some_and(|p| !all_parse(p)) {
         return None;
     }
     let v = rule.get("validate")?;
-    let entry = |e: &Value, list: Option<Vec<String>>| -> Option<PatternEntry> {
+    let entry = |e: &Value, list: Option<String>| -> Option<Entry> {
         let patterns = match (e.get("pattern"), e.get("anyPattern")) {
             (Some(p), None) => vec![p.clone()],
             (None, Some(Value::Array(a))) => a.clone(),
+            (None, None) => Vec::new(),
             _ => return None,
         };
-        patterns
+        // `deny: {}` denies whenever the rule applies (its preconditions hold).
+        let deny = e
+            .get("deny")
+            .map(|d| d.get("conditions").cloned().unwrap_or(Value::Null));
+        if patterns.is_empty() && deny.is_none() {
+            return None;
+        }
+        let entry_pre = e.get("preconditions").cloned();
+        let ok = patterns
             .iter()
             .all(|p| super::pattern::supported(p).is_ok())
-            .then_some(PatternEntry { list, patterns })
+            && deny.as_ref().is_none_or(all_parse)
+            && entry_pre.as_ref().is_none_or(all_parse);
+        ok.then_some(Entry {
+            list,
+            preconditions: entry_pre,
+            patterns,
+            deny,
+        })
     };
     let entries = match v.get("foreach") {
         Some(Value::Array(fe)) => {
             let mut out = Vec::new();
             for e in fe {
-                let known = ["list", "pattern", "anyPattern"];
+                let known = [
+                    "list",
+                    "pattern",
+                    "anyPattern",
+                    "deny",
+                    "preconditions",
+                    "elementScope",
+                ];
                 if e.as_object()
                     .is_none_or(|m| m.keys().any(|k| !known.contains(&k.as_str())))
                 {
                     return None;
                 }
-                let path = str_at(e, "/list")?
-                    .trim()
-                    .strip_prefix("request.object.")?
-                    .split('.')
-                    .map(str::to_string)
-                    .collect::<Vec<_>>();
-                if path
-                    .iter()
-                    .any(|s| s.is_empty() || !s.chars().all(|c| c.is_alphanumeric() || c == '_'))
-                {
-                    return None;
-                }
-                out.push(entry(e, Some(path))?);
+                let list = str_at(e, "/list")?.trim().to_string();
+                super::jmes::parses(&format!("{{{{ {list} }}}}")).ok()?;
+                out.push(entry(e, Some(list))?);
             }
             out
         }
         Some(_) => return None,
-        None if v.get("deny").is_some() || v.get("podSecurity").is_some() => return None,
+        None if v.get("podSecurity").is_some() => return None,
         None => vec![entry(v, None)?],
     };
-    Some(Check::Pattern {
+    Some(Check::Native {
+        preconditions,
         entries,
         message: str_at(v, "/message").map(|m| m.trim().to_string()),
     })
 }
 
-/// A pattern rule's outcome: fail at the first path that does not match; skip when every
-/// check was skipped by its conditions (or had nothing to check).
-fn pattern_outcome(
+/// A native rule's outcome: fail at the first pattern path that does not match or the first
+/// `deny` whose conditions hold; skip when preconditions do not hold or nothing applied.
+fn native_outcome(
     rule: &str,
-    entries: &[PatternEntry],
+    preconditions: Option<&Value>,
+    entries: &[Entry],
     message: Option<&str>,
     object: &Value,
 ) -> Outcome {
+    use super::jmes;
     use super::pattern::{Mismatch, check};
+    let data = json!({"request": {"operation": "CREATE", "object": object}});
+    match preconditions.map(|p| jmes::conditions(p, &data)) {
+        Some(Err(e)) => return Outcome::Error(format!("preconditions: {e}")),
+        Some(Ok(false)) => return Outcome::Skip,
+        _ => {}
+    }
+    let fail = |at: String, data: &Value| {
+        let msg = message
+            .map(|m| match jmes::substitute(&json!(m), data) {
+                Ok(Value::String(s)) => s,
+                _ => m.to_string(),
+            })
+            .unwrap_or_else(|| "validation failed".into());
+        Outcome::Fail(format!("{msg} (rule {rule} failed at {at})"))
+    };
     let mut applied = false;
     for e in entries {
-        let targets: Vec<(String, &Value)> = match &e.list {
-            None => vec![(String::new(), object)],
-            Some(path) => {
-                let pointer = format!("/{}", path.join("/"));
-                match object.pointer(&pointer) {
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, it)| (format!("{pointer}/{i}"), it))
-                        .collect(),
-                    _ => Vec::new(),
+        // (which element, the pattern's subject, the JMESPath data with `element` bound)
+        let targets: Vec<(Option<String>, Value, Value)> = match &e.list {
+            None => vec![(None, object.clone(), data.clone())],
+            Some(list) => match jmes::eval(list, &data) {
+                Err(err) => return Outcome::Error(format!("foreach list: {err}")),
+                Ok(Value::Array(items)) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, it)| {
+                        let mut d = data.clone();
+                        d["element"] = it.clone();
+                        d["elementIndex"] = json!(i);
+                        (Some(format!("{list} element {i}")), it, d)
+                    })
+                    .collect(),
+                Ok(_) => Vec::new(),
+            },
+        };
+        for (at, target, d) in targets {
+            match e.preconditions.as_ref().map(|p| jmes::conditions(p, &d)) {
+                Some(Err(err)) => return Outcome::Error(format!("preconditions: {err}")),
+                Some(Ok(false)) => continue,
+                _ => {}
+            }
+            if !e.patterns.is_empty() {
+                let results: Vec<Result<(), Mismatch>> =
+                    e.patterns.iter().map(|p| check(p, &target)).collect();
+                if results.iter().any(Result::is_ok) {
+                    applied = true;
+                } else if let Some(path) = results.iter().find_map(|r| match r {
+                    Err(Mismatch::Fail(path)) => Some(path.clone()),
+                    _ => None,
+                }) {
+                    let at = match &at {
+                        Some(w) => format!("{w}, path {path}"),
+                        None => format!("path {path}"),
+                    };
+                    return fail(at, &d);
                 }
             }
-        };
-        for (at, target) in targets {
-            let results: Vec<Result<(), Mismatch>> =
-                e.patterns.iter().map(|p| check(p, target)).collect();
-            if results.iter().any(Result::is_ok) {
+            if let Some(c) = &e.deny {
                 applied = true;
-                continue;
-            }
-            let failed = results.iter().find_map(|r| match r {
-                Err(Mismatch::Fail(path)) => Some(path.clone()),
-                _ => None,
-            });
-            if let Some(path) = failed {
-                let msg = message.unwrap_or("validation failed");
-                return Outcome::Fail(format!("{msg} (rule {rule} failed at path {at}{path})"));
+                match jmes::conditions(c, &d) {
+                    Err(err) => return Outcome::Error(format!("deny: {err}")),
+                    Ok(true) => {
+                        let at = match &at {
+                            Some(w) => format!("{w}: deny conditions"),
+                            None => "deny conditions".to_string(),
+                        };
+                        return fail(at, &d);
+                    }
+                    Ok(false) => {}
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod cel;
 pub mod check;
 pub mod draft;
 pub mod gatekeeper;
+pub mod jmes;
 pub mod kyverno;
 pub mod pattern;
 pub mod propose;

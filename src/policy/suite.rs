@@ -150,7 +150,7 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
                     None if p.unsupported.iter().any(|u| u == rule) => (
                         String::new(),
                         Some(format!(
-                            "rule {rule} uses JMESPath (deny, preconditions, variables), which Sextant does not evaluate"
+                            "rule {rule} needs what Sextant does not evaluate (context lookups, podSecurity, nested foreach)"
                         )),
                     ),
                     None => (String::new(), Some(format!("rule {rule} not found"))),
