@@ -12,6 +12,7 @@
 //! reported as unsupported rather than passed.
 
 use super::cel::{self, Expr, Subject};
+use super::pattern::wildcard;
 use super::{PolicyError, pod_spec_pointer, str_at};
 use serde_json::{Value, json};
 
@@ -573,20 +574,6 @@ fn filter(f: &Value, object: &Value, kind: &str) -> bool {
         }
     }
     true
-}
-
-/// Kyverno's wildcards: `*` any run, `?` one character.
-fn wildcard(p: &str, s: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(p.as_bytes(), s.as_bytes())
 }
 
 #[cfg(test)]
