@@ -389,7 +389,7 @@ pub fn log_diagnosis(lines: &[String]) -> Option<(String, String)> {
             let h = c.get(1).map(|m| m.as_str()).filter(|s| !s.is_empty());
             let what = h.map(|h| format!(" `{h}`")).unwrap_or_default();
             return Some((
-                format!("it cannot resolve the host{what} (DNS): the name is wrong, or the Service it names does not exist in this namespace"),
+                format!("it cannot resolve the host{what}: DNS could not resolve the name to an IP address (the name is wrong, or the Service it names does not exist in this namespace)"),
                 "check the host name in the configuration and that the Service exists (`kubectl get svc -A | grep NAME`); from a debug pod, `nslookup NAME`".into(),
             ));
         }

@@ -485,15 +485,30 @@ impl SearchIndex {
         SearchIndex::wrap(index, f, Some(dir.to_path_buf()), Manifest::default()).map(|i| (i, msg))
     }
 
+    /// The index's writer. The lock of a writer dropped a moment ago can still be held while
+    /// its background merge winds down, so a busy lock is retried for up to 5 s before it is
+    /// reported as another process's.
     fn writer(&self) -> Result<IndexWriter> {
-        match self.index.writer(WRITER_MEMORY) {
-            Ok(w) => Ok(w),
-            Err(tantivy::TantivyError::LockFailure(..)) => Err(IndexError::Busy(
-                self.dir
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("(memory)")),
-            )),
-            Err(e) => Err(e.into()),
+        let mut waited = std::time::Duration::ZERO;
+        let step = std::time::Duration::from_millis(100);
+        loop {
+            match self.index.writer(WRITER_MEMORY) {
+                Ok(w) => return Ok(w),
+                Err(tantivy::TantivyError::LockFailure(..))
+                    if waited < std::time::Duration::from_secs(5) =>
+                {
+                    std::thread::sleep(step);
+                    waited += step;
+                }
+                Err(tantivy::TantivyError::LockFailure(..)) => {
+                    return Err(IndexError::Busy(
+                        self.dir
+                            .clone()
+                            .unwrap_or_else(|| PathBuf::from("(memory)")),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 

@@ -59,6 +59,10 @@ pub fn load(path: &Path) -> crate::Result<ClusterState> {
             objects.extend(pvc);
             continue;
         }
+        if let Some(job) = parse_describe_job(&text) {
+            objects.extend(job);
+            continue;
+        }
         if let Some(evs) = parse_events_table(&text, ns_hint.as_deref()) {
             objects.extend(evs);
             continue;
@@ -82,6 +86,9 @@ pub fn load(path: &Path) -> crate::Result<ClusterState> {
         }
     }
     let mut st = ClusterState::default();
+    // One object pasted twice (a manifest and its `describe`) is one object: merged, the
+    // first seen wins where both say something.
+    let objects = merge_same(objects);
     // One code path for typing objects: the snapshot reader's.
     for (i, o) in objects.into_iter().enumerate() {
         crate::source::snapshot::ingest_one(o, &format!("evidence #{i}"), &mut st);
@@ -160,6 +167,106 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
+}
+
+/// The string at a JSON pointer.
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Objects of the same kind, namespace and name merged into the first (events are kept as
+/// they are: several share a name pattern but are distinct).
+fn merge_same(objects: Vec<Value>) -> Vec<Value> {
+    fn fill(into: &mut Value, from: Value) {
+        match (into, from) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    match a.get_mut(&k) {
+                        Some(existing) => fill(existing, v),
+                        None => {
+                            a.insert(k, v);
+                        }
+                    }
+                }
+            }
+            (slot @ Value::Null, v) => *slot = v,
+            _ => {}
+        }
+    }
+    let key = |o: &Value| -> Option<(String, String, String)> {
+        let kind = str_at(o, "/kind")?;
+        if kind == "Event" || kind.ends_with("List") {
+            return None;
+        }
+        Some((
+            kind.to_string(),
+            str_at(o, "/metadata/namespace")
+                .unwrap_or("default")
+                .to_string(),
+            str_at(o, "/metadata/name")?.to_string(),
+        ))
+    };
+    let mut out: Vec<Value> = Vec::with_capacity(objects.len());
+    let mut seen: std::collections::HashMap<(String, String, String), usize> = Default::default();
+    for o in objects {
+        match key(&o).and_then(|k| seen.get(&k).copied().map(|i| (k, i))) {
+            Some((_, i)) => fill(&mut out[i], o),
+            None => {
+                if let Some(k) = key(&o) {
+                    seen.insert(k, out.len());
+                }
+                out.push(o);
+            }
+        }
+    }
+    out
+}
+
+/// `kubectl describe job` → the Job's status (active, succeeded, failed; a Failed condition once
+/// the failures exceed the backoff limit) and its Events.
+fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let top = |key: &str| {
+        lines
+            .iter()
+            .find_map(|l| (indent(l) == 0).then(|| field(l, key)).flatten())
+            .filter(|v| !v.is_empty())
+    };
+    let statuses = top("Pods Statuses")?;
+    let name = top("Name")?;
+    let ns = top("Namespace").unwrap_or("default");
+    // "0 Active (0 Ready) / 0 Succeeded / 1 Failed"
+    let count = |what: &str| -> i64 {
+        statuses
+            .split('/')
+            .find(|part| part.contains(what))
+            .and_then(|part| part.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let backoff: i64 = top("Backoff Limit")
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(6);
+    let (failed, active) = (count("Failed"), count("Active"));
+    let mut status = json!({"active": active, "succeeded": count("Succeeded"), "failed": failed});
+    let events = lines
+        .iter()
+        .position(|l| l.starts_with("Events:"))
+        .map(|i| parse_events_rows(&lines[i + 1..], "Job", name, ns))
+        .unwrap_or_default();
+    let said_failed = events
+        .iter()
+        .any(|e| str_at(e, "/reason") == Some("BackoffLimitExceeded"));
+    if (failed > backoff && active == 0) || said_failed {
+        status["conditions"] = json!([{"type": "Failed", "status": "True",
+            "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]);
+    }
+    let mut out = vec![json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": name, "namespace": ns, "uid": format!("evidence-job-{name}")},
+        "spec": {"backoffLimit": backoff, "template": {"spec": {"containers": []}}},
+        "status": status})];
+    out.extend(events);
+    Some(out)
 }
 
 /// `kubectl describe pvc` → the PersistentVolumeClaim (class, phase, volume) and its Events:
@@ -567,6 +674,24 @@ mod tests {
     use super::*;
 
     const DESCRIBE: &str = "Name:             web-1\nNamespace:        shop\nLabels:           app=web\n                  tier=front\nStatus:           Running\nControlled By:  ReplicaSet/web-7d\nContainers:\n  app:\n    Image:         nginx:1.27\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n    Ready:          False\n    Restart Count:  4\n    Limits:\n      memory:  100Mi\n    Environment:\n      MODE:  prod\nConditions:\n  Type   Status\n  Ready  False\nEvents:\n  Type     Reason   Age                From     Message\n  ----     ------   ----               ----     -------\n  Warning  BackOff  10s (x2 over 11s)  kubelet  Back-off restarting failed container app\n";
+
+    #[test]
+    fn describe_job_becomes_a_failed_job_merged_with_its_manifest() {
+        let text = "Name:             get-data\nNamespace:        default\nBackoff Limit:    0\nPods Statuses:    0 Active (0 Ready) / 0 Succeeded / 1 Failed\nEvents:\n  Type    Reason  Age  From  Message\n";
+        let objs = parse_describe_job(text).expect("job");
+        assert_eq!(objs[0]["status"]["failed"], 1);
+        assert_eq!(objs[0]["status"]["conditions"][0]["type"], "Failed");
+        let manifest = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "get-data", "namespace": "default"},
+            "spec": {"backoffLimit": 0, "template": {"spec": {"containers": [{"name": "curl", "image": "curl"}]}}}});
+        let merged = merge_same(vec![manifest, objs[0].clone()]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0]["spec"]["template"]["spec"]["containers"][0]["name"],
+            "curl"
+        );
+        assert_eq!(merged[0]["status"]["failed"], 1);
+        assert!(parse_describe_job(DESCRIBE).is_none(), "a pod is not a job");
+    }
 
     #[test]
     fn describe_pvc_becomes_a_claim_with_its_events() {
