@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Facts found when the harness was written; raise it when the answers get better.
-const BASELINE_FACTS: usize = 24;
+const BASELINE_FACTS: usize = 25;
 
 const FILLER: &[&str] = &[
     "the", "and", "for", "with", "that", "this", "must", "should", "answer", "result", "output",

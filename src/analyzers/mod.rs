@@ -16,6 +16,7 @@ mod security;
 pub mod trends;
 
 pub use security::BASELINE_CAPS;
+pub use text::log_diagnosis;
 mod selector;
 mod storage;
 mod text;

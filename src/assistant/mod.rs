@@ -115,6 +115,14 @@ pub fn answer_offline(
             "Nothing is wrong that Sextant checks for: no finding in the cluster state."
         );
     }
+    // Named objects with no failure in their status: what their logs say, when the state has
+    // them (a process that keeps failing to reach a dependency can look healthy).
+    if let Some(t) = timeline
+        && !subject.objects.is_empty()
+        && selected.iter().all(|f| f.category.is_hygiene())
+    {
+        text.push_str(&log_notes(&subject.objects, t));
+    }
     // Guidance: what the question asks about, in its language, when it is not (only) about
     // findings — or when the findings carried none.
     if general || cites.is_empty() {
@@ -151,6 +159,59 @@ pub fn answer_offline(
         citations: cites.list,
         findings: selected.iter().map(|f| f.id.clone()).collect(),
     }
+}
+
+/// For each named object, the logs of its pods (the pod itself, or pods named after it):
+/// the cause when the decisive lines name one, and those lines (redacted).
+fn log_notes(objects: &BTreeSet<String>, t: &when::Timeline) -> String {
+    let mut out = String::new();
+    let mut shown = 0;
+    for (ns, pod) in t.logs.pods() {
+        if shown == 2 {
+            break;
+        }
+        let Some(object) = objects
+            .iter()
+            .find(|o| pod == *o || pod.starts_with(&format!("{o}-")))
+        else {
+            continue;
+        };
+        let Some(ex) = t
+            .logs
+            .excerpt(ns, pod, "", true)
+            .or_else(|| t.logs.excerpt(ns, pod, "", false))
+        else {
+            continue;
+        };
+        let lines: Vec<String> = ex
+            .signals
+            .iter()
+            .chain(&ex.tail)
+            .map(|l| crate::redact::redact(&l.text).into_owned())
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        shown += 1;
+        let _ = writeln!(
+            out,
+            "
+No failure shows in the status of {object}, but the log of pod {ns}/{pod} does:"
+        );
+        if let Some((cause, fix)) = crate::analyzers::log_diagnosis(&lines) {
+            let _ = writeln!(
+                out,
+                "  Cause: {cause}.
+  Fix: {fix}."
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for l in lines.iter().filter(|l| seen.insert(l.as_str())).take(4) {
+            let cut: String = l.chars().take(200).collect();
+            let _ = writeln!(out, "  > [log] {cut}");
+        }
+    }
+    out
 }
 
 /// The findings a question is about, most severe first ("what is wrong?" with nothing named:

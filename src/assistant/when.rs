@@ -169,6 +169,8 @@ impl TimedEvent {
 pub struct Timeline {
     pub now: Timestamp,
     pub events: Vec<TimedEvent>,
+    /// The state's logs (read lazily, only for what a question names).
+    pub logs: crate::logs::LogStore,
 }
 
 impl Timeline {
@@ -201,7 +203,11 @@ impl Timeline {
             .observed_at
             .or_else(|| events.last().map(|e| e.at))
             .unwrap_or_else(Timestamp::now);
-        Timeline { now, events }
+        Timeline {
+            now,
+            events,
+            logs: state.logs.clone(),
+        }
     }
 
     /// The events at or after `w.since` that `keep` accepts (namespace, name).
