@@ -262,7 +262,7 @@ pub enum GuidanceCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
-    /// Index the guidance and, with --snapshot, the cluster's events, logs and findings
+    /// Index the guidance and the cluster's events, logs and findings (a --snapshot dump, or the live cluster when one is configured)
     /// (incremental: only what changed is rewritten)
     Build,
     /// Query the index
