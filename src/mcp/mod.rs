@@ -123,6 +123,11 @@ impl SextantMcp {
         cap(self.tools().call(name, &args, &mut ModelContext::default()))
     }
 
+    /// A tool that reads the cluster state: says why there is none, else runs.
+    fn call_on_state(&self, name: &str, args: serde_json::Value) -> String {
+        self.no_state().unwrap_or_else(|| self.call(name, args))
+    }
+
     fn no_state(&self) -> Option<String> {
         self.served.state.is_none().then(|| {
             format!(
@@ -188,10 +193,7 @@ impl SextantMcp {
         description = "Search the cluster's events and collected log lines for words (all must appear), optionally in one namespace. Results are redacted, fenced untrusted data."
     )]
     fn search_logs(&self, Parameters(a): Parameters<QueryArgs>) -> String {
-        if let Some(e) = self.no_state() {
-            return e;
-        }
-        self.call(
+        self.call_on_state(
             "search_cluster",
             serde_json::json!({"query": a.query, "namespace": a.namespace}),
         )
@@ -199,20 +201,14 @@ impl SextantMcp {
 
     #[tool(description = "Events about an object (by name or part of it), redacted and fenced.")]
     fn get_events(&self, Parameters(a): Parameters<ObjectArgs>) -> String {
-        if let Some(e) = self.no_state() {
-            return e;
-        }
-        self.call("get_events", serde_json::json!({"object": a.object}))
+        self.call_on_state("get_events", serde_json::json!({"object": a.object}))
     }
 
     #[tool(
         description = "The last lines of a pod's log (current or previous instance), redacted and fenced."
     )]
     fn get_logs(&self, Parameters(a): Parameters<LogsArgs>) -> String {
-        if let Some(e) = self.no_state() {
-            return e;
-        }
-        self.call(
+        self.call_on_state(
             "get_logs",
             serde_json::json!({"pod": a.pod, "previous": a.previous.unwrap_or(false)}),
         )
@@ -232,16 +228,14 @@ impl SextantMcp {
         let Some(state) = self.served.state.as_ref() else {
             return self.no_state().unwrap_or_default();
         };
-        let path = std::env::temp_dir().join(format!(
-            "sextant-mcp-policy-{}-{}.yaml",
-            std::process::id(),
-            jiff::Timestamp::now().as_nanosecond()
-        ));
-        if let Err(e) = std::fs::write(&path, &a.policy_yaml) {
-            return format!("cannot stage the policy: {e}");
-        }
-        let set = crate::policy::check::PolicySet::load(std::slice::from_ref(&path));
-        let _ = std::fs::remove_file(&path);
+        // Parsed as policy files are (budgets, Secrets dropped unread), never written to disk.
+        let set = crate::policy::parse_documents_text(&a.policy_yaml, false).map(|docs| {
+            crate::policy::check::PolicySet::from_documents(
+                docs.into_iter()
+                    .map(|d| (std::path::PathBuf::from("policy_yaml"), d))
+                    .collect(),
+            )
+        });
         let set = match set {
             Ok(s) if !s.policies.is_empty() => s,
             Ok(s) => return format!("no usable policy in the YAML: {}", s.skipped.join("; ")),

@@ -128,7 +128,11 @@ pub struct PolicySet {
 impl PolicySet {
     /// Read every policy document of `paths` (files or folders).
     pub fn load(paths: &[PathBuf]) -> Result<PolicySet, PolicyError> {
-        let docs = super::read_documents(paths)?;
+        Ok(PolicySet::from_documents(super::read_documents(paths)?))
+    }
+
+    /// The policies among `docs` (each with the file it came from, for messages).
+    pub fn from_documents(docs: Vec<(PathBuf, Value)>) -> PolicySet {
         let mut set = PolicySet {
             policies: Vec::new(),
             skipped: Vec::new(),
@@ -270,7 +274,7 @@ impl PolicySet {
                 !has_params && safe.get(&key).copied().unwrap_or(false)
             })
             .collect();
-        Ok(set)
+        set
     }
 }
 

@@ -193,7 +193,12 @@ pub fn parse_documents(path: &std::path::Path) -> Result<Vec<Value>, PolicyError
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let docs = crate::source::snapshot::parse_text(&text, is_json).map_err(io)?;
+    parse_documents_text(&text, is_json).map_err(io)
+}
+
+/// [`parse_documents`] of text already in hand (policy YAML from an MCP client).
+pub fn parse_documents_text(text: &str, is_json: bool) -> Result<Vec<Value>, String> {
+    let docs = crate::source::snapshot::parse_text(text, is_json)?;
     let mut out = Vec::new();
     for d in docs {
         if d.is_null() {

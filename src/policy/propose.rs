@@ -204,20 +204,13 @@ fn files_for(engine: Engine, docs: &[Value]) -> Result<BTreeMap<String, String>,
     Ok(files)
 }
 
-/// Every YAML document of a block (empty ones skipped).
+/// Every YAML document of a block (empty ones skipped), parsed as every untrusted YAML in
+/// Sextant is (the snapshot reader's budgeted parser).
 fn parse_docs(text: &str) -> Result<Vec<Value>, String> {
-    let mut out = Vec::new();
-    for doc in text.split("\n---") {
-        let doc = doc.trim_start_matches("---");
-        if doc.trim().is_empty() {
-            continue;
-        }
-        let v: Value = serde_saphyr::from_str(doc).map_err(|e| e.to_string())?;
-        if !v.is_null() {
-            out.push(v);
-        }
-    }
-    Ok(out)
+    Ok(crate::source::snapshot::parse_text(text, false)?
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .collect())
 }
 
 /// (info string, body) of every fenced block.
