@@ -96,11 +96,12 @@ pub fn analyze(
         .max(1);
     let loaded = fleet::load(members, &scope(g), concurrency);
     drop(busy);
+    let gi = super::search::guidance_index(g, cfg)?;
     let mut reads = Vec::new();
     for l in loaded {
         match l.state {
             Ok(state) => {
-                let all = findings_with_guidance(g, cfg, &state)?;
+                let all = findings_with_guidance(g, &gi, &state);
                 let total = all.len();
                 let findings = analyzers::filter(all, categories, min);
                 reads.push(Read {

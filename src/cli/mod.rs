@@ -345,7 +345,7 @@ fn mcp(
         None => None,
     };
     let gi = search::guidance_index(g, cfg)?;
-    let (state, no_state) = match load(g) {
+    let (state, no_state) = match load(g, cfg) {
         Ok((_, s)) => (Some(s), None),
         Err(e) => {
             tracing::warn!(error = %one_line(&e), "mcp: no cluster state");
@@ -353,7 +353,7 @@ fn mcp(
         }
     };
     let findings = match &state {
-        Some(s) => findings_with_guidance(g, cfg, s)?,
+        Some(s) => findings_with_guidance(g, &gi, s),
         None => Vec::new(),
     };
     let server = crate::mcp::SextantMcp::new(crate::mcp::Served {
@@ -537,7 +537,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             .into()),
         },
         Some(Command::Policy(PolicyCommand::Test { dir })) => policy::test(&g, &dir),
-        Some(Command::Policy(PolicyCommand::Check { files })) => policy::check(&g, &files),
+        Some(Command::Policy(PolicyCommand::Check { files })) => policy::check(&g, &cfg, &files),
         Some(Command::Snapshot(SnapshotCommand::Save { dir })) => {
             live::snapshot_save(&g, &cfg, &dir)
         }
@@ -566,16 +566,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// The source the flags name: a dump with `--snapshot`, else the live cluster.
-fn source(g: &Global) -> anyhow::Result<Box<dyn Source>> {
+fn source(g: &Global, cfg: &Config) -> Box<dyn Source> {
     match g.snapshot() {
-        Some(path) => Ok(Box::new(SnapshotSource { path: path.clone() })),
-        None => {
-            let cfg = Config::load_profile(g.config.as_deref(), g.profile.as_deref())?;
-            Ok(Box::new(crate::cluster::LiveSource::new(
-                live::target(g, &cfg),
-                live::options(&cfg),
-            )))
-        }
+        Some(path) => Box::new(SnapshotSource { path: path.clone() }),
+        None => Box::new(crate::cluster::LiveSource::new(
+            live::target(g, cfg),
+            live::options(cfg),
+        )),
     }
 }
 
@@ -602,8 +599,11 @@ fn scope(g: &Global) -> Scope {
 }
 
 /// Load the state and say once on stderr what was skipped.
-fn load(g: &Global) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
-    let src = source(g)?;
+fn load(
+    g: &Global,
+    cfg: &Config,
+) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
+    let src = source(g, cfg);
     let busy = crate::render::progress::Busy::start(match g.snapshot() {
         Some(p) => format!("loading {}", p.display()),
         None => "reading the cluster".to_string(),
@@ -645,15 +645,15 @@ fn write_out(text: &str) -> anyhow::Result<()> {
 /// Findings with the guidance that applies to each.
 fn findings_with_guidance(
     g: &Global,
-    cfg: &Config,
+    gi: &crate::index::guidance::GuidanceIndex,
     state: &crate::state::ClusterState,
-) -> anyhow::Result<Vec<crate::findings::Finding>> {
+) -> Vec<crate::findings::Finding> {
     let mut findings = analyzers::analyze(state);
     if let Scope::Namespace(ns) = scope(g) {
         findings = analyzers::in_namespace(findings, state, &ns);
     }
-    search::guidance_index(g, cfg)?.attach(&mut findings);
-    Ok(findings)
+    gi.attach(&mut findings);
+    findings
 }
 
 fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> {
@@ -692,8 +692,8 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     if g.names_fleet() || args.all_contexts {
         return fleet::analyze(g, cfg, args, &categories, min, fail_on);
     }
-    let (info, state) = load(g)?;
-    let all = findings_with_guidance(g, cfg, &state)?;
+    let (info, state) = load(g, cfg)?;
+    let all = findings_with_guidance(g, &search::guidance_index(g, cfg)?, &state);
     let total = all.len();
     let findings = analyzers::filter(all, &categories, min);
     let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
@@ -721,16 +721,13 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
 
 fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     let gi = search::guidance_index(g, cfg)?;
-    let g2 = g.clone();
+    let (g2, cfg2) = (g.clone(), cfg.clone());
     let loader: crate::repl::Loader = Box::new(move |context: Option<&str>| {
         let mut g = g2.clone();
         if let Some(c) = context {
             g.context = Some(c.to_string());
         }
-        source(&g).map_err(|e| match e.downcast::<Error>() {
-            Ok(e) => e,
-            Err(e) => Error::Usage(one_line(&e)),
-        })
+        Ok(source(&g, &cfg2))
     });
     let model = std::env::var("SEXTANT_MODEL")
         .ok()
@@ -795,7 +792,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             },
             st?,
         )),
-        None => match load(g) {
+        None => match load(g, cfg) {
             Ok(l) => Some(l),
             Err(e)
                 if g.snapshot().is_none()
@@ -813,14 +810,10 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         },
     };
     let (findings, namespaces) = match &loaded {
-        Some((_, state)) => {
-            let mut f = analyzers::analyze(state);
-            if let Scope::Namespace(ns) = scope(g) {
-                f = analyzers::in_namespace(f, state, &ns);
-            }
-            gi.attach(&mut f);
-            (f, state.namespace_names())
-        }
+        Some((_, state)) => (
+            findings_with_guidance(g, &gi, state),
+            state.namespace_names(),
+        ),
         None => (Vec::new(), Default::default()),
     };
     let timeline = loaded
@@ -1124,8 +1117,8 @@ fn ask_model(
 }
 
 fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
-    let (_, state) = load(g)?;
-    let findings = findings_with_guidance(g, cfg, &state)?;
+    let (_, state) = load(g, cfg)?;
+    let findings = findings_with_guidance(g, &search::guidance_index(g, cfg)?, &state);
     let f = analyzers::find(&findings, id)?;
     // With a model (text output): its explanation, grounded in this finding; the offline
     // explanation when it fails.

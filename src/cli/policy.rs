@@ -64,7 +64,7 @@ pub fn draft(
         }
         // A finding id: from the snapshot, or the live cluster.
         (c, snapshot) if snapshot || target.to_ascii_uppercase().starts_with("F-") => {
-            let (_, state) = load(g)?;
+            let (_, state) = load(g, cfg)?;
             let mut findings = analyzers::analyze(&state);
             if let super::Scope::Namespace(ns) = super::scope(g) {
                 findings = analyzers::in_namespace(findings, &state, &ns);
@@ -257,7 +257,7 @@ pub fn test(g: &Global, dir: &Path) -> anyhow::Result<i32> {
     Ok(if r.failed() > 0 { 1 } else { 0 })
 }
 
-pub fn check(g: &Global, files: &[PathBuf]) -> anyhow::Result<i32> {
+pub fn check(g: &Global, cfg: &Config, files: &[PathBuf]) -> anyhow::Result<i32> {
     for f in files {
         if !f.exists() {
             return Err(Error::Usage(format!("{}: no such file or directory", f.display())).into());
@@ -280,7 +280,7 @@ pub fn check(g: &Global, files: &[PathBuf]) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let (_, state) = load(g)?;
+    let (_, state) = load(g, cfg)?;
     let objects = check::workload_objects(&state);
     let namespaces = check::namespace_labels(&state);
     let t = std::time::Instant::now();

@@ -164,7 +164,7 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     );
     // The cluster's text too: a dump, or the live cluster when one is configured (no cluster
     // is not an error here: the guidance alone is still worth indexing).
-    let loaded = match load(g) {
+    let loaded = match load(g, cfg) {
         Ok(l) => Ok(l),
         Err(e)
             if g.snapshot().is_none()
