@@ -55,19 +55,60 @@ fn expressions(text: &str) -> Vec<&str> {
     out
 }
 
-/// Evaluate one expression against `data`.
-pub fn eval(expr: &str, data: &Value) -> Result<Value, String> {
+/// What expressions are evaluated against, converted once: `request` (operation CREATE, the
+/// object), and in a `foreach` the `element` and `elementIndex`.
+#[derive(Clone)]
+pub struct Data(Rcvar);
+
+impl Data {
+    /// The admission request for `object`.
+    pub fn request(object: &Value) -> Result<Data, String> {
+        use jmespath::ToJmespath;
+        let object = object.to_jmespath().map_err(|e| e.to_string())?;
+        let mut request = std::collections::BTreeMap::new();
+        request.insert(
+            "operation".to_string(),
+            Rcvar::new(Variable::String("CREATE".into())),
+        );
+        request.insert("object".to_string(), object);
+        let mut top = std::collections::BTreeMap::new();
+        top.insert("request".to_string(), Rcvar::new(Variable::Object(request)));
+        Ok(Data(Rcvar::new(Variable::Object(top))))
+    }
+
+    /// The same data with a `foreach` element bound (shares everything else).
+    pub fn with_element(&self, element: Rcvar, index: usize) -> Data {
+        let mut top = self.0.as_object().cloned().unwrap_or_default();
+        top.insert("element".to_string(), element);
+        top.insert(
+            "elementIndex".to_string(),
+            Rcvar::new(Variable::Number(serde_json::Number::from(index))),
+        );
+        Data(Rcvar::new(Variable::Object(top)))
+    }
+}
+
+/// Evaluate one expression against `data`, as JMESPath's own value.
+pub fn search(expr: &str, data: &Data) -> Result<Rcvar, String> {
     let compiled = RUNTIME.compile(expr).map_err(|e| e.to_string())?;
-    let input = Variable::from_json(&data.to_string()).map_err(|e| e.to_string())?;
-    let out = compiled
-        .search(input)
-        .map_err(|e| format!("{{{{ {expr} }}}}: {e}"))?;
-    serde_json::to_value(&*out).map_err(|e| e.to_string())
+    compiled
+        .search(&data.0)
+        .map_err(|e| format!("{{{{ {expr} }}}}: {e}"))
+}
+
+/// A JMESPath value as JSON.
+pub fn to_json(v: &Rcvar) -> Result<Value, String> {
+    serde_json::to_value(&**v).map_err(|e| e.to_string())
+}
+
+/// Evaluate one expression against `data`.
+pub fn eval(expr: &str, data: &Data) -> Result<Value, String> {
+    to_json(&search(expr, data)?)
 }
 
 /// Replace the variables of a condition operand: a string that is one `{{ … }}` becomes the
 /// value; `{{ … }}` inside text is rendered into it; lists and maps are substituted deeply.
-pub fn substitute(v: &Value, data: &Value) -> Result<Value, String> {
+pub fn substitute(v: &Value, data: &Data) -> Result<Value, String> {
     match v {
         Value::String(s) => {
             let t = s.trim();
@@ -111,7 +152,7 @@ pub fn substitute(v: &Value, data: &Value) -> Result<Value, String> {
 
 /// Kyverno conditions: `{any: […], all: […]}` (both must hold when both are given) or a bare
 /// list (all).
-pub fn conditions(c: &Value, data: &Value) -> Result<bool, String> {
+pub fn conditions(c: &Value, data: &Data) -> Result<bool, String> {
     let each = |list: &Value, all: bool| -> Result<bool, String> {
         let items = list.as_array().cloned().unwrap_or_default();
         let mut results = Vec::with_capacity(items.len());
@@ -141,7 +182,7 @@ pub fn conditions(c: &Value, data: &Value) -> Result<bool, String> {
     }
 }
 
-fn condition(c: &Value, data: &Value) -> Result<bool, String> {
+fn condition(c: &Value, data: &Data) -> Result<bool, String> {
     let key = substitute(c.get("key").unwrap_or(&Value::Null), data)?;
     let value = substitute(c.get("value").unwrap_or(&Value::Null), data)?;
     let op = c
@@ -226,8 +267,9 @@ mod tests {
 
     #[test]
     fn variables_and_operators() {
-        let data = json!({"request": {"operation": "CREATE", "object": {"spec": {"containers": [
-            {"name": "a", "securityContext": {"capabilities": {"add": ["NET_ADMIN"], "drop": ["all"]}}}]}}}});
+        let data = Data::request(&json!({"spec": {"containers": [
+            {"name": "a", "securityContext": {"capabilities": {"add": ["NET_ADMIN"], "drop": ["all"]}}}]}}))
+        .expect("data");
         assert_eq!(
             eval("request.object.spec.[ephemeralContainers, initContainers, containers][].securityContext.capabilities.add[]", &data).expect("eval"),
             json!(["NET_ADMIN"])

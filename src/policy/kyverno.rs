@@ -408,18 +408,29 @@ fn native_outcome(
     message: Option<&str>,
     object: &Value,
 ) -> Outcome {
-    use super::jmes;
+    use super::jmes::{self, Data};
     use super::pattern::{Mismatch, check};
-    let data = json!({"request": {"operation": "CREATE", "object": object}});
-    match preconditions.map(|p| jmes::conditions(p, &data)) {
-        Some(Err(e)) => return Outcome::Error(format!("preconditions: {e}")),
-        Some(Ok(false)) => return Outcome::Skip,
-        _ => {}
+    // The JMESPath data only when the rule has JMESPath: most pattern rules do not.
+    let needs_data = preconditions.is_some()
+        || message.is_some_and(|m| m.contains("{{"))
+        || entries
+            .iter()
+            .any(|e| e.list.is_some() || e.deny.is_some() || e.preconditions.is_some());
+    let data = match needs_data.then(|| Data::request(object)).transpose() {
+        Ok(d) => d,
+        Err(e) => return Outcome::Error(e),
+    };
+    if let (Some(p), Some(d)) = (preconditions, &data) {
+        match jmes::conditions(p, d) {
+            Err(e) => return Outcome::Error(format!("preconditions: {e}")),
+            Ok(false) => return Outcome::Skip,
+            Ok(true) => {}
+        }
     }
-    let fail = |at: String, data: &Value| {
+    let fail = |at: String, data: Option<&Data>| {
         let msg = message
-            .map(|m| match jmes::substitute(&json!(m), data) {
-                Ok(Value::String(s)) => s,
+            .map(|m| match data.map(|d| jmes::substitute(&json!(m), d)) {
+                Some(Ok(Value::String(s))) => s,
                 _ => m.to_string(),
             })
             .unwrap_or_else(|| "validation failed".into());
@@ -428,25 +439,36 @@ fn native_outcome(
     let mut applied = false;
     for e in entries {
         // (which element, the pattern's subject, the JMESPath data with `element` bound)
-        let targets: Vec<(Option<String>, Value, Value)> = match &e.list {
-            None => vec![(None, object.clone(), data.clone())],
-            Some(list) => match jmes::eval(list, &data) {
-                Err(err) => return Outcome::Error(format!("foreach list: {err}")),
-                Ok(Value::Array(items)) => items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, it)| {
-                        let mut d = data.clone();
-                        d["element"] = it.clone();
-                        d["elementIndex"] = json!(i);
-                        (Some(format!("{list} element {i}")), it, d)
-                    })
-                    .collect(),
-                Ok(_) => Vec::new(),
-            },
-        };
+        let targets: Vec<(Option<String>, std::borrow::Cow<Value>, Option<Data>)> =
+            match (&e.list, &data) {
+                (None, _) => vec![(None, std::borrow::Cow::Borrowed(object), data.clone())],
+                (Some(list), Some(d)) => match jmes::search(list, d) {
+                    Err(err) => return Outcome::Error(format!("foreach list: {err}")),
+                    Ok(items) => {
+                        let items = items.as_array().cloned().unwrap_or_default();
+                        let mut out = Vec::with_capacity(items.len());
+                        for (i, it) in items.into_iter().enumerate() {
+                            match jmes::to_json(&it) {
+                                Ok(v) => out.push((
+                                    Some(format!("{list} element {i}")),
+                                    std::borrow::Cow::Owned(v),
+                                    Some(d.with_element(it, i)),
+                                )),
+                                Err(err) => return Outcome::Error(err),
+                            }
+                        }
+                        out
+                    }
+                },
+                (Some(_), None) => Vec::new(),
+            };
         for (at, target, d) in targets {
-            match e.preconditions.as_ref().map(|p| jmes::conditions(p, &d)) {
+            match e
+                .preconditions
+                .as_ref()
+                .zip(d.as_ref())
+                .map(|(p, d)| jmes::conditions(p, d))
+            {
                 Some(Err(err)) => return Outcome::Error(format!("preconditions: {err}")),
                 Some(Ok(false)) => continue,
                 _ => {}
@@ -464,19 +486,19 @@ fn native_outcome(
                         Some(w) => format!("{w}, path {path}"),
                         None => format!("path {path}"),
                     };
-                    return fail(at, &d);
+                    return fail(at, d.as_ref());
                 }
             }
-            if let Some(c) = &e.deny {
+            if let (Some(c), Some(d)) = (&e.deny, &d) {
                 applied = true;
-                match jmes::conditions(c, &d) {
+                match jmes::conditions(c, d) {
                     Err(err) => return Outcome::Error(format!("deny: {err}")),
                     Ok(true) => {
                         let at = match &at {
                             Some(w) => format!("{w}: deny conditions"),
                             None => "deny conditions".to_string(),
                         };
-                        return fail(at, &d);
+                        return fail(at, Some(d));
                     }
                     Ok(false) => {}
                 }
