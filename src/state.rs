@@ -34,6 +34,16 @@ pub enum SourceKind {
     Live,
 }
 
+impl SourceKind {
+    /// How reports name it before the path or context: `snapshot PATH`, `context NAME`.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Snapshot => "snapshot",
+            SourceKind::Live => "context",
+        }
+    }
+}
+
 /// What a source could not provide, so output can say what is missing instead of silently
 /// analysing less.
 #[derive(Debug, Clone, Default, Serialize)]

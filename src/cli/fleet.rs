@@ -108,7 +108,6 @@ pub fn analyze(
                     line: ClusterLine {
                         name: l.name,
                         source: l.info,
-                        findings: findings.len(),
                         error: None,
                     },
                     hidden: total - findings.len(),
@@ -127,7 +126,6 @@ pub fn analyze(
                     line: ClusterLine {
                         name: l.name,
                         source: l.info,
-                        findings: 0,
                         error: Some(why),
                     },
                     state: None,
@@ -173,7 +171,6 @@ pub fn trends_single(
         line: ClusterLine {
             name,
             source: info,
-            findings: findings.len(),
             error: None,
         },
         state: Some(state),
@@ -205,7 +202,7 @@ struct ClusterJson<'a> {
 }
 
 fn report(g: &Global, reads: &[Read], with_trends: bool) -> anyhow::Result<String> {
-    let all: Vec<Finding> = reads.iter().flat_map(|r| r.findings.clone()).collect();
+    let all = Summary::of(reads.iter().flat_map(|r| &r.findings));
     let trends = || {
         let per: Vec<trends::ClusterFindings> = reads
             .iter()
@@ -254,7 +251,7 @@ fn report(g: &Global, reads: &[Read], with_trends: bool) -> anyhow::Result<Strin
                         error: r.line.error.as_deref(),
                     })
                     .collect(),
-                summary: Summary::of(&all),
+                summary: all,
                 trends: with_trends.then(trends),
             };
             serde_json::to_string_pretty(&doc)? + "\n"
@@ -297,7 +294,7 @@ fn report(g: &Global, reads: &[Read], with_trends: bool) -> anyhow::Result<Strin
                 }
                 out.push('\n');
             }
-            let s = Summary::of(&all);
+            let s = all;
             let _ = writeln!(
                 out,
                 "{}: {} critical · {} warning · {} info{} (trends across them: --trends)",
@@ -315,18 +312,12 @@ fn report(g: &Global, reads: &[Read], with_trends: bool) -> anyhow::Result<Strin
         Format::Markdown => {
             let mut out = String::new();
             for r in reads {
+                // Each report names its source (the dump or the context) under its title.
                 match &r.state {
-                    Some(s) => out.push_str(
-                        &render::markdown_report(
-                            &Header::of(&r.line.source, s, r.hidden),
-                            &r.findings,
-                        )
-                        .replacen(
-                            "# Sextant findings",
-                            &format!("# Sextant findings: cluster {}", r.line.name),
-                            1,
-                        ),
-                    ),
+                    Some(s) => out.push_str(&render::markdown_report(
+                        &Header::of(&r.line.source, s, r.hidden),
+                        &r.findings,
+                    )),
                     None => {
                         let _ = writeln!(
                             out,

@@ -16,10 +16,7 @@ pub fn markdown_report(h: &Header, findings: &[Finding]) -> String {
     let _ = writeln!(
         out,
         "Source: {} `{}` · {}{}\n",
-        match h.source.kind {
-            crate::state::SourceKind::Snapshot => "snapshot",
-            crate::state::SourceKind::Live => "context",
-        },
+        h.source.kind.label(),
         h.source.path_or_context,
         h.scope(),
         h.observed_at

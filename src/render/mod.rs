@@ -132,11 +132,10 @@ impl<'a> Header<'a> {
 }
 
 /// A cluster of a fleet, as report headings name it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ClusterLine {
     pub name: String,
     pub source: SourceInfo,
-    pub findings: usize,
     /// Why the cluster could not be read, when it could not.
     pub error: Option<String>,
 }
@@ -144,14 +143,7 @@ pub struct ClusterLine {
 /// "2 clusters (eu, us)" or "snapshot examples/demo-incident".
 fn cluster_list(clusters: &[ClusterLine]) -> String {
     match clusters {
-        [one] => format!(
-            "{} {}",
-            match one.source.kind {
-                crate::state::SourceKind::Snapshot => "snapshot",
-                crate::state::SourceKind::Live => "context",
-            },
-            one.source.path_or_context
-        ),
+        [one] => format!("{} {}", one.source.kind.label(), one.source.path_or_context),
         many => format!(
             "{} ({})",
             plural(many.len(), "cluster"),

@@ -66,10 +66,7 @@ pub fn header_line(h: &Header, style: Style) -> String {
     let mut s = format!(
         "{} {} {} · {}",
         paint(style, bold(), "Sextant"),
-        match h.source.kind {
-            crate::state::SourceKind::Snapshot => "snapshot",
-            crate::state::SourceKind::Live => "context",
-        },
+        h.source.kind.label(),
         h.source.path_or_context,
         h.scope()
     );

@@ -557,7 +557,6 @@ impl Session {
         let line = render::ClusterLine {
             name: info.path_or_context.clone(),
             source: info.clone(),
-            findings: findings.len(),
             error: None,
         };
         let trends = analyzers::trends::trends(&[analyzers::trends::ClusterFindings {
