@@ -222,16 +222,28 @@ fn merge_same(objects: Vec<Value>) -> Vec<Value> {
     out
 }
 
+/// A top-level `Key:` of `describe` output, when it has a value.
+fn top_field<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find_map(|l| (indent(l) == 0).then(|| field(l, key)).flatten())
+        .filter(|v| !v.is_empty())
+}
+
+/// The rows of the `Events:` table of `describe` output, as events about `kind/name`.
+fn describe_events(lines: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Value> {
+    lines
+        .iter()
+        .position(|l| l.starts_with("Events:"))
+        .map(|i| parse_events_rows(&lines[i + 1..], kind, name, ns))
+        .unwrap_or_default()
+}
+
 /// `kubectl describe job` → the Job's status (active, succeeded, failed; a Failed condition once
 /// the failures exceed the backoff limit) and its Events.
 fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
     let lines: Vec<&str> = text.lines().collect();
-    let top = |key: &str| {
-        lines
-            .iter()
-            .find_map(|l| (indent(l) == 0).then(|| field(l, key)).flatten())
-            .filter(|v| !v.is_empty())
-    };
+    let top = |key: &str| top_field(&lines, key);
     let statuses = top("Pods Statuses")?;
     let name = top("Name")?;
     let ns = top("Namespace").unwrap_or("default");
@@ -249,11 +261,7 @@ fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
         .unwrap_or(6);
     let (failed, active) = (count("Failed"), count("Active"));
     let mut status = json!({"active": active, "succeeded": count("Succeeded"), "failed": failed});
-    let events = lines
-        .iter()
-        .position(|l| l.starts_with("Events:"))
-        .map(|i| parse_events_rows(&lines[i + 1..], "Job", name, ns))
-        .unwrap_or_default();
+    let events = describe_events(&lines, "Job", name, ns);
     let said_failed = events
         .iter()
         .any(|e| str_at(e, "/reason") == Some("BackoffLimitExceeded"));
@@ -273,12 +281,7 @@ fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
 /// a pod pending on an unbound claim is explained by the claim's own events.
 fn parse_describe_pvc(text: &str) -> Option<Vec<Value>> {
     let lines: Vec<&str> = text.lines().collect();
-    let top = |key: &str| {
-        lines
-            .iter()
-            .find_map(|l| (indent(l) == 0).then(|| field(l, key)).flatten())
-            .filter(|v| !v.is_empty())
-    };
+    let top = |key: &str| top_field(&lines, key);
     // What only a claim's describe has.
     if top("VolumeMode").is_none() && !lines.iter().any(|l| l.starts_with("Access Modes:")) {
         return None;
@@ -297,30 +300,18 @@ fn parse_describe_pvc(text: &str) -> Option<Vec<Value>> {
     let mut out = vec![json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
         "metadata": {"name": name, "namespace": ns, "uid": format!("evidence-pvc-{name}")},
         "spec": spec, "status": {"phase": phase}})];
-    if let Some(i) = lines.iter().position(|l| l.starts_with("Events:")) {
-        out.extend(parse_events_rows(
-            &lines[i + 1..],
-            "PersistentVolumeClaim",
-            name,
-            ns,
-        ));
-    }
+    out.extend(describe_events(&lines, "PersistentVolumeClaim", name, ns));
     Some(out)
 }
 
 /// `kubectl describe pod` → the Pod and its Events.
 fn parse_describe_pod(text: &str) -> Option<Vec<Value>> {
     let lines: Vec<&str> = text.lines().collect();
-    let name = lines
-        .iter()
-        .find_map(|l| (indent(l) == 0).then(|| field(l, "Name")).flatten())?;
+    let name = top_field(&lines, "Name")?;
     if !lines.iter().any(|l| l.starts_with("Containers:")) {
         return None;
     }
-    let ns = lines
-        .iter()
-        .find_map(|l| (indent(l) == 0).then(|| field(l, "Namespace")).flatten())
-        .unwrap_or("default");
+    let ns = top_field(&lines, "Namespace").unwrap_or("default");
     let mut labels = serde_json::Map::new();
     let mut owner: Option<(String, String)> = None;
     let mut node: Option<String> = None;
