@@ -278,3 +278,35 @@ fn time_window_events_are_fenced_evidence_in_the_prompt() {
         "{text}"
     );
 }
+
+/// A named object whose status shows no failure gets what its pod's log says — redacted like
+/// every other log text Sextant prints.
+#[test]
+fn log_notes_for_healthy_looking_objects_are_redacted() {
+    let dir = common::write_tree(&[
+        (
+            "job.yaml",
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: checker\n  namespace: shop\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: main\n        image: checker:latest\n",
+        ),
+        (
+            "kubectl_logs.txt",
+            "{\"toolset_name\": \"kubernetes/logs\", \"tool_name\": \"fetch_pod_logs\", \"match_params\": {\"pod_name\": \"checker-x1\", \"namespace\": \"shop\"}}\n{\"schema_version\": \"v1\", \"data\": null}\nconnecting with password=Sup3rS3cret99\nERROR dial tcp db.shop:5432: connect: connection refused\n",
+        ),
+    ]);
+    let out = stdout_ok(
+        sextant_no_cluster()
+            .args(["ask", "--offline", "--evidence"])
+            .arg(dir.path())
+            .arg("what is the issue with job checker?"),
+    );
+    assert!(
+        out.contains("No failure shows in the status of checker") && out.contains("db.shop:5432"),
+        "{out}"
+    );
+    // The line is shown, with the password replaced.
+    assert!(out.contains("connecting with password=[REDACTED"), "{out}");
+    assert!(
+        !out.contains("Sup3rS3cret99"),
+        "a password in the answer: {out}"
+    );
+}
