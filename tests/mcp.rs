@@ -11,6 +11,21 @@ use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
 use serde_json::json;
 
+/// The environment every `sextant mcp` of these tests runs in: no user config, data and
+/// audit log under `dir`, no model key.
+fn hermetic_env(dir: &std::path::Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("HOME", "/nonexistent".into()),
+        ("XDG_CONFIG_HOME", "/nonexistent".into()),
+        ("XDG_DATA_HOME", dir.join("data").into()),
+        (
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sextant-test-cache").into(),
+        ),
+        ("SEXTANT_AUDIT_LOG", dir.join("audit.jsonl").into()),
+    ]
+}
+
 fn text_of(r: &rmcp::model::CallToolResult) -> String {
     serde_json::to_value(r).expect("json")["content"]
         .as_array()
@@ -30,14 +45,7 @@ async fn an_mcp_client_lists_and_calls_every_tool_and_only_reads() {
     let transport = TokioChildProcess::new(tokio::process::Command::new(bin).configure(|c| {
         c.arg("mcp")
             .env("KUBECONFIG", &kubeconfig)
-            .env("HOME", "/nonexistent")
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env(
-                "XDG_CACHE_HOME",
-                std::env::temp_dir().join("sextant-test-cache"),
-            )
-            .env("SEXTANT_AUDIT_LOG", dir.path().join("audit.jsonl"))
+            .envs(hermetic_env(dir.path()))
             .env_remove("OPENAI_API_KEY");
     }))
     .expect("spawn");
@@ -180,14 +188,7 @@ async fn mcp_over_http_requires_the_bearer_token() {
         .args(["mcp", "--http", "127.0.0.1:0", "--snapshot"])
         .arg(demo())
         .env("SEXTANT_MCP_TOKEN", token)
-        .env("HOME", "/nonexistent")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("sextant-test-cache"),
-        )
-        .env("SEXTANT_AUDIT_LOG", dir.path().join("audit.jsonl"))
+        .envs(hermetic_env(dir.path()))
         .env_remove("OPENAI_API_KEY")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -301,14 +302,7 @@ async fn oversized_results_are_capped_and_say_so() {
     let transport = TokioChildProcess::new(tokio::process::Command::new(bin).configure(|c| {
         c.args(["mcp", "--snapshot"])
             .arg(&dump)
-            .env("HOME", "/nonexistent")
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env(
-                "XDG_CACHE_HOME",
-                std::env::temp_dir().join("sextant-test-cache"),
-            )
-            .env("SEXTANT_AUDIT_LOG", dir.path().join("audit.jsonl"))
+            .envs(hermetic_env(dir.path()))
             .env_remove("OPENAI_API_KEY");
     }))
     .expect("spawn");

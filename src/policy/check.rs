@@ -707,6 +707,24 @@ mod tests {
             "status": {"phase": "Running", "podIP": format!("10.0.0.{i}")}})
     }
 
+    /// Reads only what replicas share.
+    fn no_latest() -> String {
+        vap(
+            "no-latest",
+            "object.spec.containers.all(c, !c.image.endsWith(':latest'))",
+            "'latest in ' + object.metadata.namespace",
+        )
+    }
+
+    /// Reads the pod's own name.
+    fn by_name() -> String {
+        vap(
+            "by-name",
+            "!object.metadata.name.endsWith('-3')",
+            "'no pod 3'",
+        )
+    }
+
     fn set(docs: &[String]) -> (PolicySet, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tmp");
         for (i, d) in docs.iter().enumerate() {
@@ -719,16 +737,8 @@ mod tests {
     #[test]
     fn which_policies_read_only_what_siblings_share() {
         let (s, _d) = set(&[
-            vap(
-                "no-latest",
-                "object.spec.containers.all(c, !c.image.endsWith(':latest'))",
-                "'latest in ' + object.metadata.namespace",
-            ),
-            vap(
-                "by-name",
-                "!object.metadata.name.endsWith('-3')",
-                "'no pod 3'",
-            ),
+            no_latest(),
+            by_name(),
             vap("by-node", "!has(object.spec.nodeName)", "'pinned'"),
         ]);
         let safe: std::collections::HashMap<&str, bool> = s
@@ -769,18 +779,7 @@ mod tests {
     /// policies that may reuse it and for those that must not.
     #[test]
     fn sibling_reuse_changes_nothing_in_the_report() {
-        let (s, _d) = set(&[
-            vap(
-                "no-latest",
-                "object.spec.containers.all(c, !c.image.endsWith(':latest'))",
-                "'latest in ' + object.metadata.namespace",
-            ),
-            vap(
-                "by-name",
-                "!object.metadata.name.endsWith('-3')",
-                "'no pod 3'",
-            ),
-        ]);
+        let (s, _d) = set(&[no_latest(), by_name()]);
         assert_eq!(s.sibling_safe, vec![true, false]);
         // 12 replicas of a bad template, and one pod of the same owner that differs.
         let mut objects: Vec<Value> = (0..12).map(|i| pod(i, "web:latest")).collect();
