@@ -75,7 +75,7 @@ categories! {
     Workloads => [
         CrashLoopBackOff, ImagePullBackOff, CreateContainerConfigError, CreateContainerError,
         RunContainerError, OOMKilled, ContainerExitError, ProbeFailure, Unschedulable, Evicted,
-        RolloutStuck, ReplicasUnavailable, JobFailed, CronJobFailing,
+        RolloutStuck, ReplicasUnavailable, JobFailed, CronJobFailing, ConditionFailing,
     ],
     Networking => [
         ServiceNoEndpoints, IngressBackendMissing, IngressTLSSecretMissing, IngressClassMissing,

@@ -286,6 +286,53 @@ fn each_line<R: BufRead>(mut reader: R, mut f: impl FnMut(usize, &str)) {
 /// How strongly a line signals the cause of a failure: 3 for panics, fatal errors and
 /// exceptions, 2 for errors, 1 for warnings and common failure phrases.
 fn signal_strength(line: &str) -> u8 {
+    let line = strip_timestamp(line);
+    // A line that declares its own level is taken at its word: an info line that mentions
+    // "failed" is progress, not the cause.
+    match declared_level(line) {
+        Some(Level::Quiet) => return 0,
+        Some(Level::Warn) => return 1,
+        _ => {}
+    }
+    free_text_strength(line)
+}
+
+enum Level {
+    Quiet,
+    Warn,
+}
+
+/// The level a structured or klog line declares, when it is info/debug or warning.
+fn declared_level(line: &str) -> Option<Level> {
+    static QUIET: OnceLock<RegexSet> = OnceLock::new();
+    static WARN: OnceLock<RegexSet> = OnceLock::new();
+    let quiet = QUIET.get_or_init(|| {
+        RegexSet::new([
+            r"^[ID]\d{4} \d\d:\d\d:\d\d",
+            r#"(?i)"(?:level|severity|lvl)"\s*:\s*"(?:info|debug|trace|notice)""#,
+            r"(?i)\blevel=(?:info|debug|trace)\b",
+            r"^\[(?:INFO|DEBUG)\]|^(?:INFO|DEBUG)[: ]|\s(?:INFO|DEBUG)\s",
+        ])
+        .unwrap_or_else(|e| panic!("level patterns: {e}"))
+    });
+    let warn = WARN.get_or_init(|| {
+        RegexSet::new([
+            r"^W\d{4} \d\d:\d\d:\d\d",
+            r#"(?i)"(?:level|severity|lvl)"\s*:\s*"warn(?:ing)?""#,
+            r"(?i)\blevel=warn(?:ing)?\b",
+        ])
+        .unwrap_or_else(|e| panic!("level patterns: {e}"))
+    });
+    if quiet.is_match(line) {
+        Some(Level::Quiet)
+    } else if warn.is_match(line) {
+        Some(Level::Warn)
+    } else {
+        None
+    }
+}
+
+fn free_text_strength(line: &str) -> u8 {
     static STRONG: OnceLock<RegexSet> = OnceLock::new();
     static ERROR: OnceLock<RegexSet> = OnceLock::new();
     static WEAK: OnceLock<RegexSet> = OnceLock::new();
@@ -336,6 +383,54 @@ fn signal_strength(line: &str) -> u8 {
     } else {
         0
     }
+}
+
+/// Whether a line is what the capture tool wrote in place of a log (kubectl's or the
+/// kubelet's error when the log could not be fetched), not something the container said.
+pub fn is_tool_placeholder(line: &str) -> bool {
+    let body = strip_timestamp(line).trim_start();
+    const PREFIXES: &[&str] = &[
+        "unable to retrieve container logs for ",
+        "Request log error",
+        "Error from server (",
+        "error: previous terminated container ",
+        "failed to try resolving symlinks in path \"/var/log/pods/",
+        "Error: container ",
+        "error: a container name must be specified",
+    ];
+    if PREFIXES.iter().any(|p| body.starts_with(p)) {
+        return true;
+    }
+    // An API `Status` body (what `kubectl get --raw` or a failed fetch writes).
+    body.starts_with('{')
+        && body.contains("\"kind\":\"Status\"")
+        && body.contains("\"status\":\"Failure\"")
+}
+
+/// A log line without the RFC 3339 timestamp `kubectl logs --timestamps` puts before it.
+pub fn strip_timestamp(line: &str) -> &str {
+    let b = line.as_bytes();
+    let looks = b.len() > 20
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T';
+    if !looks {
+        return line;
+    }
+    match line.find(' ') {
+        Some(i) if i <= 40 => &line[i + 1..],
+        _ => line,
+    }
+}
+
+/// When a log line was written, from the timestamp `--timestamps` puts before it.
+pub fn line_time(line: &str) -> Option<jiff::Timestamp> {
+    let rest = strip_timestamp(line);
+    if rest.len() == line.len() {
+        return None;
+    }
+    line[..line.len() - rest.len()].trim().parse().ok()
 }
 
 /// A line with the variable parts (numbers, hex ids, timestamps) folded, so repeats of the same
@@ -395,7 +490,7 @@ impl Scan {
         if cut {
             line.push_str(" …[line cut]");
         }
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || is_tool_placeholder(&line) {
             return;
         }
         self.lines += 1;

@@ -62,6 +62,9 @@ pub struct LoadReport {
     /// status-based checks are skipped.
     pub manifests_only: bool,
     pub files_read: usize,
+    /// Problems with the capture itself that change what the findings mean (objects read
+    /// without names, nothing understood): printed on stderr and at the top of every report.
+    pub warnings: Vec<String>,
 }
 
 /// Everything Sextant knows about one cluster at one moment.
@@ -96,6 +99,9 @@ pub struct ClusterState {
     pub secret_names: BTreeSet<(String, String)>,
     /// Whether `secret_names` is authoritative (a metadata listing was available).
     pub secret_names_known: bool,
+    /// Objects of other kinds (custom resources, operators' objects) that report
+    /// `status.conditions` or `status.phase`: what the generic condition analyzer reads.
+    pub conditioned: Vec<ConditionedObject>,
     pub logs: LogStore,
     pub report: LoadReport,
     /// The moment the state describes: the newest timestamp seen in a snapshot, or now for a
@@ -105,6 +111,71 @@ pub struct ClusterState {
     /// with `--snapshot` are located in SARIF output. Empty for a live cluster.
     pub origins: BTreeMap<(String, String, String), String>,
     event_index: HashMap<EventKey, Vec<usize>>,
+}
+
+/// An object of a kind Sextant has no typed model for, reduced to what its status says.
+#[derive(Debug, Clone, Default)]
+pub struct ConditionedObject {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub phase: Option<String>,
+    pub conditions: Vec<ObjectCondition>,
+    /// Names of other objects its status refers to (an OLM Subscription's InstallPlan), so one
+    /// cause is reported once.
+    pub status_refs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ObjectCondition {
+    pub type_: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub last_transition: Option<jiff::Timestamp>,
+}
+
+impl ConditionedObject {
+    /// Read from any object's JSON: `None` when it carries neither conditions nor a phase.
+    pub fn from_value(kind: &str, obj: &serde_json::Value) -> Option<Self> {
+        use serde_json::Value;
+        let status = obj.get("status")?;
+        let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let conditions: Vec<ObjectCondition> = status
+            .get("conditions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                Some(ObjectCondition {
+                    type_: str_of(c, "type")?,
+                    status: str_of(c, "status")?,
+                    reason: str_of(c, "reason"),
+                    message: str_of(c, "message"),
+                    last_transition: str_of(c, "lastTransitionTime").and_then(|t| t.parse().ok()),
+                })
+            })
+            .collect();
+        let phase = str_of(status, "phase");
+        if conditions.is_empty() && phase.is_none() {
+            return None;
+        }
+        let meta = obj.get("metadata")?;
+        let mut status_refs = Vec::new();
+        for key in ["installPlanRef", "installplan"] {
+            if let Some(n) = status.get(key).and_then(|r| str_of(r, "name")) {
+                status_refs.push(n);
+            }
+        }
+        Some(ConditionedObject {
+            kind: kind.to_string(),
+            namespace: str_of(meta, "namespace"),
+            name: str_of(meta, "name")?,
+            phase,
+            conditions,
+            status_refs,
+        })
+    }
 }
 
 /// How events are matched to objects: by uid when both sides have one, else by
@@ -381,6 +452,8 @@ impl ClusterState {
         );
         self.namespaces
             .retain(|n| n.metadata.name.as_deref().is_none_or(keep));
+        self.conditioned
+            .retain(|o| o.namespace.as_deref().is_none_or(keep));
         self.index_events();
     }
 }

@@ -5,11 +5,14 @@
 //! every pod listed, ids are derived from (category, owner-or-object), and the list is ranked
 //! critical first, then by blast radius.
 
+mod conditions;
 mod evidence;
+mod history;
 mod network;
 mod nodes;
 mod owners;
 mod pods;
+mod probes;
 mod related;
 mod scaling;
 mod security;
@@ -45,10 +48,34 @@ pub struct Context<'a> {
     pub replica_sets_of: HashMap<(String, String), Vec<usize>>,
     /// Events about ReplicaSets, by namespace (for ReplicaSets missing from the dump).
     pub rs_events_in: HashMap<String, Vec<usize>>,
+    /// Failures within this long before `now` are current; older ones are history.
+    pub recent_secs: i64,
+    /// Node restarts seen in container statuses, and the containers they explain.
+    pub node_restarts: Vec<history::NodeRestart>,
+    pub restarted_with_node: std::collections::HashSet<(String, String, String)>,
+}
+
+/// How analyzers judge time; the defaults are Kubernetes' own habits.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Failures within this many minutes before the capture's moment are current.
+    pub recent_minutes: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            recent_minutes: history::DEFAULT_RECENT_MINUTES,
+        }
+    }
 }
 
 impl<'a> Context<'a> {
     pub fn new(state: &'a ClusterState) -> Self {
+        Self::with_options(state, Options::default())
+    }
+
+    pub fn with_options(state: &'a ClusterState, options: Options) -> Self {
         let mut replica_sets_of: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, rs) in state.replica_sets.iter().enumerate() {
             let ns = rs.metadata.namespace.clone().unwrap_or_default();
@@ -68,13 +95,22 @@ impl<'a> Context<'a> {
                 rs_events_in.entry(ns).or_default().push(i);
             }
         }
+        let node_restarts = history::node_restarts(state);
         Context {
             state,
             owners: Owners::build(state),
             now: state.observed_at.unwrap_or_else(jiff::Timestamp::now),
             replica_sets_of,
             rs_events_in,
+            recent_secs: options.recent_minutes.max(1) * 60,
+            restarted_with_node: history::restarted_with_node(&node_restarts),
+            node_restarts,
         }
+    }
+
+    /// Whether `t` lies within the recent window before the state's "now".
+    pub fn is_recent(&self, t: jiff::Timestamp) -> bool {
+        self.now.duration_since(t).as_secs() <= self.recent_secs
     }
 
     /// Whether `t` is within `hours` of the state's "now".
@@ -99,8 +135,14 @@ pub struct Draft {
 
 /// Run every analyzer over the state.
 pub fn analyze(state: &ClusterState) -> Vec<Finding> {
-    let ctx = Context::new(state);
+    analyze_with(state, Options::default())
+}
+
+/// Run every analyzer over the state, judging time as `options` say.
+pub fn analyze_with(state: &ClusterState, options: Options) -> Vec<Finding> {
+    let ctx = Context::with_options(state, options);
     let mut drafts = Vec::new();
+    history::analyze(&ctx, &mut drafts);
     pods::analyze(&ctx, &mut drafts);
     workloads::analyze(&ctx, &mut drafts);
     network::analyze(&ctx, &mut drafts);
@@ -108,6 +150,7 @@ pub fn analyze(state: &ClusterState) -> Vec<Finding> {
     nodes::analyze(&ctx, &mut drafts);
     scaling::analyze(&ctx, &mut drafts);
     security::analyze(&ctx, &mut drafts);
+    conditions::analyze(&ctx, &mut drafts);
     let mut findings = finish(drafts);
     related::link(&ctx, &mut findings);
     findings

@@ -64,11 +64,14 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
                         == Some(name)
             })
             .collect();
+        // Workloads whose pod template carries the selector: what the Service will select
+        // once their pods exist, and how many replicas they ask for.
+        let templates: Vec<&workload::Workload> = workloads
+            .iter()
+            .filter(|w| w.ns() == ns && matches_map(sel, w.labels))
+            .collect();
         let (matching, ready) = if manifests {
-            let m = workloads
-                .iter()
-                .filter(|w| w.ns() == ns && matches_map(sel, w.labels))
-                .count();
+            let m = templates.iter().filter(|w| w.replicas != Some(0)).count();
             (m, m)
         } else {
             let pods: Vec<_> = st
@@ -79,8 +82,10 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
                         && matches_map(sel, p.metadata.labels.as_ref())
                 })
                 .collect();
+            // Pods without status (manifests beside a capture) say nothing of readiness.
+            let unknown = pods.iter().filter(|p| p.status.is_none()).count();
             let ready = if slices.is_empty() {
-                pods.iter().filter(|p| pod_ready(p)).count()
+                pods.iter().filter(|p| pod_ready(p)).count() + unknown
             } else {
                 slices
                     .iter()
@@ -99,8 +104,28 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         if matching > 0 && fold_into_pod_findings(st, out, ns, name, sel) {
             continue;
         }
+        if matching == 0 && !templates.is_empty() {
+            // A workload will provide the endpoints: scaled to zero on purpose is info; one
+            // that asks for replicas whose pods are not in the capture cannot be judged.
+            if templates.iter().all(|w| w.replicas == Some(0)) {
+                out.push(scaled_to_zero(ns, name, &sel_text, &templates));
+            }
+            continue;
+        }
+        // An operator-managed Service (it has an owner) or a platform one whose backends do
+        // not exist is usually a feature that is not enabled on this cluster.
+        let managed = svc
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_some_and(|r| !r.is_empty())
+            || crate::state::is_system_namespace(ns);
         let mut d = draft(
-            Severity::Critical,
+            if managed && matching == 0 {
+                Severity::Info
+            } else {
+                Severity::Critical
+            },
             Category::ServiceNoEndpoints,
             "Service",
             ns,
@@ -186,6 +211,45 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         ));
         out.push(d);
     }
+}
+
+fn scaled_to_zero(ns: &str, name: &str, sel: &str, templates: &[&workload::Workload]) -> Draft {
+    let owners: Vec<String> = templates
+        .iter()
+        .map(|w| format!("{} {}", w.kind.to_ascii_lowercase(), w.name()))
+        .collect();
+    let mut d = draft(
+        Severity::Info,
+        Category::ServiceNoEndpoints,
+        "Service",
+        ns,
+        name,
+    );
+    d.title = format!(
+        "Service {name} has no endpoints: {} is scaled to 0",
+        owners.join(", ")
+    );
+    d.explanation = format!(
+        "Service {name} selects {sel}, which is the pod template of {}; it asks for 0 replicas, so the Service has no endpoints by design. Connections to it fail until it is scaled up.",
+        owners.join(", ")
+    );
+    d.evidence.push(evidence::spec(
+        format!(
+            "spec.selector: {sel}; {}: spec.replicas: 0",
+            owners.join(", ")
+        ),
+        "Service",
+        ns,
+        name,
+    ));
+    d.remediation = format!(
+        "If the Service should answer, scale the workload up (`kubectl -n {ns} scale {} --replicas=1`).",
+        templates
+            .first()
+            .map(|w| format!("{}/{}", w.kind.to_ascii_lowercase(), w.name()))
+            .unwrap_or_default()
+    );
+    d
 }
 
 /// A Service whose matching pods all fail is a consequence of their failure: say so on the

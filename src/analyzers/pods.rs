@@ -4,16 +4,12 @@
 //! Root cause wins over symptom: a container in CrashLoopBackOff whose last run was OOMKilled
 //! is reported as OOMKilled (naming the back-off), not twice.
 
-use super::evidence;
 use super::text::{self, PullProblem};
 use super::{Context, Draft};
+use super::{evidence, history, probes};
 use crate::findings::{Category, Evidence, ObjectRef, OwnerRef, Severity};
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod};
 
-/// How recent a past crash must be (hours before the state's "now") to count.
-const RECENT_HOURS: i64 = 24;
-/// A container that restarted this often is reported even without timestamps.
-const CHRONIC_RESTARTS: i32 = 5;
 /// Log lines quoted per container.
 const LOG_LINES: usize = 6;
 
@@ -23,16 +19,16 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     }
 }
 
-struct PodInfo<'a> {
-    pod: &'a Pod,
-    ns: &'a str,
-    name: &'a str,
-    owner: Option<OwnerRef>,
-    events: Vec<&'a Event>,
+pub(super) struct PodInfo<'a> {
+    pub(super) pod: &'a Pod,
+    pub(super) ns: &'a str,
+    pub(super) name: &'a str,
+    pub(super) owner: Option<OwnerRef>,
+    pub(super) events: Vec<&'a Event>,
 }
 
 impl PodInfo<'_> {
-    fn draft(&self, severity: Severity, category: Category, title: String) -> Draft {
+    pub(super) fn draft(&self, severity: Severity, category: Category, title: String) -> Draft {
         Draft {
             severity,
             category,
@@ -46,7 +42,7 @@ impl PodInfo<'_> {
         }
     }
 
-    fn event_evidence(&self) -> Vec<Evidence> {
+    pub(super) fn event_evidence(&self) -> Vec<Evidence> {
         evidence::events(&self.events, false, "Pod", self.ns, self.name)
     }
 
@@ -74,7 +70,7 @@ impl PodInfo<'_> {
         }
     }
 
-    fn workload_ref(&self) -> String {
+    pub(super) fn workload_ref(&self) -> String {
         match &self.owner {
             Some(o) => format!("{}/{}", o.kind.to_ascii_lowercase(), o.name),
             None => format!("pod/{}", self.name),
@@ -154,7 +150,7 @@ fn analyze_pod(ctx: &Context, pod: &Pod, out: &mut Vec<Draft>) {
             reported = true;
         }
     }
-    if !reported && let Some(d) = probe_failure(ctx, &info) {
+    if !reported && let Some(d) = probes::probe_failure(ctx, &info) {
         out.push(d);
     }
     if !reported && phase == "Pending" && status.container_statuses.is_none() {
@@ -456,17 +452,19 @@ fn container_issue(
         ));
     }
 
-    // Running now, but crashed recently (or chronically).
+    // Running now after earlier failures: current only while it has not settled.
     if let Some(t) = last
         && (t.exit_code != 0 || t.reason.as_deref() == Some("OOMKilled"))
         && restarts > 0
     {
-        let recent = t
-            .finished_at
-            .as_ref()
-            .map(|f| ctx.within_hours(f.0, RECENT_HOURS))
-            .unwrap_or(false);
-        if recent || restarts >= CHRONIC_RESTARTS {
+        let key = (info.ns.to_string(), info.name.to_string(), c.clone());
+        if cs.ready && ctx.restarted_with_node.contains(&key) {
+            return None; // one cause, one finding: the node's
+        }
+        let finished = t.finished_at.as_ref().map(|f| f.0);
+        let recent = finished.is_some_and(|f| ctx.is_recent(f));
+        let current = !cs.ready || (recent && !history::settled(ctx, cs));
+        if current {
             return Some(exited(
                 ctx,
                 info,
@@ -478,8 +476,73 @@ fn container_issue(
                 true,
             ));
         }
+        return Some(past_restarts(ctx, info, cs, init, t));
     }
     None
+}
+
+/// A container that failed before and has run cleanly since: history, worded in the past.
+fn past_restarts(
+    ctx: &Context,
+    info: &PodInfo,
+    cs: &ContainerStatus,
+    init: bool,
+    t: &k8s_openapi::api::core::v1::ContainerStateTerminated,
+) -> Draft {
+    let kind = if init { "Init container" } else { "Container" };
+    let c = &cs.name;
+    let oom = t.reason.as_deref() == Some("OOMKilled");
+    let when = t
+        .finished_at
+        .as_ref()
+        .map(|f| format!("{} before the capture", history::ago(ctx.now, f.0)));
+    let since = history::running_since(cs).map(evidence::short_time);
+    let mut d = info.draft(
+        Severity::Info,
+        if oom {
+            Category::OOMKilled
+        } else {
+            Category::ContainerExitError
+        },
+        format!(
+            "{kind} {c} restarted {} times (last exit code {}{}); running and Ready now",
+            cs.restart_count,
+            t.exit_code,
+            when.as_ref().map(|w| format!(", {w}")).unwrap_or_default()
+        ),
+    );
+    let (logs, lines, _) = log_evidence(ctx, info, c);
+    let cause = text::log_diagnosis(&lines)
+        .map(|(cause, _)| format!(" The failed run's log shows the cause then: {cause}."))
+        .unwrap_or_default();
+    d.explanation = format!(
+        "{kind} {c} of {} restarted {} times; its last run {}{}. It has been running and Ready since {}, so this is history, not a current failure.{cause}",
+        info.owner_phrase(),
+        cs.restart_count,
+        text::exit_code_meaning(t.exit_code, t.reason.as_deref()),
+        when.map(|w| format!(" ({w})")).unwrap_or_default(),
+        since.unwrap_or_else(|| "then".to_string()),
+    );
+    d.remediation = format!(
+        "Nothing is failing now. If the restarts were not expected (a deploy, a node restart), read the failed run's log: `kubectl -n {} logs {} -c {c} --previous`.",
+        info.ns, info.name
+    );
+    let mut status = format!(
+        "{c}: ready=true lastState.terminated exitCode={} reason={} restartCount={}",
+        t.exit_code,
+        t.reason.as_deref().unwrap_or("-"),
+        cs.restart_count
+    );
+    if let Some(f) = &t.finished_at {
+        status.push_str(&format!(" finishedAt={}", evidence::short_time(f.0)));
+    }
+    if let Some(s) = history::running_since(cs) {
+        status.push_str(&format!(" running since {}", evidence::short_time(s)));
+    }
+    d.evidence
+        .push(evidence::status(status, "Pod", info.ns, info.name));
+    d.evidence.extend(logs);
+    d
 }
 
 fn limit_of(spec: Option<&Container>, res: &str) -> Option<String> {
@@ -493,7 +556,7 @@ fn limit_of(spec: Option<&Container>, res: &str) -> Option<String> {
 }
 
 /// A container's log as evidence, its decisive lines, and its headline.
-fn log_evidence(
+pub(super) fn log_evidence(
     ctx: &Context,
     info: &PodInfo,
     container: &str,
@@ -869,85 +932,6 @@ fn image_pull(
     ));
     d.evidence.extend(info.event_evidence());
     d
-}
-
-fn probe_failure(ctx: &Context, info: &PodInfo) -> Option<Draft> {
-    let unhealthy: Vec<&&Event> = info
-        .events
-        .iter()
-        .filter(|e| {
-            e.reason.as_deref() == Some("Unhealthy") && e.type_.as_deref() != Some("Normal")
-        })
-        .collect();
-    if unhealthy.is_empty() {
-        return None;
-    }
-    let last = unhealthy
-        .iter()
-        .filter_map(|e| crate::state::event_time(e))
-        .max();
-    let not_ready = info
-        .pod
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status != "True"));
-    let recent = last.is_none_or(|t| ctx.within_hours(t, 1));
-    if !not_ready && !recent {
-        return None;
-    }
-    let msg = unhealthy
-        .last()
-        .and_then(|e| e.message.clone())
-        .unwrap_or_default();
-    let probe = if msg.starts_with("Liveness") {
-        "liveness"
-    } else if msg.starts_with("Startup") {
-        "startup"
-    } else {
-        "readiness"
-    };
-    let mut d = info.draft(
-        if not_ready {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        },
-        Category::ProbeFailure,
-        format!(
-            "Pod {} fails its {probe} probe{}",
-            info.name,
-            if not_ready { " and is not Ready" } else { "" }
-        ),
-    );
-    d.explanation = format!(
-        "The kubelet's {probe} probe for pod {} fails (\"{msg}\"){}.",
-        info.name,
-        match probe {
-            "readiness" if not_ready =>
-                ": the pod is not Ready, so its Services send it no traffic",
-            "liveness" =>
-                ": the kubelet restarts the container each time the probe fails its threshold",
-            _ => "",
-        }
-    );
-    d.remediation = format!(
-        "Compare the probe (port, path, command, timeouts) with what the container really serves: `kubectl -n {} get {} -o yaml | grep -B2 -A10 Probe`. If the app is slow to start, add a startupProbe or raise initialDelaySeconds.",
-        info.ns,
-        info.workload_ref()
-    );
-    d.evidence.extend(info.event_evidence());
-    // What the application logs while failing its probe often says why (a dependency down).
-    for c in info.pod.spec.iter().flat_map(|s| s.containers.iter()) {
-        let (logs, _, _) = log_evidence(ctx, info, &c.name);
-        d.evidence.extend(logs);
-    }
-    d.score = unhealthy
-        .iter()
-        .map(|e| e.count.unwrap_or(1).max(1) as u64)
-        .sum::<u64>()
-        .min(1000);
-    Some(d)
 }
 
 /// A pod Pending because a volume cannot mount (a missing Secret/ConfigMap volume, an

@@ -3,8 +3,9 @@
 //! spec-level failure predictions that need no status: a probe on a port the container does
 //! not listen on, a Secret reference that names nothing (manifests only).
 //!
-//! Severity follows what a reviewer expects: baseline violations and missing memory limits
-//! are warnings; restricted-only gaps and missing requests/probes are info. System namespaces
+//! Severity follows the Pod Security Standards: baseline violations and explicit restricted
+//! violations are warnings; implicit restricted gaps and best practice that no standard
+//! requires (limits, requests, tags, probes) are info. System namespaces
 //! are not nagged.
 
 use super::workload::{self, Workload};
@@ -292,7 +293,10 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
     if !no_limits.is_empty() {
         let quota = !quota_violations.is_empty();
         o.push(
-            if quota { Severity::Critical } else if memory_missing { Severity::Warning } else { Severity::Info },
+            // Not a Pod Security Standard: best practice, so info. A quota that demands limits
+            // refuses the pods only when no LimitRange supplies defaults, which the FailedCreate
+            // events of its controller show.
+            if quota && quota_refused(ctx, &ns) { Severity::Critical } else if quota && ctx.state.report.manifests_only { Severity::Warning } else { Severity::Info },
             Category::NoResourceLimits,
             if quota {
                 format!("{} {name} cannot create pods: the namespace's ResourceQuota requires limits it does not set ({})", w.kind, quota_violations.join(", "))
@@ -344,7 +348,7 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         .collect();
     if !latest.is_empty() {
         o.push(
-            Severity::Warning,
+            Severity::Info,
             Category::LatestTag,
             format!("{} {name} uses a floating image tag (latest or none)", w.kind),
             format!("{kind_l} {name} runs images without a fixed tag ({}): what runs changes with each pull, rollbacks cannot restore the previous version, and two replicas can run different code.", latest.join("; ")),
@@ -436,8 +440,10 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
     }
 }
 
-/// A probe aimed at a numbered port the container does not declare, or a named port it has
-/// not got. Only judged when the container declares ports.
+/// A probe that cannot pass whatever the container does: a named port the container does not
+/// define (the kubelet cannot resolve it), or a command that always fails. A numbered port
+/// that is not declared is fine: declaring ports is informational, and another container of
+/// the pod may serve it.
 fn probe_port_mismatch(c: &Container, p: &Probe) -> Option<String> {
     if let Some(cmd) = p.exec.as_ref().and_then(|e| e.command.as_ref()) {
         let joined = cmd.join(" ");
@@ -446,7 +452,6 @@ fn probe_port_mismatch(c: &Container, p: &Probe) -> Option<String> {
             || last.starts_with("exit ") && last[5..].trim().parse::<i32>().is_ok_and(|n| n != 0);
         return always_fails.then(|| format!("a command that always fails (`{joined}`)"));
     }
-    let ports = c.ports.as_ref().filter(|p| !p.is_empty())?;
     let (port, how) = if let Some(h) = &p.http_get {
         (
             &h.port,
@@ -454,35 +459,30 @@ fn probe_port_mismatch(c: &Container, p: &Probe) -> Option<String> {
         )
     } else if let Some(t) = &p.tcp_socket {
         (&t.port, "TCP".to_string())
-    } else if let Some(g) = &p.grpc {
-        return (!ports.iter().any(|cp| cp.container_port == g.port)).then(|| {
-            format!(
-                "gRPC port {} but the container declares {}",
-                g.port,
-                list(ports)
-            )
-        });
     } else {
         return None;
     };
     match port {
-        IntOrString::Int(n) => (!ports.iter().any(|cp| cp.container_port == *n)).then(|| {
-            format!(
-                "{how} on port {n} but the container declares port {}",
-                list(ports)
-            )
-        }),
-        IntOrString::String(s) => (!ports
-            .iter()
-            .any(|cp| cp.name.as_deref() == Some(s.as_str())))
-        .then(|| format!("{how} on named port {s}, which the container does not define")),
+        IntOrString::Int(_) => None,
+        IntOrString::String(s) => {
+            let defined = c
+                .ports
+                .iter()
+                .flatten()
+                .any(|cp| cp.name.as_deref() == Some(s.as_str()));
+            (!defined)
+                .then(|| format!("{how} on named port {s}, which the container does not define"))
+        }
     }
 }
 
-fn list(ports: &[k8s_openapi::api::core::v1::ContainerPort]) -> String {
-    ports
-        .iter()
-        .map(|p| p.container_port.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Whether a controller in the namespace was refused pods by a quota (its FailedCreate events).
+fn quota_refused(ctx: &Context, ns: &str) -> bool {
+    ctx.state.events.iter().any(|e| {
+        e.reason.as_deref() == Some("FailedCreate")
+            && e.involved_object.namespace.as_deref() == Some(ns)
+            && e.message
+                .as_deref()
+                .is_some_and(|m| m.contains("exceeded quota") || m.contains("must specify limits"))
+    })
 }

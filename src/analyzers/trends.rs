@@ -236,6 +236,7 @@ pub(crate) fn phrase(c: Category) -> &'static str {
         PVCLost => "have lost their volume",
         HPAUnhealthy => "cannot scale",
         PDBBlocking => "block voluntary evictions",
+        ConditionFailing => "report a failing condition",
     }
 }
 

@@ -618,6 +618,9 @@ fn load(
             state.report.secrets_skipped
         );
     }
+    for w in &state.report.warnings {
+        eprintln!("warning: {w}");
+    }
     tracing::info!(
         objects = state.object_count(),
         files = state.report.files_read,

@@ -20,7 +20,7 @@ pub fn query_for(c: Category) -> &'static str {
             "cost efficiency resource usage sustainability optimize"
         }
         CrashLoopBackOff | OOMKilled | ContainerExitError | ProbeFailure | RunContainerError
-        | CreateContainerError | Evicted | JobFailed | CronJobFailing => {
+        | CreateContainerError | Evicted | JobFailed | CronJobFailing | ConditionFailing => {
             "testing issue detection remediation failures aggregate data trends"
         }
         CreateContainerConfigError => {

@@ -92,7 +92,7 @@ impl<'a> Header<'a> {
 
     /// One line each for what could not be read.
     pub fn gaps(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = self.report.warnings.clone();
         for (file, reason) in &self.report.skipped_files {
             out.push(format!("skipped {file}: {reason}"));
         }

@@ -97,6 +97,18 @@ pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
             String::new()
         }
     );
+    // What could not be read changes what the findings mean: said before them.
+    let gaps = h.gaps();
+    for gap in &gaps {
+        let _ = writeln!(
+            out,
+            "{} {gap}",
+            paint(style, sev_style(Severity::Warning), "note:")
+        );
+    }
+    if !gaps.is_empty() {
+        out.push('\n');
+    }
     if findings.is_empty() {
         let _ = writeln!(out, "No problems found.");
     }
@@ -122,13 +134,6 @@ pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
             );
         }
         out.push('\n');
-    }
-    for gap in h.gaps() {
-        let _ = writeln!(
-            out,
-            "{} {gap}",
-            paint(style, sev_style(Severity::Warning), "note:")
-        );
     }
     if !findings.is_empty() {
         let _ = writeln!(

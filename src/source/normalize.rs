@@ -6,6 +6,18 @@ use serde_json::{Map, Value};
 
 /// Whether a document looks like an old capitalised dump.
 pub fn is_capitalised(doc: &Value) -> bool {
+    // A List envelope in API form may still hold Go-named items.
+    let first_item = |d: &Value| {
+        d.get("items")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .cloned()
+    };
+    if let Some(item) = first_item(doc).or_else(|| doc.as_array().and_then(|a| a.first()).cloned())
+        && is_capitalised(&item)
+    {
+        return true;
+    }
     match doc {
         Value::Object(m) => m.keys().any(|k| {
             matches!(
@@ -18,6 +30,7 @@ pub fn is_capitalised(doc: &Value) -> bool {
                     | "ListMeta"
                     | "Spec"
                     | "Status"
+                    | "InvolvedObject"
             )
         }),
         _ => false,
@@ -104,6 +117,42 @@ fn normalise_value(v: Value, user_keys: bool) -> Value {
         Value::Array(a) => Value::Array(a.into_iter().map(|v| normalise_value(v, false)).collect()),
         other => other,
     }
+}
+
+/// ObjectMeta's fields, which Go's JSON encoding puts at the top level of an object whose
+/// struct embeds ObjectMeta without a tag (old dumps); moved out of `obj` into a metadata map.
+pub fn promoted_metadata(obj: &mut Map<String, Value>) -> Value {
+    const META: &[&str] = &[
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "clusterName",
+    ];
+    let mut meta = Map::new();
+    // Only an object that also has spec/status/data is a typed object with promoted
+    // metadata; an Event's own `message` or `reason` never moves.
+    let typed = ["spec", "status", "data", "involvedObject", "subsets"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if typed {
+        for k in META {
+            if let Some(v) = obj.remove(*k) {
+                meta.insert((*k).to_string(), v);
+            }
+        }
+    }
+    Value::Object(meta)
 }
 
 fn is_flat_string_map(v: &Value) -> bool {

@@ -9,6 +9,7 @@ use super::normalize;
 use crate::error::{Error, Result};
 use crate::logs::{LogBlob, LogStore};
 use crate::state::ClusterState;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
 
@@ -50,6 +51,7 @@ pub fn load(path: &Path) -> Result<ClusterState> {
         }
         return Err(Error::SnapshotEmpty(path.to_path_buf()));
     }
+    nameless_warnings(&mut state);
     state.report.manifests_only = state.pods.iter().all(|p| p.status.is_none())
         && state.events.is_empty()
         && state.nodes.is_empty()
@@ -77,11 +79,18 @@ fn walk(root: &Path, files: &mut Vec<PathBuf>, logs: &mut LogStore) -> std::io::
     Ok(())
 }
 
-/// Work out which pod (and container) a log file belongs to from where it sits:
-/// - `NS/POD/logs.txt` (cluster-info dump, blocks per container),
-/// - `.../namespaces/NS/pods/POD/containers/C/logs/*.log` (must-gather style),
+/// Work out which pod (and container) a log file belongs to from where it sits. Each layout
+/// is one that a real capture tool writes:
+/// - `NS/POD/logs.txt` (`kubectl cluster-info dump`, blocks per container),
+/// - `namespaces/NS/pods/POD/C/C/logs/{current,previous}[.insecure].log` (`oc adm
+///   must-gather`: one folder per container, the container name twice),
+/// - `.../namespaces/NS/pods/POD/containers/C/logs/*.log` (older must-gather style),
+/// - `cluster-resources/pods/logs/NS/POD/C[-previous].log` (troubleshoot.sh support bundles),
 /// - `.../NS/logs/POD/*.log` (Insights archive),
 /// - `.../NS/POD/C.log` or `.../NS/POD/C.previous.log`.
+///
+/// A log is always bound to its own container when the layout names one: quoting another
+/// container's log as a crash cause is worse than quoting none.
 fn register_log(root: &Path, path: &Path, lower_name: &str, logs: &mut LogStore) {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel
@@ -93,11 +102,30 @@ fn register_log(root: &Path, path: &Path, lower_name: &str, logs: &mut LogStore)
         .collect();
     let n = parts.len();
     let previous = lower_name.contains("previous");
+    let file = |container: Option<String>, previous: bool| LogBlob::File {
+        path: path.to_path_buf(),
+        container,
+        previous,
+    };
     if lower_name == "logs.txt" && n >= 3 {
         logs.add(
             &parts[n - 3],
             &parts[n - 2],
             LogBlob::DumpFile(path.to_path_buf()),
+        );
+        return;
+    }
+    // Support bundle: pods/logs/NS/POD/C.log, C-previous.log.
+    if n >= 5 && parts[n - 5] == "pods" && parts[n - 4] == "logs" {
+        let stem = parts[n - 1].strip_suffix(".log").unwrap_or(&parts[n - 1]);
+        let (container, prev) = match stem.strip_suffix("-previous") {
+            Some(c) => (c, true),
+            None => (stem, false),
+        };
+        logs.add(
+            &parts[n - 3],
+            &parts[n - 2],
+            file(Some(container.to_string()), prev),
         );
         return;
     }
@@ -107,51 +135,33 @@ fn register_log(root: &Path, path: &Path, lower_name: &str, logs: &mut LogStore)
     {
         let ns = &parts[i - 1];
         let pod = &parts[i + 1];
-        let container = parts
-            .iter()
-            .position(|p| p == "containers")
-            .and_then(|j| parts.get(j + 1))
-            .cloned();
-        logs.add(
-            ns,
-            pod,
-            LogBlob::File {
-                path: path.to_path_buf(),
-                container,
-                previous,
-            },
-        );
+        // must-gather: pods/POD/C/C/logs/FILE.
+        let container = if n == i + 6 && parts[i + 4] == "logs" && parts[i + 2] == parts[i + 3] {
+            Some(parts[i + 2].clone())
+        } else {
+            parts
+                .iter()
+                .position(|p| p == "containers")
+                .and_then(|j| parts.get(j + 1))
+                .cloned()
+        };
+        logs.add(ns, pod, file(container, previous));
         return;
     }
     if let Some(i) = parts.iter().rposition(|p| p == "logs")
         && i >= 1
         && n == i + 3
     {
-        logs.add(
-            &parts[i - 1],
-            &parts[i + 1],
-            LogBlob::File {
-                path: path.to_path_buf(),
-                container: None,
-                previous,
-            },
-        );
+        logs.add(&parts[i - 1], &parts[i + 1], file(None, previous));
         return;
     }
     if n >= 3 && parts[..n - 1].iter().all(|p| p != "node" && p != "nodes") {
         let stem = parts[n - 1]
             .trim_end_matches(".log")
             .trim_end_matches(".previous")
+            .trim_end_matches("-previous")
             .to_string();
-        logs.add(
-            &parts[n - 3],
-            &parts[n - 2],
-            LogBlob::File {
-                path: path.to_path_buf(),
-                container: Some(stem),
-                previous,
-            },
-        );
+        logs.add(&parts[n - 3], &parts[n - 2], file(Some(stem), previous));
     }
 }
 
@@ -221,6 +231,7 @@ fn merge(into: &mut ClusterState, from: ClusterState) {
         config_maps,
         service_accounts,
         events,
+        conditioned,
         secret_names,
         origins
     );
@@ -412,6 +423,12 @@ fn infer_kind(obj: &Value) -> Option<&'static str> {
 
 /// Take one document (a List or a single object). Returns whether it held any object.
 fn ingest_doc(doc: Value, hint: Option<&str>, file: &str, st: &mut ClusterState) -> bool {
+    // A bare array of objects (what `kubectl get -o json | jq .items` prints) is a List
+    // without its envelope.
+    let doc = match doc {
+        Value::Array(items) => serde_json::json!({ "items": items }),
+        other => other,
+    };
     let Value::Object(mut map) = doc else {
         return false;
     };
@@ -480,11 +497,14 @@ fn ingest_object(
     if !obj.is_object() {
         return false;
     }
-    // Objects from some tools omit metadata; the typed model requires it.
+    // Objects from some tools omit metadata; the typed model requires it. Old dumps of Go
+    // structs (2017-2019) promote the embedded ObjectMeta: `name`, `namespace`, `labels` …
+    // stand at the top level beside `spec` and `status`.
     if obj.get("metadata").is_none()
         && let Some(m) = obj.as_object_mut()
     {
-        m.insert("metadata".into(), Value::Object(Default::default()));
+        let meta = normalize::promoted_metadata(m);
+        m.insert("metadata".into(), meta);
     }
     // The typed model checks apiVersion against the one version it knows; older versions of
     // the same kind (extensions/v1beta1 Ingress, batch/v1beta1 CronJob, events.k8s.io Events)
@@ -570,6 +590,9 @@ fn ingest_object(
         }
         other => {
             *st.report.other_kinds.entry(other.to_string()).or_default() += 1;
+            if let Some(c) = crate::state::ConditionedObject::from_value(other, &obj) {
+                st.conditioned.push(c);
+            }
             true
         }
     }
@@ -615,6 +638,37 @@ fn upgrade_hpa(obj: &mut Value) {
                 "target": {"type": "Utilization", "averageUtilization": cpu}}}])
         });
     }
+}
+
+/// Objects read without a name mean the reader misunderstood the file's shape: every
+/// finding about them would be about nothing. Said loudly, per kind, and the objects dropped.
+fn nameless_warnings(st: &mut ClusterState) {
+    fn drop_nameless<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(
+        kind: &str,
+        items: &mut Vec<T>,
+        out: &mut Vec<String>,
+    ) {
+        let before = items.len();
+        items.retain(|i| i.metadata().name.as_deref().is_some_and(|n| !n.is_empty()));
+        let gone = before - items.len();
+        if gone > 0 {
+            out.push(format!(
+                "{gone} {kind} object(s) were read without a name (a capture layout Sextant does not understand); they were left out of the analysis"
+            ));
+        }
+    }
+    let mut w = Vec::new();
+    drop_nameless("Pod", &mut st.pods, &mut w);
+    drop_nameless("Deployment", &mut st.deployments, &mut w);
+    drop_nameless("ReplicaSet", &mut st.replica_sets, &mut w);
+    drop_nameless("StatefulSet", &mut st.stateful_sets, &mut w);
+    drop_nameless("DaemonSet", &mut st.daemon_sets, &mut w);
+    drop_nameless("Job", &mut st.jobs, &mut w);
+    drop_nameless("Service", &mut st.services, &mut w);
+    drop_nameless("Node", &mut st.nodes, &mut w);
+    drop_nameless("PersistentVolumeClaim", &mut st.pvcs, &mut w);
+    // Events have generated names; an event without one is still about its object.
+    st.report.warnings.extend(w);
 }
 
 fn has_any_status(st: &ClusterState) -> bool {
