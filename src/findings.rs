@@ -333,7 +333,7 @@ mod tests {
             let json = serde_json::to_string(c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.as_str()));
         }
-        assert_eq!(Category::ALL.len(), 35);
+        assert_eq!(Category::ALL.len(), 36);
         assert!("crashloopbackoff".parse::<Category>().is_ok());
         assert!("Nope".parse::<Category>().is_err());
     }

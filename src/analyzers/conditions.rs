@@ -75,15 +75,20 @@ fn finding(ctx: &Context, o: &ConditionedObject) -> Draft {
                     .unwrap_or_default()
             )
         })
-        .chain(
-            (o.phase.as_deref() == Some("Failed"))
-                .then(|| "phase Failed".to_string())
-                .into_iter(),
-        )
+        .chain((o.phase.as_deref() == Some("Failed")).then(|| "phase Failed".to_string()))
         .collect();
+    // A failed phase explains itself in the conditions that did not come true.
     let message = bad
         .iter()
         .find_map(|c| c.message.as_deref())
+        .or_else(|| {
+            o.conditions
+                .iter()
+                .filter(|c| {
+                    c.status == "False" || c.reason.as_deref().is_some_and(|r| r.contains("Fail"))
+                })
+                .find_map(|c| c.message.as_deref())
+        })
         .map(|m| m.lines().next().unwrap_or(m).to_string());
     let since = bad
         .iter()
@@ -119,7 +124,10 @@ fn finding(ctx: &Context, o: &ConditionedObject) -> Draft {
         .collect();
     if o.phase.as_deref() == Some("Failed") {
         evidence_list.push(evidence::status(
-            "status.phase=Failed".to_string(),
+            match &message {
+                Some(m) => format!("status.phase=Failed: {m}"),
+                None => "status.phase=Failed".to_string(),
+            },
             &o.kind,
             ns,
             &o.name,

@@ -37,7 +37,10 @@ pub struct NodeRestart {
 /// Whether a container ended the way containers end when their node goes away.
 fn ended_with_node(cs: &ContainerStatus) -> Option<jiff::Timestamp> {
     let t = cs.last_state.as_ref()?.terminated.as_ref()?;
-    let unknown = t.reason.as_deref() == Some("Unknown") || t.exit_code == 255;
+    // Exit code 255 alone is not enough: Go programs exit 255 on a fatal log line (klog).
+    // The runtime says "Unknown" for containers it lost with the node.
+    let unknown = t.reason.as_deref() == Some("Unknown")
+        || (t.exit_code == 255 && t.reason.as_deref().is_none_or(str::is_empty));
     if !unknown {
         return None;
     }

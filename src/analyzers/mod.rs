@@ -11,6 +11,7 @@ mod history;
 mod network;
 mod nodes;
 mod owners;
+mod pod_start;
 mod pods;
 mod probes;
 mod related;

@@ -190,6 +190,11 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
                     name,
                 ));
             }
+            if managed {
+                d.explanation.push_str(
+                    " It is managed by an operator or the platform and nothing in the namespace is meant to carry those labels yet: usually a feature that is not enabled on this cluster, so this is info.",
+                );
+            }
             d.remediation = format!(
                 "Make the selector match the pods' labels (or the pods' labels match the selector): `kubectl -n {ns} get pods --show-labels`, then `kubectl -n {ns} edit service {name}`."
             );

@@ -108,10 +108,6 @@ pub(super) fn probe_failure(ctx: &Context, info: &PodInfo) -> Option<Draft> {
     if !not_ready && !failing_after_ready {
         return None;
     }
-    // Not Ready, but the failures are old: the pod is not Ready for another reason.
-    if not_ready && last.is_some_and(|l| !ctx.is_recent(l)) {
-        return None;
-    }
     let msg = last_event.message.clone().unwrap_or_default();
     let probe = if msg.starts_with("Liveness") {
         "liveness"

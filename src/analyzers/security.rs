@@ -296,7 +296,8 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
             // Not a Pod Security Standard: best practice, so info. A quota that demands limits
             // refuses the pods only when no LimitRange supplies defaults, which the FailedCreate
             // events of its controller show.
-            if quota && quota_refused(ctx, &ns) { Severity::Critical } else if quota && ctx.state.report.manifests_only { Severity::Warning } else { Severity::Info },
+            // Manifests: admission refuses such pods unless a LimitRange supplies defaults.
+            if quota && (quota_refused(ctx, &ns) || (ctx.state.report.manifests_only && !ctx.state.report.other_kinds.contains_key("LimitRange"))) { Severity::Critical } else if quota && ctx.state.report.manifests_only { Severity::Warning } else { Severity::Info },
             Category::NoResourceLimits,
             if quota {
                 format!("{} {name} cannot create pods: the namespace's ResourceQuota requires limits it does not set ({})", w.kind, quota_violations.join(", "))
@@ -401,6 +402,24 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
                         vec![format!("container {}: {which}Probe {msg}", c.name)],
                         format!("Point the {which} probe at the port the container listens on (`kubectl -n {ns} edit {obj}`)."),
                     );
+                } else if let Some(p) = probe
+                    && let Some(port) = undeclared_port(w, p)
+                {
+                    // Legal, so never an alarm; but when the probe does fail, this is the
+                    // first thing to look at.
+                    o.push(
+                        Severity::Info,
+                        Category::ProbeFailure,
+                        format!("{} {name}: container {}'s {which} probe checks port {port}, which no container of the pod declares", w.kind, c.name),
+                        format!(
+                            "Container {}'s {which} probe checks port {port}; the pod's containers declare {}. Undeclared ports are legal (declaring ports is informational), so this is only a hint: if the probe fails (events `Unhealthy`, {}), check that the process listens on {port}.",
+                            c.name,
+                            declared_ports(w),
+                            if which == "liveness" { "restarts with exit code 137" } else { "the pod not Ready" }
+                        ),
+                        vec![format!("container {}: {which}Probe port {port}", c.name)],
+                        format!("If the probe fails, point it at the port the process listens on (`kubectl -n {ns} edit {obj}`)."),
+                    );
                 }
             }
         }
@@ -485,4 +504,32 @@ fn quota_refused(ctx: &Context, ns: &str) -> bool {
                 .as_deref()
                 .is_some_and(|m| m.contains("exceeded quota") || m.contains("must specify limits"))
     })
+}
+
+/// A numbered probe port that no container of the pod declares (when they declare any).
+fn undeclared_port(w: &Workload, p: &Probe) -> Option<i32> {
+    let port = match (&p.http_get, &p.tcp_socket) {
+        (Some(h), _) => &h.port,
+        (None, Some(t)) => &t.port,
+        _ => return None,
+    };
+    let IntOrString::Int(n) = port else {
+        return None;
+    };
+    let declared: Vec<i32> = all_containers(w)
+        .flat_map(|(c, _)| c.ports.iter().flatten().map(|p| p.container_port))
+        .collect();
+    (!declared.is_empty() && !declared.contains(n)).then_some(*n)
+}
+
+fn declared_ports(w: &Workload) -> String {
+    all_containers(w)
+        .flat_map(|(c, _)| {
+            c.ports
+                .iter()
+                .flatten()
+                .map(|p| p.container_port.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

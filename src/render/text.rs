@@ -123,7 +123,11 @@ pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
         out.push('\n');
     }
     if !info.is_empty() {
-        let _ = writeln!(out, "{}", paint(style, bold(), "Hygiene (info)"));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(style, bold(), "Info (history and hygiene)")
+        );
         for f in info {
             let _ = writeln!(
                 out,

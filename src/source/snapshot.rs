@@ -34,7 +34,10 @@ pub fn load(path: &Path) -> Result<ClusterState> {
     state.logs = logs;
     state.report.files_read = object_files.len();
 
-    if state.object_count() == 0 && state.report.secrets_skipped == 0 {
+    if state.object_count() == 0
+        && state.report.secrets_skipped == 0
+        && state.conditioned.is_empty()
+    {
         if let Some((at, reason)) = state.report.skipped_objects.first() {
             return Err(Error::SnapshotUnreadable {
                 path: PathBuf::from(at),
@@ -52,6 +55,7 @@ pub fn load(path: &Path) -> Result<ClusterState> {
         return Err(Error::SnapshotEmpty(path.to_path_buf()));
     }
     nameless_warnings(&mut state);
+    dedupe(&mut state);
     state.report.manifests_only = state.pods.iter().all(|p| p.status.is_none())
         && state.events.is_empty()
         && state.nodes.is_empty()
@@ -638,6 +642,37 @@ fn upgrade_hpa(obj: &mut Value) {
                 "target": {"type": "Utilization", "averageUtilization": cpu}}}])
         });
     }
+}
+
+/// The same object read twice (must-gather writes each pod in its namespace's list and again
+/// beside its logs) is one object.
+fn dedupe(st: &mut ClusterState) {
+    fn once<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(items: &mut Vec<T>) {
+        let mut seen = std::collections::HashSet::new();
+        items.retain(|i| {
+            let m = i.metadata();
+            seen.insert((m.namespace.clone(), m.name.clone()))
+        });
+    }
+    once(&mut st.pods);
+    once(&mut st.deployments);
+    once(&mut st.replica_sets);
+    once(&mut st.stateful_sets);
+    once(&mut st.daemon_sets);
+    once(&mut st.jobs);
+    once(&mut st.cron_jobs);
+    once(&mut st.services);
+    once(&mut st.nodes);
+    once(&mut st.pvcs);
+    once(&mut st.pvs);
+    once(&mut st.namespaces);
+    once(&mut st.config_maps);
+    once(&mut st.network_policies);
+    once(&mut st.ingresses);
+    once(&mut st.hpas);
+    let mut seen = std::collections::HashSet::new();
+    st.conditioned
+        .retain(|o| seen.insert((o.kind.clone(), o.namespace.clone(), o.name.clone())));
 }
 
 /// Objects read without a name mean the reader misunderstood the file's shape: every
