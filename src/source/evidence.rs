@@ -127,6 +127,8 @@ pub fn load(path: &Path) -> crate::Result<ClusterState> {
         }
     }
     st.observed_at = Some(jiff::Timestamp::now());
+    // Manifests pasted as evidence are judged as manifests: spec-level checks only.
+    st.report.manifests_only = crate::source::snapshot::manifests_only(&st);
     st.index_events();
     Ok(st)
 }

@@ -56,10 +56,7 @@ pub fn load(path: &Path) -> Result<ClusterState> {
     }
     nameless_warnings(&mut state);
     dedupe(&mut state);
-    state.report.manifests_only = state.pods.iter().all(|p| p.status.is_none())
-        && state.events.is_empty()
-        && state.nodes.is_empty()
-        && !has_any_status(&state);
+    state.report.manifests_only = manifests_only(&state);
     state.observed_at = newest_timestamp(&state);
     state.index_events();
     Ok(state)
@@ -704,6 +701,14 @@ fn nameless_warnings(st: &mut ClusterState) {
     drop_nameless("PersistentVolumeClaim", &mut st.pvcs, &mut w);
     // Events have generated names; an event without one is still about its object.
     st.report.warnings.extend(w);
+}
+
+/// Whether the state is plain manifests: no status anywhere, no events, no nodes.
+pub(crate) fn manifests_only(state: &ClusterState) -> bool {
+    state.pods.iter().all(|p| p.status.is_none())
+        && state.events.is_empty()
+        && state.nodes.is_empty()
+        && !has_any_status(state)
 }
 
 fn has_any_status(st: &ClusterState) -> bool {
