@@ -33,6 +33,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub cluster: ClusterConfig,
     pub redact: RedactConfig,
+    pub analyze: AnalyzeConfig,
     /// The profile used when neither `--profile` nor `SEXTANT_PROFILE` names one.
     pub profile: Option<String>,
     /// Named overlays of any of the sections above (`[profiles.prod.llm]`, …); the chosen one
@@ -43,6 +44,15 @@ pub struct Config {
     pub source: Option<PathBuf>,
     #[serde(skip)]
     pub active_profile: Option<String>,
+}
+
+/// How findings are judged.
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyzeConfig {
+    /// Failures within this many minutes before the capture's moment (or now, live) are
+    /// current; older ones are history (default 30).
+    pub recent_minutes: Option<i64>,
 }
 
 /// A team's own secret patterns, redacted like the built-in ones.

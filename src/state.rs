@@ -107,6 +107,9 @@ pub struct ClusterState {
     /// The moment the state describes: the newest timestamp seen in a snapshot, or now for a
     /// live cluster. "Recent" is measured from here, so an old dump reads as it did then.
     pub observed_at: Option<jiff::Timestamp>,
+    /// How long before `observed_at` a failure still counts as current, in minutes
+    /// (`[analyze] recent_minutes`); `None`: the analyzers' default (30).
+    pub recent_minutes: Option<i64>,
     /// The file each object was read from, keyed by (kind, namespace, name): manifests read
     /// with `--snapshot` are located in SARIF output. Empty for a live cluster.
     pub origins: BTreeMap<(String, String, String), String>,

@@ -456,3 +456,36 @@ status:
             .contains("Issuer letsencrypt not found")
     );
 }
+
+#[test]
+fn the_recent_window_is_a_setting() {
+    // Restarted 8 min before the capture, running for 7 (not yet settled): current within
+    // the default 30 minutes; history with `[analyze] recent_minutes = 5`.
+    let dir = write_tree(&[
+        (
+            "state.yaml",
+            &pod_with(2, "2024-05-01T11:52:00Z", "2024-05-01T11:53:00Z", true),
+        ),
+        ("sextant.toml", "[analyze]\nrecent_minutes = 5\n"),
+    ]);
+    let run = |config: Option<&str>| {
+        let mut cmd = assert_cmd::Command::cargo_bin("sextant").expect("bin");
+        cmd.args(["analyze", "-o", "json", "--snapshot"])
+            .arg(dir.path().join("state.yaml"))
+            .env("NO_COLOR", "1")
+            .env("XDG_CONFIG_HOME", dir.path().join("none"));
+        if let Some(c) = config {
+            cmd.arg("--config").arg(dir.path().join(c));
+        }
+        let out = cmd.output().expect("run");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["category"] == "ContainerExitError")
+            .map(|f| f["severity"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(run(None).as_deref(), Some("warning"));
+    assert_eq!(run(Some("sextant.toml")).as_deref(), Some("info"));
+}

@@ -73,7 +73,11 @@ impl Default for Options {
 
 impl<'a> Context<'a> {
     pub fn new(state: &'a ClusterState) -> Self {
-        Self::with_options(state, Options::default())
+        let mut options = Options::default();
+        if let Some(m) = state.recent_minutes {
+            options.recent_minutes = m;
+        }
+        Self::with_options(state, options)
     }
 
     pub fn with_options(state: &'a ClusterState, options: Options) -> Self {
@@ -136,12 +140,15 @@ pub struct Draft {
 
 /// Run every analyzer over the state.
 pub fn analyze(state: &ClusterState) -> Vec<Finding> {
-    analyze_with(state, Options::default())
+    run(Context::new(state))
 }
 
 /// Run every analyzer over the state, judging time as `options` say.
 pub fn analyze_with(state: &ClusterState, options: Options) -> Vec<Finding> {
-    let ctx = Context::with_options(state, options);
+    run(Context::with_options(state, options))
+}
+
+fn run(ctx: Context) -> Vec<Finding> {
     let mut drafts = Vec::new();
     history::analyze(&ctx, &mut drafts);
     pods::analyze(&ctx, &mut drafts);

@@ -28,7 +28,7 @@ fn members(g: &Global, cfg: &Config, all_contexts: bool) -> anyhow::Result<Vec<M
             .zip(&g.snapshots)
             .map(|(name, path)| Member {
                 name,
-                source: Box::new(SnapshotSource { path: path.clone() }),
+                source: super::judged(cfg, Box::new(SnapshotSource { path: path.clone() })),
             })
             .collect());
     }
@@ -61,7 +61,10 @@ fn members(g: &Global, cfg: &Config, all_contexts: bool) -> anyhow::Result<Vec<M
             t.context = Some(c.clone());
             Member {
                 name: c,
-                source: Box::new(crate::cluster::LiveSource::new(t, live::options(cfg))),
+                source: super::judged(
+                    cfg,
+                    Box::new(crate::cluster::LiveSource::new(t, live::options(cfg))),
+                ),
             }
         })
         .collect())

@@ -461,6 +461,7 @@ pub fn analyze_watch(
     let rt = crate::cluster::runtime()?;
     let (cluster, collected) = rt.block_on(src.collect_async(&scope))?;
     let mut state = crate::cluster::into_state(collected.clone());
+    state.recent_minutes = cfg.analyze.recent_minutes;
     if let Some(ns) = &ns {
         let ns = ns.clone();
         state.retain_namespaces(&move |n| n == ns);
@@ -492,6 +493,7 @@ pub fn analyze_watch(
     let mut failed: Option<anyhow::Error> = None;
     let emit = |state: crate::state::ClusterState| {
         let mut state = state;
+        state.recent_minutes = cfg.analyze.recent_minutes;
         if let Some(ns) = &ns {
             let ns = ns.clone();
             state.retain_namespaces(&move |n| n == ns);

@@ -567,13 +567,22 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// The source the flags name: a dump with `--snapshot`, else the live cluster.
 fn source(g: &Global, cfg: &Config) -> Box<dyn Source> {
-    match g.snapshot() {
+    let inner: Box<dyn Source> = match g.snapshot() {
         Some(path) => Box::new(SnapshotSource { path: path.clone() }),
         None => Box::new(crate::cluster::LiveSource::new(
             live::target(g, cfg),
             live::options(cfg),
         )),
-    }
+    };
+    judged(cfg, inner)
+}
+
+/// Every source reads through the user's judgement settings.
+fn judged(cfg: &Config, inner: Box<dyn Source>) -> Box<dyn Source> {
+    Box::new(crate::source::Judged {
+        inner,
+        recent_minutes: cfg.analyze.recent_minutes,
+    })
 }
 
 /// `--request-timeout`: `30`, `30s`, `2m`.

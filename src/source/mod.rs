@@ -48,3 +48,22 @@ impl Source for SnapshotSource {
         Ok(state)
     }
 }
+
+/// A source whose states are judged with the user's settings (the recent window): every
+/// front end reads through one, so a setting resolved once applies everywhere.
+pub struct Judged {
+    pub inner: Box<dyn Source>,
+    pub recent_minutes: Option<i64>,
+}
+
+impl Source for Judged {
+    fn info(&self) -> SourceInfo {
+        self.inner.info()
+    }
+
+    fn load(&self, scope: &Scope) -> Result<ClusterState> {
+        let mut state = self.inner.load(scope)?;
+        state.recent_minutes = self.recent_minutes;
+        Ok(state)
+    }
+}
