@@ -14,6 +14,7 @@ mod owners;
 mod pod_start;
 mod pods;
 mod probes;
+mod references;
 mod related;
 mod scaling;
 mod security;
@@ -159,6 +160,7 @@ fn run(ctx: Context) -> Vec<Finding> {
     scaling::analyze(&ctx, &mut drafts);
     security::analyze(&ctx, &mut drafts);
     conditions::analyze(&ctx, &mut drafts);
+    references::analyze(&ctx, &mut drafts);
     let mut findings = finish(drafts);
     related::link(&ctx, &mut findings);
     findings

@@ -424,39 +424,6 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
             }
         }
     }
-
-    // Secret references that name nothing (only when the snapshot listed the namespace's
-    // Secrets by name; their data is never read).
-    if ctx.state.report.manifests_only && ctx.state.secret_names.iter().any(|(n, _)| n == &ns) {
-        let mut missing_refs = Vec::new();
-        for (c, _) in all_containers(w) {
-            for env in c.env.iter().flatten() {
-                if let Some(r) = env
-                    .value_from
-                    .as_ref()
-                    .and_then(|v| v.secret_key_ref.as_ref())
-                    && r.optional != Some(true)
-                    && !ctx
-                        .state
-                        .secret_names
-                        .contains(&(ns.clone(), r.name.clone()))
-                    && !missing_refs.contains(&r.name)
-                {
-                    missing_refs.push(r.name.clone());
-                }
-            }
-        }
-        for secret in missing_refs {
-            o.push(
-                Severity::Critical,
-                Category::CreateContainerConfigError,
-                format!("{} {name} references Secret {secret}, which does not exist", w.kind),
-                format!("{kind_l} {name} reads environment variables from Secret {secret}, which is not in namespace {ns}: its pods will fail with CreateContainerConfigError and never start."),
-                vec![format!("env[].valueFrom.secretKeyRef.name: {secret}")],
-                format!("Create Secret {secret} in namespace {ns}, or correct the name in the env reference."),
-            );
-        }
-    }
 }
 
 /// A probe that cannot pass whatever the container does: a named port the container does not

@@ -497,3 +497,24 @@ mod diagnosis_tests {
         assert_eq!(double_quantity("0.5").as_deref(), Some("1"));
     }
 }
+
+/// The one candidate closest to `name` ("did you mean"): within a third of its length (at
+/// least 1, at most 3 edits), or sharing it as a prefix/suffix of a dash-separated name;
+/// `None` when nothing is close or two candidates tie.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let max = (name.chars().count() / 3).clamp(1, 3);
+    let mut scored: Vec<(usize, &str)> = candidates
+        .filter(|c| *c != name)
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| {
+            *d <= max
+                || (name.len() >= 4
+                    && (c.starts_with(&format!("{name}-")) || name.starts_with(&format!("{c}-"))))
+        })
+        .collect();
+    scored.sort();
+    match scored.as_slice() {
+        [(d, c), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => Some(c.to_string()),
+        _ => None,
+    }
+}

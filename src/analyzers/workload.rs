@@ -13,6 +13,9 @@ pub struct Workload<'a> {
     pub spec: &'a PodSpec,
     /// Replicas it asks for, when it says.
     pub replicas: Option<i32>,
+    /// The controller's name when the workload stands for a controller that is not in the
+    /// capture, read through one of its pods (`meta` is then the pod's).
+    pub name_override: Option<String>,
 }
 
 impl Workload<'_> {
@@ -20,7 +23,10 @@ impl Workload<'_> {
         self.meta.namespace.as_deref().unwrap_or("default")
     }
     pub fn name(&self) -> &str {
-        self.meta.name.as_deref().unwrap_or("")
+        self.name_override
+            .as_deref()
+            .or(self.meta.name.as_deref())
+            .unwrap_or("")
     }
     /// Long-running workloads are expected to have probes; run-to-completion ones are not.
     pub fn long_running(&self) -> bool {
@@ -47,6 +53,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: s.replicas,
+                name_override: None,
             });
         }
     }
@@ -60,6 +67,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: s.replicas,
+                name_override: None,
             });
         }
     }
@@ -73,6 +81,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: None,
+                name_override: None,
             });
         }
     }
@@ -91,6 +100,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: t.metadata.as_ref().and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: s.replicas,
+                name_override: None,
             });
         }
     }
@@ -109,6 +119,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: t.metadata.as_ref().and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: s.replicas,
+                name_override: None,
             });
         }
     }
@@ -127,6 +138,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                     .and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: None,
+                name_override: None,
             });
         }
     }
@@ -140,6 +152,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: s.template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
                 spec,
                 replicas: None,
+                name_override: None,
             });
         }
     }
@@ -159,8 +172,56 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
                 labels: p.metadata.labels.as_ref(),
                 spec,
                 replicas: Some(1),
+                name_override: None,
             });
         }
     }
+    orphans(state, &mut out);
     out
+}
+
+/// Pods whose controller is not in the capture (a support bundle without that kind, a
+/// namespace listed only for pods) still get their hygiene checks: once per controller,
+/// through the first of its pods, named after the controller its ownerReferences name.
+fn orphans<'a>(state: &'a ClusterState, out: &mut Vec<Workload<'a>>) {
+    let owners = super::owners::Owners::build(state);
+    let mut present: std::collections::HashSet<(String, String, String)> = out
+        .iter()
+        .map(|w| (w.kind.to_string(), w.ns().to_string(), w.name().to_string()))
+        .collect();
+    for p in state.pods.iter().filter(|p| controlled(&p.metadata)) {
+        let Some(top) = owners.top(&p.metadata) else {
+            continue; // the Node's static pods
+        };
+        let Some(spec) = &p.spec else { continue };
+        let ns = p
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let key = (top.kind.clone(), ns, top.name.clone());
+        if present.contains(&key) {
+            continue;
+        }
+        let kind = match top.kind.as_str() {
+            "Deployment" => "Deployment",
+            "StatefulSet" => "StatefulSet",
+            "DaemonSet" => "DaemonSet",
+            "ReplicaSet" => "ReplicaSet",
+            "ReplicationController" => "ReplicationController",
+            "Job" => "Job",
+            "CronJob" => "CronJob",
+            // A custom controller: the pod stands for itself.
+            _ => "Pod",
+        };
+        present.insert(key);
+        out.push(Workload {
+            kind,
+            meta: &p.metadata,
+            labels: p.metadata.labels.as_ref(),
+            spec,
+            replicas: None,
+            name_override: (kind != "Pod").then(|| top.name.clone()),
+        });
+    }
 }

@@ -1,0 +1,263 @@
+//! Names that point at nothing, judged from specs (plain manifests, or workloads whose pods are
+//! not in the capture), and hygiene for pods whose controller is not in the capture.
+
+mod common;
+
+use common::analyze_yaml;
+use sextant::findings::{Category, Finding, Severity};
+
+fn titles(f: &[Finding]) -> Vec<String> {
+    f.iter()
+        .map(|f| format!("{} {} {}", f.severity, f.category, f.title))
+        .collect()
+}
+
+const DEPLOY: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop, namespace: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata: {labels: {app: shop}}
+    spec:
+      containers:
+      - name: app
+        image: shop:1.4
+        env:
+        - name: MODE
+          valueFrom: {configMapKeyRef: {name: shop-confg, key: mode}}
+        - name: OPTIONAL
+          valueFrom: {configMapKeyRef: {name: nowhere, key: x, optional: true}}
+        envFrom:
+        - secretRef: {name: shop-db}
+      volumes:
+      - name: certs
+        projected:
+          sources:
+          - configMap: {name: kube-root-ca.crt}
+          - secret: {name: shop-tls}
+"#;
+
+const NAMESPACE_CONTENTS: &str = r#"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: shop-config, namespace: web}
+data: {mode: prod}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: shop-db, namespace: web}
+data: {password: c2VjcmV0}
+"#;
+
+#[test]
+fn config_and_secret_references_that_name_nothing() {
+    let f = analyze_yaml(&format!("{DEPLOY}{NAMESPACE_CONTENTS}"));
+    let refs: Vec<&Finding> = f
+        .iter()
+        .filter(|f| f.category == Category::CreateContainerConfigError)
+        .collect();
+    assert_eq!(refs.len(), 1, "one finding per workload: {:#?}", titles(&f));
+    let r = refs[0];
+    assert_eq!(r.severity, Severity::Critical);
+    assert!(
+        r.title.contains("ConfigMap shop-confg and Secret shop-tls"),
+        "{}",
+        r.title
+    );
+    assert!(
+        r.explanation
+            .contains("Did you mean ConfigMap shop-config?"),
+        "{}",
+        r.explanation
+    );
+    assert!(
+        r.evidence
+            .iter()
+            .any(|e| e.text.contains("projected volume certs"))
+    );
+    // Optional references, built-in ConfigMaps and existing Secrets are fine.
+    assert!(!f.iter().any(|f| f.title.contains("nowhere")
+        || f.title.contains("kube-root-ca")
+        || f.title.contains("Secret shop-db,")));
+}
+
+#[test]
+fn nothing_listed_proves_nothing() {
+    // No ConfigMap and no Secret of the namespace in the capture: absence is not evidence.
+    let f = analyze_yaml(DEPLOY);
+    assert!(
+        !f.iter()
+            .any(|f| f.category == Category::CreateContainerConfigError),
+        "{:#?}",
+        titles(&f)
+    );
+}
+
+#[test]
+fn storage_classes_that_do_not_exist() {
+    let f = analyze_yaml(
+        r#"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: standard}
+provisioner: kubernetes.io/no-provisioner
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: db}
+spec: {storageClassName: standrad, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg, namespace: db}
+spec:
+  serviceName: pg
+  replicas: 1
+  selector: {matchLabels: {app: pg}}
+  template:
+    metadata: {labels: {app: pg}}
+    spec: {containers: [{name: pg, image: "postgres:16.4"}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {storageClassName: fast-ssd, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+"#,
+    );
+    let pvc: Vec<&Finding> = f
+        .iter()
+        .filter(|f| f.category == Category::PVCPending)
+        .collect();
+    assert_eq!(pvc.len(), 2, "{:#?}", titles(&f));
+    let claim = pvc
+        .iter()
+        .find(|f| f.object.kind == "PersistentVolumeClaim")
+        .expect("claim");
+    assert!(
+        claim.explanation.contains("Did you mean standard?"),
+        "{}",
+        claim.explanation
+    );
+    assert!(
+        pvc.iter()
+            .any(|f| f.object.kind == "StatefulSet" && f.title.contains("fast-ssd"))
+    );
+}
+
+#[test]
+fn placement_no_node_satisfies() {
+    let nodes = r#"
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/hostname: n1, disktype: hdd}}
+status: {conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n2, labels: {kubernetes.io/hostname: n2}}
+spec: {taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}
+status: {conditions: [{type: Ready, status: "True"}]}
+"#;
+    let deploy = |selector: &str, tolerations: &str| {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: shop}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      nodeSelector: {selector}
+      tolerations: {tolerations}
+      containers: [{{name: web, image: "nginx:1.27"}}]
+{nodes}"#
+        )
+    };
+    let f = analyze_yaml(&deploy("{disktype: ssd}", "[]"));
+    let u = f
+        .iter()
+        .find(|f| f.category == Category::Unschedulable)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert!(u.title.contains("disktype=ssd"), "{}", u.title);
+    // n2 has no disktype label and a taint: a selector n1 satisfies is fine.
+    let f = analyze_yaml(&deploy("{disktype: hdd}", "[]"));
+    assert!(
+        !f.iter().any(|f| f.category == Category::Unschedulable),
+        "{:#?}",
+        titles(&f)
+    );
+    // Only n2 carries the hostname; its taint is tolerated: fine.
+    let f = analyze_yaml(&deploy(
+        "{kubernetes.io/hostname: n2}",
+        "[{key: dedicated, operator: Equal, value: gpu, effect: NoSchedule}]",
+    ));
+    assert!(
+        !f.iter().any(|f| f.category == Category::Unschedulable),
+        "{:#?}",
+        titles(&f)
+    );
+    // Not tolerated: refused.
+    let f = analyze_yaml(&deploy("{kubernetes.io/hostname: n2}", "[]"));
+    assert!(
+        f.iter().any(|f| f.category == Category::Unschedulable),
+        "{:#?}",
+        titles(&f)
+    );
+}
+
+#[test]
+fn pods_whose_controller_is_not_in_the_capture_get_hygiene() {
+    let f = analyze_yaml(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent-6d9f7c5b8-x2k4q
+  namespace: tools
+  labels: {app: agent, pod-template-hash: 6d9f7c5b8}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: agent-6d9f7c5b8, uid: u1, controller: true}]
+spec:
+  nodeName: n1
+  containers:
+  - name: agent
+    image: agent:2
+    securityContext: {privileged: true}
+status:
+  phase: Running
+  conditions: [{type: Ready, status: "True"}]
+  containerStatuses: [{name: agent, ready: true, restartCount: 0, image: "agent:2", imageID: "", state: {running: {startedAt: "2024-05-01T10:00:00Z"}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent-6d9f7c5b8-p9z8y
+  namespace: tools
+  labels: {app: agent, pod-template-hash: 6d9f7c5b8}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: agent-6d9f7c5b8, uid: u1, controller: true}]
+spec:
+  nodeName: n2
+  containers:
+  - name: agent
+    image: agent:2
+    securityContext: {privileged: true}
+status:
+  phase: Running
+  conditions: [{type: Ready, status: "True"}]
+  containerStatuses: [{name: agent, ready: true, restartCount: 0, image: "agent:2", imageID: "", state: {running: {startedAt: "2024-05-01T10:00:00Z"}}}]
+"#,
+    );
+    let p: Vec<&Finding> = f
+        .iter()
+        .filter(|f| f.category == Category::Privileged)
+        .collect();
+    assert_eq!(p.len(), 1, "once per controller: {:#?}", titles(&f));
+    assert_eq!(p[0].object.kind, "Deployment");
+    assert_eq!(p[0].object.name, "agent");
+    assert_eq!(p[0].severity, Severity::Warning);
+}
