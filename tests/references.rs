@@ -261,3 +261,43 @@ status:
     assert_eq!(p[0].object.name, "agent");
     assert_eq!(p[0].severity, Severity::Warning);
 }
+
+#[test]
+fn hpa_on_cpu_for_a_target_without_requests() {
+    let hpa = |resources: &str| {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: api, namespace: shop}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: api}}}}
+  template:
+    metadata: {{labels: {{app: api}}}}
+    spec:
+      containers: [{{name: api, image: "api:3", resources: {resources}}}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {{name: api, namespace: shop}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: api}}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 70}}}}
+"#
+        )
+    };
+    let f = analyze_yaml(&hpa("{limits: {memory: 256Mi}}"));
+    let h = f
+        .iter()
+        .find(|f| f.category == Category::HPAUnhealthy)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert!(h.explanation.contains("no requests.cpu"), "{}", h.explanation);
+    // A CPU limit sets the request: measurable.
+    let f = analyze_yaml(&hpa("{limits: {cpu: 500m}}"));
+    assert!(!f.iter().any(|f| f.category == Category::HPAUnhealthy), "{:#?}", titles(&f));
+}

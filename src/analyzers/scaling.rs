@@ -64,7 +64,15 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
                         | Some("FailedGetPodsMetric")
                 )
         });
-        if bad.is_none() && !metric_events && !target_missing {
+        // The HPA controller measures utilisation as a share of requests: a target whose
+        // containers lack the request cannot be scaled on it (unless a LimitRange fills
+        // requests in, which the capture would show).
+        let unmeasurable = if st.report.other_kinds.contains_key("LimitRange") {
+            Vec::new()
+        } else {
+            requests_missing(st, ns, spec)
+        };
+        if bad.is_none() && !metric_events && !target_missing && unmeasurable.is_empty() {
             continue;
         }
         let mut d = draft(
@@ -87,7 +95,8 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
             d.remediation =
                 "Point scaleTargetRef at the workload that exists, or delete the stale HPA.".into();
         } else {
-            let no_requests = msg.contains("missing request")
+            let no_requests = !unmeasurable.is_empty()
+                || msg.contains("missing request")
                 || events.iter().any(|e| {
                     e.message
                         .as_deref()
@@ -96,8 +105,14 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
             d.title = format!("HPA {name} cannot compute its metrics and is not scaling");
             d.explanation = if no_requests {
                 format!(
-                    "HorizontalPodAutoscaler {name} scales on CPU/memory utilisation, which is measured against requests, but containers of {} {} have no requests for it.",
-                    target.kind, target.name
+                    "HorizontalPodAutoscaler {name} scales on CPU/memory utilisation, which is measured against requests, but containers of {} {} have no requests for it{}: the HPA cannot compute utilisation and never scales.",
+                    target.kind,
+                    target.name,
+                    if unmeasurable.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", unmeasurable.join(", "))
+                    }
                 )
             } else {
                 format!(
@@ -113,6 +128,14 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
             } else {
                 "Check the metrics pipeline: `kubectl get apiservice v1beta1.metrics.k8s.io` and the metrics-server pods; for custom metrics, the adapter.".into()
             };
+        }
+        for m in &unmeasurable {
+            d.evidence.push(evidence::spec(
+                m.clone(),
+                "HorizontalPodAutoscaler",
+                ns,
+                name,
+            ));
         }
         if let Some(c) = bad {
             d.evidence.push(evidence::status(
@@ -135,6 +158,47 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
         ));
         out.push(d);
     }
+}
+
+/// "container web: no requests.cpu" for each container of the HPA's target that lacks a
+/// request for a resource the HPA scales on by utilisation.
+fn requests_missing(
+    st: &crate::state::ClusterState,
+    ns: &str,
+    spec: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
+) -> Vec<String> {
+    let resources: Vec<&str> = spec
+        .metrics
+        .iter()
+        .flatten()
+        .filter_map(|m| m.resource.as_ref())
+        .filter(|r| r.target.type_ == "Utilization")
+        .map(|r| r.name.as_str())
+        .collect();
+    if resources.is_empty() {
+        return Vec::new();
+    }
+    let target = &spec.scale_target_ref;
+    let Some(w) = workload::all(st).into_iter().find(|w| {
+        w.kind == target.kind && w.ns() == ns && w.name() == target.name && w.name_override.is_none()
+    }) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in &w.spec.containers {
+        for res in &resources {
+            // A limit without a request sets the request to the limit.
+            let has = c.resources.as_ref().is_some_and(|r| {
+                [&r.requests, &r.limits]
+                    .into_iter()
+                    .any(|m| m.as_ref().is_some_and(|m| m.contains_key(*res)))
+            });
+            if !has {
+                out.push(format!("container {}: no requests.{res}", c.name));
+            }
+        }
+    }
+    out
 }
 
 fn int_value(v: &IntOrString, total: i32) -> i32 {
