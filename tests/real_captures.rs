@@ -489,3 +489,33 @@ fn the_recent_window_is_a_setting() {
     assert_eq!(run(None).as_deref(), Some("warning"));
     assert_eq!(run(Some("sextant.toml")).as_deref(), Some("info"));
 }
+
+#[test]
+fn dns_failures_name_the_service_that_was_meant() {
+    let svc = r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "memcache", "namespace": "shop"},
+        "spec": {"selector": {"app": "memcache"}, "ports": [{"port": 11211}]}}"#;
+    let dir = write_tree(&[
+        (
+            "cluster-resources/pods/shop.json",
+            &format!(r#"{{"kind": "PodList", "items": [{CRASHING_POD}]}}"#),
+        ),
+        (
+            "cluster-resources/services/shop.json",
+            &format!(r#"{{"kind": "ServiceList", "items": [{svc}]}}"#),
+        ),
+        (
+            "cluster-resources/pods/logs/shop/cart-1/app-previous.log",
+            "starting\npanic: dial tcp: lookup memcom on 10.96.0.10:53: no such host\n",
+        ),
+    ]);
+    let f = analyze(&load(dir.path()));
+    let crash = f
+        .iter()
+        .find(|f| f.category == Category::CrashLoopBackOff)
+        .expect("crash loop");
+    assert!(
+        crash.explanation.contains("did you mean `memcache`"),
+        "{}",
+        crash.explanation
+    );
+}

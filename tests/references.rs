@@ -296,8 +296,16 @@ spec:
         .iter()
         .find(|f| f.category == Category::HPAUnhealthy)
         .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
-    assert!(h.explanation.contains("no requests.cpu"), "{}", h.explanation);
+    assert!(
+        h.explanation.contains("no requests.cpu"),
+        "{}",
+        h.explanation
+    );
     // A CPU limit sets the request: measurable.
     let f = analyze_yaml(&hpa("{limits: {cpu: 500m}}"));
-    assert!(!f.iter().any(|f| f.category == Category::HPAUnhealthy), "{:#?}", titles(&f));
+    assert!(
+        !f.iter().any(|f| f.category == Category::HPAUnhealthy),
+        "{:#?}",
+        titles(&f)
+    );
 }

@@ -551,7 +551,10 @@ fn crash_loop(
         ));
     }
     match &diagnosis {
-        Some((cause, _)) => why.push_str(&format!(" {said_by}: {cause}.")),
+        Some((cause, _)) => {
+            why.push_str(&format!(" {said_by}: {cause}."));
+            why.push_str(&dns_hint(ctx, info.ns, &lines));
+        }
         None => {
             if let Some(first) = &headline {
                 why.push_str(&format!(" The log's decisive line: \"{first}\"."));
@@ -697,7 +700,10 @@ fn exited(
         }
         why.push('.');
         match &diagnosis {
-            Some((cause, _)) => why.push_str(&format!(" The log shows the cause: {cause}.")),
+            Some((cause, _)) => {
+                why.push_str(&format!(" The log shows the cause: {cause}."));
+                why.push_str(&dns_hint(ctx, info.ns, &lines));
+            }
             None => {
                 if let Some(first) = &headline {
                     why.push_str(&format!(" The log's decisive line: \"{first}\"."));
@@ -750,5 +756,42 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
+    }
+}
+
+/// When a log cannot resolve a cluster-internal name: whether a Service of that name exists,
+/// and the closest one that does ("memcom" → did you mean "memcache"?).
+fn dns_hint(ctx: &Context, ns: &str, lines: &[String]) -> String {
+    let Some(host) = text::unresolved_host(lines) else {
+        return String::new();
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let namespaces = ctx.state.namespace_names();
+    // `svc`, `svc.ns`, `svc.ns.svc[.cluster.local]`; anything else is an outside name.
+    let target_ns = match labels.as_slice() {
+        [_] => ns.to_string(),
+        [_, n, rest @ ..]
+            if namespaces.contains(*n) && (rest.is_empty() || rest.first() == Some(&"svc")) =>
+        {
+            n.to_string()
+        }
+        _ => return String::new(),
+    };
+    let name = labels[0];
+    let services: Vec<&str> = ctx
+        .state
+        .services
+        .iter()
+        .filter(|s| s.metadata.namespace.as_deref() == Some(target_ns.as_str()))
+        .filter_map(|s| s.metadata.name.as_deref())
+        .collect();
+    if services.is_empty() || services.contains(&name) {
+        return String::new();
+    }
+    match text::closest(name, services.iter().copied()) {
+        Some(c) => {
+            format!(" No Service `{name}` exists in namespace {target_ns}: did you mean `{c}`?")
+        }
+        None => format!(" No Service `{name}` exists in namespace {target_ns}."),
     }
 }

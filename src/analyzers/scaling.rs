@@ -180,7 +180,10 @@ fn requests_missing(
     }
     let target = &spec.scale_target_ref;
     let Some(w) = workload::all(st).into_iter().find(|w| {
-        w.kind == target.kind && w.ns() == ns && w.name() == target.name && w.name_override.is_none()
+        w.kind == target.kind
+            && w.ns() == ns
+            && w.name() == target.name
+            && w.name_override.is_none()
     }) else {
         return Vec::new();
     };

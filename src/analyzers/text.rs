@@ -384,9 +384,16 @@ pub fn log_diagnosis(lines: &[String]) -> Option<(String, String)> {
             });
         }
     }
+    if let Some(d) = rbac_denial(lines) {
+        return Some(d);
+    }
     for line in lines {
         if let Some(c) = host.captures(line) {
-            let h = c.get(1).map(|m| m.as_str()).filter(|s| !s.is_empty());
+            let named = unresolved_host(std::slice::from_ref(line));
+            let h = named
+                .as_deref()
+                .or_else(|| c.get(1).map(|m| m.as_str()))
+                .filter(|s| !s.is_empty());
             let what = h.map(|h| format!(" `{h}`")).unwrap_or_default();
             return Some((
                 format!("it cannot resolve the host{what}: DNS could not resolve the name to an IP address (the name is wrong, or the Service it names does not exist in this namespace)"),
@@ -503,18 +510,121 @@ mod diagnosis_tests {
 /// `None` when nothing is close or two candidates tie.
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let max = (name.chars().count() / 3).clamp(1, 3);
-    let mut scored: Vec<(usize, &str)> = candidates
+    // Close by edits, or by a long shared beginning (Jaro-Winkler: "memcom" ~ "memcache").
+    let mut scored: Vec<(u32, &str)> = candidates
         .filter(|c| *c != name)
-        .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(d, c)| {
-            *d <= max
+        .filter_map(|c| {
+            let jw = strsim::jaro_winkler(name, c);
+            let prefix = name
+                .chars()
+                .zip(c.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let near = strsim::damerau_levenshtein(name, c) <= max
+                || (jw >= 0.8 && prefix >= 3)
                 || (name.len() >= 4
-                    && (c.starts_with(&format!("{name}-")) || name.starts_with(&format!("{c}-"))))
+                    && (c.starts_with(&format!("{name}-")) || name.starts_with(&format!("{c}-"))));
+            // Rank by similarity, best first (integer for a total order).
+            near.then_some(((1000.0 * (1.0 - jw)) as u32, c))
         })
         .collect();
     scored.sort();
     match scored.as_slice() {
         [(d, c), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => Some(c.to_string()),
         _ => None,
+    }
+}
+
+/// An RBAC denial quoted in a log (client-go, kubectl, controllers): which ServiceAccount
+/// lacks which verb on which resource, and where.
+pub fn rbac_denial(lines: &[String]) -> Option<(String, String)> {
+    static RBAC: OnceLock<Regex> = OnceLock::new();
+    let rbac = re(
+        &RBAC,
+        r#"User "system:serviceaccount:([a-z0-9.-]+):([a-z0-9.-]+)" cannot ([a-z]+) resource "([a-z0-9.-]+)"(?: in API group "([a-z0-9.-]*)")?(?: in the namespace "([a-z0-9.-]+)"| at the cluster scope)?"#,
+    );
+    for line in lines {
+        let Some(c) = rbac.captures(line) else {
+            continue;
+        };
+        let (sa_ns, sa, verb, res) = (&c[1], &c[2], &c[3], &c[4]);
+        let group = c.get(5).map(|m| m.as_str()).filter(|g| !g.is_empty());
+        let resource = match group {
+            Some(g) => format!("{res}.{g}"),
+            None => res.to_string(),
+        };
+        let (scope, grant) = match c.get(6) {
+            Some(ns) => (
+                format!("in namespace {}", ns.as_str()),
+                format!(
+                    "`kubectl -n {ns} create role {sa}-{verb}-{res} --verb={verb} --resource={resource}` and `kubectl -n {ns} create rolebinding {sa}-{verb}-{res} --role={sa}-{verb}-{res} --serviceaccount={sa_ns}:{sa}`",
+                    ns = ns.as_str()
+                ),
+            ),
+            None => (
+                "cluster-wide".to_string(),
+                format!(
+                    "`kubectl create clusterrole {sa}-{verb}-{res} --verb={verb} --resource={resource}` and `kubectl create clusterrolebinding {sa}-{verb}-{res} --clusterrole={sa}-{verb}-{res} --serviceaccount={sa_ns}:{sa}`"
+                ),
+            ),
+        };
+        return Some((
+            format!(
+                "RBAC denies it: ServiceAccount {sa_ns}/{sa} may not {verb} {resource} {scope}"
+            ),
+            format!(
+                "grant ServiceAccount {sa_ns}/{sa} the verb `{verb}` on `{resource}` {scope} — review first, least privilege: {grant}"
+            ),
+        ));
+    }
+    None
+}
+
+/// The host a log says it could not resolve, if any.
+pub fn unresolved_host(lines: &[String]) -> Option<String> {
+    static HOST2: OnceLock<Regex> = OnceLock::new();
+    let host = re(
+        &HOST2,
+        r"(?i)(?:could not resolve host|no such host|name or service not known|temporary failure in name resolution|unknown host|lookup ([A-Za-z0-9_.-]+)(?: on [0-9.:]+)?: no such host)[:\s]*([A-Za-z0-9_.-]*)",
+    );
+    lines.iter().find_map(|l| {
+        let c = host.captures(l)?;
+        c.get(1)
+            .or_else(|| c.get(2))
+            .map(|m| m.as_str().trim_end_matches('.').to_string())
+            .filter(|h| !h.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod rbac_tests {
+    use super::*;
+
+    #[test]
+    fn rbac_denials_name_the_account_verb_and_resource() {
+        let line = r#"E0501 10:00:00.000000 1 reflector.go:138] failed to list *v1.Pod: pods is forbidden: User "system:serviceaccount:shop:cart" cannot list resource "pods" in API group "" in the namespace "shop""#;
+        let (cause, fix) = log_diagnosis(&[line.to_string()]).expect("diagnosis");
+        assert!(
+            cause.contains("ServiceAccount shop/cart may not list pods in namespace shop"),
+            "{cause}"
+        );
+        assert!(fix.contains("--serviceaccount=shop:cart"), "{fix}");
+        let cluster = r#"forbidden: User "system:serviceaccount:mon:agent" cannot list resource "nodes" in API group "" at the cluster scope"#;
+        let (cause, _) = log_diagnosis(&[cluster.to_string()]).expect("diagnosis");
+        assert!(cause.contains("cluster-wide"), "{cause}");
+    }
+
+    #[test]
+    fn unresolved_hosts() {
+        let l = |s: &str| vec![s.to_string()];
+        assert_eq!(
+            unresolved_host(&l("dial tcp: lookup memcom on 10.96.0.10:53: no such host"))
+                .as_deref(),
+            Some("memcom")
+        );
+        assert_eq!(
+            unresolved_host(&l("curl: (6) Could not resolve host: api.internal")).as_deref(),
+            Some("api.internal")
+        );
     }
 }
