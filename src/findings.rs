@@ -79,7 +79,7 @@ categories! {
     ],
     Networking => [
         ServiceNoEndpoints, IngressBackendMissing, IngressTLSSecretMissing, IngressClassMissing,
-        NetworkPolicyNoMatch,
+        NetworkPolicyNoMatch, NetworkPolicyBlocking,
     ],
     StorageAndNodes => [PVCPending, PVCLost, NodeNotReady, NodePressure],
     Scaling => [HPAUnhealthy, PDBBlocking],
@@ -333,7 +333,7 @@ mod tests {
             let json = serde_json::to_string(c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.as_str()));
         }
-        assert_eq!(Category::ALL.len(), 36);
+        assert_eq!(Category::ALL.len(), 37);
         assert!("crashloopbackoff".parse::<Category>().is_ok());
         assert!("Nope".parse::<Category>().is_err());
     }

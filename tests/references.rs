@@ -309,3 +309,91 @@ spec:
         titles(&f)
     );
 }
+
+const WEB: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "web:2", ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+"#;
+
+#[test]
+fn default_deny_egress_without_dns() {
+    let deny = r#"
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: egress-db-only, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{podSelector: {matchLabels: {app: db}}}]
+    ports: [{port: 5432}]
+"#;
+    let f = analyze_yaml(&format!("{WEB}{deny}"));
+    let b = f
+        .iter()
+        .find(|f| f.category == Category::NetworkPolicyBlocking)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert_eq!(b.severity, Severity::Warning);
+    assert!(b.title.contains("cannot resolve names"), "{}", b.title);
+    // With a DNS rule: fine.
+    let dns_rule = format!(
+        "{deny}  - to: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}}}]\n    ports: [{{port: 53, protocol: UDP}}]\n"
+    );
+    let f = analyze_yaml(&format!("{WEB}{dns_rule}"));
+    assert!(
+        !f.iter()
+            .any(|f| f.category == Category::NetworkPolicyBlocking),
+        "{:#?}",
+        titles(&f)
+    );
+}
+
+#[test]
+fn deny_all_ingress_behind_an_ingress() {
+    let rest = r#"
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop, namespace: shop}
+spec:
+  rules:
+  - host: shop.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+"#;
+    let f = analyze_yaml(&format!("{WEB}{rest}"));
+    let b = f
+        .iter()
+        .find(|f| f.category == Category::NetworkPolicyBlocking)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert!(b.title.contains("receives no traffic"), "{}", b.title);
+    // Without the Ingress, a deny-all is a choice, not a problem.
+    let policy_only = rest
+        .split("---\napiVersion: networking.k8s.io/v1\nkind: Ingress")
+        .next()
+        .unwrap_or("");
+    let f = analyze_yaml(&format!("{WEB}{policy_only}"));
+    assert!(
+        !f.iter()
+            .any(|f| f.category == Category::NetworkPolicyBlocking),
+        "{:#?}",
+        titles(&f)
+    );
+}

@@ -8,6 +8,7 @@
 mod conditions;
 mod evidence;
 mod history;
+mod netpol;
 mod network;
 mod nodes;
 mod owners;
@@ -155,6 +156,7 @@ fn run(ctx: Context) -> Vec<Finding> {
     pods::analyze(&ctx, &mut drafts);
     workloads::analyze(&ctx, &mut drafts);
     network::analyze(&ctx, &mut drafts);
+    netpol::analyze(&ctx, &mut drafts);
     storage::analyze(&ctx, &mut drafts);
     nodes::analyze(&ctx, &mut drafts);
     scaling::analyze(&ctx, &mut drafts);

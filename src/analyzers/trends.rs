@@ -233,6 +233,7 @@ pub(crate) fn phrase(c: Category) -> &'static str {
         IngressTLSSecretMissing => "reference a missing TLS secret",
         IngressClassMissing => "name a missing IngressClass",
         NetworkPolicyNoMatch => "select no pods",
+        NetworkPolicyBlocking => "are cut off by a NetworkPolicy",
         PVCLost => "have lost their volume",
         HPAUnhealthy => "cannot scale",
         PDBBlocking => "block voluntary evictions",

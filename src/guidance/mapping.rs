@@ -37,7 +37,8 @@ pub fn query_for(c: Category) -> &'static str {
         | IngressBackendMissing
         | IngressTLSSecretMissing
         | IngressClassMissing
-        | NetworkPolicyNoMatch => {
+        | NetworkPolicyNoMatch
+        | NetworkPolicyBlocking => {
             "platforms infrastructure load balancing traffic networking policy"
         }
         PVCPending | PVCLost | NodeNotReady | NodePressure | Unschedulable | HPAUnhealthy => {

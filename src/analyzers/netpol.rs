@@ -1,0 +1,255 @@
+//! NetworkPolicies that block traffic a workload needs.
+//!
+//! - **DNS.** Once any policy with an `Egress` type selects a pod, only what some such policy
+//!   allows may leave it. If no egress rule allows port 53 (or all ports) to somewhere DNS can
+//!   be (any destination, an ipBlock, or another namespace), every name lookup of the pod
+//!   fails: the classic default-deny egress without a DNS exception.
+//! - **Ingress behind an Ingress.** Pods behind a Service that an Ingress routes to, selected
+//!   by `Ingress`-type policies of which none has a single rule allowing anything, receive
+//!   nothing from the ingress controller.
+//!
+//! Judged from specs on pod templates (and pods), so it works on manifests too. Lenient where
+//! the capture cannot tell (a namespaceSelector is assumed to reach kube-dns): precision first.
+
+use super::workload::{self, Workload};
+use super::{Context, Draft, evidence, selector};
+use crate::findings::{Category, ObjectRef, Severity};
+use crate::state::is_system_namespace;
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
+    let st = ctx.state;
+    if st.network_policies.is_empty() {
+        return;
+    }
+    for w in workload::all(st) {
+        if is_system_namespace(w.ns()) || w.replicas == Some(0) {
+            continue;
+        }
+        let applying: Vec<&NetworkPolicy> = st
+            .network_policies
+            .iter()
+            .filter(|p| p.metadata.namespace.as_deref().unwrap_or("default") == w.ns())
+            .filter(|p| {
+                p.spec
+                    .as_ref()
+                    .and_then(|s| s.pod_selector.as_ref())
+                    .is_none_or(|sel| selector::matches(sel, w.labels))
+            })
+            .collect();
+        if applying.is_empty() {
+            continue;
+        }
+        dns(&w, &applying, out);
+        ingress(ctx, &w, &applying, out);
+    }
+}
+
+fn has_type(p: &NetworkPolicy, t: &str) -> bool {
+    let Some(spec) = &p.spec else { return false };
+    match &spec.policy_types {
+        Some(types) => types.iter().any(|x| x == t),
+        // Without policyTypes: Ingress always, Egress when egress rules are given.
+        None => t == "Ingress" || (t == "Egress" && spec.egress.is_some()),
+    }
+}
+
+fn allows_dns_port(ports: Option<&Vec<NetworkPolicyPort>>) -> bool {
+    let Some(ports) = ports.filter(|p| !p.is_empty()) else {
+        return true; // all ports
+    };
+    ports.iter().any(|p| match &p.port {
+        None => true,
+        Some(IntOrString::Int(n)) => *n == 53 || p.end_port.is_some_and(|e| *n <= 53 && 53 <= e),
+        Some(IntOrString::String(s)) => s.contains("dns"),
+    })
+}
+
+fn may_reach_dns(to: Option<&Vec<NetworkPolicyPeer>>, ns: &str) -> bool {
+    let Some(peers) = to.filter(|p| !p.is_empty()) else {
+        return true; // anywhere
+    };
+    peers.iter().any(|peer| {
+        peer.ip_block.is_some()
+            || peer.namespace_selector.is_some()
+            // Pods of its own namespace only: DNS lives elsewhere unless this is its namespace.
+            || ns == "kube-system"
+    })
+}
+
+fn dns(w: &Workload, policies: &[&NetworkPolicy], out: &mut Vec<Draft>) {
+    let egress: Vec<&&NetworkPolicy> = policies.iter().filter(|p| has_type(p, "Egress")).collect();
+    if egress.is_empty() {
+        return;
+    }
+    let allowed = egress.iter().any(|p| {
+        p.spec
+            .as_ref()
+            .and_then(|s| s.egress.as_ref())
+            .into_iter()
+            .flatten()
+            .any(|rule| {
+                allows_dns_port(rule.ports.as_ref()) && may_reach_dns(rule.to.as_ref(), w.ns())
+            })
+    });
+    if allowed {
+        return;
+    }
+    let names: Vec<&str> = egress
+        .iter()
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
+    let mut d = draft(
+        w,
+        format!(
+            "{} {} cannot resolve names: egress is restricted by {} and nothing allows DNS (port 53)",
+            w.kind,
+            w.name(),
+            names.join(", ")
+        ),
+    );
+    d.explanation = format!(
+        "NetworkPolicy {} selects the pods of {} {} and restricts their egress, and no egress rule allows port 53 to the cluster DNS: every name lookup (Services included) times out, so connections by name fail even where the rest of the policy allows them.",
+        names.join(", "),
+        w.kind.to_ascii_lowercase(),
+        w.name()
+    );
+    for p in &egress {
+        let name = p.metadata.name.as_deref().unwrap_or("");
+        let rules = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.egress.as_ref())
+            .map(|e| e.len())
+            .unwrap_or(0);
+        d.evidence.push(evidence::spec(
+            format!(
+                "NetworkPolicy {name}: policyTypes Egress, {rules} egress rule(s), none to port 53"
+            ),
+            "NetworkPolicy",
+            w.ns(),
+            name,
+        ));
+    }
+    d.remediation = format!(
+        "Add an egress rule allowing DNS to kube-dns, e.g. `to: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: kube-system}}}}, podSelector: {{matchLabels: {{k8s-app: kube-dns}}}}}}]` with `ports: [{{port: 53, protocol: UDP}}, {{port: 53, protocol: TCP}}]` (`kubectl -n {} edit networkpolicy {}`).",
+        w.ns(),
+        names.first().copied().unwrap_or("")
+    );
+    out.push(d);
+}
+
+fn ingress(ctx: &Context, w: &Workload, policies: &[&NetworkPolicy], out: &mut Vec<Draft>) {
+    let ingress: Vec<&&NetworkPolicy> =
+        policies.iter().filter(|p| has_type(p, "Ingress")).collect();
+    if ingress.is_empty() {
+        return;
+    }
+    let any_rule = ingress.iter().any(|p| {
+        p.spec
+            .as_ref()
+            .and_then(|s| s.ingress.as_ref())
+            .is_some_and(|r| !r.is_empty())
+    });
+    if any_rule {
+        return; // which clients a rule means to admit is the author's call
+    }
+    // Only when something is meant to reach the pods from outside: a Service of theirs that
+    // an Ingress routes to.
+    let st = ctx.state;
+    let services: Vec<&str> = st
+        .services
+        .iter()
+        .filter(|s| s.metadata.namespace.as_deref() == Some(w.ns()))
+        .filter(|s| {
+            s.spec
+                .as_ref()
+                .and_then(|sp| sp.selector.as_ref())
+                .is_some_and(|sel| !sel.is_empty() && selector::matches_map(sel, w.labels))
+        })
+        .filter_map(|s| s.metadata.name.as_deref())
+        .collect();
+    let routed: Vec<String> = st
+        .ingresses
+        .iter()
+        .filter(|i| i.metadata.namespace.as_deref() == Some(w.ns()))
+        .filter_map(|i| {
+            let spec = i.spec.as_ref()?;
+            let backends = spec
+                .rules
+                .iter()
+                .flatten()
+                .flat_map(|r| r.http.iter().flat_map(|h| h.paths.iter()))
+                .filter_map(|p| p.backend.service.as_ref())
+                .chain(
+                    spec.default_backend
+                        .as_ref()
+                        .and_then(|b| b.service.as_ref()),
+                );
+            let hits: Vec<&str> = backends
+                .map(|b| b.name.as_str())
+                .filter(|b| services.contains(b))
+                .collect();
+            (!hits.is_empty()).then(|| {
+                format!(
+                    "Ingress {} → Service {}",
+                    i.metadata.name.as_deref().unwrap_or(""),
+                    hits.join(", ")
+                )
+            })
+        })
+        .collect();
+    if routed.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = ingress
+        .iter()
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
+    let mut d = draft(
+        w,
+        format!(
+            "{} {} receives no traffic: {} allows no ingress, but {} routes to it",
+            w.kind,
+            w.name(),
+            names.join(", "),
+            routed.join("; ")
+        ),
+    );
+    d.explanation = format!(
+        "NetworkPolicy {} isolates the pods of {} {} for ingress and allows nothing in, yet {} sends them traffic: requests through the ingress controller time out (502/504).",
+        names.join(", "),
+        w.kind.to_ascii_lowercase(),
+        w.name(),
+        routed.join("; ")
+    );
+    for r in &routed {
+        d.evidence
+            .push(evidence::spec(r.clone(), w.kind, w.ns(), w.name()));
+    }
+    for n in &names {
+        d.evidence.push(evidence::spec(
+            format!("NetworkPolicy {n}: policyTypes Ingress, no ingress rules"),
+            "NetworkPolicy",
+            w.ns(),
+            n,
+        ));
+    }
+    d.remediation = "Add an ingress rule admitting the ingress controller's namespace (`from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: INGRESS-NAMESPACE}}}]`) on the Service's target port.".into();
+    out.push(d);
+}
+
+fn draft(w: &Workload, title: String) -> Draft {
+    Draft {
+        severity: Severity::Warning,
+        category: Category::NetworkPolicyBlocking,
+        object: ObjectRef::new(w.kind, Some(w.ns()), w.name()),
+        owner: None,
+        title,
+        explanation: String::new(),
+        evidence: Vec::new(),
+        remediation: String::new(),
+        score: w.replicas.unwrap_or(1).max(1) as u64,
+    }
+}
