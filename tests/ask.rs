@@ -103,11 +103,15 @@ fn injected_log_text_is_quoted_data() {
             .arg(demo())
             .arg("why does cart crash?"),
     );
-    let line = text
+    // A line that talks to an assistant is shown, if at all, quoted and marked suspicious:
+    // never as the cause or unmarked evidence.
+    for line in text
         .lines()
-        .find(|l| l.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"))
-        .expect("the injected line is shown as evidence");
-    assert!(line.trim_start().starts_with("> [log]"), "{line}");
+        .filter(|l| l.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"))
+    {
+        assert!(line.trim_start().starts_with("> [log]"), "{line}");
+        assert!(line.contains("suspicious"), "{line}");
+    }
     assert!(text.contains("REDIS_URL"), "{text}");
 }
 

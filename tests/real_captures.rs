@@ -519,3 +519,31 @@ fn dns_failures_name_the_service_that_was_meant() {
         crash.explanation
     );
 }
+
+#[test]
+fn an_injected_log_line_is_never_the_evidence_or_the_cause() {
+    let f = analyze(&load(&common::demo()));
+    let cart = f
+        .iter()
+        .find(|f| f.category == Category::CrashLoopBackOff)
+        .expect("cart");
+    assert!(
+        cart.explanation.contains("REDIS_URL"),
+        "{}",
+        cart.explanation
+    );
+    for x in f.iter() {
+        assert!(
+            !x.explanation.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"),
+            "{}",
+            x.explanation
+        );
+        assert!(
+            !x.evidence
+                .iter()
+                .any(|e| e.text.contains("IGNORE ALL PREVIOUS INSTRUCTIONS")),
+            "{:#?}",
+            x.evidence
+        );
+    }
+}

@@ -461,7 +461,14 @@ pub(super) fn log_evidence(
     match ex {
         Some(ex) => {
             let lines = ex.ranked_lines();
-            let headline = ex.headline().map(str::to_string);
+            // Only an error line is "decisive"; a plain last line is said as such.
+            let headline = ex.headline().map(|h| {
+                if ex.headline_is_error() {
+                    h.to_string()
+                } else {
+                    format!("{LAST_LINE}{h}")
+                }
+            });
             (
                 evidence::logs(&ex, info.ns, info.name, LOG_LINES),
                 lines,
@@ -557,7 +564,7 @@ fn crash_loop(
         }
         None => {
             if let Some(first) = &headline {
-                why.push_str(&format!(" The log's decisive line: \"{first}\"."));
+                why.push_str(&decisive(first));
             } else if logs.is_empty() {
                 why.push_str(" No log was captured for it.");
             }
@@ -706,7 +713,7 @@ fn exited(
             }
             None => {
                 if let Some(first) = &headline {
-                    why.push_str(&format!(" The log's decisive line: \"{first}\"."));
+                    why.push_str(&decisive(first));
                 }
             }
         }
@@ -793,5 +800,16 @@ fn dns_hint(ctx: &Context, ns: &str, lines: &[String]) -> String {
             format!(" No Service `{name}` exists in namespace {target_ns}: did you mean `{c}`?")
         }
         None => format!(" No Service `{name}` exists in namespace {target_ns}."),
+    }
+}
+
+/// Marks a headline that is only the log's last line, not an error.
+const LAST_LINE: &str = "\u{0}last:";
+
+/// How the explanation quotes a log headline.
+fn decisive(headline: &str) -> String {
+    match headline.strip_prefix(LAST_LINE) {
+        Some(line) => format!(" The log shows no error; its last line was: \"{line}\"."),
+        None => format!(" The log's decisive line: \"{headline}\"."),
     }
 }
