@@ -148,6 +148,11 @@ impl LogStore {
             .push(blob);
     }
 
+    /// Keep only the logs of pods in namespaces `keep` accepts.
+    pub fn retain_namespaces(&mut self, keep: &dyn Fn(&str) -> bool) {
+        self.entries.retain(|(ns, _), _| keep(ns));
+    }
+
     pub fn has_pod(&self, namespace: &str, pod: &str) -> bool {
         self.entries
             .contains_key(&(namespace.to_string(), pod.to_string()))

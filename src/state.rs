@@ -457,6 +457,11 @@ impl ClusterState {
             .retain(|n| n.metadata.name.as_deref().is_none_or(keep));
         self.conditioned
             .retain(|o| o.namespace.as_deref().is_none_or(keep));
+        // Everything keyed by namespace goes too: logs, Secret names, where objects came from.
+        self.logs.retain_namespaces(keep);
+        self.secret_names.retain(|(ns, _)| keep(ns));
+        self.origins
+            .retain(|(_, ns, _), _| ns.is_empty() || keep(ns));
         self.index_events();
     }
 }

@@ -547,3 +547,55 @@ fn an_injected_log_line_is_never_the_evidence_or_the_cause() {
         );
     }
 }
+
+#[test]
+fn a_namespace_that_is_not_there_is_exit_2_with_a_suggestion() {
+    let out = assert_cmd::Command::cargo_bin("sextant")
+        .expect("bin")
+        .args(["analyze", "-n", "Shop", "--snapshot"])
+        .arg(common::demo())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no namespace `Shop`") && err.contains("did you mean `shop`"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no report, no false all-clear");
+}
+
+#[test]
+fn a_namespace_scope_scopes_every_part_of_the_state() {
+    use sextant::source::{Scope, SnapshotSource, Source};
+    let src = SnapshotSource {
+        path: data("real-dumps/troubleshoot-k3s"),
+    };
+    let full = src.load(&Scope::All).expect("load");
+    assert!(full.logs.pods().any(|(ns, _)| ns == "kube-system"));
+    let state = src.load(&Scope::Namespace("default".into())).expect("load");
+    assert!(state.logs.pod_count() > 0);
+    assert!(
+        state.logs.pods().all(|(ns, _)| ns == "default"),
+        "logs scoped"
+    );
+    assert!(state.secret_names.iter().all(|(ns, _)| ns == "default"));
+    assert!(
+        state
+            .origins
+            .keys()
+            .all(|(_, ns, _)| ns.is_empty() || ns == "default")
+    );
+    assert!(
+        state
+            .pods
+            .iter()
+            .all(|p| p.metadata.namespace.as_deref() == Some("default"))
+    );
+    assert!(
+        state
+            .conditioned
+            .iter()
+            .all(|o| o.namespace.as_deref().is_none_or(|n| n == "default"))
+    );
+}

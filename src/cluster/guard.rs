@@ -38,10 +38,13 @@ pub fn check(method: &Method, path: &str) -> Result<(), Refused> {
         })
     };
     if *method == Method::GET || *method == Method::HEAD {
-        if is_secret_path(path) {
-            return refuse("Secrets are never read");
-        }
-        return Ok(());
+        return match classify(path) {
+            Target::Secrets => refuse("Secrets are never read"),
+            Target::Subresource => refuse(
+                "of subresources only log, status and scale are read (no exec, attach, port-forward or proxy)",
+            ),
+            Target::Read => Ok(()),
+        };
     }
     if *method == Method::POST && SELF_REVIEWS.contains(&path.trim_end_matches('/')) {
         return Ok(());
@@ -49,20 +52,47 @@ pub fn check(method: &Method, path: &str) -> Result<(), Refused> {
     refuse("only GET/LIST/WATCH and self access reviews are allowed")
 }
 
-/// Whether a path addresses core/v1 Secrets (a list, one Secret, or a subresource).
-fn is_secret_path(path: &str) -> bool {
+/// Subresources a GET may read. Everything else — `exec`, `attach`, `portforward` (websocket
+/// upgrades are GETs), `proxy` — is refused even though nothing in Sextant calls it: the
+/// guard exists for the day something does.
+const READABLE_SUBRESOURCES: [&str; 3] = ["log", "status", "scale"];
+
+enum Target {
+    Read,
+    Secrets,
+    Subresource,
+}
+
+/// What a GET path addresses, wherever the API root sits (a server URL may carry a path
+/// prefix, e.g. a Rancher proxy's `/k8s/clusters/c-1/api/v1/…`) and in any case.
+fn classify(path: &str) -> Target {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    // /api/v1/secrets, /api/v1/namespaces/NS/secrets[/NAME[/SUB]]
-    let rest = match segs.as_slice() {
-        ["api", "v1", rest @ ..] => rest,
-        _ => return false,
+    let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let Some(root) = lower.iter().position(|s| s == "api" || s == "apis") else {
+        return Target::Read; // /version, /healthz, /openapi …
     };
-    let resource = match rest {
-        ["namespaces", _ns, resource, ..] => resource,
-        [resource, ..] => resource,
-        [] => return false,
+    let skip = if lower[root] == "api" { 2 } else { 3 };
+    let mut rest: &[String] = lower.get(root + skip..).unwrap_or(&[]);
+    // The deprecated proxy verb: /api/v1/proxy/…
+    if rest.first().is_some_and(|s| s == "proxy") {
+        return Target::Subresource;
+    }
+    if rest.first().is_some_and(|s| s == "watch") {
+        rest = &rest[1..];
+    }
+    let (resource, after_name) = match rest {
+        [ns, _, resource, tail @ ..] if ns == "namespaces" => (resource.as_str(), tail.get(1..)),
+        [ns, _name, sub @ ..] if ns == "namespaces" => ("namespaces", Some(sub)),
+        [resource, tail @ ..] => (resource.as_str(), tail.get(1..)),
+        [] => return Target::Read,
     };
-    resource.eq_ignore_ascii_case("secrets")
+    if resource == "secrets" {
+        return Target::Secrets;
+    }
+    match after_name.and_then(|sub| sub.first()) {
+        Some(sub) if !READABLE_SUBRESOURCES.contains(&sub.as_str()) => Target::Subresource,
+        _ => Target::Read,
+    }
 }
 
 /// The layer: wraps the kube client's service in [`ReadOnly`].
@@ -168,12 +198,45 @@ mod tests {
     }
 
     #[test]
+    fn only_readable_subresources() {
+        for p in [
+            "/api/v1/namespaces/shop/pods/cart/log",
+            "/apis/apps/v1/namespaces/shop/deployments/web/status",
+            "/apis/apps/v1/namespaces/shop/deployments/web/scale",
+            "/api/v1/namespaces/shop",
+            "/api/v1/namespaces/shop/status",
+            "/api/v1/watch/namespaces/shop/pods",
+            "/k8s/clusters/c-1/api/v1/namespaces/shop/pods",
+        ] {
+            assert_eq!(check(&Method::GET, p), Ok(()), "{p}");
+        }
+        for p in [
+            "/api/v1/namespaces/shop/pods/cart/exec",
+            "/api/v1/namespaces/shop/pods/cart/attach",
+            "/api/v1/namespaces/shop/pods/cart/portforward",
+            "/api/v1/namespaces/shop/pods/cart/proxy",
+            "/api/v1/namespaces/shop/services/web:80/proxy/admin",
+            "/api/v1/nodes/n1/proxy/configz",
+            "/api/v1/proxy/namespaces/shop/pods/cart",
+            "/API/V1/namespaces/shop/pods/cart/EXEC",
+            "/prefix/api/v1/namespaces/shop/pods/cart/exec",
+        ] {
+            let e = check(&Method::GET, p).expect_err(p);
+            assert!(e.to_string().contains("subresources"), "{e}");
+        }
+    }
+
+    #[test]
     fn secrets_are_never_fetched() {
         for p in [
             "/api/v1/secrets",
             "/api/v1/namespaces/shop/secrets",
             "/api/v1/namespaces/shop/secrets/db",
             "/api/v1/namespaces/shop/Secrets/db",
+            "/api/v1/watch/secrets",
+            "/api/v1/watch/namespaces/shop/secrets",
+            "/API/V1/SECRETS",
+            "/k8s/clusters/c-1/api/v1/namespaces/shop/secrets",
         ] {
             let e = check(&Method::GET, p).expect_err(p);
             assert!(e.to_string().contains("Secrets are never read"), "{e}");

@@ -183,14 +183,24 @@ impl RetryAfter {
 }
 
 /// Parse the wait a response asks for.
-fn retry_after_of(headers: &http::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after_of(headers: &http::HeaderMap) -> Option<Duration> {
     let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
+    // A server's number is untrusted: `inf`, `NaN` or `1e20` must not panic. What is not a
+    // representable non-negative duration is capped (the caller bounds the wait by its
+    // timeout anyway).
+    let secs = |s: f64| -> Duration {
+        Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(if s.is_nan() {
+            Duration::ZERO
+        } else {
+            Duration::MAX
+        })
+    };
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return Some(secs(ms / 1000.0));
     }
     let v = get("retry-after")?;
-    if let Ok(secs) = v.parse::<f64>() {
-        return Some(Duration::from_secs_f64(secs.max(0.0)));
+    if let Ok(s) = v.parse::<f64>() {
+        return Some(secs(s));
     }
     // An HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT") is RFC 2822 shaped.
     let at = jiff::fmt::rfc2822::DateTimeParser::new()
@@ -606,6 +616,21 @@ fn one_line(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hostile_retry_after_values_do_not_panic() {
+        for v in ["inf", "-inf", "NaN", "1e20", "-5", "3"] {
+            let mut h = http::HeaderMap::new();
+            h.insert("retry-after", http::HeaderValue::from_static(v));
+            let d = retry_after_of(&h).expect(v);
+            if v == "3" {
+                assert_eq!(d, Duration::from_secs(3));
+            }
+            let mut h = http::HeaderMap::new();
+            h.insert("retry-after-ms", http::HeaderValue::from_static(v));
+            assert!(retry_after_of(&h).is_some(), "{v}");
+        }
+    }
+
     use super::*;
 
     fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {

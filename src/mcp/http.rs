@@ -38,9 +38,15 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("--http {s}: resolves to no address"))
 }
 
+/// Connections served at once; more are closed on accept.
+const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request's headers (slowloris).
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Whether the token is required for `addr`, and the reason to refuse when it is missing.
 pub fn check_exposure(addr: &SocketAddr, token: Option<&str>) -> Result<(), String> {
-    if addr.ip().is_loopback() || token.is_some_and(|t| !t.is_empty()) {
+    // A token of blanks is no token (an unset variable written as `"   "`).
+    if addr.ip().is_loopback() || token.is_some_and(|t| !t.trim().is_empty()) {
         Ok(())
     } else {
         Err(format!(
@@ -102,7 +108,12 @@ pub async fn serve(
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let token: Option<Arc<str>> = token.filter(|t| !t.is_empty()).map(Arc::from);
+    let token: Option<Arc<str>> = token
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .map(Arc::from);
+    // Bounded: at most this many connections at once, each must send its headers in time.
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     on_ready(bound);
     loop {
         let (stream, peer) = tokio::select! {
@@ -115,9 +126,15 @@ pub async fn serve(
             },
             _ = tokio::signal::ctrl_c() => break,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "mcp http: connection refused, {MAX_CONNECTIONS} already open");
+            drop(stream);
+            continue;
+        };
         let service = service.clone();
         let token = token.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let handler = hyper::service::service_fn(
                 move |req: http::Request<hyper::body::Incoming>| {
                     let mut service = service.clone();
@@ -144,6 +161,8 @@ pub async fn serve(
             );
             let io = hyper_util::rt::TokioIo::new(stream);
             if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
                 .serve_connection(io, handler)
                 .await
             {
@@ -174,6 +193,7 @@ mod tests {
         assert!(check_exposure(&lo, None).is_ok());
         assert!(check_exposure(&any, None).is_err());
         assert!(check_exposure(&any, Some("")).is_err());
+        assert!(check_exposure(&any, Some("   ")).is_err());
         assert!(check_exposure(&any, Some("t0k")).is_ok());
     }
 

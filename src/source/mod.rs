@@ -42,11 +42,57 @@ impl Source for SnapshotSource {
     fn load(&self, scope: &Scope) -> Result<ClusterState> {
         let mut state = snapshot::load(&self.path)?;
         if let Scope::Namespace(ns) = scope {
+            check_namespace(&state, ns)?;
             let ns = ns.clone();
             state.retain_namespaces(&move |n| n == ns);
         }
         Ok(state)
     }
+}
+
+/// A `-n` that names no namespace of the state is a usage error, never an empty all-clear:
+/// "no namespace `Shop` in the snapshot (did you mean `shop`?)".
+pub fn check_namespace(state: &ClusterState, ns: &str) -> Result<()> {
+    let names = state.namespace_names();
+    // Objects of any kind in it count (events, config maps): the namespace exists.
+    if names.contains(ns)
+        || state
+            .events
+            .iter()
+            .any(|e| e.metadata.namespace.as_deref() == Some(ns))
+        || state
+            .config_maps
+            .iter()
+            .any(|c| c.metadata.namespace.as_deref() == Some(ns))
+    {
+        return Ok(());
+    }
+    let lower = ns.to_ascii_lowercase();
+    let guess = names
+        .iter()
+        .find(|n| n.to_ascii_lowercase() == lower)
+        .cloned()
+        .or_else(|| {
+            let mut best: Vec<(usize, &String)> = names
+                .iter()
+                .map(|n| (strsim::damerau_levenshtein(&lower, n), n))
+                .filter(|(d, _)| *d <= 2)
+                .collect();
+            best.sort();
+            best.first().map(|(_, n)| (*n).clone())
+        });
+    Err(crate::Error::Usage(match guess {
+        Some(g) => format!("-n {ns}: no namespace `{ns}` in the snapshot (did you mean `{g}`?)"),
+        None => format!(
+            "-n {ns}: no namespace `{ns}` in the snapshot (it has: {})",
+            names
+                .iter()
+                .take(12)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }))
 }
 
 /// A source whose states are judged with the user's settings (the recent window): every
