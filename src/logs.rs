@@ -284,13 +284,37 @@ impl LogStore {
     }
 }
 
+/// Read one line into `buf`, keeping at most [`MAX_LINE`] + 1 bytes of it: the rest of an
+/// over-long line (a log written without newlines can be gigabytes) is read in chunks and
+/// dropped, so memory stays bounded. Returns the bytes consumed (0 at the end).
+fn read_line_bounded<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut consumed = 0;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(consumed);
+        }
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (MAX_LINE + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        reader.consume(take);
+        consumed += take;
+        if done {
+            return Ok(consumed);
+        }
+    }
+}
+
 /// Read lines (any bytes; invalid UTF-8 replaced) with 1-based numbers.
 fn each_line<R: BufRead>(mut reader: R, mut f: impl FnMut(usize, &str)) {
     let mut buf = Vec::with_capacity(256);
     let mut n = 0;
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
+        match read_line_bounded(&mut reader, &mut buf) {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
@@ -636,7 +660,7 @@ fn scan<R: BufRead>(mut reader: R, block: Option<(&str, &str, &str)>) -> Option<
     let mut buf = Vec::with_capacity(256);
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
+        match read_line_bounded(&mut reader, &mut buf) {
             Ok(0) => break,
             Ok(_) => {}
             Err(_) => break,
@@ -741,6 +765,24 @@ mod tests {
         assert_eq!(ex.lines_seen, 3);
         assert!(ex.tail.last().unwrap().text.ends_with("[line cut]"));
         assert!(ex.signals[0].text.contains("ERROR"));
+    }
+
+    #[test]
+    fn a_log_without_newlines_is_read_in_bounded_memory() {
+        // 8 MB on one line: kept to MAX_LINE, the rest streamed past.
+        let big = "x".repeat(8 << 20) + "\nERROR after the long line\n";
+        let mut reader = std::io::BufReader::new(big.as_bytes());
+        let mut buf = Vec::new();
+        let n = read_line_bounded(&mut reader, &mut buf).expect("read");
+        assert_eq!(n, (8 << 20) + 1);
+        assert!(buf.len() <= MAX_LINE + 1);
+        let ex = excerpt_of(&big);
+        assert_eq!(ex.lines_seen, 2);
+        assert!(
+            ex.signals
+                .iter()
+                .any(|l| l.text.contains("after the long line"))
+        );
     }
 
     #[test]

@@ -599,3 +599,44 @@ fn a_namespace_scope_scopes_every_part_of_the_state() {
             .all(|o| o.namespace.as_deref().is_none_or(|n| n == "default"))
     );
 }
+
+#[test]
+fn hostile_names_never_reach_a_shell_script() {
+    let dir = write_tree(&[(
+        "m.yaml",
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: "web$(touch PWNED)", namespace: "shop;true"}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1.27", securityContext: {privileged: true}}]
+"#,
+    )]);
+    let out = assert_cmd::Command::cargo_bin("sextant")
+        .expect("bin")
+        .current_dir(dir.path())
+        .args([
+            "policy",
+            "draft",
+            "Privileged",
+            "--snapshot",
+            "m.yaml",
+            "--out",
+            "out",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid Kubernetes name"));
+    assert!(!dir.path().join("out").exists(), "nothing written");
+    assert!(!dir.path().join("PWNED").exists());
+}

@@ -390,12 +390,30 @@ pub fn draft(req: &Request, guidance: Vec<GuidanceRef>) -> Result<Draft, PolicyE
     let patch_body = strategic_patch(&req.offending, &fixed);
     let obj_kind = kind.to_ascii_lowercase();
     let name = str_at(&req.offending, "/metadata/name").unwrap_or("");
+    // Names go into a shell script: they must be Kubernetes names, and are quoted anyway.
+    if !crate::policy::shell::is_k8s_name(name) {
+        return Err(PolicyError::Invalid {
+            what: format!("{kind} name {:?}", crate::redact::redact(name)),
+            why: "not a valid Kubernetes name (lower-case letters, digits, '-' and '.'); refusing to write it into a command".into(),
+        });
+    }
+    if let Some(n) = ns.as_deref()
+        && !crate::policy::shell::is_k8s_name(n)
+    {
+        return Err(PolicyError::Invalid {
+            what: format!("namespace {:?}", crate::redact::redact(n)),
+            why: "not a valid Kubernetes name; refusing to write it into a command".into(),
+        });
+    }
+    let q = crate::policy::shell::quote;
     let patch = format!(
-        "kubectl{} patch {obj_kind} {name} --type strategic -p '{}'",
+        "kubectl{} patch {} {} --type strategic -p {}",
         ns.as_deref()
-            .map(|n| format!(" -n {n}"))
+            .map(|n| format!(" -n {}", q(n)))
             .unwrap_or_default(),
-        serde_json::to_string(&patch_body).unwrap_or_default()
+        q(&obj_kind),
+        q(name),
+        q(&serde_json::to_string(&patch_body).unwrap_or_default())
     );
     Ok(Draft {
         category: rule.category,
