@@ -483,3 +483,46 @@ fn the_guidance_index_is_cached_and_a_damaged_cache_is_rebuilt() {
     std::fs::write(&file, "x").expect("file");
     assert_eq!(run(&file), first);
 }
+
+/// A second `index build` on the same directory reports busy at once (exit 2) while the
+/// first holds the build lock, instead of adding every document again.
+#[test]
+fn index_builds_are_exclusive_from_the_first_write() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let idx = dir.path().join("fresh-index");
+    let lock = sextant::index::SearchIndex::lock_for_build(&idx).expect("first lock");
+    let out = assert_cmd::Command::cargo_bin("sextant")
+        .expect("bin")
+        .args(["index", "build", "--offline", "--index-dir"])
+        .arg(&idx)
+        .arg("--snapshot")
+        .arg(common::demo())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("another sextant process is writing this index"),
+        "{err}"
+    );
+    assert!(
+        !idx.join("meta.json").exists(),
+        "nothing created by the second build"
+    );
+    drop(lock);
+    let out = assert_cmd::Command::cargo_bin("sextant")
+        .expect("bin")
+        .args(["index", "build", "--offline", "--index-dir"])
+        .arg(&idx)
+        .arg("--snapshot")
+        .arg(common::demo())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

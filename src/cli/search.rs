@@ -150,6 +150,8 @@ fn open_index(g: &Global, cfg: &Config) -> anyhow::Result<SearchIndex> {
 }
 
 pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+    // Exclusive from the first write: taken before the index is created or read.
+    let _lock = SearchIndex::lock_for_build(&index_dir(g, cfg))?;
     let mut index = open_index(g, cfg)?;
     let corpus = corpus(g, cfg)?;
     let gdocs = docs::guidance(&corpus);

@@ -42,6 +42,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 const MANIFEST: &str = "sextant-manifest.json";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
+/// The file an `index build` holds locked for its whole run.
+const BUILD_LOCK: &str = ".sextant-build.lock";
+
+/// Held while an index is being built; the lock goes with it.
+pub struct BuildLock {
+    _file: std::fs::File,
+}
+
 #[derive(Debug, Error)]
 pub enum IndexError {
     #[error(
@@ -424,6 +432,29 @@ impl SearchIndex {
             return Err(bad("another schema"));
         }
         SearchIndex::wrap(index, f, Some(dir.to_path_buf()), manifest)
+    }
+
+    /// Take the exclusive build lock of the index in `dir` before anything of the index is
+    /// created or read for writing: a second `index build` on the same directory reports
+    /// busy at once instead of adding every document again. An OS lock (released by the
+    /// kernel when the process dies, so a killed build leaves nothing stale).
+    pub fn lock_for_build(dir: &Path) -> Result<BuildLock> {
+        let io = |e: std::io::Error| IndexError::Io {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(BUILD_LOCK))
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(BuildLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(IndexError::Busy(dir.to_path_buf())),
+            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+        }
     }
 
     /// Open the index in `dir`, creating it when missing. A corrupt index, or one from
