@@ -109,6 +109,50 @@ impl Settings {
     }
 }
 
+/// How long `api_key_cmd` may take (a password manager waiting for a touch that never comes
+/// must not hang every command).
+const KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Run `sh -c cmd` with no input and a deadline; its stdout (at most 64 KiB) on success. On
+/// timeout the shell is killed. The output is never logged.
+fn run_bounded(cmd: &str, timeout: Duration) -> Result<String, String> {
+    use std::io::Read;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not run: {e}"))?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = (&mut stdout).take(64 * 1024).read_to_end(&mut buf);
+        let _ = tx.send(buf);
+    });
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => {
+                let out = rx.recv_timeout(Duration::from_secs(1)).unwrap_or_default();
+                return Ok(String::from_utf8_lossy(&out).into_owned());
+            }
+            Ok(Some(status)) => return Err(format!("exited with {status}")),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {} s", timeout.as_secs()));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 /// The key a command prints (`[llm] api_key_cmd`), run once per process with `sh -c`. Its
 /// output is never logged or printed; a failing command is named with its exit status only.
 fn key_from_command(cmd: &str) -> Option<String> {
@@ -118,22 +162,10 @@ fn key_from_command(cmd: &str) -> Option<String> {
     if let Some((_, k)) = keys.iter().find(|(c, _)| c == cmd) {
         return k.clone();
     }
-    let key = match std::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-    {
-        Ok(o) if o.status.success() => {
-            Some(String::from_utf8_lossy(&o.stdout).trim().to_string()).filter(|k| !k.is_empty())
-        }
-        Ok(o) => {
-            tracing::warn!(status = %o.status, "[llm] api_key_cmd failed; no API key");
-            None
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "[llm] api_key_cmd could not run; no API key");
+    let key = match run_bounded(cmd, KEY_CMD_TIMEOUT) {
+        Ok(out) => Some(out.trim().to_string()).filter(|k| !k.is_empty()),
+        Err(why) => {
+            tracing::warn!(%why, "[llm] api_key_cmd failed; no API key");
             None
         }
     };
@@ -616,6 +648,21 @@ fn one_line(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn key_commands_are_bounded_in_time() {
+        let t = std::time::Instant::now();
+        let r = run_bounded("sleep 30", Duration::from_millis(300));
+        assert!(r.is_err_and(|e| e.contains("timed out")));
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            run_bounded("echo k3y", Duration::from_secs(5))
+                .as_deref()
+                .map(str::trim),
+            Ok("k3y")
+        );
+        assert!(run_bounded("exit 3", Duration::from_secs(5)).is_err());
+    }
+
     #[test]
     fn hostile_retry_after_values_do_not_panic() {
         for v in ["inf", "-inf", "NaN", "1e20", "-5", "3"] {
