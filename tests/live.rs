@@ -768,6 +768,38 @@ fn watch_prints_new_and_resolved_findings() {
     );
 }
 
+/// A server that ends every watch at once gets a few watch requests a second from us, not
+/// thousands: watch re-establishment has a floor whatever the server does.
+#[test]
+fn watches_a_server_ends_at_once_are_not_hammered() {
+    let server = FakeKube::start(Faults {
+        watch_ends_at_once: true,
+        ..Faults::default()
+    });
+    fake_kube::synthetic(&server, 10);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let kc = server.kubeconfig(tmp.path());
+    let watch = Watch::start(&kc, tmp.path(), &[]);
+    let mut seen = Vec::new();
+    let ok = watch.wait_for("watching pods and events", &mut seen);
+    let watches = || {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.query.contains("watch=true"))
+            .count()
+    };
+    let before = watches();
+    std::thread::sleep(Duration::from_secs(4));
+    let during = watches() - before;
+    drop(watch);
+    assert!(ok, "no watch banner: {seen:?}");
+    // Two watched paths, one request per path every 0.5 s at most: about 16 in 4 s.
+    assert!(during <= 24, "{during} watch requests in 4 s");
+    assert!(during >= 2, "the watch keeps trying: {during}");
+    assert_all_reads(&server.requests());
+}
+
 #[test]
 fn the_audit_log_lists_every_cluster_request() {
     let (server, tmp, kc) = demo_cluster(Faults::default());

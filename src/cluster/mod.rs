@@ -14,6 +14,7 @@ pub mod guard;
 pub mod kinds;
 pub mod save;
 pub mod watch;
+pub mod watch_floor;
 
 use crate::source::{Scope, Source};
 use crate::state::{ClusterState, SourceInfo, SourceKind};
@@ -97,6 +98,8 @@ impl Cluster {
                 origin: origin.clone(),
                 reason: one_line(&e.to_string()),
             })?
+            // Inside the guard: a refused request never waits, an allowed watch may.
+            .with_layer(&watch_floor::WatchFloorLayer::default())
             .with_layer(&guard::ReadOnlyLayer)
             .build();
         Ok(Cluster {

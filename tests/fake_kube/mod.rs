@@ -38,6 +38,8 @@ pub struct Faults {
     pub not_served: HashSet<String>,
     /// Whether access reviews say the credentials may write.
     pub can_write: bool,
+    /// Watches end the moment they start (an empty 200): a hostile or broken proxy.
+    pub watch_ends_at_once: bool,
 }
 
 #[derive(Default)]
@@ -268,6 +270,12 @@ fn serve(mut conn: TcpStream, st: &Arc<Mutex<State>>) {
                 path: path.to_string(),
                 query: query.to_string(),
             });
+            if st.lock().expect("lock").faults.watch_ends_at_once {
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 0\r\n\r\n",
+                );
+                return;
+            }
             stream_watch(&mut conn, st, path, query);
             // Every watch ends after a while, as real ones do: clients must resume.
             return;
