@@ -640,3 +640,23 @@ spec:
     assert!(!dir.path().join("out").exists(), "nothing written");
     assert!(!dir.path().join("PWNED").exists());
 }
+
+#[test]
+fn a_kubeconfig_variable_naming_a_missing_file_is_named() {
+    let out = assert_cmd::Command::cargo_bin("sextant")
+        .expect("bin")
+        .args(["analyze"])
+        .env("KUBECONFIG", "/nonexistent/sextant-test/config")
+        .env("HOME", "/nonexistent")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("KUBECONFIG names /nonexistent/sextant-test/config, which does not exist"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no escape codes on a pipe: {err:?}");
+}

@@ -444,8 +444,12 @@ fn init_tracing(g: &Global) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEXTANT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("sextant={level}")));
+    // Escape codes only for a terminal, and never with NO_COLOR.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

@@ -34,7 +34,8 @@ pub enum ClusterError {
         available: String,
     },
     #[error(
-        "no kubeconfig (KUBECONFIG is unset, ~/.kube/config does not exist) and not running in a cluster: pass --kubeconfig PATH, or --snapshot PATH to read a dump"
+        "no kubeconfig ({}) and not running in a cluster: pass --kubeconfig PATH, or --snapshot PATH to read a dump",
+        why_no_config()
     )]
     NoConfig,
     #[error("cannot reach the API server {server} (context {context}): {reason}")]
@@ -253,6 +254,29 @@ fn read_kubeconfig(
             None => (None, String::new()),
         }
     })
+}
+
+/// Why no kubeconfig was found, as the user set things up: a `KUBECONFIG` naming files that
+/// do not exist is said so, not "unset".
+fn why_no_config() -> String {
+    let home = "~/.kube/config does not exist";
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(v) => {
+            let missing: Vec<String> = std::env::split_paths(&v)
+                .filter(|p| !p.exists())
+                .map(|p| p.display().to_string())
+                .collect();
+            if missing.is_empty() {
+                format!("KUBECONFIG names no usable file, {home}")
+            } else {
+                format!(
+                    "KUBECONFIG names {}, which does not exist; {home}",
+                    missing.join(", ")
+                )
+            }
+        }
+        None => format!("KUBECONFIG is unset, {home}"),
+    }
 }
 
 /// The context names of the kubeconfig (`--all-contexts`), in file order.
