@@ -658,5 +658,8 @@ fn a_kubeconfig_variable_naming_a_missing_file_is_named() {
         err.contains("KUBECONFIG names /nonexistent/sextant-test/config, which does not exist"),
         "{err}"
     );
-    assert!(!err.contains('\u{1b}'), "no escape codes on a pipe: {err:?}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no escape codes on a pipe: {err:?}"
+    );
 }

@@ -195,6 +195,34 @@ mod tests {
     }
 
     #[test]
+    fn secrets_in_command_lines_urls_and_env_are_removed() {
+        let cases = [
+            ("redis://:s3cretPass@cache:6379/0", "s3cretPass"),
+            ("mysql -h db -u root -pHunter2x42 shop", "Hunter2x42"),
+            ("server --db-password S3cr3tValue --port 80", "S3cr3tValue"),
+            ("server --db-password=S3cr3tValue", "S3cr3tValue"),
+            (r#"args: ["--api-key", "abcd1234efgh"]"#, "abcd1234efgh"),
+            (
+                r#"{"env":[{"name":"DB_PASSWORD","value":"plaintext-pw-1"}]}"#,
+                "plaintext-pw-1",
+            ),
+            (
+                "- name: STRIPE_SECRET\n  value: whsec_live_xyz",
+                "whsec_live_xyz",
+            ),
+        ];
+        for (text, secret) in cases {
+            let out = redact(text);
+            assert!(!out.contains(secret), "{secret} survived: {out}");
+        }
+        // A port flag and an ordinary URL stay.
+        assert_eq!(
+            redact("--port 8080 https://example.com/x"),
+            "--port 8080 https://example.com/x"
+        );
+    }
+
+    #[test]
     fn key_names_stay_readable() {
         let out = redact("db password=hunter2hunter2 host=db");
         assert!(out.starts_with("db password=[REDACTED:"), "{out}");
