@@ -397,3 +397,59 @@ spec:
         titles(&f)
     );
 }
+
+#[test]
+fn quota_refusals_say_which_quota_is_used_up() {
+    let f = analyze_yaml(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, uid: d1}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: "api:3", resources: {requests: {cpu: "1"}, limits: {cpu: "1", memory: 256Mi}}}]}
+status: {replicas: 0, availableReplicas: 0, unavailableReplicas: 2}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-5d8f7
+  namespace: shop
+  uid: r1
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: api, uid: d1, controller: true}]
+spec: {replicas: 2, selector: {matchLabels: {app: api}}}
+status: {replicas: 0}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute, namespace: shop}
+spec: {hard: {requests.cpu: "4", pods: "10"}}
+status:
+  hard: {requests.cpu: "4", pods: "10"}
+  used: {requests.cpu: "4", pods: "4"}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: e1, namespace: shop}
+involvedObject: {kind: ReplicaSet, name: api-5d8f7, namespace: shop, uid: r1}
+reason: FailedCreate
+type: Warning
+message: 'Error creating: pods "api-5d8f7-x" is forbidden: exceeded quota: compute, requested: requests.cpu=1, used: requests.cpu=4, limited: requests.cpu=4'
+lastTimestamp: "2024-05-01T10:00:00Z"
+"#,
+    );
+    let r = f
+        .iter()
+        .find(|f| f.category == Category::ReplicasUnavailable)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert!(
+        r.explanation
+            .contains("ResourceQuota compute requests.cpu 4/4"),
+        "{}",
+        r.explanation
+    );
+    assert!(!r.explanation.contains("pods 4/10"), "{}", r.explanation);
+}

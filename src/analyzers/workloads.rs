@@ -251,11 +251,17 @@ fn unavailable(
         } else {
             None
         };
+        let full = exhausted_quotas(ctx, ns);
         format!(
-            "{kind} {name} cannot create its pods: the namespace's ResourceQuota rejects them{}. Pods that are never created leave no pod to diagnose, only this event.",
+            "{kind} {name} cannot create its pods: the namespace's ResourceQuota rejects them{}{}. Pods that are never created leave no pod to diagnose, only this event.",
             needs
                 .map(|n| format!(" because the pod spec does not specify {n}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if full.is_empty() {
+                String::new()
+            } else {
+                format!("; the quota is used up: {}", full.join(", "))
+            }
         )
     } else if failed_create {
         format!(
@@ -458,5 +464,74 @@ fn jobs(ctx: &Context, out: &mut Vec<Draft>) {
             d.explanation = format!("CronJob {c}'s runs fail. {}", d.explanation);
         }
         out.push(d);
+    }
+}
+
+/// "ResourceQuota compute: requests.cpu 4/4" for every resource of the namespace's quotas
+/// whose use has reached its hard limit (from the quotas' own status).
+fn exhausted_quotas(ctx: &Context, ns: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in ctx
+        .state
+        .resource_quotas
+        .iter()
+        .filter(|q| q.metadata.namespace.as_deref() == Some(ns))
+    {
+        let Some(status) = &q.status else { continue };
+        let (Some(hard), Some(used)) = (&status.hard, &status.used) else {
+            continue;
+        };
+        for (res, h) in hard {
+            let Some(u) = used.get(res) else { continue };
+            if let (Some(hv), Some(uv)) = (quantity(&h.0), quantity(&u.0))
+                && uv >= hv
+            {
+                out.push(format!(
+                    "ResourceQuota {} {res} {}/{}",
+                    q.metadata.name.as_deref().unwrap_or(""),
+                    u.0,
+                    h.0
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A Kubernetes quantity ("500m", "4", "1Gi", "2k") in base units.
+pub(crate) fn quantity(q: &str) -> Option<f64> {
+    let q = q.trim();
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(q.len());
+    let (num, suffix) = q.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let scale = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0f64.powi(4),
+        _ => return None,
+    };
+    Some(n * scale)
+}
+
+#[cfg(test)]
+mod quantity_tests {
+    use super::quantity;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity("500m"), Some(0.5));
+        assert_eq!(quantity("4"), Some(4.0));
+        assert_eq!(quantity("1Gi"), Some(1073741824.0));
+        assert_eq!(quantity("2k"), Some(2000.0));
+        assert_eq!(quantity("x"), None);
     }
 }
