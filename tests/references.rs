@@ -453,3 +453,156 @@ lastTimestamp: "2024-05-01T10:00:00Z"
     );
     assert!(!r.explanation.contains("pods 4/10"), "{}", r.explanation);
 }
+
+#[test]
+fn rbac_denials_in_controller_events_name_the_missing_permission() {
+    let f = analyze_yaml(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, uid: d1}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: "api:3"}]}
+status: {replicas: 0, availableReplicas: 0, unavailableReplicas: 1}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-5d8f7
+  namespace: shop
+  uid: r1
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: api, uid: d1, controller: true}]
+spec: {replicas: 1, selector: {matchLabels: {app: api}}}
+status: {replicas: 0}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: e1, namespace: shop}
+involvedObject: {kind: ReplicaSet, name: api-5d8f7, namespace: shop, uid: r1}
+reason: FailedCreate
+type: Warning
+message: 'Error creating: pods "api-5d8f7-" is forbidden: User "system:serviceaccount:kube-system:replicaset-controller" cannot create resource "pods" in API group "" in the namespace "shop"'
+lastTimestamp: "2024-05-01T10:00:00Z"
+"#,
+    );
+    let r = f
+        .iter()
+        .find(|f| f.category == Category::ReplicasUnavailable)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert!(
+        r.explanation.contains(
+            "ServiceAccount kube-system/replicaset-controller may not create pods in namespace shop"
+        ),
+        "{}",
+        r.explanation
+    );
+    assert!(
+        r.remediation
+            .contains("--serviceaccount=kube-system:replicaset-controller"),
+        "{}",
+        r.remediation
+    );
+}
+
+#[test]
+fn required_anti_affinity_needs_a_node_per_replica() {
+    let yaml = |replicas: u32| {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: kv, namespace: data}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: kv}}}}
+  template:
+    metadata: {{labels: {{app: kv}}}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - topologyKey: kubernetes.io/hostname
+            labelSelector: {{matchLabels: {{app: kv}}}}
+      containers: [{{name: kv, image: "kv:1"}}]
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: n1}}
+status: {{conditions: [{{type: Ready, status: "True"}}]}}
+---
+apiVersion: v1
+kind: Node
+metadata: {{name: n2}}
+status: {{conditions: [{{type: Ready, status: "True"}}]}}
+"#
+        )
+    };
+    let f = analyze_yaml(&yaml(3));
+    let u = f
+        .iter()
+        .find(|f| f.category == Category::Unschedulable)
+        .unwrap_or_else(|| panic!("{:#?}", titles(&f)));
+    assert!(
+        u.title.contains("1 of 3 replicas cannot be placed"),
+        "{}",
+        u.title
+    );
+    let f = analyze_yaml(&yaml(2));
+    assert!(
+        !f.iter().any(|f| f.category == Category::Unschedulable),
+        "{:#?}",
+        titles(&f)
+    );
+}
+
+#[test]
+fn ingress_rules_that_leave_out_a_caller() {
+    let rest = r#"
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-frontend, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: frontend}}}]
+    ports: [{port: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: frontend}}
+  template:
+    metadata: {labels: {app: frontend}}
+    spec: {containers: [{name: fe, image: "fe:1", env: [{name: BACKEND, value: "http://web:80"}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: pay}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec: {containers: [{name: co, image: "co:1", env: [{name: CATALOG_URL, value: "http://web.shop.svc.cluster.local:80/api"}]}]}
+"#;
+    let f = analyze_yaml(&format!("{WEB}{rest}"));
+    let b: Vec<&Finding> = f
+        .iter()
+        .filter(|f| f.category == Category::NetworkPolicyBlocking)
+        .collect();
+    assert_eq!(b.len(), 1, "{:#?}", titles(&f));
+    assert!(
+        b[0].title.contains("deployment pay/checkout"),
+        "{}",
+        b[0].title
+    );
+    assert!(!b[0].title.contains("shop/frontend"), "{}", b[0].title);
+}

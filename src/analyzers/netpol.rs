@@ -15,8 +15,10 @@ use super::workload::{self, Workload};
 use super::{Context, Draft, evidence, selector};
 use crate::findings::{Category, ObjectRef, Severity};
 use crate::state::is_system_namespace;
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     let st = ctx.state;
@@ -153,7 +155,8 @@ fn ingress(ctx: &Context, w: &Workload, policies: &[&NetworkPolicy], out: &mut V
             .is_some_and(|r| !r.is_empty())
     });
     if any_rule {
-        return; // which clients a rule means to admit is the author's call
+        clients(ctx, w, &ingress, out);
+        return;
     }
     // Only when something is meant to reach the pods from outside: a Service of theirs that
     // an Ingress routes to.
@@ -238,6 +241,195 @@ fn ingress(ctx: &Context, w: &Workload, policies: &[&NetworkPolicy], out: &mut V
     }
     d.remediation = "Add an ingress rule admitting the ingress controller's namespace (`from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: INGRESS-NAMESPACE}}}]`) on the Service's target port.".into();
     out.push(d);
+}
+
+/// The Services that select the workload's pods.
+fn services_of<'s>(ctx: &'s Context, w: &Workload) -> Vec<&'s Service> {
+    ctx.state
+        .services
+        .iter()
+        .filter(|s| s.metadata.namespace.as_deref() == Some(w.ns()))
+        .filter(|s| {
+            s.spec
+                .as_ref()
+                .and_then(|sp| sp.selector.as_ref())
+                .is_some_and(|sel| !sel.is_empty() && selector::matches_map(sel, w.labels))
+        })
+        .collect()
+}
+
+/// Whether a workload's configuration (env values, args, command) names the Service as a host
+/// it calls: `svc.ns[.svc…]` from anywhere, `svc` itself (as a URL host, `svc:port`, or a whole
+/// value) from its own namespace.
+fn calls(c: &Workload, svc: &str, svc_ns: &str, ports: &[i32]) -> bool {
+    let texts = c
+        .spec
+        .containers
+        .iter()
+        .flat_map(|k| {
+            k.env
+                .iter()
+                .flatten()
+                .filter_map(|e| e.value.clone())
+                .chain(k.args.iter().flatten().cloned())
+                .chain(k.command.iter().flatten().cloned())
+        })
+        .collect::<Vec<String>>();
+    let qualified = format!("{svc}.{svc_ns}");
+    let same_ns = c.ns() == svc_ns;
+    texts.iter().any(|t| {
+        let words = t
+            .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '.' || ch == ':'));
+        words.filter(|w| !w.is_empty()).any(|word| {
+            let host = word.split(':').next().unwrap_or(word);
+            let port: Option<i32> = word.split(':').nth(1).and_then(|p| p.parse().ok());
+            host == qualified
+                || host.starts_with(&format!("{qualified}.svc"))
+                || (same_ns
+                    && host == svc
+                    && (t.trim() == svc
+                        || port.is_some_and(|p| ports.contains(&p))
+                        || t.contains(&format!("://{svc}"))))
+        })
+    })
+}
+
+/// The labels a namespace carries, with the one Kubernetes sets on every namespace.
+fn namespace_labels(ctx: &Context, ns: &str) -> BTreeMap<String, String> {
+    let mut labels = ctx
+        .state
+        .namespaces
+        .iter()
+        .find(|n| n.metadata.name.as_deref() == Some(ns))
+        .and_then(|n| n.metadata.labels.clone())
+        .unwrap_or_default();
+    labels.insert("kubernetes.io/metadata.name".into(), ns.to_string());
+    labels
+}
+
+/// Whether some ingress rule of `policies` admits traffic from `client` on `port`.
+fn admits(
+    ctx: &Context,
+    target_ns: &str,
+    policies: &[&&NetworkPolicy],
+    client: &Workload,
+    port: Option<i32>,
+) -> bool {
+    policies.iter().any(|p| {
+        p.spec
+            .as_ref()
+            .and_then(|s| s.ingress.as_ref())
+            .into_iter()
+            .flatten()
+            .any(|rule| {
+                let port_ok = rule
+                    .ports
+                    .as_ref()
+                    .filter(|p| !p.is_empty())
+                    .is_none_or(|ports| {
+                        ports.iter().any(|pp| match (&pp.port, port) {
+                            (None, _) | (_, None) => true,
+                            (Some(IntOrString::Int(n)), Some(want)) => {
+                                *n == want || pp.end_port.is_some_and(|e| *n <= want && want <= e)
+                            }
+                            (Some(IntOrString::String(_)), _) => true, // named: not judged
+                        })
+                    });
+                let from_ok = rule
+                    .from
+                    .as_ref()
+                    .filter(|f| !f.is_empty())
+                    .is_none_or(|peers| {
+                        peers.iter().any(|peer| {
+                            if peer.ip_block.is_some() {
+                                return true; // addresses: not judged
+                            }
+                            let ns_ok = match &peer.namespace_selector {
+                                None => client.ns() == target_ns,
+                                Some(sel) => selector::matches(
+                                    sel,
+                                    Some(&namespace_labels(ctx, client.ns())),
+                                ),
+                            };
+                            let pod_ok = peer
+                                .pod_selector
+                                .as_ref()
+                                .is_none_or(|sel| selector::matches(sel, client.labels));
+                            ns_ok && pod_ok
+                        })
+                    });
+                port_ok && from_ok
+            })
+    })
+}
+
+/// Clients whose configuration calls a Service of `w` that the ingress rules do not admit.
+fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut Vec<Draft>) {
+    let all = workload::all(ctx.state);
+    for svc in services_of(ctx, w) {
+        let name = svc.metadata.name.as_deref().unwrap_or("");
+        let ports: Vec<i32> = svc
+            .spec
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .map(|p| p.port)
+            .collect();
+        let target_port: Option<i32> = svc
+            .spec
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .find_map(|p| match &p.target_port {
+                Some(IntOrString::Int(n)) => Some(*n),
+                Some(IntOrString::String(_)) => None,
+                None => Some(p.port),
+            });
+        let blocked: Vec<String> = all
+            .iter()
+            .filter(|c| !(c.ns() == w.ns() && c.name() == w.name() && c.kind == w.kind))
+            .filter(|c| c.replicas != Some(0) && calls(c, name, w.ns(), &ports))
+            .filter(|c| !admits(ctx, w.ns(), policies, c, target_port))
+            .map(|c| format!("{} {}/{}", c.kind.to_ascii_lowercase(), c.ns(), c.name()))
+            .collect();
+        if blocked.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = policies
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        let mut d = draft(
+            w,
+            format!(
+                "NetworkPolicy {} blocks {} calling Service {name}",
+                names.join(", "),
+                blocked.join(", ")
+            ),
+        );
+        d.explanation = format!(
+            "{} calls Service {name} (its configuration names the host), but the ingress rules of NetworkPolicy {} that isolate {} {}'s pods admit no traffic from it{}: its connections time out.",
+            blocked.join(", "),
+            names.join(", "),
+            w.kind.to_ascii_lowercase(),
+            w.name(),
+            target_port
+                .map(|p| format!(" on port {p}"))
+                .unwrap_or_default()
+        );
+        for b in &blocked {
+            d.evidence.push(evidence::spec(
+                format!("{b} → Service {name}: not admitted by {}", names.join(", ")),
+                w.kind,
+                w.ns(),
+                w.name(),
+            ));
+        }
+        d.remediation = format!(
+            "Add a `from` entry admitting the caller (its namespace with a namespaceSelector on `kubernetes.io/metadata.name`, and its pod labels) on the Service's target port (`kubectl -n {} edit networkpolicy {}`).",
+            w.ns(),
+            names.first().copied().unwrap_or("")
+        );
+        out.push(d);
+    }
 }
 
 fn draft(w: &Workload, title: String) -> Draft {

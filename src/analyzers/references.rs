@@ -28,6 +28,7 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
         }
         config_refs(ctx, &w, out);
         placement(ctx, &w, out);
+        anti_affinity(ctx, &w, out);
     }
     storage_classes(ctx, out);
 }
@@ -431,6 +432,74 @@ fn placement(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         ));
     }
     d.remediation = "Make the nodeSelector/affinity match labels that nodes have (`kubectl get nodes --show-labels`), label a node to match, or add a toleration for the taint.".into();
+    out.push(d);
+}
+
+/// Replicas that require to be apart from each other (required pod anti-affinity on their own
+/// labels, per node) need as many eligible nodes as replicas: with fewer, the rest stay
+/// Pending. Judged only when the workload's pods are not in the capture (then the scheduler's
+/// own events on the Pending pods say it).
+fn anti_affinity(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
+    let nodes = &ctx.state.nodes;
+    if nodes.is_empty() || !matches!(w.kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
+        return;
+    }
+    let replicas = w.replicas.unwrap_or(1);
+    if replicas <= 1 || pods_of(ctx, w, |p| p.status.is_some()) {
+        return;
+    }
+    let per_node = w
+        .spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+        .and_then(|p| {
+            p.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .is_some_and(|terms| {
+            terms.iter().any(|t| {
+                t.topology_key == "kubernetes.io/hostname"
+                    && t.label_selector.as_ref().is_some_and(|s| {
+                        !super::selector::is_empty(s) && super::selector::matches(s, w.labels)
+                    })
+            })
+        });
+    if !per_node {
+        return;
+    }
+    let eligible = nodes
+        .iter()
+        .filter(|n| n.spec.as_ref().and_then(|s| s.unschedulable) != Some(true))
+        .filter(|n| refuses(w.spec, n).is_none())
+        .count();
+    // None eligible at all is the placement check's finding.
+    if eligible == 0 || eligible as i32 >= replicas {
+        return;
+    }
+    let stuck = replicas - eligible as i32;
+    let mut d = draft(
+        w,
+        Severity::Critical,
+        Category::Unschedulable,
+        format!(
+            "{} {}: {stuck} of {replicas} replicas cannot be placed (required anti-affinity, one per node, {eligible} eligible node(s))",
+            w.kind,
+            w.name()
+        ),
+    );
+    d.explanation = format!(
+        "{} {} asks for {replicas} replicas that must each run on a different node (required podAntiAffinity on its own labels, topologyKey kubernetes.io/hostname), but only {eligible} node(s) of the capture can take one: {stuck} replica(s) will stay Pending.",
+        w.kind,
+        w.name()
+    );
+    d.evidence.push(evidence::spec(
+        format!("replicas: {replicas}; podAntiAffinity required, topologyKey kubernetes.io/hostname; eligible nodes: {eligible}"),
+        w.kind,
+        w.ns(),
+        w.name(),
+    ));
+    d.remediation = "Add nodes, lower the replicas to the node count, or make the anti-affinity preferred (preferredDuringSchedulingIgnoredDuringExecution) instead of required.".into();
     out.push(d);
 }
 

@@ -264,9 +264,16 @@ fn unavailable(
             }
         )
     } else if failed_create {
-        format!(
-            "{kind} {name} cannot create its pods: the API server rejects them (see the FailedCreate event)."
-        )
+        // An RBAC denial in the event names the account and the missing permission.
+        let said: Vec<String> = extra.iter().map(|e| e.text.clone()).collect();
+        match super::text::rbac_denial(&said) {
+            Some((cause, _)) => format!(
+                "{kind} {name} cannot create its pods: {cause} (see the FailedCreate event)."
+            ),
+            None => format!(
+                "{kind} {name} cannot create its pods: the API server rejects them (see the FailedCreate event)."
+            ),
+        }
     } else {
         let not_ready: Vec<&str> = ctx
             .state
@@ -301,8 +308,15 @@ fn unavailable(
         ns,
         name,
     ));
+    let rbac = super::text::rbac_denial(&extra.iter().map(|e| e.text.clone()).collect::<Vec<_>>());
     d.evidence.extend(extra);
-    d.remediation = if quota.is_some() {
+    d.remediation = if let Some((_, fix)) = rbac.filter(|_| quota.is_none()) {
+        let mut f = fix;
+        if let Some(c) = f.get(..1) {
+            f = c.to_uppercase() + &f[1..];
+        }
+        format!("{f}.")
+    } else if quota.is_some() {
         format!(
             "Give every container the requests/limits the quota requires (`kubectl -n {ns} describe resourcequota`), e.g. `kubectl -n {ns} set resources {}/{name} --limits=cpu=100m,memory=128Mi --requests=cpu=50m,memory=64Mi`, or raise the quota.",
             kind.to_ascii_lowercase()
