@@ -213,45 +213,30 @@ spec:
 
 #[test]
 fn pods_whose_controller_is_not_in_the_capture_get_hygiene() {
-    let f = analyze_yaml(
-        r#"
-apiVersion: v1
-kind: Pod
-metadata:
-  name: agent-6d9f7c5b8-x2k4q
-  namespace: tools
-  labels: {app: agent, pod-template-hash: 6d9f7c5b8}
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: agent-6d9f7c5b8, uid: u1, controller: true}]
-spec:
-  nodeName: n1
-  containers:
-  - name: agent
-    image: agent:2
-    securityContext: {privileged: true}
-status:
-  phase: Running
-  conditions: [{type: Ready, status: "True"}]
-  containerStatuses: [{name: agent, ready: true, restartCount: 0, image: "agent:2", imageID: "", state: {running: {startedAt: "2024-05-01T10:00:00Z"}}}]
+    // Two replicas of a Deployment whose ReplicaSet and Deployment are not in the capture.
+    let pod = |name: &str, node: &str| {
+        format!(
+            r#"
 ---
 apiVersion: v1
 kind: Pod
 metadata:
-  name: agent-6d9f7c5b8-p9z8y
+  name: {name}
   namespace: tools
-  labels: {app: agent, pod-template-hash: 6d9f7c5b8}
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: agent-6d9f7c5b8, uid: u1, controller: true}]
+  labels: {{app: agent, pod-template-hash: 6d9f7c5b8}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: agent-6d9f7c5b8, uid: u1, controller: true}}]
 spec:
-  nodeName: n2
-  containers:
-  - name: agent
-    image: agent:2
-    securityContext: {privileged: true}
+  nodeName: {node}
+  containers: [{{name: agent, image: "agent:2", securityContext: {{privileged: true}}}}]
 status:
   phase: Running
-  conditions: [{type: Ready, status: "True"}]
-  containerStatuses: [{name: agent, ready: true, restartCount: 0, image: "agent:2", imageID: "", state: {running: {startedAt: "2024-05-01T10:00:00Z"}}}]
-"#,
-    );
+  conditions: [{{type: Ready, status: "True"}}]
+  containerStatuses: [{{name: agent, ready: true, restartCount: 0, image: "agent:2", imageID: "", state: {{running: {{startedAt: "2024-05-01T10:00:00Z"}}}}}}]
+"#
+        )
+    };
+    let f =
+        analyze_yaml(&(pod("agent-6d9f7c5b8-x2k4q", "n1") + &pod("agent-6d9f7c5b8-p9z8y", "n2")));
     let p: Vec<&Finding> = f
         .iter()
         .filter(|f| f.category == Category::Privileged)

@@ -98,10 +98,7 @@ fn dns(w: &Workload, policies: &[&NetworkPolicy], out: &mut Vec<Draft>) {
     if allowed {
         return;
     }
-    let names: Vec<&str> = egress
-        .iter()
-        .filter_map(|p| p.metadata.name.as_deref())
-        .collect();
+    let names = policy_names(&egress);
     let mut d = draft(
         w,
         format!(
@@ -206,10 +203,7 @@ fn ingress(ctx: &Context, w: &Workload, policies: &[&NetworkPolicy], out: &mut V
     if routed.is_empty() {
         return;
     }
-    let names: Vec<&str> = ingress
-        .iter()
-        .filter_map(|p| p.metadata.name.as_deref())
-        .collect();
+    let names = policy_names(&ingress);
     let mut d = draft(
         w,
         format!(
@@ -393,10 +387,7 @@ fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut 
         if blocked.is_empty() {
             continue;
         }
-        let names: Vec<&str> = policies
-            .iter()
-            .filter_map(|p| p.metadata.name.as_deref())
-            .collect();
+        let names = policy_names(policies);
         let mut d = draft(
             w,
             format!(
@@ -430,6 +421,13 @@ fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut 
         );
         out.push(d);
     }
+}
+
+fn policy_names<'p>(policies: &[&&'p NetworkPolicy]) -> Vec<&'p str> {
+    policies
+        .iter()
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect()
 }
 
 fn draft(w: &Workload, title: String) -> Draft {
