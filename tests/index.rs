@@ -490,16 +490,19 @@ fn the_guidance_index_is_cached_and_a_damaged_cache_is_rebuilt() {
 fn index_builds_are_exclusive_from_the_first_write() {
     let dir = tempfile::tempdir().expect("tmp");
     let idx = dir.path().join("fresh-index");
+    let build = || {
+        assert_cmd::Command::cargo_bin("sextant")
+            .expect("bin")
+            .args(["index", "build", "--offline", "--index-dir"])
+            .arg(&idx)
+            .arg("--snapshot")
+            .arg(common::demo())
+            .env("XDG_CONFIG_HOME", dir.path())
+            .output()
+            .expect("run")
+    };
     let lock = sextant::index::SearchIndex::lock_for_build(&idx).expect("first lock");
-    let out = assert_cmd::Command::cargo_bin("sextant")
-        .expect("bin")
-        .args(["index", "build", "--offline", "--index-dir"])
-        .arg(&idx)
-        .arg("--snapshot")
-        .arg(common::demo())
-        .env("XDG_CONFIG_HOME", dir.path())
-        .output()
-        .expect("run");
+    let out = build();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -511,15 +514,7 @@ fn index_builds_are_exclusive_from_the_first_write() {
         "nothing created by the second build"
     );
     drop(lock);
-    let out = assert_cmd::Command::cargo_bin("sextant")
-        .expect("bin")
-        .args(["index", "build", "--offline", "--index-dir"])
-        .arg(&idx)
-        .arg("--snapshot")
-        .arg(common::demo())
-        .env("XDG_CONFIG_HOME", dir.path())
-        .output()
-        .expect("run");
+    let out = build();
     assert!(
         out.status.success(),
         "{}",

@@ -287,11 +287,7 @@ fn must_gather_logs_belong_to_their_own_container() {
             "2024-05-01T10:00:00Z [error] upstream connect error or disconnect/reset before headers\n",
         ),
     ]);
-    let f = analyze(&load(dir.path()));
-    let crash = f
-        .iter()
-        .find(|f| f.category == Category::CrashLoopBackOff)
-        .expect("crash loop");
+    let crash = crash_loop_of(dir.path());
     assert!(
         crash.explanation.contains("DATABASE_URL"),
         "{}",
@@ -508,11 +504,7 @@ fn dns_failures_name_the_service_that_was_meant() {
             "starting\npanic: dial tcp: lookup memcom on 10.96.0.10:53: no such host\n",
         ),
     ]);
-    let f = analyze(&load(dir.path()));
-    let crash = f
-        .iter()
-        .find(|f| f.category == Category::CrashLoopBackOff)
-        .expect("crash loop");
+    let crash = crash_loop_of(dir.path());
     assert!(
         crash.explanation.contains("did you mean `memcache`"),
         "{}",
@@ -662,4 +654,12 @@ fn a_kubeconfig_variable_naming_a_missing_file_is_named() {
         !err.contains('\u{1b}'),
         "no escape codes on a pipe: {err:?}"
     );
+}
+
+/// The crash-loop finding of a capture that holds one.
+fn crash_loop_of(dir: &std::path::Path) -> Finding {
+    analyze(&load(dir))
+        .into_iter()
+        .find(|f| f.category == Category::CrashLoopBackOff)
+        .expect("crash loop")
 }

@@ -385,30 +385,13 @@ spec:
 
 #[test]
 fn quota_refusals_say_which_quota_is_used_up() {
-    let f = analyze_yaml(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: shop, uid: d1}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: "api:3", resources: {requests: {cpu: "1"}, limits: {cpu: "1", memory: 256Mi}}}]}
-status: {replicas: 0, availableReplicas: 0, unavailableReplicas: 2}
----
-apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: api-5d8f7
-  namespace: shop
-  uid: r1
-  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: api, uid: d1, controller: true}]
-spec: {replicas: 2, selector: {matchLabels: {app: api}}}
-status: {replicas: 0}
----
-apiVersion: v1
+    let f = analyze_yaml(&format!(
+        "{}{}",
+        refused_deployment(
+            2,
+            r#"{requests: {cpu: "1"}, limits: {cpu: "1", memory: 256Mi}}"#
+        ),
+        r#"apiVersion: v1
 kind: ResourceQuota
 metadata: {name: compute, namespace: shop}
 spec: {hard: {requests.cpu: "4", pods: "10"}}
@@ -424,8 +407,8 @@ reason: FailedCreate
 type: Warning
 message: 'Error creating: pods "api-5d8f7-x" is forbidden: exceeded quota: compute, requested: requests.cpu=1, used: requests.cpu=4, limited: requests.cpu=4'
 lastTimestamp: "2024-05-01T10:00:00Z"
-"#,
-    );
+"#
+    ));
     let r = f
         .iter()
         .find(|f| f.category == Category::ReplicasUnavailable)
@@ -441,30 +424,10 @@ lastTimestamp: "2024-05-01T10:00:00Z"
 
 #[test]
 fn rbac_denials_in_controller_events_name_the_missing_permission() {
-    let f = analyze_yaml(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: shop, uid: d1}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec: {containers: [{name: api, image: "api:3"}]}
-status: {replicas: 0, availableReplicas: 0, unavailableReplicas: 1}
----
-apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: api-5d8f7
-  namespace: shop
-  uid: r1
-  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: api, uid: d1, controller: true}]
-spec: {replicas: 1, selector: {matchLabels: {app: api}}}
-status: {replicas: 0}
----
-apiVersion: v1
+    let f = analyze_yaml(&format!(
+        "{}{}",
+        refused_deployment(1, "{}"),
+        r#"apiVersion: v1
 kind: Event
 metadata: {name: e1, namespace: shop}
 involvedObject: {kind: ReplicaSet, name: api-5d8f7, namespace: shop, uid: r1}
@@ -472,8 +435,8 @@ reason: FailedCreate
 type: Warning
 message: 'Error creating: pods "api-5d8f7-" is forbidden: User "system:serviceaccount:kube-system:replicaset-controller" cannot create resource "pods" in API group "" in the namespace "shop"'
 lastTimestamp: "2024-05-01T10:00:00Z"
-"#,
-    );
+"#
+    ));
     let r = f
         .iter()
         .find(|f| f.category == Category::ReplicasUnavailable)
@@ -590,4 +553,33 @@ spec:
         b[0].title
     );
     assert!(!b[0].title.contains("shop/frontend"), "{}", b[0].title);
+}
+
+/// A Deployment of `replicas` with none available, and its ReplicaSet (uids d1, r1).
+fn refused_deployment(replicas: u32, resources: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: api, namespace: shop, uid: d1}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: api}}}}
+  template:
+    metadata: {{labels: {{app: api}}}}
+    spec: {{containers: [{{name: api, image: "api:3", resources: {resources}}}]}}
+status: {{replicas: 0, availableReplicas: 0, unavailableReplicas: {replicas}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-5d8f7
+  namespace: shop
+  uid: r1
+  ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: api, uid: d1, controller: true}}]
+spec: {{replicas: {replicas}, selector: {{matchLabels: {{app: api}}}}}}
+status: {{replicas: 0}}
+---
+"#
+    )
 }
