@@ -378,13 +378,27 @@ impl LlmClient {
     /// without spending tokens (`doctor`). Within the timeout, no retries.
     pub async fn models(&self) -> Result<Vec<String>, LlmError> {
         let secs = self.settings.timeout.as_secs();
-        match tokio::time::timeout(self.settings.timeout, self.client.models().list()).await {
+        // Read loosely: servers that speak the API leave out fields the typed reply requires
+        // (`created`, `owned_by`); the ids are what matters.
+        let models = self.client.models();
+        let listed = models.list_byot::<serde_json::Value>();
+        match tokio::time::timeout(self.settings.timeout, listed).await {
             Err(_) => Err(LlmError::Timeout {
                 url: self.settings.base_url.clone(),
                 secs,
             }),
             Ok(Err(e)) => Err(self.err(e).1),
-            Ok(Ok(list)) => Ok(list.data.into_iter().map(|m| m.id).collect()),
+            Ok(Ok(body)) => Ok(body
+                .get("data")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| {
+                    m.get("id")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string)
+                })
+                .collect()),
         }
     }
 
