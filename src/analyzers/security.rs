@@ -1,7 +1,8 @@
 //! Security and hygiene, once per workload on its controller: Pod Security Standards
 //! (baseline and restricted) and best practice (limits, requests, tags, probes). Also the
-//! spec-level failure predictions that need no status: a probe on a port the container does
-//! not listen on, a Secret reference that names nothing (manifests only).
+//! spec-level probe predictions that need no status: a named probe port the container does
+//! not define or a command that always fails (a numbered port nobody declares is legal: an
+//! info hint). References that name nothing are `references.rs`'s.
 //!
 //! Severity follows the Pod Security Standards: baseline violations and explicit restricted
 //! violations are warnings; implicit restricted gaps and best practice that no standard
