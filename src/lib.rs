@@ -24,6 +24,7 @@ pub mod policy;
 pub mod redact;
 pub mod render;
 pub mod repl;
+pub mod shell;
 pub mod source;
 pub mod state;
 

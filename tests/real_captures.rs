@@ -631,6 +631,13 @@ spec:
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid Kubernetes name"));
     assert!(!dir.path().join("out").exists(), "nothing written");
     assert!(!dir.path().join("PWNED").exists());
+    // Suggested commands in findings never carry such a name either.
+    let f = analyze(&load(&dir.path().join("m.yaml")));
+    assert!(!f.is_empty());
+    for x in &f {
+        assert!(!x.remediation.contains("$("), "{}", x.remediation);
+        assert!(!x.remediation.contains("shop;true"), "{}", x.remediation);
+    }
 }
 
 #[test]

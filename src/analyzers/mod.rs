@@ -224,6 +224,19 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
             }
         }
         f.evidence.truncate(MAX_EVIDENCE);
+        // Remediation commands are meant to be copied into a shell: a name that is not a
+        // Kubernetes name (only a hostile or corrupt dump has one) never reaches one.
+        let names_ok = crate::shell::is_k8s_name(&f.object.name)
+            && f.object
+                .namespace
+                .as_deref()
+                .is_none_or(crate::shell::is_k8s_name)
+            && f.owner
+                .as_ref()
+                .is_none_or(|o| crate::shell::is_k8s_name(&o.name));
+        if !names_ok {
+            f.remediation = "Commands left out: the object's name is not a valid Kubernetes name (a corrupt or tampered capture); inspect it by hand.".into();
+        }
         // Blast radius: objects affected first, then restarts/event counts.
         f.score = f.affected.len().max(1) as u64 * 1000 + f.score.min(999);
         findings.push(f);

@@ -391,21 +391,21 @@ pub fn draft(req: &Request, guidance: Vec<GuidanceRef>) -> Result<Draft, PolicyE
     let obj_kind = kind.to_ascii_lowercase();
     let name = str_at(&req.offending, "/metadata/name").unwrap_or("");
     // Names go into a shell script: they must be Kubernetes names, and are quoted anyway.
-    if !crate::policy::shell::is_k8s_name(name) {
+    if !crate::shell::is_k8s_name(name) {
         return Err(PolicyError::Invalid {
             what: format!("{kind} name {:?}", crate::redact::redact(name)),
             why: "not a valid Kubernetes name (lower-case letters, digits, '-' and '.'); refusing to write it into a command".into(),
         });
     }
     if let Some(n) = ns.as_deref()
-        && !crate::policy::shell::is_k8s_name(n)
+        && !crate::shell::is_k8s_name(n)
     {
         return Err(PolicyError::Invalid {
             what: format!("namespace {:?}", crate::redact::redact(n)),
             why: "not a valid Kubernetes name; refusing to write it into a command".into(),
         });
     }
-    let q = crate::policy::shell::quote;
+    let q = crate::shell::quote;
     let patch = format!(
         "kubectl{} patch {} {} --type strategic -p {}",
         ns.as_deref()

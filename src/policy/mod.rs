@@ -15,7 +15,6 @@ pub mod jmes;
 pub mod kyverno;
 pub mod pattern;
 pub mod propose;
-pub mod shell;
 pub mod suite;
 pub mod vap;
 
