@@ -129,9 +129,12 @@ pub fn detect(text: &str) -> Lang {
         whatlang::Lang::Deu,
         whatlang::Lang::Cmn,
     ]);
-    match detector.detect_lang(text) {
-        Some(whatlang::Lang::Deu) => Lang::De,
-        Some(whatlang::Lang::Cmn) => Lang::Zh,
+    // A short text without marker words ("audit logs") is not evidence of German: only a
+    // detection whatlang itself calls reliable moves away from English, the corpus's first
+    // language (the other languages stay reachable as fallbacks).
+    match detector.detect(text) {
+        Some(info) if info.is_reliable() && info.lang() == whatlang::Lang::Deu => Lang::De,
+        Some(info) if info.is_reliable() && info.lang() == whatlang::Lang::Cmn => Lang::Zh,
         _ => Lang::En,
     }
 }
@@ -148,6 +151,7 @@ mod tests {
         assert_eq!(detect("Sicherheit und Richtlinien"), Lang::De);
         assert_eq!(detect("how do we enforce policy in production"), Lang::En);
         assert_eq!(detect("cost optimization"), Lang::En);
+        assert_eq!(detect("audit logs"), Lang::En);
         assert_eq!(
             detect(
                 "Sie verbessern Sicherheit, Richtlinien und Governance in Ihrer gesamten Umgebung."

@@ -109,3 +109,17 @@ fn no_passage_is_shown_twice() {
         assert_eq!(texts.len(), n, "duplicate passage for {q}");
     }
 }
+
+/// A short English query without marker words is English: "audit logs" finds "Audit and
+/// Logs", not only the German "Audit und Logs".
+#[test]
+fn a_short_english_query_finds_the_english_section() {
+    let gi = GuidanceIndex::embedded().expect("index");
+    let hits = gi.search("audit logs", 3, None).expect("search");
+    assert!(
+        hits.iter()
+            .any(|h| h.id.starts_with("level-4.en") && h.id.ends_with("audit-and-logs")),
+        "{:?}",
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>()
+    );
+}
