@@ -1,6 +1,6 @@
 //! Findings: what the analyzers produce and every renderer, the index and the assistant consume.
 //!
-//! The JSON shape is the public contract (`shared/contracts/cli.md`, `analyze -o json`); the
+//! The JSON shape is the public contract (`docs/cli.md`, `analyze -o json`); the
 //! field names and the category vocabulary here must not drift from it. Additions
 //! (`affected`, `score`) are extensions the contract allows.
 

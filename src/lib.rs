@@ -32,7 +32,7 @@ pub use error::{Error, Result};
 
 /// rustls needs one process-wide crypto provider, and both HTTP stacks (kube's and the model
 /// client's reqwest) use rustls without picking one: install ring once (see
-/// ../shared/notes/dependencies.md). Installing twice is harmless.
+/// docs/dependencies.md). Installing twice is harmless.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -1,4 +1,4 @@
-//! The outside of the program, as `../shared/contracts/cli.md` fixes it: exit codes,
+//! The outside of the program, as `docs/cli.md` fixes it: exit codes,
 //! one-line errors, output formats, the JSON shape, and what must never be printed.
 
 mod common;

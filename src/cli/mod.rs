@@ -1,4 +1,4 @@
-//! The command line: flags as in the contract (`shared/contracts/cli.md`), dispatch, and the
+//! The command line: flags as in the contract (`docs/cli.md`), dispatch, and the
 //! mapping of errors to exit codes (0 ok, 1 the command found a failure it reports, 2 bad
 //! usage or input, with a one-line reason on stderr).
 
