@@ -56,6 +56,11 @@ pub struct Context<'a> {
     /// Node restarts seen in container statuses, and the containers they explain.
     pub node_restarts: Vec<history::NodeRestart>,
     pub restarted_with_node: std::collections::HashSet<(String, String, String)>,
+    /// Every workload (controllers, uncontrolled pods, pods whose controller is not in the
+    /// capture), built once: hygiene, Service, policy and reference checks all walk it.
+    pub workloads: Vec<workload::Workload<'a>>,
+    /// Pods by namespace, so per-workload questions do not scan every pod of the cluster.
+    pub pods_in: HashMap<&'a str, Vec<&'a k8s_openapi::api::core::v1::Pod>>,
 }
 
 /// How analyzers judge time; the defaults are Kubernetes' own habits.
@@ -112,6 +117,16 @@ impl<'a> Context<'a> {
             recent_secs: options.recent_minutes.max(1) * 60,
             restarted_with_node: history::restarted_with_node(&node_restarts),
             node_restarts,
+            workloads: workload::all(state),
+            pods_in: {
+                let mut m: HashMap<&str, Vec<_>> = HashMap::new();
+                for p in &state.pods {
+                    m.entry(p.metadata.namespace.as_deref().unwrap_or("default"))
+                        .or_default()
+                        .push(p);
+                }
+                m
+            },
         }
     }
 

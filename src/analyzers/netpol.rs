@@ -11,9 +11,9 @@
 //! Judged from specs on pod templates (and pods), so it works on manifests too. Lenient where
 //! the capture cannot tell (a namespaceSelector is assumed to reach kube-dns): precision first.
 
-use super::workload::{self, Workload};
+use super::workload::Workload;
 use super::{Context, Draft, evidence, selector};
-use crate::findings::{Category, ObjectRef, Severity};
+use crate::findings::{Category, Severity};
 use crate::state::is_system_namespace;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
@@ -25,7 +25,7 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     if st.network_policies.is_empty() {
         return;
     }
-    for w in workload::all(st) {
+    for w in &ctx.workloads {
         if is_system_namespace(w.ns()) || w.replicas == Some(0) {
             continue;
         }
@@ -43,8 +43,8 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
         if applying.is_empty() {
             continue;
         }
-        dns(&w, &applying, out);
-        ingress(ctx, &w, &applying, out);
+        dns(w, &applying, out);
+        ingress(ctx, w, &applying, out);
     }
 }
 
@@ -99,8 +99,9 @@ fn dns(w: &Workload, policies: &[&NetworkPolicy], out: &mut Vec<Draft>) {
         return;
     }
     let names = policy_names(&egress);
-    let mut d = draft(
-        w,
+    let mut d = w.draft(
+        Severity::Warning,
+        Category::NetworkPolicyBlocking,
         format!(
             "{} {} cannot resolve names: egress is restricted by {} and nothing allows DNS (port 53)",
             w.kind,
@@ -204,8 +205,9 @@ fn ingress(ctx: &Context, w: &Workload, policies: &[&NetworkPolicy], out: &mut V
         return;
     }
     let names = policy_names(&ingress);
-    let mut d = draft(
-        w,
+    let mut d = w.draft(
+        Severity::Warning,
+        Category::NetworkPolicyBlocking,
         format!(
             "{} {} receives no traffic: {} allows no ingress, but {} routes to it",
             w.kind,
@@ -359,7 +361,6 @@ fn admits(
 
 /// Clients whose configuration calls a Service of `w` that the ingress rules do not admit.
 fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut Vec<Draft>) {
-    let all = workload::all(ctx.state);
     for svc in services_of(ctx, w) {
         let name = svc.metadata.name.as_deref().unwrap_or("");
         let ports: Vec<i32> = svc
@@ -377,7 +378,8 @@ fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut 
                 Some(IntOrString::String(_)) => None,
                 None => Some(p.port),
             });
-        let blocked: Vec<String> = all
+        let blocked: Vec<String> = ctx
+            .workloads
             .iter()
             .filter(|c| !(c.ns() == w.ns() && c.name() == w.name() && c.kind == w.kind))
             .filter(|c| c.replicas != Some(0) && calls(c, name, w.ns(), &ports))
@@ -388,8 +390,9 @@ fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut 
             continue;
         }
         let names = policy_names(policies);
-        let mut d = draft(
-            w,
+        let mut d = w.draft(
+            Severity::Warning,
+            Category::NetworkPolicyBlocking,
             format!(
                 "NetworkPolicy {} blocks {} calling Service {name}",
                 names.join(", "),
@@ -428,18 +431,4 @@ fn policy_names<'p>(policies: &[&&'p NetworkPolicy]) -> Vec<&'p str> {
         .iter()
         .filter_map(|p| p.metadata.name.as_deref())
         .collect()
-}
-
-fn draft(w: &Workload, title: String) -> Draft {
-    Draft {
-        severity: Severity::Warning,
-        category: Category::NetworkPolicyBlocking,
-        object: ObjectRef::new(w.kind, Some(w.ns()), w.name()),
-        owner: None,
-        title,
-        explanation: String::new(),
-        evidence: Vec::new(),
-        remediation: String::new(),
-        score: w.replicas.unwrap_or(1).max(1) as u64,
-    }
 }

@@ -38,7 +38,7 @@ fn pod_ready(p: &k8s_openapi::api::core::v1::Pod) -> bool {
 fn services(ctx: &Context, out: &mut Vec<Draft>) {
     let st = ctx.state;
     let manifests = st.report.manifests_only;
-    let workloads = workload::all(st);
+    let workloads = &ctx.workloads;
     for svc in &st.services {
         let Some(spec) = &svc.spec else { continue };
         if spec.type_.as_deref() == Some("ExternalName") {
@@ -516,7 +516,7 @@ fn network_policies(ctx: &Context, out: &mut Vec<Draft>) {
     if st.pods.is_empty() && !manifests {
         return;
     }
-    let workloads = workload::all(st);
+    let workloads = &ctx.workloads;
     for np in &st.network_policies {
         let Some(spec) = &np.spec else { continue };
         let Some(pod_selector) = &spec.pod_selector else {

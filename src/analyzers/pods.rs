@@ -447,7 +447,8 @@ fn limit_of(spec: Option<&Container>, res: &str) -> Option<String> {
         .map(|q| q.0.clone())
 }
 
-/// A container's log as evidence, its decisive lines, and its headline.
+/// A container's log as evidence, its decisive lines, and the sentence that quotes its
+/// headline.
 pub(super) fn log_evidence(
     ctx: &Context,
     info: &PodInfo,
@@ -464,9 +465,9 @@ pub(super) fn log_evidence(
             // Only an error line is "decisive"; a plain last line is said as such.
             let headline = ex.headline().map(|h| {
                 if ex.headline_is_error() {
-                    h.to_string()
+                    format!(" The log's decisive line: \"{h}\".")
                 } else {
-                    format!("{LAST_LINE}{h}")
+                    format!(" The log shows no error; its last line was: \"{h}\".")
                 }
             });
             (
@@ -563,8 +564,8 @@ fn crash_loop(
             why.push_str(&dns_hint(ctx, info.ns, &lines));
         }
         None => {
-            if let Some(first) = &headline {
-                why.push_str(&decisive(first));
+            if let Some(quote) = &headline {
+                why.push_str(quote);
             } else if logs.is_empty() {
                 why.push_str(" No log was captured for it.");
             }
@@ -712,8 +713,8 @@ fn exited(
                 why.push_str(&dns_hint(ctx, info.ns, &lines));
             }
             None => {
-                if let Some(first) = &headline {
-                    why.push_str(&decisive(first));
+                if let Some(quote) = &headline {
+                    why.push_str(quote);
                 }
             }
         }
@@ -800,16 +801,5 @@ fn dns_hint(ctx: &Context, ns: &str, lines: &[String]) -> String {
             format!(" No Service `{name}` exists in namespace {target_ns}: did you mean `{c}`?")
         }
         None => format!(" No Service `{name}` exists in namespace {target_ns}."),
-    }
-}
-
-/// Marks a headline that is only the log's last line, not an error.
-const LAST_LINE: &str = "\u{0}last:";
-
-/// How the explanation quotes a log headline.
-fn decisive(headline: &str) -> String {
-    match headline.strip_prefix(LAST_LINE) {
-        Some(line) => format!(" The log shows no error; its last line was: \"{line}\"."),
-        None => format!(" The log's decisive line: \"{headline}\"."),
     }
 }

@@ -10,7 +10,7 @@
 //! proves nothing. A workload whose pods run is proof the reference resolves, so running pods
 //! silence the check.
 
-use super::workload::{self, Workload};
+use super::workload::Workload;
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
@@ -20,15 +20,14 @@ use std::collections::BTreeSet;
 const BUILT_IN_CONFIGMAPS: &[&str] = &["kube-root-ca.crt", "openshift-service-ca.crt"];
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
-    let st = ctx.state;
-    for w in workload::all(st) {
+    for w in &ctx.workloads {
         // Scaled to zero: nothing will start, so nothing is refused.
-        if w.replicas == Some(0) || running(ctx, &w) {
+        if w.replicas == Some(0) || running(ctx, w) {
             continue;
         }
-        config_refs(ctx, &w, out);
-        placement(ctx, &w, out);
-        anti_affinity(ctx, &w, out);
+        config_refs(ctx, w, out);
+        placement(ctx, w, out);
+        anti_affinity(ctx, w, out);
     }
     storage_classes(ctx, out);
 }
@@ -60,28 +59,13 @@ fn pods_of(
     let Some(labels) = w.labels.filter(|l| !l.is_empty()) else {
         return false;
     };
-    ctx.state.pods.iter().any(|p| {
-        p.metadata.namespace.as_deref() == Some(w.ns())
-            && test(p)
+    ctx.pods_in.get(w.ns()).into_iter().flatten().any(|p| {
+        test(p)
             && p.metadata
                 .labels
                 .as_ref()
                 .is_some_and(|pl| labels.iter().all(|(k, v)| pl.get(k) == Some(v)))
     })
-}
-
-fn draft(w: &Workload, severity: Severity, category: Category, title: String) -> Draft {
-    Draft {
-        severity,
-        category,
-        object: ObjectRef::new(w.kind, Some(w.ns()), w.name()),
-        owner: None,
-        title,
-        explanation: String::new(),
-        evidence: Vec::new(),
-        remediation: String::new(),
-        score: w.replicas.unwrap_or(1).max(1) as u64,
-    }
 }
 
 /// (kind, name, where) of every ConfigMap and Secret a pod spec needs (optional ones left out).
@@ -213,8 +197,7 @@ fn config_refs(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
     }
     // One finding per workload (its identity is category + object), naming every reference.
     let named: Vec<String> = missing.iter().map(|(k, n, _)| format!("{k} {n}")).collect();
-    let mut d = draft(
-        w,
+    let mut d = w.draft(
         Severity::Critical,
         Category::CreateContainerConfigError,
         format!(
@@ -405,8 +388,7 @@ fn placement(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         .into_iter()
         .collect();
     why.truncate(4);
-    let mut d = draft(
-        w,
+    let mut d = w.draft(
         Severity::Critical,
         Category::Unschedulable,
         format!(
@@ -478,8 +460,7 @@ fn anti_affinity(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         return;
     }
     let stuck = replicas - eligible as i32;
-    let mut d = draft(
-        w,
+    let mut d = w.draft(
         Severity::Critical,
         Category::Unschedulable,
         format!(

@@ -70,7 +70,7 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
         let unmeasurable = if st.report.other_kinds.contains_key("LimitRange") {
             Vec::new()
         } else {
-            requests_missing(st, ns, spec)
+            requests_missing(&ctx.workloads, ns, spec)
         };
         if bad.is_none() && !metric_events && !target_missing && unmeasurable.is_empty() {
             continue;
@@ -163,7 +163,7 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
 /// "container web: no requests.cpu" for each container of the HPA's target that lacks a
 /// request for a resource the HPA scales on by utilisation.
 fn requests_missing(
-    st: &crate::state::ClusterState,
+    workloads: &[workload::Workload],
     ns: &str,
     spec: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
 ) -> Vec<String> {
@@ -179,7 +179,7 @@ fn requests_missing(
         return Vec::new();
     }
     let target = &spec.scale_target_ref;
-    let Some(w) = workload::all(st).into_iter().find(|w| {
+    let Some(w) = workloads.iter().find(|w| {
         w.kind == target.kind
             && w.ns() == ns
             && w.name() == target.name
@@ -216,7 +216,7 @@ fn int_value(v: &IntOrString, total: i32) -> i32 {
 
 fn pdbs(ctx: &Context, out: &mut Vec<Draft>) {
     let st = ctx.state;
-    let workloads = workload::all(st);
+    let workloads = &ctx.workloads;
     for pdb in &st.pdbs {
         let ns = pdb.metadata.namespace.as_deref().unwrap_or("default");
         let name = pdb.metadata.name.as_deref().unwrap_or("");

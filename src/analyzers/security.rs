@@ -9,7 +9,7 @@
 //! requires (limits, requests, tags, probes) are info. System namespaces
 //! are not nagged.
 
-use super::workload::{self, Workload};
+use super::workload::Workload;
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
 use crate::state::is_system_namespace;
@@ -35,11 +35,11 @@ pub const BASELINE_CAPS: [&str; 13] = [
 ];
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
-    for w in workload::all(ctx.state) {
+    for w in &ctx.workloads {
         if is_system_namespace(w.ns()) {
             continue;
         }
-        check(ctx, &w, out);
+        check(ctx, w, out);
     }
 }
 

@@ -28,6 +28,26 @@ impl Workload<'_> {
             .or(self.meta.name.as_deref())
             .unwrap_or("")
     }
+    /// A finding about this workload, its blast radius the replicas it asks for.
+    pub fn draft(
+        &self,
+        severity: crate::findings::Severity,
+        category: crate::findings::Category,
+        title: String,
+    ) -> super::Draft {
+        super::Draft {
+            severity,
+            category,
+            object: crate::findings::ObjectRef::new(self.kind, Some(self.ns()), self.name()),
+            owner: None,
+            title,
+            explanation: String::new(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+            score: self.replicas.unwrap_or(1).max(1) as u64,
+        }
+    }
+
     /// Long-running workloads are expected to have probes; run-to-completion ones are not.
     pub fn long_running(&self) -> bool {
         !matches!(self.kind, "Job" | "CronJob")
