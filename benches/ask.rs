@@ -74,10 +74,9 @@ fn main() {
     let mut warm = Vec::new();
     let mut tokens = Vec::new();
     let prompts = sextant::assistant::prompts::Prompts::default();
-    let timeline = sextant::assistant::when::Timeline::of(&state);
     for q in QUESTIONS {
         let t = Instant::now();
-        let a = sextant::assistant::answer_offline(q, &findings, &ns, &gi, Some(&timeline));
+        let a = sextant::assistant::answer_offline(q, &findings, &ns, &gi, Some(&state));
         warm.push(t.elapsed().as_secs_f64());
         assert!(!a.answer.is_empty());
         let (msgs, _) = sextant::assistant::model_messages(
@@ -87,7 +86,7 @@ fn main() {
             &gi,
             &prompts,
             sextant::assistant::context::Budget::default(),
-            Some(&timeline),
+            Some(&state),
         );
         tokens.push(msgs.iter().map(|(_, m)| m.len()).sum::<usize>() / 4);
     }

@@ -27,6 +27,7 @@ pub mod repl;
 pub mod shell;
 pub mod source;
 pub mod state;
+pub mod untrusted;
 
 pub use error::{Error, Result};
 

@@ -113,7 +113,69 @@ pub struct ClusterState {
     /// The file each object was read from, keyed by (kind, namespace, name): manifests read
     /// with `--snapshot` are located in SARIF output. Empty for a live cluster.
     pub origins: BTreeMap<(String, String, String), String>,
+    /// What pasted evidence says beyond objects: what kubectl reported missing, `kubectl top`
+    /// figures, which listings are complete.
+    pub evidence: EvidenceFacts,
     event_index: HashMap<EventKey, Vec<usize>>,
+}
+
+/// What pasted evidence (`ask --evidence`) says beyond objects.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceFacts {
+    /// The state is a handful of pasted outputs, not a capture: that an object is missing from
+    /// it proves nothing unless a listing of its kind and namespace is complete (`listed`).
+    pub partial: bool,
+    /// (kind, namespace or `*`) of which the evidence holds a complete listing (a
+    /// `kubectl get` table or a List); kind `*`: a manifest bundle that creates the namespace
+    /// itself defines everything in it.
+    pub listed: BTreeSet<(String, String)>,
+    /// Objects kubectl said do not exist (`Error from server (NotFound)`).
+    pub absent: Vec<Absent>,
+    /// `kubectl top` rows.
+    pub usage: Vec<Usage>,
+}
+
+impl EvidenceFacts {
+    /// Whether the absence of a `kind` object in `ns` is a fact of this state: always for a
+    /// capture or a live cluster, for pasted evidence only inside a complete listing.
+    pub fn absence_known(&self, kind: &str, ns: &str) -> bool {
+        !self.partial
+            || self.listed.contains(&(kind.to_string(), ns.to_string()))
+            || self.listed.contains(&(kind.to_string(), "*".to_string()))
+            || self.listed.contains(&("*".to_string(), ns.to_string()))
+    }
+
+    /// Whether kubectl said this object does not exist.
+    pub fn said_absent(&self, kind: &str, ns: &str, name: &str) -> bool {
+        self.absent.iter().any(|a| {
+            a.kind == kind && a.name == name && a.namespace.as_deref().is_none_or(|n| n == ns)
+        })
+    }
+
+    /// Whether the absence of `kind` `name` in `ns` can be claimed.
+    pub fn missing_is_fact(&self, kind: &str, ns: &str, name: &str) -> bool {
+        self.absence_known(kind, ns) || self.said_absent(kind, ns, name)
+    }
+}
+
+/// An object kubectl reported missing, with its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Absent {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub message: String,
+}
+
+/// One `kubectl top pod|node` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// `Pod` or `Node`.
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub cpu: String,
+    pub memory: String,
 }
 
 /// An object of a kind Sextant has no typed model for, reduced to what its status says.
@@ -359,7 +421,12 @@ impl ClusterState {
                 .filter(|i| {
                     let m = i.metadata();
                     m.name.as_deref() == Some(name)
-                        && namespace.is_none_or(|ns| m.namespace.as_deref().unwrap_or("") == ns)
+                        // An object that names no namespace is in `default` (a manifest
+                        // applied without `-n`), and a cluster-scoped one in none.
+                        && namespace.is_none_or(|ns| {
+                            let own = m.namespace.as_deref().unwrap_or("");
+                            own == ns || (own.is_empty() && (ns == "default" || ns.is_empty()))
+                        })
                 })
                 .filter_map(|i| serde_json::to_value(i).ok().map(|v| (kind, v)))
                 .collect()
@@ -462,6 +529,12 @@ impl ClusterState {
         self.secret_names.retain(|(ns, _)| keep(ns));
         self.origins
             .retain(|(_, ns, _), _| ns.is_empty() || keep(ns));
+        self.evidence
+            .absent
+            .retain(|a| a.namespace.as_deref().is_none_or(keep));
+        self.evidence
+            .usage
+            .retain(|u| u.namespace.as_deref().is_none_or(keep));
         self.index_events();
     }
 }

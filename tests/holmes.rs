@@ -89,7 +89,7 @@ fn answer(case: &Path, gi: &sextant::index::guidance::GuidanceIndex) -> (String,
         &findings,
         &state.namespace_names(),
         gi,
-        Some(&sextant::assistant::when::Timeline::of(&state)),
+        Some(&state),
     );
     (a.answer, facts)
 }

@@ -428,6 +428,9 @@ fn injected_instructions_cannot_make_tools_act() {
             "search_cluster",
             "get_events",
             "get_logs",
+            "list_objects",
+            "count",
+            "search_logs",
             "search_guidance",
             "draft_policy"
         ],
@@ -743,4 +746,52 @@ fn the_agents_answer_streams_as_it_comes() {
         bodies.iter().all(|b| b.contains("\"stream\":true")),
         "every agent round is streamed"
     );
+}
+
+/// With a model, the question's intent decides the first request: the facts the state holds
+/// about what is asked and the logs' error signatures come first (logs whose pod is not in the
+/// evidence included), hygiene findings do not, and the factual tools are offered.
+#[test]
+fn the_first_request_carries_the_facts_and_log_signatures_the_question_needs() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&[
+        "payments fails: its upstream certificate expired.\n",
+    ]))]);
+    let cfg = tempfile::NamedTempFile::new().expect("cfg");
+    std::fs::write(cfg.path(), "[llm]\ntimeout_secs = 2\n").expect("write");
+    let out = sextant_no_cluster()
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("SEXTANT_MODEL", "fake-model")
+        .env("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        .arg("--config")
+        .arg(cfg.path())
+        .args(["ask", "--no-cache", "--evidence"])
+        .arg(common::data(
+            "incidents/02-logs-only-certificate-expired/evidence",
+        ))
+        .arg("why is payments failing?")
+        .output()
+        .expect("run");
+    ok_stdout(&out);
+    let bodies = server.bodies();
+    let first: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json");
+    let user = first["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap_or(""))
+        .collect::<String>();
+    assert!(
+        user.contains("source=\"log\" ref=\"log-signatures\"")
+            && user.contains("TLS certificate expired"),
+        "{user}"
+    );
+    let tools: Vec<&str> = first["tools"].as_array().map_or(vec![], |t| {
+        t.iter()
+            .filter_map(|t| t.pointer("/function/name").and_then(|n| n.as_str()))
+            .collect()
+    });
+    for t in ["list_objects", "count", "search_logs"] {
+        assert!(tools.contains(&t), "{tools:?}");
+    }
 }

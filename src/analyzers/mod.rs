@@ -22,7 +22,7 @@ mod security;
 pub mod trends;
 
 pub use security::BASELINE_CAPS;
-pub use text::log_diagnosis;
+pub use text::{closest, log_diagnosis};
 mod selector;
 mod storage;
 mod text;
@@ -197,16 +197,25 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
         let n = members.len();
         let mut iter = members.into_iter();
         let Some(first) = iter.next() else { continue };
+        // Cluster text quoted in prose and evidence is data: escapes are shown, not run.
+        let safe = |s: String| crate::untrusted::neutralise(&s).into_owned();
         let mut f = Finding {
             id: Finding::make_id(&key, ID_HEX),
             severity: first.severity,
             category: first.category,
             object: first.object.clone(),
             owner: first.owner.clone(),
-            title: first.title,
-            explanation: first.explanation,
-            evidence: first.evidence,
-            remediation: first.remediation,
+            title: safe(first.title),
+            explanation: safe(first.explanation),
+            evidence: first
+                .evidence
+                .into_iter()
+                .map(|mut e| {
+                    e.text = safe(e.text);
+                    e
+                })
+                .collect(),
+            remediation: safe(first.remediation),
             guidance: Vec::new(),
             affected: Vec::new(),
             related: Vec::new(),
@@ -219,7 +228,8 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
                     f.affected.push(d.object.name.clone());
                 }
                 f.score += d.score;
-                for e in d.evidence {
+                for mut e in d.evidence {
+                    e.text = safe(e.text);
                     push_evidence(&mut f.evidence, e);
                 }
             }

@@ -93,9 +93,26 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
                     .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
                     .count()
             };
-            (pods.len(), ready)
+            // Addresses an EndpointSlice lists (ready or not) are pods the selector matched,
+            // whether or not the pods themselves were captured.
+            let listed: usize = slices.iter().map(|s| s.endpoints.len()).sum();
+            (pods.len().max(listed), ready)
         };
         if ready > 0 {
+            continue;
+        }
+        // Pasted evidence that holds neither a listing of the namespace's pods nor any pod or
+        // workload there cannot tell a Service without endpoints from pods not pasted.
+        if st.evidence.partial
+            && slices.is_empty()
+            && matching == 0
+            && !st.evidence.absence_known("Pod", ns)
+            && !workloads.iter().any(|w| w.ns() == ns)
+            && !st
+                .pods
+                .iter()
+                .any(|p| p.metadata.namespace.as_deref() == Some(ns))
+        {
             continue;
         }
         if matching > 0 && manifests {
@@ -335,6 +352,7 @@ fn ingresses(ctx: &Context, out: &mut Vec<Draft>) {
                     && s.metadata.name.as_deref() == Some(&backend.name)
             });
             let problem = match svc {
+                None if !st.evidence.missing_is_fact("Service", ns, &backend.name) => None,
                 None => Some(format!(
                     "Service {} does not exist in namespace {ns}",
                     backend.name

@@ -92,12 +92,16 @@ pub(super) fn unschedulable(info: &PodInfo, message: &str) -> Draft {
             format!(" ({})", details.join("; "))
         },
     );
-    d.evidence.push(evidence::status(
-        format!("condition PodScheduled=False reason=Unschedulable: {message}"),
-        "Pod",
-        info.ns,
-        info.name,
-    ));
+    // The condition is quoted only when the pod's status has it (a pod read from a table is
+    // known unschedulable by the scheduler's event alone).
+    if !message.is_empty() {
+        d.evidence.push(evidence::status(
+            format!("condition PodScheduled=False reason=Unschedulable: {message}"),
+            "Pod",
+            info.ns,
+            info.name,
+        ));
+    }
     d.evidence.extend(info.event_evidence());
     d.remediation = if reasons.iter().any(|r| r.contains("nodeSelector")) {
         "Fix the nodeSelector/affinity to match labels that nodes have (`kubectl get nodes --show-labels`), or label a node to match.".into()

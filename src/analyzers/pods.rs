@@ -107,8 +107,26 @@ fn analyze_pod(ctx: &Context, pod: &Pod, out: &mut Vec<Draft>) {
     {
         out.push(start::unschedulable(
             &info,
-            cond.message.as_deref().unwrap_or(""),
+            cond.message
+                .as_deref()
+                .filter(|m| !m.is_empty())
+                .unwrap_or("-"),
         ));
+        return;
+    }
+    // A pod read from a table has no conditions; the scheduler's own event says it could
+    // not place the pod (and no later event says it did).
+    let unplaced = phase == "Pending"
+        && pod.spec.as_ref().is_none_or(|s| s.node_name.is_none())
+        && status.conditions.as_ref().is_none_or(|c| c.is_empty());
+    let last_scheduling = info
+        .events
+        .iter()
+        .filter(|e| matches!(e.reason.as_deref(), Some("FailedScheduling" | "Scheduled")))
+        .max_by_key(|e| crate::state::event_time(e));
+    if unplaced && last_scheduling.is_some_and(|e| e.reason.as_deref() == Some("FailedScheduling"))
+    {
+        out.push(start::unschedulable(&info, ""));
         return;
     }
     // A failed Job's pods are reported on the Job (with their logs), not one by one.

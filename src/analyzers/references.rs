@@ -181,6 +181,9 @@ fn config_refs(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
                     && config_maps.iter().any(|c| !BUILT_IN_CONFIGMAPS.contains(c))
             }
         };
+        // Pasted evidence proves absence only by a complete listing or kubectl's NotFound.
+        let absent = (absent || st.evidence.said_absent(kind, ns, &name))
+            && st.evidence.missing_is_fact(kind, ns, &name);
         if !absent {
             continue;
         }

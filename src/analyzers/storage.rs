@@ -16,6 +16,33 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
         let name = pvc.metadata.name.as_deref().unwrap_or("");
         let class = pvc.spec.as_ref().and_then(|s| s.storage_class_name.clone());
         let events = st.events_for("PersistentVolumeClaim", &pvc.metadata);
+        // A claim whose class binds on first use waits, by design, until a pod uses it: that
+        // is not a failure while no pod does (the controller says so with a Normal event).
+        let waits_for_consumer = phase == "Pending"
+            && (events
+                .iter()
+                .max_by_key(|e| crate::state::event_time(e))
+                .is_some_and(|e| e.reason.as_deref() == Some("WaitForFirstConsumer"))
+                || class.as_ref().is_some_and(|c| {
+                    st.storage_classes.iter().any(|sc| {
+                        sc.metadata.name.as_deref() == Some(c.as_str())
+                            && sc.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer")
+                    })
+                }));
+        let used = st.pods.iter().any(|p| {
+            p.metadata.namespace.as_deref() == Some(ns)
+                && p.spec
+                    .iter()
+                    .flat_map(|s| s.volumes.iter().flatten())
+                    .any(|v| {
+                        v.persistent_volume_claim
+                            .as_ref()
+                            .is_some_and(|c| c.claim_name == name)
+                    })
+        });
+        if waits_for_consumer && !used {
+            continue;
+        }
         let users: Vec<&str> = st
             .pods
             .iter()

@@ -428,9 +428,17 @@ pub fn log_diagnosis(lines: &[String]) -> Option<(String, String)> {
                 .or_else(|| c.get(3))
                 .map(|m| m.as_str())
                 .unwrap_or("its dependency");
+            let l = line.to_ascii_lowercase();
+            let how = if l.contains("refused") {
+                " (connection refused: nothing listens there)"
+            } else if l.contains("timed out") || l.contains("timeout") {
+                " (the connection timed out)"
+            } else {
+                ""
+            };
             return Some((
                 format!(
-                    "it cannot reach {target}: the dependency is down, the address or port is wrong, or a NetworkPolicy blocks it"
+                    "it cannot reach {target}{how}: the dependency is down, the address or port is wrong, or a NetworkPolicy blocks it"
                 ),
                 format!(
                     "check that {target} exists and listens (`kubectl get svc,endpoints -A | grep {}`), and the configured address and port",
@@ -451,7 +459,7 @@ pub fn log_diagnosis(lines: &[String]) -> Option<(String, String)> {
         }
         if l.contains("permission denied") || l.contains("read-only file system") {
             return Some((
-                "it is denied access to a file or directory (permissions, runAsUser, or a read-only filesystem)".into(),
+                "it is denied access to a file or directory (permission denied) (permissions, runAsUser, or a read-only filesystem)".into(),
                 "check the volume's ownership (fsGroup), the container's runAsUser and readOnlyRootFilesystem against the path in the log".into(),
             ));
         }

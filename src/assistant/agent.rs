@@ -56,6 +56,24 @@ pub fn definitions() -> Value {
             &["pod"]
         ),
         tool(
+            "list_objects",
+            "List objects of a kind (pod, deploy, svc, pvc, node, …; empty for every kind), optionally in one namespace and matching a label selector (app=web,tier!=db): kind, namespace/name and, for pods, the status kubectl shows.",
+            json!({"kind": {"type": "string"}, "namespace": {"type": "string"}, "label_selector": {"type": "string"}}),
+            &[]
+        ),
+        tool(
+            "count",
+            "Count objects of a kind, optionally in one namespace and matching a label selector; pods are counted by status too.",
+            json!({"kind": {"type": "string"}, "namespace": {"type": "string"}, "label_selector": {"type": "string"}}),
+            &["kind"]
+        ),
+        tool(
+            "search_logs",
+            "Log lines (redacted) that contain a text (any case), optionally of one pod or namespace; the newest 40 matches, each with its pod and container.",
+            json!({"pattern": {"type": "string"}, "namespace": {"type": "string"}, "pod": {"type": "string"}}),
+            &["pattern"]
+        ),
+        tool(
             "search_guidance",
             "Search the Level 4 maturity guidance; returns sections with G ids to cite.",
             json!({"query": {"type": "string"}}),
@@ -77,14 +95,9 @@ pub struct Tools<'a> {
     pub gi: &'a GuidanceIndex,
 }
 
+/// A tool result within [`RESULT_CHARS`], its fences closed.
 fn cap(s: String) -> String {
-    if s.chars().count() <= RESULT_CHARS {
-        s
-    } else {
-        let mut t: String = s.chars().take(RESULT_CHARS).collect();
-        t.push_str("\n[… result cut]");
-        t
-    }
+    super::context::cut_fenced(&s, RESULT_CHARS)
 }
 
 impl Tools<'_> {
@@ -191,11 +204,19 @@ impl Tools<'_> {
                         .get("previous")
                         .and_then(Value::as_bool)
                         .unwrap_or(false);
+                    // The pod's namespace: from its object, else from the logs themselves (a
+                    // pod known only by its log).
                     let ns = st
                         .pods
                         .iter()
                         .find(|p| p.metadata.name.as_deref() == Some(pod.as_str()))
                         .and_then(|p| p.metadata.namespace.clone())
+                        .or_else(|| {
+                            st.logs
+                                .pods()
+                                .find(|(_, p)| *p == pod)
+                                .map(|(ns, _)| ns.clone())
+                        })
                         .unwrap_or_default();
                     let mut lines = Vec::new();
                     st.logs
@@ -204,6 +225,16 @@ impl Tools<'_> {
                                 lines.push(format!("[{c}] {l}"));
                             }
                         });
+                    if lines.is_empty() {
+                        return format!(
+                            "no {}log of pod {pod:?} is in the evidence",
+                            if previous { "previous " } else { "" }
+                        );
+                    }
+                    let lines: Vec<String> = lines
+                        .iter()
+                        .map(|l| crate::redact::redact(l).into_owned())
+                        .collect();
                     let skip = lines.len().saturating_sub(60);
                     fence(
                         "log",
@@ -211,6 +242,61 @@ impl Tools<'_> {
                         &lines[skip..].join("\n"),
                     )
                 }
+                None => "no cluster state".into(),
+            },
+            "list_objects" | "count" => match self.state {
+                Some(st) => {
+                    let lines = super::facts::list_objects(
+                        st,
+                        &arg("kind"),
+                        &arg("namespace"),
+                        &arg("label_selector"),
+                    );
+                    let text = if name == "count" {
+                        let mut by: std::collections::BTreeMap<String, usize> = Default::default();
+                        for l in &lines {
+                            let status = l.splitn(3, ' ').nth(2).unwrap_or("").to_string();
+                            if !status.is_empty() {
+                                *by.entry(status).or_default() += 1;
+                            }
+                        }
+                        let parts: Vec<String> =
+                            by.iter().map(|(s, n)| format!("{n} {s}")).collect();
+                        format!(
+                            "{} {}{}",
+                            lines.len(),
+                            arg("kind"),
+                            if parts.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", parts.join(", "))
+                            }
+                        )
+                    } else if lines.is_empty() {
+                        "none in the state".into()
+                    } else {
+                        lines.join("\n")
+                    };
+                    let complete = st.evidence.absence_known(
+                        crate::source::evidence::kind_name(&arg("kind")).unwrap_or("*"),
+                        if arg("namespace").is_empty() {
+                            "*".into()
+                        } else {
+                            arg("namespace")
+                        }
+                        .as_str(),
+                    );
+                    let note = if complete {
+                        ""
+                    } else {
+                        "\n(the evidence holds no complete listing of these: there may be more)"
+                    };
+                    fence("objects", "state", &format!("{text}{note}"))
+                }
+                None => "no cluster state".into(),
+            },
+            "search_logs" => match self.state {
+                Some(st) => search_logs(st, &arg("pattern"), &arg("namespace"), &arg("pod")),
                 None => "no cluster state".into(),
             },
             "search_guidance" => {
@@ -313,6 +399,36 @@ fn sensitive_env_blanked(mut v: Value) -> Value {
     }
     walk(&mut v);
     v
+}
+
+/// Log lines containing `pattern` (any case), of one pod and/or namespace when given: the
+/// newest 40, redacted, fenced.
+fn search_logs(st: &ClusterState, pattern: &str, namespace: &str, pod: &str) -> String {
+    let p = pattern.to_lowercase();
+    if p.trim().is_empty() {
+        return "an empty pattern finds nothing".into();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let pods: Vec<(String, String)> = st.logs.pods().cloned().collect();
+    for (ns, name) in pods {
+        if (!namespace.is_empty() && ns != namespace) || (!pod.is_empty() && name != pod) {
+            continue;
+        }
+        st.logs.for_each_line(&ns, &name, |c, prev, _, l| {
+            if l.to_lowercase().contains(&p) {
+                out.push(format!(
+                    "[{ns}/{name} {c}{}] {}",
+                    if prev { " previous" } else { "" },
+                    crate::redact::redact(l)
+                ));
+            }
+        });
+    }
+    if out.is_empty() {
+        return format!("no log line in the evidence contains {pattern:?}");
+    }
+    let skip = out.len().saturating_sub(40);
+    fence("log", "search_logs", &out[skip..].join("\n"))
 }
 
 /// Events and log lines holding every word of `query` (any case), in `namespace` when given:

@@ -9,10 +9,18 @@ pub mod agent;
 pub mod anonymize;
 pub mod cache;
 pub mod context;
+pub mod facts;
+mod focus;
+pub mod intent;
+mod log_notes;
 pub mod memory;
 pub mod prompts;
 pub mod question;
+mod verdict;
 pub mod when;
+
+pub use focus::{Focus, TimeFocus, relevant};
+use log_notes::{has_log_errors, log_notes};
 
 use crate::findings::{Finding, Severity};
 use crate::index::guidance::GuidanceIndex;
@@ -55,24 +63,53 @@ const MAX_EVIDENCE: usize = 3;
 const MAX_GUIDANCE: usize = 3;
 const QUOTE_CHARS: usize = 280;
 
-/// Answer `question` from `findings` (already analysed, guidance attached) and the guidance.
-/// `namespaces` are the cluster's (to recognise them in the question); `timeline` is the
-/// state's events (`None`: no cluster state was available at all).
+/// Answer `question` from `findings` (already analysed, guidance attached), the state they
+/// were found in (`None`: no cluster state was available at all) and the guidance.
+/// `namespaces` are the cluster's (to recognise them in the question).
+///
+/// The answer leads with what was asked (a count, an image, a verdict, a missing name), then
+/// the failures that explain it (the root cause before its symptoms, never hygiene first),
+/// then what the logs say, and Level 4 guidance only when it is relevant.
 pub fn answer_offline(
     question: &str,
     findings: &[Finding],
     namespaces: &BTreeSet<String>,
     gi: &GuidanceIndex,
-    timeline: Option<&when::Timeline>,
+    state: Option<&crate::state::ClusterState>,
 ) -> Answer {
-    let cluster = timeline.is_some();
+    let timeline_value = state.map(when::Timeline::of);
+    let timeline = timeline_value.as_ref();
+    let cluster = state.is_some();
+    let lead = state.and_then(|s| facts::lead(question, s, findings));
+    if let Some(l) = &lead
+        && l.stop
+    {
+        return Answer {
+            answer: crate::untrusted::neutralise(l.text.trim_end()).into_owned() + "\n",
+            mode: Mode::Offline,
+            model: None,
+            citations: Vec::new(),
+            findings: Vec::new(),
+        };
+    }
+    let intent = intent::detect(question);
     let Focus {
         subject,
-        selected,
+        mut selected,
         window,
     } = relevant(question, findings, namespaces, timeline);
-    let general = subject.is_general() && window.is_none();
+    // The root cause leads: hygiene (limits, tags, root, probes) is a footnote unless asked.
+    let asks_hygiene = subject.categories.iter().any(|c| c.is_hygiene());
+    let mut hygiene = 0;
+    if !asks_hygiene {
+        hygiene = selected.iter().filter(|f| is_hygiene(f)).count();
+        selected.retain(|f| !is_hygiene(f));
+    }
+    let general = subject.is_general() && window.is_none() && lead.is_none();
     let mut text = String::new();
+    if let Some(l) = &lead {
+        let _ = writeln!(text, "{}\n", l.text);
+    }
     let mut cites = Citations::default();
     if let Some(tf) = &window {
         let _ = writeln!(text, "{}.", tf.heading());
@@ -87,21 +124,55 @@ pub fn answer_offline(
         }
         text.push('\n');
     }
-    if !selected.is_empty() {
-        write_findings(&mut text, &selected, &mut cites, gi);
-    } else if !general {
+    let factual = matches!(
+        intent,
+        intent::Intent::Count(_)
+            | intent::Intent::Image
+            | intent::Intent::Node
+            | intent::Intent::Port
+            | intent::Intent::Reach
+            | intent::Intent::Label(..)
+            | intent::Intent::Usage
+    );
+    let nothing_read = state.is_some_and(|s| {
+        s.object_count() == 0
+            && s.logs.pod_count() == 0
+            && s.evidence.usage.is_empty()
+            && s.evidence.absent.is_empty()
+    });
+    if nothing_read && let Some(s) = state {
+        let skipped: Vec<String> = s
+            .report
+            .skipped_files
+            .iter()
+            .take(5)
+            .map(|(f, _)| f.clone())
+            .collect();
         let _ = writeln!(
             text,
-            "No finding matches what the question names{}. {}",
+            "The evidence held nothing Sextant could read{}: no object, event or log, so nothing can be said about what is wrong.",
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" (not understood: {})", skipped.join(", "))
+            }
+        );
+    } else if !selected.is_empty() {
+        write_findings(&mut text, &selected, &mut cites, gi);
+    } else if !general && !factual && lead.is_none() {
+        let _ = writeln!(
+            text,
+            "No failure matches what the question names{}. {}",
             describe(&subject),
-            if findings.is_empty() {
-                "The cluster state shows no problem Sextant checks for.".to_string()
+            if findings.iter().all(is_hygiene) {
+                "The state shows no failure Sextant checks for.".to_string()
             } else {
                 format!(
                     "The state has {} other finding(s); the most severe: {}.",
                     findings.len(),
                     findings
                         .iter()
+                        .filter(|f| !is_hygiene(f))
                         .take(3)
                         .map(|f| format!("{} ({} {})", f.title, f.id, f.category.as_str()))
                         .collect::<Vec<_>>()
@@ -109,23 +180,49 @@ pub fn answer_offline(
                 )
             }
         );
-    } else if subject.troubleshooting && cluster {
+    } else if subject.troubleshooting && cluster && lead.is_none() && !has_log_errors(state) {
         let _ = writeln!(
             text,
-            "Nothing is wrong that Sextant checks for: no finding in the cluster state."
+            "Nothing is wrong that Sextant checks for: no failure in the {}.",
+            if state.is_some_and(|s| s.evidence.partial) {
+                "evidence"
+            } else {
+                "cluster state"
+            }
         );
     }
-    // Named objects with no failure in their status: what their logs say, when the state has
-    // them (a process that keeps failing to reach a dependency can look healthy).
-    if let Some(t) = timeline
-        && !subject.objects.is_empty()
-        && selected.iter().all(|f| f.category.is_hygiene())
+    // What the logs say: for a question about logs, and whenever the status shows no failure
+    // of what is asked about (a process that keeps failing to reach a dependency can look
+    // healthy; logs may be all the evidence there is).
+    if let Some(st) = state
+        && !nothing_read
+        && !factual
+        && (matches!(intent, intent::Intent::LogErrors) || selected.is_empty())
     {
-        text.push_str(&log_notes(&subject.objects, t));
+        let mut names: BTreeSet<String> = subject.objects.clone();
+        if let Some(l) = &lead {
+            names.extend(
+                l.objects
+                    .iter()
+                    .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
+            );
+        }
+        let notes = log_notes(st, &names, subject.troubleshooting || general);
+        if text.ends_with("\n\n") || text.is_empty() {
+            text.push_str(notes.trim_start_matches('\n'));
+        } else {
+            text.push_str(&notes);
+        }
     }
-    // Guidance: what the question asks about, in its language, when it is not (only) about
-    // findings — or when the findings carried none.
-    if general || cites.is_empty() {
+    if hygiene > 0 && !factual {
+        let _ = writeln!(
+            text,
+            "\n({hygiene} hygiene finding(s) — limits, probes, image tags, privileges — are not shown; ask about them or run `sextant analyze`.)"
+        );
+    }
+    // Guidance: for a question about practice (no object, no failure asked about), the
+    // sections that answer it in its language, above a relevance threshold, each once.
+    if general && !subject.troubleshooting && !factual && cites.is_empty() {
         let lang = crate::lang::detect(question);
         let hits = gi
             .search(question, 8, Some(lang))
@@ -133,19 +230,21 @@ pub fn answer_offline(
             .filter(|h| !h.is_empty())
             .or_else(|| gi.search(question, 8, None).ok())
             .unwrap_or_default();
-        let mut shown = 0;
+        let top = hits.first().map_or(0.0, |h| h.score);
         let mut block = String::new();
-        for h in hits {
-            if shown == MAX_GUIDANCE {
+        for h in hits.iter().filter(|h| h.score >= top * 0.5) {
+            if cites.list.len() == MAX_GUIDANCE {
                 break;
             }
-            if let Some(n) = cites.add(gi, &h.id, Some(&h.text)) {
-                shown += 1;
+            let before = cites.list.len();
+            if let Some(n) = cites.add(gi, &h.id, Some(&h.text))
+                && n > before
+            {
                 let c = &cites.list[n - 1];
                 let _ = writeln!(block, "- {} ({}): “{}” [{n}]", c.heading, c.file, c.quote);
             }
         }
-        if shown > 0 {
+        if !block.is_empty() {
             let _ = writeln!(text, "\nWhat the Level 4 guidance says:\n{block}");
         }
     }
@@ -153,7 +252,7 @@ pub fn answer_offline(
         text = "Sextant found nothing in the cluster state or the guidance that answers this. Try naming an object, a namespace or a finding id (`sextant analyze` lists them), or ask about a Level 4 topic.\n".into();
     }
     Answer {
-        answer: text.trim_end().to_string() + "\n",
+        answer: crate::untrusted::neutralise(text.trim_end()).into_owned() + "\n",
         mode: Mode::Offline,
         model: None,
         citations: cites.list,
@@ -161,152 +260,10 @@ pub fn answer_offline(
     }
 }
 
-/// For each named object, the logs of its pods (the pod itself, or pods named after it):
-/// the cause when the decisive lines name one, and those lines (redacted).
-fn log_notes(objects: &BTreeSet<String>, t: &when::Timeline) -> String {
-    let mut out = String::new();
-    let mut shown = 0;
-    for (ns, pod) in t.logs.pods() {
-        if shown == 2 {
-            break;
-        }
-        let Some(object) = objects
-            .iter()
-            .find(|o| pod == *o || pod.starts_with(&format!("{o}-")))
-        else {
-            continue;
-        };
-        let Some(ex) = t
-            .logs
-            .excerpt(ns, pod, "", true)
-            .or_else(|| t.logs.excerpt(ns, pod, "", false))
-        else {
-            continue;
-        };
-        let lines: Vec<String> = ex
-            .signals
-            .iter()
-            .chain(&ex.tail)
-            .map(|l| crate::redact::redact(&l.text).into_owned())
-            .collect();
-        if lines.is_empty() {
-            continue;
-        }
-        shown += 1;
-        let _ = writeln!(
-            out,
-            "
-No failure shows in the status of {object}, but the log of pod {ns}/{pod} does:"
-        );
-        if let Some((cause, fix)) = crate::analyzers::log_diagnosis(&lines) {
-            let _ = writeln!(
-                out,
-                "  Cause: {cause}.
-  Fix: {fix}."
-            );
-        }
-        let mut seen = BTreeSet::new();
-        for l in lines.iter().filter(|l| seen.insert(l.as_str())).take(4) {
-            let cut: String = l.chars().take(200).collect();
-            let _ = writeln!(out, "  > [log] {cut}");
-        }
-    }
-    out
-}
-
-/// The findings a question is about, most severe first ("what is wrong?" with nothing named:
-/// all of them), and, when it names a time ("since 8:50", "in the last hour") and a timeline
-/// is at hand, the events inside that window: the findings are then narrowed to those with
-/// activity in it (when any has).
-pub fn relevant<'f, 't>(
-    question: &str,
-    findings: &'f [Finding],
-    namespaces: &BTreeSet<String>,
-    timeline: Option<&'t when::Timeline>,
-) -> Focus<'f, 't> {
-    let subject = question::resolve(question, findings, namespaces);
-    let window = timeline.and_then(|t| when::window(question, t.now).map(|w| (t, w)));
-    let mut selected = subject.select(findings);
-    if subject.is_general() && (subject.troubleshooting || window.is_some()) {
-        selected = findings.iter().collect();
-    }
-    selected.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.score.cmp(&a.score)));
-    let window = window.map(|(t, w)| {
-        let names: BTreeSet<String> = selected
-            .iter()
-            .flat_map(|f| question::names_of(f))
-            .collect();
-        let general = subject.is_general();
-        let events = t.within(&w, |ns, name| {
-            general
-                || subject.namespaces.contains(ns)
-                || subject.objects.contains(name)
-                || names.contains(name)
-        });
-        let active: Vec<&Finding> = selected
-            .iter()
-            .copied()
-            .filter(|f| {
-                let n = question::names_of(f);
-                events.iter().any(|e| n.contains(&e.name))
-            })
-            .collect();
-        if !active.is_empty() {
-            selected = active;
-        }
-        TimeFocus {
-            window: w,
-            now: t.now,
-            events,
-        }
-    });
-    Focus {
-        subject,
-        selected,
-        window,
-    }
-}
-
-/// What a question is about (see [`relevant`]).
-pub struct Focus<'f, 't> {
-    pub subject: question::Subject,
-    pub selected: Vec<&'f Finding>,
-    pub window: Option<TimeFocus<'t>>,
-}
-
-/// The time window a question names and the events inside it.
-pub struct TimeFocus<'t> {
-    pub window: when::Window,
-    pub now: jiff::Timestamp,
-    pub events: Vec<&'t when::TimedEvent>,
-}
-
-impl TimeFocus<'_> {
-    /// At most this many events are shown or sent (the newest).
-    pub const MAX_EVENTS: usize = 12;
-
-    /// The heading line: "Events since 08:50 UTC (the state describes 09:00 UTC): 14, the
-    /// newest 12 shown".
-    pub fn heading(&self) -> String {
-        let n = self.events.len();
-        format!(
-            "Events {} (the state describes {}): {}",
-            self.window.phrase,
-            self.now.strftime("%H:%M UTC"),
-            if n == 0 {
-                "none".to_string()
-            } else if n > Self::MAX_EVENTS {
-                format!("{n}, the newest {} shown", Self::MAX_EVENTS)
-            } else {
-                n.to_string()
-            }
-        )
-    }
-
-    /// The events shown: the newest, in time order.
-    pub fn shown(&self) -> &[&when::TimedEvent] {
-        &self.events[self.events.len().saturating_sub(Self::MAX_EVENTS)..]
-    }
+/// A hygiene finding (limits, tags, privileges, probes) that is not what breaks anything: a
+/// critical one (a quota that rejects pods without limits) is a cause, not hygiene.
+fn is_hygiene(f: &Finding) -> bool {
+    f.category.is_hygiene() && f.severity < Severity::Critical
 }
 
 /// The messages a model would get for `question`: the system prompt and the answer prompt
@@ -319,11 +276,19 @@ pub fn model_messages(
     gi: &GuidanceIndex,
     p: &prompts::Prompts,
     budget: context::Budget,
-    timeline: Option<&when::Timeline>,
+    state: Option<&crate::state::ClusterState>,
 ) -> (Vec<(&'static str, String)>, context::ModelContext) {
+    let timeline_value = state.map(when::Timeline::of);
     let Focus {
-        selected, window, ..
-    } = relevant(question, findings, namespaces, timeline);
+        subject,
+        mut selected,
+        window,
+    } = relevant(question, findings, namespaces, timeline_value.as_ref());
+    // The same focus as the offline answer: failures first, hygiene only when asked.
+    let asks_hygiene = subject.categories.iter().any(|c| c.is_hygiene());
+    if !asks_hygiene && selected.iter().any(|f| !is_hygiene(f)) {
+        selected.retain(|f| !is_hygiene(f));
+    }
     let mut guidance: Vec<String> = Vec::new();
     for f in &selected {
         for g in &f.guidance {
@@ -332,15 +297,47 @@ pub fn model_messages(
             }
         }
     }
-    let lang = crate::lang::detect(question);
-    for h in gi.search(question, 4, Some(lang)).unwrap_or_default() {
-        if !guidance.contains(&h.id) {
-            guidance.push(h.id);
+    // Guidance the question itself asks about, only for a question about practice.
+    let general = subject.is_general() && window.is_none();
+    if general && !subject.troubleshooting {
+        let lang = crate::lang::detect(question);
+        let hits = gi.search(question, 4, Some(lang)).unwrap_or_default();
+        let top = hits.first().map_or(0.0, |h| h.score);
+        for h in hits.into_iter().filter(|h| h.score >= top * 0.5) {
+            if !guidance.contains(&h.id) {
+                guidance.push(h.id);
+            }
         }
     }
     let mut ctx = context::build(&selected, &guidance, gi, budget);
     if let Some(tf) = &window {
         ctx.add_events(&tf.heading(), tf.shown(), budget);
+    }
+    // What the state says about what is asked (a count, an image, a verdict, a missing name)
+    // and the logs' error signatures lead the context: the facts, before the findings.
+    if let Some(st) = state {
+        let lead = facts::lead(question, st, findings);
+        let mut names = subject.objects.clone();
+        if let Some(l) = &lead {
+            names.extend(
+                l.objects
+                    .iter()
+                    .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
+            );
+        }
+        let logs = log_notes(st, &names, subject.troubleshooting || general);
+        let mut head = String::new();
+        if let Some(l) = lead {
+            head.push_str(&context::fence("facts", "state", &l.text));
+            head.push('\n');
+        }
+        if !logs.trim().is_empty() {
+            head.push_str(&context::fence("log", "log-signatures", logs.trim()));
+            head.push('\n');
+        }
+        if !head.is_empty() {
+            ctx.findings_block = head + &ctx.findings_block;
+        }
     }
     // The question is user input: redacted, but not fenced (it is the instruction).
     let q = crate::redact::redact(question);

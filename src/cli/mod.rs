@@ -798,7 +798,17 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
     }
     let gi = search::guidance_index(g, cfg)?;
     // The cluster is context, not a requirement: a guidance question needs none.
-    let loaded = match evidence.map(crate::source::evidence::load) {
+    let evidence_state = evidence.map(crate::source::evidence::load);
+    // One line per file that was not understood, so nothing is dropped silently.
+    if let Some(Ok(st)) = &evidence_state {
+        for (file, reason) in &st.report.skipped_files {
+            eprintln!("note: --evidence: skipped {file}: {reason}");
+        }
+        for w in &st.report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let loaded = match evidence_state {
         Some(st) => Some((
             crate::state::SourceInfo {
                 kind: crate::state::SourceKind::Snapshot,
@@ -832,9 +842,6 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         ),
         None => (Vec::new(), Default::default()),
     };
-    let timeline = loaded
-        .as_ref()
-        .map(|(_, s)| crate::assistant::when::Timeline::of(s));
     if show_prompt {
         let (messages, ctx) = crate::assistant::model_messages(
             question,
@@ -843,7 +850,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             &gi,
             &prompts,
             crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens),
-            timeline.as_ref(),
+            loaded.as_ref().map(|(_, s)| s),
         );
         let mut s = String::new();
         for (role, text) in &messages {
@@ -890,8 +897,13 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             }
         }
     }
-    let a =
-        crate::assistant::answer_offline(question, &findings, &namespaces, &gi, timeline.as_ref());
+    let a = crate::assistant::answer_offline(
+        question,
+        &findings,
+        &namespaces,
+        &gi,
+        loaded.as_ref().map(|(_, s)| s),
+    );
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Json => serde_json::to_string_pretty(&a)? + "\n",
         _ => a.answer.clone(),
@@ -942,13 +954,7 @@ fn ask_model(
     let (messages, ctx) = match explain {
         Some(f) => crate::assistant::explain_messages(f, gi, prompts, budget),
         None => crate::assistant::model_messages(
-            question,
-            findings,
-            namespaces,
-            gi,
-            prompts,
-            budget,
-            state.map(crate::assistant::when::Timeline::of).as_ref(),
+            question, findings, namespaces, gi, prompts, budget, state,
         ),
     };
     // Optional anonymisation: what is sent carries placeholders; what is shown, real names.
@@ -1009,6 +1015,8 @@ fn ask_model(
             .map_or(line.to_string(), |a| a.restore(line));
         let (clean, _, d) = context::check_citations(&line, &ctx.borrow());
         *dropped += d;
+        // A model can echo escape sequences it read in cluster text: shown, not run.
+        let clean = crate::untrusted::neutralise(&clean);
         let _ = write_out(&md.borrow_mut().line(&clean));
         *shown = true;
     };
@@ -1095,6 +1103,7 @@ fn ask_model(
         .as_ref()
         .map_or(text.clone(), |a| a.restore(&text));
     let (clean, citations, all_dropped) = context::check_citations(&text, &ctx.borrow());
+    let clean = crate::untrusted::neutralise(&clean).into_owned();
     if json {
         let a = Answer {
             answer: clean,

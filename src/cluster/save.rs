@@ -101,8 +101,17 @@ pub(crate) fn scrub(kind: &str, mut item: Value) -> Value {
                 }
             }
         }
-        if let Some(Value::Object(a)) = item.pointer_mut("/metadata/annotations") {
-            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+    // `last-applied-configuration` repeats the object as it was applied — literal env values
+    // and data included — so it never leaves; other annotation values are redacted as text.
+    if let Some(Value::Object(a)) = item.pointer_mut("/metadata/annotations") {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
+        for v in a.values_mut() {
+            if let Value::String(s) = v
+                && let std::borrow::Cow::Owned(r) = crate::redact::redact(s)
+            {
+                *s = r;
+            }
         }
     }
     if let Some(m) = item.as_object_mut() {
@@ -143,6 +152,15 @@ mod tests {
         let out = scrub("ConfigMap", cm).to_string();
         assert!(!out.contains("hunter2"), "{out}");
         assert!(out.contains("\"password\""));
+    }
+
+    #[test]
+    fn last_applied_configuration_never_leaves() {
+        let d = json!({"metadata": {"name": "api", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"spec\":{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"}]}}",
+            "note": "connect with password=hunter2"}}});
+        let out = scrub("Deployment", d).to_string();
+        assert!(!out.contains("hunter2"), "{out}");
     }
 
     #[test]

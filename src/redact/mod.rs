@@ -245,3 +245,19 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod mode_tests {
+    /// File modes and ports are numbers, not secrets.
+    #[test]
+    fn file_modes_are_not_secrets() {
+        for s in [
+            "defaultMode: 0755",
+            "defaultMode: 420",
+            "mode: 0644",
+            "\"defaultMode\": 493",
+        ] {
+            assert_eq!(super::redact(s), s);
+        }
+    }
+}

@@ -401,10 +401,7 @@ impl Session {
             &findings,
             &namespaces,
             &self.gi,
-            self.state
-                .as_ref()
-                .map(assistant::when::Timeline::of)
-                .as_ref(),
+            self.state.as_ref(),
         );
         let text = crate::render::terminal::offline_answer(&a.answer, self.style);
         self.last = Some(a);
@@ -428,10 +425,7 @@ impl Session {
             &self.gi,
             &self.prompts,
             self.budget,
-            self.state
-                .as_ref()
-                .map(assistant::when::Timeline::of)
-                .as_ref(),
+            self.state.as_ref(),
         );
         // Earlier turns go between the system prompt and this question, within their budget.
         let (earlier, left_out) = self.memory.messages();
@@ -451,6 +445,7 @@ impl Session {
         let md = std::cell::RefCell::new(crate::render::terminal::MarkdownStream::new(self.style));
         let print_line = |line: &str| {
             let (clean, _, _) = context::check_citations(line, &ctx);
+            let clean = crate::untrusted::neutralise(&clean);
             print!("{}", md.borrow_mut().line(&clean));
             let _ = std::io::Write::flush(&mut std::io::stdout());
         };
@@ -478,10 +473,9 @@ impl Session {
         let (_, citations, _) = context::check_citations(&text, &ctx);
         let mut out = String::new();
         if !pending.is_empty() {
-            out.push_str(
-                &md.borrow_mut()
-                    .line(&context::check_citations(&pending, &ctx).0),
-            );
+            out.push_str(&md.borrow_mut().line(&crate::untrusted::neutralise(
+                &context::check_citations(&pending, &ctx).0,
+            )));
         }
         out.push_str(&md.borrow_mut().finish());
         for (gid, c) in &ctx.guidance {

@@ -707,6 +707,8 @@ fn nameless_warnings(st: &mut ClusterState) {
 pub(crate) fn manifests_only(state: &ClusterState) -> bool {
     state.pods.iter().all(|p| p.status.is_none())
         && state.events.is_empty()
+        // EndpointSlices are observed state, never written by hand.
+        && state.endpoint_slices.is_empty()
         && state.nodes.is_empty()
         && !has_any_status(state)
 }

@@ -1,231 +1,24 @@
-//! Evidence from text: what an on-call engineer has in hand — `kubectl describe pod` output,
-//! `kubectl get events` / `kubectl events` tables, raw logs, manifests — read into the same
-//! [`ClusterState`] the analyzers use (`sextant ask --evidence FILE_OR_DIR`).
-//!
-//! `describe` text is turned into a Pod with its container states, last states, exit codes,
-//! restart counts, limits, environment names and probes, plus the Events of its table; files
-//! recorded by HolmesGPT's tool fixtures (a JSON header, then `stdout:` … `stderr:`) are
-//! unwrapped first. What cannot be parsed is kept as a log of the pod it names.
+//! `kubectl describe` output of a pod, a job and a claim, and the pieces every describe shares
+//! (fields, label blocks, container blocks, probes, the Events table). Other kinds are in
+//! [`super::describe_kinds`].
 
-use crate::logs::LogBlob;
-use crate::state::ClusterState;
+use super::{event, str_at};
 use serde_json::{Value, json};
-use std::path::Path;
-
-/// Read a file or every file of a directory as evidence.
-pub fn load(path: &Path) -> crate::Result<ClusterState> {
-    if !path.exists() {
-        return Err(crate::Error::Usage(format!(
-            "--evidence {}: no such file or directory",
-            path.display()
-        )));
-    }
-    let mut files = Vec::new();
-    if path.is_dir() {
-        files = crate::fswalk::files(path, &|_| true)
-            .map_err(|e| crate::Error::Usage(format!("--evidence {}: {e}", path.display())))?;
-        files.sort();
-    } else {
-        files.push(path.to_path_buf());
-    }
-    let mut objects: Vec<Value> = Vec::new();
-    let mut logs: Vec<(Option<String>, Option<String>, bool, String)> = Vec::new();
-    for f in &files {
-        let Ok(raw) = std::fs::read_to_string(f) else {
-            continue;
-        };
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
-        let (header, text) = unwrap_fixture(&raw);
-        let pod_hint = header
-            .as_ref()
-            .and_then(|h| {
-                h.pointer("/match_params/pod_name")
-                    .or_else(|| h.pointer("/match_params/name"))
-                    .and_then(Value::as_str)
-            })
-            .map(str::to_string);
-        let ns_hint = header
-            .as_ref()
-            .and_then(|h| h.pointer("/match_params/namespace").and_then(Value::as_str))
-            .map(str::to_string);
-        if let Some(pod) = parse_describe_pod(&text) {
-            objects.extend(pod);
-            continue;
-        }
-        if let Some(pvc) = parse_describe_pvc(&text) {
-            objects.extend(pvc);
-            continue;
-        }
-        if let Some(job) = parse_describe_job(&text) {
-            objects.extend(job);
-            continue;
-        }
-        if let Some(evs) = parse_events_table(&text, ns_hint.as_deref()) {
-            objects.extend(evs);
-            continue;
-        }
-        let is_manifest =
-            name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json");
-        if is_manifest
-            && let Ok(docs) = crate::source::snapshot::parse_text(&text, name.ends_with(".json"))
-            && docs.iter().any(|d| d.get("kind").is_some())
-        {
-            objects.extend(docs);
-            continue;
-        }
-        let header_tool = header
-            .as_ref()
-            .and_then(|h| h.get("tool_name").and_then(Value::as_str))
-            .unwrap_or("");
-        let looks_like_log = header_tool.contains("log") || name.contains("log");
-        if looks_like_log && !text.trim().is_empty() {
-            logs.push((ns_hint, pod_hint, name.contains("previous"), text));
-        }
-    }
-    let mut st = ClusterState::default();
-    // One object pasted twice (a manifest and its `describe`) is one object: merged, the
-    // first seen wins where both say something.
-    let objects = merge_same(objects);
-    // One code path for typing objects: the snapshot reader's.
-    for (i, o) in objects.into_iter().enumerate() {
-        crate::source::snapshot::ingest_one(o, &format!("evidence #{i}"), &mut st);
-    }
-    // Logs belong to the pod they name, else to the only pod described.
-    let only_pod = (st.pods.len() == 1).then(|| {
-        (
-            st.pods[0].metadata.namespace.clone().unwrap_or_default(),
-            st.pods[0].metadata.name.clone().unwrap_or_default(),
-        )
-    });
-    for (ns, pod, previous, text) in logs {
-        let target = match (ns, pod) {
-            (ns, Some(p)) => Some((
-                ns.or_else(|| {
-                    st.pods
-                        .iter()
-                        .find(|x| x.metadata.name.as_deref() == Some(&p))
-                        .and_then(|x| x.metadata.namespace.clone())
-                })
-                .unwrap_or_else(|| "default".into()),
-                p,
-            )),
-            _ => only_pod.clone(),
-        };
-        if let Some((ns, pod)) = target {
-            st.logs.add(
-                &ns,
-                &pod,
-                LogBlob::Text {
-                    container: None,
-                    previous,
-                    text: text.into(),
-                },
-            );
-        }
-    }
-    st.observed_at = Some(jiff::Timestamp::now());
-    // Manifests pasted as evidence are judged as manifests: spec-level checks only.
-    st.report.manifests_only = crate::source::snapshot::manifests_only(&st);
-    st.index_events();
-    Ok(st)
-}
-
-/// HolmesGPT fixtures: `{json header}` `{json result}` `stdout:` TEXT `stderr:` …
-fn unwrap_fixture(raw: &str) -> (Option<Value>, String) {
-    if !raw.trim_start().starts_with("{\"toolset_name\"") {
-        return (None, raw.to_string());
-    }
-    let header = raw
-        .lines()
-        .next()
-        .and_then(|l| serde_json::from_str(l).ok());
-    let text = match raw.split_once("\nstdout:\n") {
-        Some((_, rest)) => rest.rsplit_once("\nstderr:").map_or(rest, |(s, _)| s),
-        // The newer layout: the header, a JSON result line, then the output itself.
-        None => {
-            let mut rest = raw.split_once('\n').map_or("", |(_, r)| r);
-            if let Some((second, after)) = rest.split_once('\n')
-                && second.trim_start().starts_with('{')
-                && serde_json::from_str::<Value>(second).is_ok()
-            {
-                rest = after;
-            }
-            rest
-        }
-    };
-    (header, text.to_string())
-}
 
 /// The value after `Key:` on a line of `describe` output.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.trim_start()
         .strip_prefix(key)
         .and_then(|r| r.strip_prefix(':'))
         .map(str::trim)
 }
 
-fn indent(line: &str) -> usize {
+pub(super) fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
 
-/// The string at a JSON pointer.
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
-}
-
-/// Objects of the same kind, namespace and name merged into the first (events are kept as
-/// they are: several share a name pattern but are distinct).
-fn merge_same(objects: Vec<Value>) -> Vec<Value> {
-    fn fill(into: &mut Value, from: Value) {
-        match (into, from) {
-            (Value::Object(a), Value::Object(b)) => {
-                for (k, v) in b {
-                    match a.get_mut(&k) {
-                        Some(existing) => fill(existing, v),
-                        None => {
-                            a.insert(k, v);
-                        }
-                    }
-                }
-            }
-            (slot @ Value::Null, v) => *slot = v,
-            _ => {}
-        }
-    }
-    let key = |o: &Value| -> Option<(String, String, String)> {
-        let kind = str_at(o, "/kind")?;
-        if kind == "Event" || kind.ends_with("List") {
-            return None;
-        }
-        Some((
-            kind.to_string(),
-            str_at(o, "/metadata/namespace")
-                .unwrap_or("default")
-                .to_string(),
-            str_at(o, "/metadata/name")?.to_string(),
-        ))
-    };
-    let mut out: Vec<Value> = Vec::with_capacity(objects.len());
-    let mut seen: std::collections::HashMap<(String, String, String), usize> = Default::default();
-    for o in objects {
-        match key(&o).and_then(|k| seen.get(&k).copied().map(|i| (k, i))) {
-            Some((_, i)) => fill(&mut out[i], o),
-            None => {
-                if let Some(k) = key(&o) {
-                    seen.insert(k, out.len());
-                }
-                out.push(o);
-            }
-        }
-    }
-    out
-}
-
 /// A top-level `Key:` of `describe` output, when it has a value.
-fn top_field<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
+pub(super) fn top_field<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
     lines
         .iter()
         .find_map(|l| (indent(l) == 0).then(|| field(l, key)).flatten())
@@ -233,7 +26,7 @@ fn top_field<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
 }
 
 /// The rows of the `Events:` table of `describe` output, as events about `kind/name`.
-fn describe_events(lines: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Value> {
+pub(super) fn describe_events(lines: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Value> {
     lines
         .iter()
         .position(|l| l.starts_with("Events:"))
@@ -243,7 +36,7 @@ fn describe_events(lines: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Valu
 
 /// `kubectl describe job` → the Job's status (active, succeeded, failed; a Failed condition once
 /// the failures exceed the backoff limit) and its Events.
-fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
+pub(super) fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
     let lines: Vec<&str> = text.lines().collect();
     let top = |key: &str| top_field(&lines, key);
     let statuses = top("Pods Statuses")?;
@@ -281,7 +74,7 @@ fn parse_describe_job(text: &str) -> Option<Vec<Value>> {
 
 /// `kubectl describe pvc` → the PersistentVolumeClaim (class, phase, volume) and its Events:
 /// a pod pending on an unbound claim is explained by the claim's own events.
-fn parse_describe_pvc(text: &str) -> Option<Vec<Value>> {
+pub(super) fn parse_describe_pvc(text: &str) -> Option<Vec<Value>> {
     let lines: Vec<&str> = text.lines().collect();
     let top = |key: &str| top_field(&lines, key);
     // What only a claim's describe has.
@@ -307,7 +100,7 @@ fn parse_describe_pvc(text: &str) -> Option<Vec<Value>> {
 }
 
 /// `kubectl describe pod` → the Pod and its Events.
-fn parse_describe_pod(text: &str) -> Option<Vec<Value>> {
+pub(super) fn parse_describe_pod(text: &str) -> Option<Vec<Value>> {
     let lines: Vec<&str> = text.lines().collect();
     let name = top_field(&lines, "Name")?;
     if !lines.iter().any(|l| l.starts_with("Containers:")) {
@@ -414,24 +207,39 @@ fn parse_describe_pod(text: &str) -> Option<Vec<Value>> {
     Some(out)
 }
 
-/// The container blocks after `Containers:` (2-space names, 4-space fields).
-fn parse_containers(lines: &[&str], i: &mut usize) -> (Vec<Value>, Vec<Value>) {
+/// The container blocks after the `Containers:` line at `*i`.
+pub(super) fn parse_containers(lines: &[&str], i: &mut usize) -> (Vec<Value>, Vec<Value>) {
     let (mut specs, mut statuses) = (Vec::new(), Vec::new());
+    // `describe pod` puts names at 2 and fields at 4; a pod template (`describe deployment`)
+    // one level deeper: the indents are read, not assumed.
+    let base = lines.get(*i).map_or(0, |l| indent(l));
     *i += 1;
-    while *i < lines.len() && (indent(lines[*i]) > 0 || lines[*i].trim().is_empty()) {
+    let name_ind = lines[*i..]
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .map_or(base + 2, |l| indent(l));
+    let field_ind = lines[(*i + 1).min(lines.len())..]
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .map_or(name_ind + 2, |l| indent(l))
+        .max(name_ind + 1);
+    while *i < lines.len() && (indent(lines[*i]) > base || lines[*i].trim().is_empty()) {
         let l = lines[*i];
-        if indent(l) == 2 && l.trim_end().ends_with(':') {
+        if lines[*i].trim().is_empty() && lines.get(*i + 1).is_none_or(|n| indent(n) <= base) {
+            break;
+        }
+        if indent(l) == name_ind && l.trim_end().ends_with(':') {
             let name = l.trim().trim_end_matches(':').to_string();
             let mut spec = json!({"name": name});
             let mut st = json!({"name": name, "ready": false, "restartCount": 0, "image": "", "imageID": ""});
             let mut section = "";
             let mut env = Vec::new();
             *i += 1;
-            while *i < lines.len() && indent(lines[*i]) >= 4 {
+            while *i < lines.len() && indent(lines[*i]) > name_ind {
                 let c = lines[*i];
                 let d = indent(c);
                 let t = c.trim();
-                if d == 4 {
+                if d == field_ind {
                     section = "";
                     if let Some(v) = field(c, "Image") {
                         spec["image"] = json!(v);
@@ -468,7 +276,7 @@ fn parse_containers(lines: &[&str], i: &mut usize) -> (Vec<Value>, Vec<Value>) {
                     } else if t.starts_with("Args:") {
                         section = "args";
                     }
-                } else if d >= 6 {
+                } else if d > field_ind {
                     let slot = match section {
                         "state" => st.get_mut("state"),
                         "last" => st.get_mut("lastState"),
@@ -567,7 +375,7 @@ fn probe(v: &str) -> Value {
 
 /// Rows of an events table (`Type Reason Age From Message`, or `kubectl get events`'s
 /// `LAST SEEN TYPE REASON OBJECT MESSAGE`).
-fn parse_events_rows(rows: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Value> {
+pub(super) fn parse_events_rows(rows: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for r in rows {
         let t = r.trim();
@@ -605,65 +413,9 @@ fn parse_events_rows(rows: &[&str], kind: &str, name: &str, ns: &str) -> Vec<Val
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn event(
-    ns: &str,
-    kind: &str,
-    name: &str,
-    type_: &str,
-    reason: &str,
-    message: &str,
-    count: i64,
-    n: usize,
-) -> Value {
-    let now = jiff::Timestamp::now().to_string();
-    json!({"apiVersion": "v1", "kind": "Event",
-        "metadata": {"name": format!("{name}.{n}"), "namespace": ns},
-        "involvedObject": {"kind": kind, "name": name, "namespace": ns, "uid": format!("evidence-{name}")},
-        "type": type_, "reason": reason, "message": message, "count": count,
-        "firstTimestamp": now, "lastTimestamp": now})
-}
-
-/// `kubectl get events` (`LAST SEEN TYPE REASON OBJECT MESSAGE`).
-fn parse_events_table(text: &str, ns_hint: Option<&str>) -> Option<Vec<Value>> {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let head = lines.next()?;
-    if !(head.contains("TYPE") && head.contains("REASON") && head.contains("OBJECT")) {
-        return None;
-    }
-    let ns_col = head.starts_with("NAMESPACE");
-    let mut out = Vec::new();
-    for l in lines {
-        let mut cols = l.split_whitespace();
-        let ns = if ns_col {
-            cols.next().unwrap_or("default")
-        } else {
-            ns_hint.unwrap_or("default")
-        };
-        let _last_seen = cols.next();
-        let (Some(type_), Some(reason), Some(object)) = (cols.next(), cols.next(), cols.next())
-        else {
-            continue;
-        };
-        let (kind, name) = object.split_once('/').unwrap_or(("Pod", object));
-        let kind = match kind.to_ascii_lowercase().as_str() {
-            "pod" => "Pod",
-            "deployment" => "Deployment",
-            "replicaset" => "ReplicaSet",
-            "job" => "Job",
-            "node" => "Node",
-            "persistentvolumeclaim" => "PersistentVolumeClaim",
-            "service" => "Service",
-            _ => "Pod",
-        };
-        let message = cols.collect::<Vec<_>>().join(" ");
-        out.push(event(ns, kind, name, type_, reason, &message, 1, out.len()));
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::merge_same;
     use super::*;
 
     const DESCRIBE: &str = "Name:             web-1\nNamespace:        shop\nLabels:           app=web\n                  tier=front\nStatus:           Running\nControlled By:  ReplicaSet/web-7d\nContainers:\n  app:\n    Image:         nginx:1.27\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n    Ready:          False\n    Restart Count:  4\n    Limits:\n      memory:  100Mi\n    Environment:\n      MODE:  prod\nConditions:\n  Type   Status\n  Ready  False\nEvents:\n  Type     Reason   Age                From     Message\n  ----     ------   ----               ----     -------\n  Warning  BackOff  10s (x2 over 11s)  kubelet  Back-off restarting failed container app\n";
@@ -721,20 +473,6 @@ mod tests {
         assert_eq!(
             objs[1]["message"],
             "Back-off restarting failed container app"
-        );
-    }
-
-    #[test]
-    fn fixture_wrappers_are_unwrapped() {
-        let raw = "{\"toolset_name\": \"k\", \"tool_name\": \"fetch_pod_logs\", \"match_params\": {\"pod_name\": \"p\"}}\n{\"status\": \"success\"}\nstdout:\nboom\n\nstderr:\n";
-        let (h, t) = unwrap_fixture(raw);
-        assert_eq!(t.trim(), "boom");
-        // The newer layout has no `stdout:` marker: the output follows the result line.
-        let newer = "{\"toolset_name\": \"k\"}\n{\"schema_version\": \"v1\", \"data\": null}\nName: web-1\nNamespace: shop\n";
-        assert_eq!(unwrap_fixture(newer).1, "Name: web-1\nNamespace: shop\n");
-        assert_eq!(
-            h.and_then(|h| h.pointer("/match_params/pod_name").cloned()),
-            Some(json!("p"))
         );
     }
 }

@@ -5,6 +5,8 @@
 //! a small ring of the last lines plus a bounded list of the strongest signals. Invalid UTF-8
 //! is replaced, never fatal. Every line that leaves this module is redacted.
 
+pub mod signatures;
+
 use crate::redact::redact;
 use regex::RegexSet;
 use std::collections::{HashMap, VecDeque};
@@ -326,7 +328,7 @@ fn each_line<R: BufRead>(mut reader: R, mut f: impl FnMut(usize, &str)) {
 
 /// How strongly a line signals the cause of a failure: 3 for panics, fatal errors and
 /// exceptions, 2 for errors, 1 for warnings and common failure phrases.
-fn signal_strength(line: &str) -> u8 {
+pub(crate) fn signal_strength(line: &str) -> u8 {
     let line = strip_timestamp(line);
     // A line that declares its own level is taken at its word: an info line that mentions
     // "failed" is progress, not the cause.
@@ -496,7 +498,7 @@ pub fn line_time(line: &str) -> Option<jiff::Timestamp> {
 
 /// A line with the variable parts (numbers, hex ids, timestamps) folded, so repeats of the same
 /// message count as one.
-fn fold(line: &str) -> String {
+pub(crate) fn fold(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut in_num = false;
     for ch in line.chars() {
