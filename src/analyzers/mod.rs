@@ -22,7 +22,7 @@ mod security;
 pub mod trends;
 
 pub use security::BASELINE_CAPS;
-pub use text::{closest, log_diagnosis};
+pub use text::{UNKNOWN_EXIT, closest, log_diagnosis};
 mod selector;
 mod storage;
 mod text;

@@ -439,7 +439,7 @@ fn past_restarts(
     );
     let mut status = format!(
         "{c}: ready=true lastState.terminated exitCode={} reason={} restartCount={}",
-        t.exit_code,
+        text::code(t.exit_code),
         t.reason.as_deref().unwrap_or("-"),
         cs.restart_count
     );
@@ -612,7 +612,7 @@ fn crash_loop(
     if let Some(t) = last {
         status.push_str(&format!(
             "; lastState.terminated exitCode={} reason={}",
-            t.exit_code,
+            text::code(t.exit_code),
             t.reason.as_deref().unwrap_or("-")
         ));
         if let Some(f) = &t.finished_at {
@@ -706,7 +706,12 @@ fn exited(
             },
             Category::ContainerExitError,
             format!(
-                "{kind} {c} exited with code {code}{}",
+                "{kind} {c} {}{}",
+                if code == text::UNKNOWN_EXIT {
+                    "ended with an error".to_string()
+                } else {
+                    format!("exited with code {code}")
+                },
                 if from_last_state {
                     format!(" ({} restarts)", cs.restart_count)
                 } else {
@@ -754,12 +759,13 @@ fn exited(
         cs.state.as_ref().and_then(|s| s.terminated.as_ref())
     };
     let mut status = format!(
-        "{c}: {} exitCode={code} reason={} restartCount={}",
+        "{c}: {} exitCode={} reason={} restartCount={}",
         if from_last_state {
             "lastState.terminated"
         } else {
             "state.terminated"
         },
+        text::code(code),
         reason.unwrap_or("-"),
         cs.restart_count
     );

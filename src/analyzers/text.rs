@@ -9,9 +9,24 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 }
 
 /// What an exit code usually means.
+/// An exit code the evidence does not give (`kubectl get pods` shows `Error`, not the code).
+pub const UNKNOWN_EXIT: i32 = -1;
+
+/// An exit code as evidence shows it: `?` when unknown.
+pub fn code(c: i32) -> String {
+    if c == UNKNOWN_EXIT {
+        "?".into()
+    } else {
+        c.to_string()
+    }
+}
+
 pub fn exit_code_meaning(code: i32, reason: Option<&str>) -> String {
     if reason == Some("OOMKilled") {
         return "was killed by the kernel for exceeding its memory limit (OOMKilled)".into();
+    }
+    if code == UNKNOWN_EXIT {
+        return "ended with an error (the exit code is not in the evidence)".into();
     }
     match code {
         0 => "exited successfully (code 0) — a long-running workload that finishes is restarted, so the process is ending when it should keep running".into(),

@@ -409,7 +409,11 @@ fn jobs(ctx: &Context, out: &mut Vec<Draft>) {
                 if let Some(code) = code.filter(|c| *c != 0) {
                     if log_ev.is_empty() {
                         log_ev.push(evidence::status(
-                            format!("pod {pname} container {} exitCode={code}", cs.name),
+                            format!(
+                                "pod {pname} container {} exitCode={}",
+                                cs.name,
+                                super::text::code(code)
+                            ),
                             "Pod",
                             ns,
                             pname,

@@ -158,6 +158,16 @@ pub fn lead(question: &str, st: &ClusterState, findings: &[Finding]) -> Option<L
             hits.extend(if exact.is_empty() { prefixed } else { exact });
             continue;
         }
+        // "the web-app pod" for a Deployment web-app: the name in another kind is what was
+        // meant (a workload's pods are called by its name).
+        let any_kind: Vec<&Obj> = all
+            .iter()
+            .filter(|o| (o.name == word || o.name.starts_with(&format!("{word}-"))) && in_ns(o))
+            .collect();
+        if !any_kind.is_empty() {
+            hits.extend(any_kind);
+            continue;
+        }
         // Only a word put forward as a name (after a kind word, quoted, or shaped like one
         // with a hyphen) is reported missing; other words simply name nothing.
         if !explicit && !word.contains('-') {

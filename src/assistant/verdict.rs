@@ -223,15 +223,23 @@ pub(super) fn verdict(
     if st.report.manifests_only && !unhealthy {
         return None;
     }
+    // A status that looks fine while the logs report errors is not "healthy": the logs
+    // (shown after this) are the lead.
+    let log_errors = st.logs.pods().any(|(ns, p)| {
+        (names.contains(p) || hits.iter().any(|h| p.starts_with(&format!("{}-", h.name))))
+            && !crate::logs::signatures::of_pod(&st.logs, ns, p).is_empty()
+    });
+    let verdict = if unhealthy {
+        "is not healthy, though Sextant found no cause"
+    } else if log_errors {
+        "shows no failure in its status, but its log reports errors (below)"
+    } else {
+        "looks healthy"
+    };
     Some(format!(
-        "{} {} {} by its status: {}.",
+        "{} {} {verdict}. By its status: {}.",
         capital(&o.kind.to_lowercase()),
         o.name,
-        if unhealthy {
-            "is not healthy, though Sextant found no cause"
-        } else {
-            "looks healthy"
-        },
         facts.join("; ")
     ))
 }

@@ -32,6 +32,15 @@ pub fn write(dir: &Path, c: &Collected) -> crate::Result<Saved> {
         // namespace ("" for cluster-scoped) → items
         let mut by_ns: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
         for item in items {
+            // What the server returned is re-checked: an item that is (or carries) a Secret,
+            // slipped into another kind's list, is never written.
+            if is_secret_like(item) {
+                tracing::warn!(
+                    kind = k.kind,
+                    "an item that looks like a Secret was dropped"
+                );
+                continue;
+            }
             let ns = if k.namespaced {
                 item.pointer("/metadata/namespace")
                     .and_then(Value::as_str)
@@ -87,6 +96,18 @@ pub fn write(dir: &Path, c: &Collected) -> crate::Result<Saved> {
     Ok(saved)
 }
 
+/// An item whose own `kind` says Secret, or that has a Secret's fields (`stringData`, `data`
+/// with a Secret `type`).
+fn is_secret_like(item: &Value) -> bool {
+    item.get("kind").and_then(Value::as_str) == Some("Secret")
+        || item.get("stringData").is_some()
+        || (item.get("data").is_some()
+            && item
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t == "Opaque" || t.starts_with("kubernetes.io/")))
+}
+
 /// Drop what must not be written and what only bloats a dump (also what the assistant's
 /// `get_object` tool shows).
 pub(crate) fn scrub(kind: &str, mut item: Value) -> Value {
@@ -117,7 +138,60 @@ pub(crate) fn scrub(kind: &str, mut item: Value) -> Value {
     if let Some(m) = item.as_object_mut() {
         m.entry("kind").or_insert_with(|| kind.into());
     }
+    redact_strings(&mut item);
     item
+}
+
+/// Every string of an object through the redactor (event messages, env values, args,
+/// annotations): what is saved or shown carries no credential the patterns recognise. Env
+/// entries named like credentials lose their literal value whatever it looks like.
+fn redact_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(r) = crate::redact::redact(s) {
+                *s = r;
+            }
+        }
+        Value::Array(a) => {
+            // `["--db-password", "VALUE"]`: the value after a credential flag.
+            let mut blank_next = false;
+            for x in a.iter_mut() {
+                if blank_next && x.is_string() {
+                    *x = Value::String("[redacted]".into());
+                    blank_next = false;
+                    continue;
+                }
+                blank_next = x.as_str().is_some_and(|f| {
+                    let f = f.to_ascii_lowercase();
+                    f.starts_with('-')
+                        && !f.contains('=')
+                        && ["pass", "secret", "token", "key", "cred", "auth"]
+                            .iter()
+                            .any(|w| f.contains(w))
+                });
+                redact_strings(x);
+            }
+        }
+        Value::Object(m) => {
+            let sensitive = m
+                .get("name")
+                .and_then(Value::as_str)
+                .map(|n| n.to_ascii_uppercase())
+                .is_some_and(|n| {
+                    ["PASS", "SECRET", "TOKEN", "KEY", "CRED", "AUTH"]
+                        .iter()
+                        .any(|w| n.contains(w))
+                });
+            if sensitive
+                && m.contains_key("value")
+                && let Some(val) = m.get_mut("value")
+            {
+                *val = Value::String("[redacted]".into());
+            }
+            m.values_mut().for_each(redact_strings);
+        }
+        _ => {}
+    }
 }
 
 /// A path component from a Kubernetes name (names cannot hold `/`, but a hostile server
@@ -161,6 +235,32 @@ mod tests {
             "note": "connect with password=hunter2"}}});
         let out = scrub("Deployment", d).to_string();
         assert!(!out.contains("hunter2"), "{out}");
+    }
+
+    #[test]
+    fn saved_objects_carry_no_planted_credential() {
+        let pod = json!({"metadata": {"name": "api"}, "spec": {"containers": [{"name": "api",
+            "args": ["--db-password", "S3cretPa55", "--url=redis://:S3cretPa55@redis:6379"],
+            "env": [{"name": "DB_PASSWORD", "value": "S3cretPa55"}, {"name": "MODE", "value": "fast"}]}]}});
+        let out = scrub("Pod", pod).to_string();
+        assert!(!out.contains("S3cretPa55"), "{out}");
+        assert!(out.contains("fast"), "{out}");
+        let ev = json!({"metadata": {"name": "e"}, "message": "mysql -pS3cretPa55 failed"});
+        assert!(!scrub("Event", ev).to_string().contains("S3cretPa55"));
+    }
+
+    #[test]
+    fn secrets_slipped_into_a_list_are_recognised() {
+        assert!(is_secret_like(
+            &json!({"kind": "Secret", "data": {"a": "b"}})
+        ));
+        assert!(is_secret_like(
+            &json!({"type": "Opaque", "data": {"a": "b"}})
+        ));
+        assert!(!is_secret_like(&json!({"kind": "Pod", "spec": {}})));
+        assert!(!is_secret_like(
+            &json!({"kind": "ConfigMap", "data": {"a": "b"}})
+        ));
     }
 
     #[test]

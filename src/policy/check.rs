@@ -316,6 +316,13 @@ const SIBLING_VARYING_META: &[&str] = &[
     "generation",
 ];
 
+/// A denial message as it may be shown: a policy's message can quote any value of the object
+/// (an env value, an annotation), so it is redacted and its escapes neutralised like any
+/// cluster text.
+fn shown(message: &str) -> String {
+    crate::untrusted::neutralise(&crate::redact::redact(message)).into_owned()
+}
+
 /// Whether a policy document (its code, match rules and messages) can only see what sibling
 /// pods share: it never names the fields in which they differ ([`SIBLING_VARYING_META`],
 /// `status`, `spec.nodeName`, `spec.hostname`), every `metadata` it reads is labels,
@@ -630,7 +637,7 @@ fn evaluate<'o>(
                         via: Some(c.name.clone()),
                         action: c.enforcement.clone(),
                         object: label(o),
-                        message: v.msg,
+                        message: shown(&v.msg),
                         count: 1,
                     })),
                     Err(e) => errors.push(format!("{name} on {}: {e}", label(o))),
@@ -655,7 +662,7 @@ fn evaluate<'o>(
                         via: Some(b.name.clone()),
                         action: b.actions.join(","),
                         object: label(o),
-                        message: m,
+                        message: shown(&m),
                         count: 1,
                     }),
                     vap::Verdict::Error(e) => errors.push(format!("{name} on {}: {e}", label(o))),
@@ -673,7 +680,7 @@ fn evaluate<'o>(
                         via: None,
                         action: k.action.clone(),
                         object: label(o),
-                        message: m,
+                        message: shown(&m),
                         count: 1,
                     }),
                     kyverno::Outcome::Error(e) => {

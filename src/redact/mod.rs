@@ -108,7 +108,8 @@ impl Redactor {
 /// by line, so the lines between BEGIN and END of a key printed to a log must be caught on
 /// their own. Hex digests (one case) and ordinary words do not qualify.
 fn is_pem_body(line: &str) -> bool {
-    let t = line.trim();
+    // The body may follow a prefix (`[log ns/pod] `, a timestamp): its last word is judged.
+    let t = line.trim().rsplit(' ').next().unwrap_or("");
     let body = t.trim_end_matches('=');
     body.len() >= 60
         && body
@@ -125,6 +126,11 @@ fn redact_pem_bodies(text: &str) -> String {
             out.push('\n');
         }
         if is_pem_body(line) {
+            let keep = line.trim_end().rsplit_once(' ').map_or("", |(p, _)| p);
+            if !keep.is_empty() {
+                out.push_str(keep);
+                out.push(' ');
+            }
             out.push_str("[REDACTED:private-key]");
         } else {
             out.push_str(line);
@@ -258,6 +264,36 @@ mod mode_tests {
             "\"defaultMode\": 493",
         ] {
             assert_eq!(super::redact(s), s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod planted_tests {
+    /// Credentials in the shapes the adversarial review planted.
+    #[test]
+    fn planted_secrets_are_redacted() {
+        for (text, secret) in [
+            ("redis://:S3cretPa55@redis:6379/0", "S3cretPa55"),
+            ("mysql -uroot -pS3cretPa55 -h db", "S3cretPa55"),
+            ("--db-password S3cretPa55", "S3cretPa55"),
+            ("--db-password=S3cretPa55", "S3cretPa55"),
+            (
+                "[log shop/api-1] MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+                "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+            ),
+            (
+                "{\"auths\":{\"r.io\":{\"auth\":\"dXNlcjpTM2NyZXRQYTU1\"}}}",
+                "dXNlcjpTM2NyZXRQYTU1",
+            ),
+            ("DB_PASSWORD: S3cretPa55", "S3cretPa55"),
+            (
+                "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            ),
+        ] {
+            let r = super::redact(text);
+            assert!(!r.contains(secret), "{text} → {r}");
         }
     }
 }

@@ -302,7 +302,7 @@ pub fn kind_of(t: &Table, hint: Option<&str>) -> Option<&'static str> {
         Some("ConfigMap")
     } else if h("SECRETS") {
         Some("ServiceAccount")
-    } else if h("READY") && h("AGE") && t.columns.len() <= 6 {
+    } else if h("READY") && h("AGE") && !h("STATUS") && t.columns.len() <= 7 {
         Some("StatefulSet")
     } else {
         None
@@ -398,6 +398,8 @@ pub fn read(t: &Table, kind_hint: Option<&str>, ns_hint: Option<&str>) -> Read {
         else {
             continue;
         };
+        // A tree (`kube-lineage`) draws its branches before the name.
+        let raw_name = raw_name.trim_start_matches(['├', '│', '└', '─', ' ']);
         // `kubectl get all`: `pod/web-1`, `deployment.apps/web`.
         let (kind, name) = match raw_name.split_once('/') {
             Some((k, n)) if table_kind != Some("Event") => {
@@ -409,6 +411,11 @@ pub fn read(t: &Table, kind_hint: Option<&str>, ns_hint: Option<&str>) -> Read {
             _ => (table_kind, raw_name),
         };
         let Some(kind) = kind else { continue };
+        // A row of another kind than the table's columns describe (a tree of a Job, its
+        // pods and Services) is read only when it is a pod: its columns are the pod's.
+        if table_kind != Some(kind) && kind != "Pod" {
+            continue;
+        }
         let ns = if cluster_scoped {
             None
         } else {
@@ -641,7 +648,8 @@ fn pod_row(t: &Table, row: &[String], mut m: Value, now: jiff::Timestamp) -> Val
         ),
         "Error" | "OOMKilled" | "ContainerCannotRun" | "StartError" => (
             if restarts == 0 { "Failed" } else { "Running" },
-            json!({"terminated": {"reason": word, "exitCode": if word == "OOMKilled" { 137 } else { 1 }}}),
+            // OOMKilled is exit 137 by definition; other codes are not in the table.
+            json!({"terminated": {"reason": word, "exitCode": if word == "OOMKilled" { 137 } else { crate::analyzers::UNKNOWN_EXIT }}}),
         ),
         "Pending" => ("Pending", Value::Null),
         "Evicted" => ("Failed", Value::Null),
@@ -766,6 +774,15 @@ mod tests {
         let r = read(&t, Some("pod"), None);
         assert_eq!(r.objects[0]["metadata"]["labels"]["app"], "web");
         assert_eq!(r.objects[0]["spec"]["nodeName"], "kind-control-plane");
+    }
+
+    #[test]
+    fn a_lineage_tree_yields_its_pods_only() {
+        let text = "NAME                             READY   STATUS   AGE\nJob/java-api-checker             -                28d\n├── Pod/java-api-checker-mdr44   0/1     Error    28d\n│   └── Service/kubernetes       -                77d\n";
+        let r = read(&tables(text)[0], None, None);
+        assert_eq!(r.objects.len(), 1, "{:?}", r.objects);
+        assert_eq!(r.objects[0]["kind"], "Pod");
+        assert_eq!(r.objects[0]["metadata"]["name"], "java-api-checker-mdr44");
     }
 
     #[test]
