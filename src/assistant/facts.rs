@@ -138,6 +138,7 @@ pub fn lead(question: &str, st: &ClusterState, findings: &[Finding]) -> Option<L
     // Named objects: exact names first, then names that start with the word (a workload's
     // pods); a word that names nothing is reported missing.
     let mut hits: Vec<&Obj> = Vec::new();
+    let mut reading: Option<String> = None;
     for (kind, word, explicit) in named(question) {
         if namespaces.contains(&word) || Some(&word) == ns.as_ref() {
             continue;
@@ -186,6 +187,13 @@ pub fn lead(question: &str, st: &ClusterState, findings: &[Finding]) -> Option<L
         // A hyphenated word nobody put forward as a name ("health-check") is reported only
         // when it is close to a name of the state (a typo) or names one elsewhere.
         if !explicit && near.is_none() && elsewhere.is_empty() {
+            continue;
+        }
+        // A word nobody put forward as a name, close to one in the asked namespace ("back-end"
+        // for `backend`): read as that name, and said so.
+        if !explicit && let Some(n) = &near {
+            hits.extend(all.iter().filter(|o| o.name == *n && in_ns(o)));
+            reading = Some(format!("(Reading `{word}` as `{n}`.)"));
             continue;
         }
         let what = kind.map_or("object".to_string(), |k| k.to_lowercase());
@@ -267,7 +275,12 @@ pub fn lead(question: &str, st: &ClusterState, findings: &[Finding]) -> Option<L
             .then(|| super::verdict::verdict(st, &hits, findings, intent == Intent::Healthy))
             .flatten()
     });
-    lead.text = sentence?;
+    lead.text = match (sentence, reading) {
+        (Some(t), Some(r)) => format!("{r} {t}"),
+        (Some(t), None) => t,
+        (None, Some(r)) => r,
+        (None, None) => return None,
+    };
     Some(lead)
 }
 

@@ -34,7 +34,7 @@ pub fn detect(question: &str) -> Intent {
     static COUNT: OnceLock<Regex> = OnceLock::new();
     static LABEL: OnceLock<Regex> = OnceLock::new();
     let q = question.to_lowercase();
-    if let Some(c) = re(&COUNT, r"\bhow many ([a-z]+)").captures(&q)
+    if let Some(c) = re(&COUNT, r"\b(?:how many|wie viele) ([a-z]+)").captures(&q)
         && let Some(k) = crate::source::evidence::kind_name(&c[1])
     {
         return Intent::Count(k);
@@ -307,6 +307,10 @@ mod tests {
     #[test]
     fn intents() {
         assert_eq!(detect("How many pods are in test-1?"), Intent::Count("Pod"));
+        assert_eq!(
+            detect("Wie viele Pods laufen in test-1?"),
+            Intent::Count("Pod")
+        );
         assert_eq!(detect("which image does web run?"), Intent::Image);
         assert_eq!(detect("Is api healthy?"), Intent::Healthy);
         assert_eq!(detect("how do I reach the shop frontend?"), Intent::Reach);

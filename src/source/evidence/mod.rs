@@ -314,6 +314,21 @@ fn parse_text(text: &str, name: &str, h: &Hints) -> Option<Parsed> {
         && let Ok(docs) = crate::source::snapshot::parse_text(text, json_like)
         && docs.iter().any(|d| d.get("kind").is_some())
     {
+        // `kubectl get KIND -o yaml|json` prints a List: a complete listing of what it holds.
+        let is_list = text.lines().any(|l| {
+            let t = l.trim().trim_end_matches(',');
+            t == "kind: List"
+                || t == "\"kind\": \"List\""
+                || (l.starts_with("kind: ") && t.ends_with("List"))
+        });
+        if is_list {
+            for d in &docs {
+                if let Some(k) = str_at(d, "/kind") {
+                    let ns = str_at(d, "/metadata/namespace").unwrap_or("default");
+                    p.listed.push((k.to_string(), ns.to_string()));
+                }
+            }
+        }
         // A bundle that creates its namespace defines what is in it.
         for d in &docs {
             if str_at(d, "/kind") == Some("Namespace")
