@@ -422,3 +422,62 @@ fn ctrl_c_cancels_a_slow_collection() {
         panic!("collection cancel failed; screen:\n{screen}");
     }
 }
+
+/// One assistant pipeline: the same question through `ask` and through the REPL sends the same
+/// request (context, tools) and writes the same audit records, each naming its front end.
+#[test]
+fn ask_and_the_repl_send_the_same_request_and_audit_it_alike() {
+    let server = fake_openai::FakeOpenAi::start(vec![
+        fake_openai::Reply::Stream(vec!["ledger is OOMKilled.\n".into()]),
+        fake_openai::Reply::Stream(vec!["ledger is OOMKilled.\n".into()]),
+    ]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = |log: &str, repl: bool| {
+        let mut cmd = sextant_no_cluster();
+        cmd.env("OPENAI_BASE_URL", server.base_url())
+            .env("SEXTANT_MODEL", "fake-model")
+            .env("OPENAI_API_KEY", "sk-test-not-a-real-key")
+            .arg("--audit-log")
+            .arg(dir.path().join(log))
+            .arg("--snapshot")
+            .arg(demo());
+        if repl {
+            cmd.write_stdin("why is ledger crashing?\n/exit\n");
+        } else {
+            cmd.args(["ask", "--no-cache", "why is ledger crashing?"]);
+        }
+        stdout_ok(&mut cmd)
+    };
+    assert!(run("ask.jsonl", false).contains("ledger is OOMKilled."));
+    assert!(run("repl.jsonl", true).contains("ledger is OOMKilled."));
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2, "one request each");
+    let body = |i: usize| -> serde_json::Value { serde_json::from_str(&bodies[i]).expect("json") };
+    let (a, r) = (body(0), body(1));
+    assert_eq!(a["messages"], r["messages"], "the same context");
+    assert_eq!(a["tools"], r["tools"], "the same tools");
+    let kinds = |log: &str| -> Vec<(String, String)> {
+        std::fs::read_to_string(dir.path().join(log))
+            .expect("audit log")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["kind"].as_str().is_some_and(|e| e.starts_with("model_")))
+            .map(|v| {
+                (
+                    v["kind"].as_str().unwrap_or("").to_string(),
+                    v["front_end"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let (ka, kr) = (kinds("ask.jsonl"), kinds("repl.jsonl"));
+    assert_eq!(
+        ka.iter().map(|k| &k.0).collect::<Vec<_>>(),
+        kr.iter().map(|k| &k.0).collect::<Vec<_>>(),
+        "{ka:?} / {kr:?}"
+    );
+    assert!(
+        ka.iter().all(|k| k.1 == "ask") && kr.iter().all(|k| k.1 == "repl"),
+        "{ka:?} / {kr:?}"
+    );
+}

@@ -764,6 +764,8 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     session.llm = crate::llm::Settings::resolve(&cfg.llm);
     session.prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
     session.budget = crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens);
+    session.tools = cfg.llm.tools.unwrap_or(true);
+    session.anonymize = cfg.llm.anonymize.unwrap_or(false);
     session.memory = crate::assistant::memory::Memory::new(
         cfg.llm
             .memory_tokens
@@ -938,6 +940,7 @@ fn ask_model(
     inputs: AskInputs,
     cache: Option<(PathBuf, std::time::Duration)>,
 ) -> anyhow::Result<()> {
+    use crate::assistant::pipeline;
     let AskInputs {
         question,
         findings,
@@ -950,193 +953,67 @@ fn ask_model(
         explain,
         budget,
     } = inputs;
-    use crate::assistant::{Answer, Mode, context};
-    let (messages, ctx) = match explain {
-        Some(f) => crate::assistant::explain_messages(f, gi, prompts, budget),
-        None => crate::assistant::model_messages(
-            question, findings, namespaces, gi, prompts, budget, state,
-        ),
-    };
-    // Optional anonymisation: what is sent carries placeholders; what is shown, real names.
-    let mut anon = anonymize.then(|| {
-        let mut objects: std::collections::BTreeSet<String> = findings
-            .iter()
-            .flat_map(crate::assistant::question::names_of)
-            .collect();
-        if let Some(st) = state {
-            objects.extend(st.object_names());
-        }
-        crate::assistant::anonymize::Anonymizer::new(namespaces, &objects)
-    });
-    let messages: Vec<(&str, String)> = messages
-        .into_iter()
-        .map(|(r, t)| (r, anon.as_mut().map_or(t.clone(), |a| a.apply(&t))))
-        .collect();
-    let model = settings.model.clone();
-    crate::audit::record(
-        "model_request",
-        serde_json::json!({
-            "model": model,
-            "base_url": settings.base_url,
-            "prompts": prompts.version(),
-            "tokens": messages.iter().map(|(_, m)| crate::audit::tokens(m)).sum::<usize>(),
-            "findings": ctx.finding_ids,
-            "evidence_items": ctx.evidence.len(),
-            "guidance_sections": ctx.guidance.len(),
-            // Exactly what is sent (already redacted and fenced).
-            "messages": messages.iter().map(|(r, m)| serde_json::json!({"role": r, "content": m})).collect::<Vec<_>>(),
-        }),
-    );
-    let client = crate::llm::LlmClient::new(settings)?;
     let json = g.output == Some(Format::Json);
-    let rt = crate::cluster::runtime()?;
-    let key = crate::assistant::cache::key(&model, &prompts.version(), &messages);
-    let cached = cache
-        .as_ref()
-        .and_then(|(dir, ttl)| crate::assistant::cache::get(dir, &key, *ttl));
-    let from_cache = cached.is_some();
+    let model = settings.model.clone();
     let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
-    // The tools add to the context (what citations may name) and the anonymiser learns names
-    // while the answer streams: both are shared by the tool calls and the printing, one at a
-    // time.
-    let ctx = std::cell::RefCell::new(ctx);
-    let anon = std::cell::RefCell::new(anon);
-    let mut pending = String::new();
-    let mut shown = false;
-    let mut dropped = 0;
     // Markdown rendered for a terminal; plain lines for pipes and NO_COLOR.
-    let md = std::cell::RefCell::new(crate::render::terminal::MarkdownStream::new(
-        crate::render::Style::detect(),
-    ));
-    let emit_line = |line: &str, shown: &mut bool, dropped: &mut usize| {
-        let line = anon
-            .borrow()
-            .as_ref()
-            .map_or(line.to_string(), |a| a.restore(line));
-        let (clean, _, d) = context::check_citations(&line, &ctx.borrow());
-        *dropped += d;
-        // A model can echo escape sequences it read in cluster text: shown, not run.
-        let clean = crate::untrusted::neutralise(&clean);
-        let _ = write_out(&md.borrow_mut().line(&clean));
-        *shown = true;
-    };
-    // Each piece of text as it arrives: whole lines are checked and printed.
-    let mut on_piece = |piece: &str| {
+    let mut md = crate::render::terminal::MarkdownStream::new(crate::render::Style::detect());
+    let mut on_line = |line: &str| {
         busy.stop();
-        if json {
-            return;
-        }
-        pending.push_str(piece);
-        while let Some(i) = pending.find('\n') {
-            let line: String = pending.drain(..=i).collect();
-            emit_line(&line, &mut shown, &mut dropped);
+        if !json {
+            let _ = write_out(&md.line(line));
         }
     };
-    let result = if let Some(text) = cached {
-        on_piece(&text);
-        Ok(text)
-    } else {
-        // The agent loop first (read-only tools, streamed); an endpoint that rejects tools
-        // (HTTP 400) gets the single-shot streamed prompt instead.
-        let agent_result = if tools {
-            let t = crate::assistant::agent::Tools {
-                findings,
-                state,
-                gi,
-            };
-            let defs = crate::assistant::agent::definitions();
-            let exec = |name: &str, args: &serde_json::Value| {
-                let mut anon = anon.borrow_mut();
-                let mut ctx = ctx.borrow_mut();
-                match anon.as_mut() {
-                    Some(a) => {
-                        let real = a.restore_json(args);
-                        let out = t.call(name, &real, &mut ctx);
-                        a.apply(&out)
-                    }
-                    None => t.call(name, args, &mut ctx),
-                }
-            };
-            match rt.block_on(client.agent(&messages, &defs, 4, exec, &mut on_piece)) {
-                Ok(run) => {
-                    crate::audit::record(
-                        "tool_calls",
-                        serde_json::json!({"calls": run.calls.iter().map(|(n, a)| serde_json::json!({"tool": n, "args": a})).collect::<Vec<_>>(), "steps": run.steps}),
-                    );
-                    Some(Ok(run.answer))
-                }
-                Err(crate::llm::LlmError::Status { status: 400, .. }) => None,
-                Err(e) => Some(Err(e)),
-            }
-        } else {
-            None
-        };
-        match agent_result {
-            Some(r) => r,
-            None => rt.block_on(client.chat(&messages, &mut on_piece)),
-        }
+    let request = pipeline::Request {
+        question,
+        findings,
+        namespaces,
+        gi,
+        prompts,
+        state,
+        tools,
+        anonymize,
+        explain,
+        budget,
+        earlier: Vec::new(),
+        cache,
+        front_end: if explain.is_some() { "explain" } else { "ask" },
     };
+    let result = pipeline::run(settings, request, &mut on_line, None);
     busy.stop();
-    if let (Some((dir, _)), Ok(text), false) = (&cache, &result, from_cache) {
-        crate::assistant::cache::put(dir, &key, text);
-    }
-    crate::audit::record(
-        "model_response",
-        match &result {
-            Ok(t) => {
-                serde_json::json!({"model": model, "tokens": crate::audit::tokens(t), "cached": from_cache})
-            }
-            Err(e) => serde_json::json!({"model": model, "error": e.to_string()}),
-        },
-    );
-    let text = match result {
-        Ok(t) => t,
-        Err(e) if !shown => return Err(e.into()),
-        Err(e) => {
+    let reply = match result {
+        Ok(r) => r,
+        Err(f) if !f.streamed => return Err(f.into()),
+        Err(f) => {
             // Part of the answer is on screen: say it stopped, then the offline answer.
-            let _ = write_out(&format!("\n[the model's answer stopped: {e}]\n\n"));
-            return Err(e.into());
+            let _ = write_out(&format!("\n[the model's answer stopped: {f}]\n\n"));
+            return Err(f.into());
         }
     };
-    let text = anon
-        .borrow()
-        .as_ref()
-        .map_or(text.clone(), |a| a.restore(&text));
-    let (clean, citations, all_dropped) = context::check_citations(&text, &ctx.borrow());
-    let clean = crate::untrusted::neutralise(&clean).into_owned();
     if json {
-        let a = Answer {
-            answer: clean,
-            mode: Mode::Llm,
-            model: Some(model),
-            citations,
-            findings: ctx.borrow().finding_ids.clone(),
-        };
-        write_out(&(serde_json::to_string_pretty(&a)? + "\n"))?;
+        write_out(&(serde_json::to_string_pretty(&reply.answer)? + "\n"))?;
     } else {
-        if !pending.is_empty() {
-            emit_line(&pending.clone(), &mut shown, &mut dropped);
-        }
-        write_out(&md.borrow_mut().finish())?;
+        write_out(&md.finish())?;
         let mut s = String::new();
-        for (gid, c) in &ctx.borrow().guidance {
-            if citations.iter().any(|u| u.id == c.id) {
-                s.push_str(&format!(
-                    "  [{gid}] {} ({}): “{}”\n",
-                    c.heading, c.file, c.quote
-                ));
-            }
+        for (gid, c) in &reply.cited_guidance {
+            s.push_str(&format!(
+                "  [{gid}] {} ({}): “{}”\n",
+                c.heading, c.file, c.quote
+            ));
         }
         if !s.is_empty() {
             write_out(&format!("\nLevel 4 guidance cited:\n{s}"))?;
         }
         write_out(&format!(
             "({model}; answer grounded in {} finding(s))\n",
-            ctx.borrow().finding_ids.len()
+            reply.answer.findings.len()
         ))?;
     }
-    if all_dropped > 0 && !g.quiet {
-        eprintln!("note: {all_dropped} citation(s) the model made up were removed");
+    if reply.dropped > 0 && !g.quiet {
+        eprintln!(
+            "note: {} citation(s) the model made up were removed",
+            reply.dropped
+        );
     }
     Ok(())
 }

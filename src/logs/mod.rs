@@ -9,7 +9,7 @@ pub mod signatures;
 
 use crate::redact::redact;
 use regex::RegexSet;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -42,10 +42,11 @@ pub enum LogBlob {
     },
 }
 
-/// Logs by (namespace, pod).
+/// Logs by (namespace, pod), in order: whatever lists them (answers, prompts, the index)
+/// lists them the same way every run.
 #[derive(Debug, Default, Clone)]
 pub struct LogStore {
-    entries: HashMap<(String, String), Vec<LogBlob>>,
+    entries: std::collections::BTreeMap<(String, String), Vec<LogBlob>>,
 }
 
 /// The lines of one container's log that explain what happened to it.

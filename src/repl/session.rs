@@ -61,6 +61,10 @@ pub struct Session {
     pub memory: assistant::memory::Memory,
     /// The model context budget (`[llm] context_tokens`).
     pub budget: assistant::context::Budget,
+    /// Offer the model the read-only tools (`[llm] tools`).
+    pub tools: bool,
+    /// Placeholders instead of names in what is sent (`[llm] anonymize`).
+    pub anonymize: bool,
     /// The model's text of the turn being answered (for memory).
     model_text: Option<String>,
     /// What the editor returned for the last `/edit` or Ctrl-X Ctrl-E (the line editor adds
@@ -94,6 +98,8 @@ impl Session {
             search: None,
             no_state: None,
             llm: None,
+            tools: true,
+            anonymize: false,
             prompts: Default::default(),
             memory: Default::default(),
             budget: Default::default(),
@@ -408,8 +414,9 @@ impl Session {
         text
     }
 
-    /// The model's answer, streamed to stdout line by line (citations checked per line);
-    /// Ctrl-C drops the request and returns to the prompt. Returns what is left to print.
+    /// The model's answer through the one assistant pipeline (the same context, tools,
+    /// anonymisation and audit records as `ask`), streamed to stdout line by line; Ctrl-C drops
+    /// the request and returns to the prompt. Returns what is left to print.
     fn ask_model(
         &mut self,
         settings: crate::llm::Settings,
@@ -417,81 +424,63 @@ impl Session {
         findings: &[Finding],
         namespaces: &std::collections::BTreeSet<String>,
     ) -> Result<String, String> {
-        use crate::assistant::context;
-        let (mut messages, ctx) = assistant::model_messages(
-            question,
-            findings,
-            namespaces,
-            &self.gi,
-            &self.prompts,
-            self.budget,
-            self.state.as_ref(),
-        );
+        use crate::assistant::pipeline;
         // Earlier turns go between the system prompt and this question, within their budget.
         let (earlier, left_out) = self.memory.messages();
         if left_out > 0 {
             tracing::debug!(left_out, "older turns left out of the model's memory");
         }
-        let current = messages.split_off(1);
-        messages.extend(earlier);
-        messages.extend(current);
         let model = settings.model.clone();
-        let client = crate::llm::LlmClient::new(settings).map_err(|e| e.to_string())?;
-        let rt = crate::cluster::runtime().map_err(|e| e.to_string())?;
-        let mut pending = String::new();
-        let mut printed = false;
         let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
         // Markdown for a terminal (plain when piped or NO_COLOR).
-        let md = std::cell::RefCell::new(crate::render::terminal::MarkdownStream::new(self.style));
-        let print_line = |line: &str| {
-            let (clean, _, _) = context::check_citations(line, &ctx);
-            let clean = crate::untrusted::neutralise(&clean);
-            print!("{}", md.borrow_mut().line(&clean));
+        let mut md = crate::render::terminal::MarkdownStream::new(self.style);
+        let mut on_line = |line: &str| {
+            busy.stop();
+            print!("{}", md.line(line));
             let _ = std::io::Write::flush(&mut std::io::stdout());
         };
-        let result = rt.block_on(async {
-            tokio::select! {
-                r = client.chat(&messages, |piece| {
-                    busy.stop();
-                    pending.push_str(piece);
-                    while let Some(i) = pending.find('\n') {
-                        let line: String = pending.drain(..=i).collect();
-                        print_line(&line);
-                        printed = true;
-                    }
-                }) => r.map_err(|e| e.to_string()),
-                _ = tokio::signal::ctrl_c() => Err("cancelled".to_string()),
-            }
-        });
-        busy.stop();
-        let text = match result {
-            Ok(t) => t,
-            Err(e) if e == "cancelled" => return Ok("\n[cancelled]\n".into()),
-            Err(e) if printed => return Ok(format!("\n[the model's answer stopped: {e}]\n")),
-            Err(e) => return Err(e),
+        let request = pipeline::Request {
+            question,
+            findings,
+            namespaces,
+            gi: &self.gi,
+            prompts: &self.prompts,
+            state: self.state.as_ref(),
+            tools: self.tools,
+            anonymize: self.anonymize,
+            explain: None,
+            budget: self.budget,
+            earlier,
+            cache: None,
+            front_end: "repl",
         };
-        let (_, citations, _) = context::check_citations(&text, &ctx);
-        let mut out = String::new();
-        if !pending.is_empty() {
-            out.push_str(&md.borrow_mut().line(&crate::untrusted::neutralise(
-                &context::check_citations(&pending, &ctx).0,
-            )));
-        }
-        out.push_str(&md.borrow_mut().finish());
-        for (gid, c) in &ctx.guidance {
-            if citations.iter().any(|u| u.id == c.id) {
-                let _ = writeln!(out, "  [{gid}] {} ({}): “{}”", c.heading, c.file, c.quote);
+        let cancel: pipeline::Cancel = Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        let result = pipeline::run(settings, request, &mut on_line, Some(cancel));
+        busy.stop();
+        let reply = match result {
+            Ok(r) => r,
+            Err(f) if matches!(f.error, pipeline::PipelineError::Cancelled) => {
+                return Ok("\n[cancelled]\n".into());
             }
+            Err(f) if f.streamed => return Ok(format!("\n[the model's answer stopped: {f}]\n")),
+            Err(f) => return Err(f.to_string()),
+        };
+        let mut out = md.finish();
+        for (gid, c) in &reply.cited_guidance {
+            let _ = writeln!(out, "  [{gid}] {} ({}): “{}”", c.heading, c.file, c.quote);
+        }
+        if reply.dropped > 0 {
+            let _ = writeln!(
+                out,
+                "(note: {} citation(s) the model made up were removed)",
+                reply.dropped
+            );
         }
         let _ = writeln!(out, "({model})");
-        self.model_text = Some(text.clone());
-        self.last = Some(Answer {
-            answer: text,
-            mode: assistant::Mode::Llm,
-            model: Some(model),
-            citations,
-            findings: ctx.finding_ids.clone(),
-        });
+        self.model_text = Some(reply.answer.answer.clone());
+        self.last = Some(reply.answer);
         Ok(out)
     }
 
