@@ -113,21 +113,28 @@ impl Tools<'_> {
         cap(match name {
             "list_findings" => {
                 let (ns, cat) = (arg("namespace"), arg("category"));
-                self.findings
+                let lines = self
+                    .findings
                     .iter()
                     .filter(|f| ns.is_empty() || f.object.namespace.as_deref() == Some(ns.as_str()))
                     .filter(|f| cat.is_empty() || f.category.as_str().eq_ignore_ascii_case(&cat))
                     .map(|f| f.summary_line() + "\n")
-                    .collect::<String>()
+                    .collect::<String>();
+                fence("finding", "list_findings", &lines)
             }
             "get_finding" => match crate::analyzers::find(self.findings, &arg("id")) {
                 Ok(f) => {
-                    let mut s = format!(
-                        "{}\nanalysis: {}\nfix: {}\n",
-                        f.summary_line(),
-                        f.explanation,
-                        f.remediation
+                    let mut s = fence(
+                        "finding",
+                        &f.id,
+                        &format!(
+                            "{}\nanalysis: {}\nfix: {}",
+                            f.summary_line(),
+                            f.explanation,
+                            f.remediation
+                        ),
                     );
+                    s.push('\n');
                     for e in &f.evidence {
                         s.push_str(&fence(e.source.as_str(), &e.reference, &e.text));
                         s.push('\n');

@@ -193,10 +193,23 @@ pub fn build(
             ));
             break;
         }
+        // The analyzers' prose quotes cluster text (names, log lines, status messages): it is
+        // fenced like the evidence, so nothing in it can speak as an instruction.
         let mut block = String::new();
-        let _ = writeln!(block, "{}", f.summary_line());
-        let _ = writeln!(block, "analysis: {}", f.explanation);
-        let _ = writeln!(block, "suggested fix: {}", f.remediation);
+        let _ = writeln!(
+            block,
+            "{}",
+            fence(
+                "finding",
+                &f.id,
+                &format!(
+                    "{}\nanalysis: {}\nsuggested fix: {}",
+                    f.summary_line(),
+                    f.explanation,
+                    f.remediation
+                )
+            )
+        );
         let mut ids = Vec::new();
         for (k, e) in f.evidence.iter().enumerate() {
             if k >= budget.evidence_per_finding {
