@@ -20,7 +20,8 @@ pub fn files(dir: &Path, enter: &dyn Fn(&str) -> bool) -> std::io::Result<Vec<Pa
                 if enter(&entry.file_name().to_string_lossy()) {
                     stack.push(path);
                 }
-            } else {
+            } else if ft.is_file() {
+                // FIFOs, sockets and devices are never read: one could block forever.
                 out.push(path);
             }
         }

@@ -371,5 +371,8 @@ fn cluster_text_in_the_prompt_is_always_fenced() {
             }
         }
     }
-    assert!(seen > 0, "the planted text is not in the prompt at all: {out}");
+    assert!(
+        seen > 0,
+        "the planted text is not in the prompt at all: {out}"
+    );
 }

@@ -565,3 +565,28 @@ fn cli_check_evaluates_kyverno_pattern_and_deny_policies() {
         "{v}"
     );
 }
+
+/// A test suite naming a device as a resource is refused for that file, never read until
+/// memory runs out.
+#[test]
+fn a_device_named_as_a_resource_is_refused() {
+    let dir = common::write_tree(&[
+        (
+            "kyverno-test.yaml",
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata:\n  name: t\npolicies:\n- policy.yaml\nresources:\n- /dev/zero\nresults:\n- policy: require-labels\n  rule: check\n  resources: [x]\n  kind: Pod\n  result: fail\n",
+        ),
+        (
+            "policy.yaml",
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: require-labels\nspec:\n  rules:\n  - name: check\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    validate:\n      message: label app required\n      pattern:\n        metadata:\n          labels:\n            app: \"?*\"\n",
+        ),
+    ]);
+    let out = common::sextant()
+        .args(["policy", "test"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("run");
+    assert!(out.status.code().is_some(), "killed: it read /dev/zero");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not a regular file"), "{text}");
+}

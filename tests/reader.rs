@@ -184,3 +184,41 @@ fn must_gather_and_insights_log_layouts_are_found() {
             .is_some()
     );
 }
+
+/// A FIFO named like a dump file is never opened (it would block forever): in a snapshot
+/// folder it is skipped with a note; given as the snapshot itself it is one clear line, exit 2.
+#[test]
+fn fifos_are_never_read() {
+    let dir = common::write_tree(&[(
+        "ns/pods.yaml",
+        &common::pod(
+            "ns",
+            "web-1",
+            "app: web",
+            &common::spec("web", "nginx:1.27"),
+            "  phase: Running",
+        ),
+    )]);
+    let fifo = dir.path().join("ns/deployments.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    let out = common::sextant()
+        .args(["analyze", "--snapshot"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("run");
+    assert!(out.status.code().is_some(), "killed: it hung on the FIFO");
+    let alone = common::sextant()
+        .args(["analyze", "--snapshot"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("run");
+    assert_eq!(alone.status.code(), Some(2), "{alone:?}");
+    let err = String::from_utf8_lossy(&alone.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
+}

@@ -189,6 +189,16 @@ pub fn parse_documents(path: &std::path::Path) -> Result<Vec<Value>, PolicyError
         path: path.to_path_buf(),
         reason,
     };
+    // Only a regular file of bounded size is read (a test suite naming `/dev/zero` or a FIFO
+    // as a resource must not grow or block forever).
+    let meta = std::fs::metadata(path).map_err(|e| io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(io("not a regular file".into()));
+    }
+    let max = crate::source::snapshot::MAX_OBJECT_FILE_BYTES;
+    if meta.len() > max {
+        return Err(io(format!("larger than {} MiB", max / (1024 * 1024))));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| io(e.to_string()))?;
     let is_json = path
         .extension()

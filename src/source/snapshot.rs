@@ -256,8 +256,35 @@ fn display(root: &Path, file: &Path) -> String {
     }
 }
 
+/// Object files larger than this are refused with one line: a JSON or YAML document is parsed
+/// in memory (several times its size), and a dump this large is better loaded per namespace.
+pub const MAX_OBJECT_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
 fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
     let shown = display(root, file);
+    // Only regular files are read: a FIFO named like a dump file would block forever, a
+    // device would never end.
+    match std::fs::metadata(file) {
+        Ok(m) if !m.is_file() => {
+            st.report.skipped_files.push((
+                shown,
+                "not a regular file (FIFOs and devices are never read)".into(),
+            ));
+            return;
+        }
+        Ok(m) if m.len() > MAX_OBJECT_FILE_BYTES => {
+            st.report.skipped_files.push((
+                shown,
+                format!(
+                    "{} MiB is over the {} MiB limit for one object file: save the namespaces you need separately",
+                    m.len() / (1024 * 1024),
+                    MAX_OBJECT_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
+            return;
+        }
+        _ => {}
+    }
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
