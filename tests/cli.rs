@@ -645,3 +645,28 @@ fn explain_cites_level_4_guidance() {
         "{text}"
     );
 }
+
+/// A context named on the command line that cannot be reached is an error for `ask` and
+/// `index build` (exit 2, one line); without one, `ask` answers from the guidance with a note.
+#[test]
+fn an_unreachable_named_context_is_exit_2() {
+    for args in [
+        vec!["--context", "nope", "ask", "what is wrong?"],
+        vec!["--context", "nope", "index", "build"],
+    ] {
+        let data = tempfile::tempdir().expect("tmp");
+        let out = common::sextant_no_cluster()
+            .env("XDG_DATA_HOME", data.path())
+            .args(&args)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    let out = common::sextant_no_cluster()
+        .args(["ask", "what does level 4 say about audit?"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

@@ -822,8 +822,11 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         )),
         None => match load(g, cfg) {
             Ok(l) => Some(l),
+            // A context named on the command line that cannot be reached is an error (exit 2):
+            // the user asked about that cluster. Without one, no cluster is only a note.
             Err(e)
                 if g.snapshot().is_none()
+                    && g.context.is_none()
                     && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
             {
                 if !g.quiet {

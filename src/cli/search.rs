@@ -168,8 +168,10 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     // is not an error here: the guidance alone is still worth indexing).
     let loaded = match load(g, cfg) {
         Ok(l) => Ok(l),
+        // A context named on the command line must be reached (exit 2 when it is not).
         Err(e)
             if g.snapshot().is_none()
+                && g.context.is_none()
                 && matches!(e.downcast_ref::<Error>(), Some(Error::Cluster(_))) =>
         {
             Err(super::one_line(&e))

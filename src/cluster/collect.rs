@@ -106,7 +106,31 @@ impl Cluster {
             })
     }
 
+    /// GET with retries, all within `--request-timeout`: a silent server is reported after
+    /// the timeout, not after every attempt's own timeout and the backoff between them.
     async fn get_text(
+        &self,
+        path_and_query: &str,
+        attempts: u32,
+        count: &AtomicUsize,
+    ) -> Result<String, Fetch> {
+        let total = self.request_timeout;
+        match tokio::time::timeout(
+            total,
+            self.get_text_retrying(path_and_query, attempts, count),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(Fetch::Transport(format!(
+                "{}: no answer within {}s (--request-timeout, retries included)",
+                self.server,
+                total.as_secs_f64()
+            ))),
+        }
+    }
+
+    async fn get_text_retrying(
         &self,
         path_and_query: &str,
         attempts: u32,

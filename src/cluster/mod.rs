@@ -69,6 +69,8 @@ pub struct Cluster {
     /// Where the configuration came from (`--kubeconfig PATH`, `KUBECONFIG`, …).
     pub origin: String,
     pub default_namespace: String,
+    /// `--request-timeout`: the longest one request may take, retries included.
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -108,6 +110,7 @@ impl Cluster {
             context,
             server: server.trim_end_matches('/').to_string(),
             origin,
+            request_timeout: timeout,
             default_namespace,
         })
     }
