@@ -156,8 +156,14 @@ fn text_groups_findings_under_their_owner() {
     let first = text.lines().next().unwrap_or_default();
     assert!(first.starts_with("Sextant snapshot"), "{first}");
     assert!(text.contains("shop · Deployment cart"), "{text}");
-    // Three crashing replicas read as one problem.
-    assert_eq!(text.matches("CrashLoopBackOff  Container cart").count(), 1);
+    // Three crashing replicas read as one problem: one line in the list.
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("  CRITICAL F-") && l.contains("shop/cart-"))
+            .count(),
+        1,
+        "{text}"
+    );
     assert!(text.contains("3 pods of Deployment cart"));
 }
 
@@ -669,4 +675,43 @@ fn an_unreachable_named_context_is_exit_2() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+/// Text output fits the terminal: with `COLUMNS=80` no line is wider (a long word alone
+/// excepted), cuts are marked with `…`, the one-line-per-finding list comes before the
+/// details, and `--brief` prints the list alone.
+#[test]
+fn the_text_report_fits_80_columns_and_lists_before_details() {
+    let out = sextant()
+        .env("COLUMNS", "80")
+        .args(["analyze", "--snapshot"])
+        .arg(demo())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(text.contains('…'), "{text}");
+    let list = text.find("  CRITICAL F-").expect("a list line");
+    let details = text.find("      evidence:").expect("details");
+    assert!(list < details, "{text}");
+    let brief = String::from_utf8_lossy(
+        &sextant()
+            .env("COLUMNS", "80")
+            .args(["analyze", "--brief", "--snapshot"])
+            .arg(demo())
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        brief.contains("  CRITICAL F-") && !brief.contains("evidence:"),
+        "{brief}"
+    );
 }

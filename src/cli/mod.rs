@@ -212,6 +212,9 @@ pub struct AnalyzeArgs {
     /// ("9 workloads in 5 namespaces run as root; one policy covers them all")
     #[arg(long, conflicts_with = "watch")]
     pub trends: bool,
+    /// Text output: the list alone, one line per finding (severity, id, object, title)
+    #[arg(long)]
+    pub brief: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -719,6 +722,9 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     } else {
         let header = Header::of(&info, &state, hidden);
         match g.output.unwrap_or(Format::Text) {
+            Format::Text if args.brief => {
+                render::text_report_brief(&header, &findings, Style::detect())
+            }
             Format::Text => render::text_report(&header, &findings, Style::detect()),
             Format::Json => render::json_report(&header, &findings) + "\n",
             Format::Markdown => render::markdown_report(&header, &findings),

@@ -12,7 +12,7 @@ pub mod text;
 
 pub use markdown::{markdown_explain, markdown_report, markdown_trends};
 pub use sarif::{SarifRun, sarif_report};
-pub use text::{text_explain, text_report, text_trends};
+pub use text::{text_explain, text_report, text_report_brief, text_trends};
 
 use crate::findings::{Finding, Summary};
 use crate::state::{ClusterState, LoadReport, SourceInfo};

@@ -42,6 +42,33 @@ fn bold() -> A {
     A::new().effects(Effects::BOLD)
 }
 
+/// The width text output is laid out for: `COLUMNS` when set, else the terminal's width when
+/// stdout is one, else 100 (piped); never under 40.
+pub fn width() -> usize {
+    use std::io::IsTerminal;
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok());
+    let w = from_env.unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            termimad::crossterm::terminal::size().map_or(100, |(w, _)| usize::from(w))
+        } else {
+            100
+        }
+    });
+    w.clamp(40, 200)
+}
+
+/// `text` cut to `max` characters, the cut marked with `…`.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut t: String = text.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
 /// Wrap `text` at `width` columns with `indent` before every line.
 pub fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();
@@ -76,10 +103,58 @@ pub fn header_line(h: &Header, style: Style) -> String {
     s
 }
 
-/// The `analyze` report.
+/// The `analyze` report, laid out for [`width`]: the header, what could not be read, one line
+/// per finding, then the details.
 pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
+    text_report_as(h, findings, style, false, width())
+}
+
+/// The report's list alone, one line per finding (`analyze --brief`).
+pub fn text_report_brief(h: &Header, findings: &[Finding], style: Style) -> String {
+    text_report_as(h, findings, style, true, width())
+}
+
+/// One line for a finding: severity, id, object, title — cut to the width.
+fn list_line(f: &Finding, style: Style, width: usize) -> String {
+    // The title names the kind; the list shows where.
+    let object = match &f.object.namespace {
+        Some(ns) => format!("{ns}/{}", f.object.name),
+        None => f.object.name.clone(),
+    };
+    let plain_head = format!("  {:<8} {}  ", sev_label(f.severity), f.id);
+    let rest = cut(
+        &format!("{object} — {}", f.title),
+        width.saturating_sub(plain_head.chars().count()),
+    );
+    format!(
+        "  {} {}  {rest}",
+        paint(
+            style,
+            sev_style(f.severity),
+            &format!("{:<8}", sev_label(f.severity))
+        ),
+        paint(style, dim(), &f.id),
+    )
+}
+
+fn text_report_as(
+    h: &Header,
+    findings: &[Finding],
+    style: Style,
+    brief: bool,
+    width: usize,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", header_line(h, style));
+    // The header's parts go on a second line when the width asks.
+    let head = header_line(h, style);
+    let plain_len = header_line(h, Style::plain()).chars().count();
+    if plain_len > width
+        && let Some((a, b)) = head.rsplit_once(" · as of ")
+    {
+        let _ = writeln!(out, "{a}\nas of {b}");
+    } else {
+        let _ = writeln!(out, "{head}");
+    }
     let s = Summary::of(findings);
     let _ = writeln!(
         out,
@@ -114,11 +189,35 @@ pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
     }
     let (problems, info): (Vec<&Finding>, Vec<&Finding>) =
         findings.iter().partition(|f| f.severity > Severity::Info);
+    // The list first: every problem on one line, before any detail.
+    if !problems.is_empty() {
+        for f in &problems {
+            let _ = writeln!(out, "{}", list_line(f, style, width));
+        }
+        out.push('\n');
+    }
+    if brief {
+        if !info.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}",
+                paint(
+                    style,
+                    dim(),
+                    &format!(
+                        "{} info finding(s) (history and hygiene) not listed",
+                        info.len()
+                    )
+                )
+            );
+        }
+        return out;
+    }
     let problems: Vec<Finding> = problems.into_iter().cloned().collect();
     for (label, group) in grouped(&problems) {
         let _ = writeln!(out, "{}", paint(style, bold(), &label));
         for f in group {
-            out.push_str(&finding_block(f, style, false));
+            out.push_str(&finding_block(f, style, false, width));
         }
         out.push('\n');
     }
@@ -129,12 +228,13 @@ pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
             paint(style, bold(), "Info (history and hygiene)")
         );
         for f in info {
+            let plain = format!("  {} {}  ", f.id, f.category.as_str());
             let _ = writeln!(
                 out,
                 "  {} {}  {}",
                 paint(style, dim(), &f.id),
                 paint(style, sev_style(f.severity), f.category.as_str()),
-                f.title
+                cut(&f.title, width.saturating_sub(plain.chars().count()))
             );
         }
         out.push('\n');
@@ -153,15 +253,30 @@ pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
     out
 }
 
-fn finding_block(f: &Finding, style: Style, full: bool) -> String {
+fn finding_block(f: &Finding, style: Style, full: bool, width: usize) -> String {
     let mut out = String::new();
+    let head = format!(
+        "  {} {}  {}  ",
+        sev_label(f.severity),
+        f.id,
+        f.category.as_str()
+    );
+    // The title wraps under itself when the line is too narrow for it.
+    let title = wrap(&f.title, "      ", width);
+    let first_room = width.saturating_sub(head.chars().count());
+    let title = if f.title.chars().count() <= first_room {
+        f.title.clone()
+    } else {
+        format!("\n{}", title.trim_end())
+    };
     let _ = writeln!(
         out,
-        "  {} {}  {}  {}",
+        "  {} {}  {}{}{}",
         paint(style, sev_style(f.severity), sev_label(f.severity)),
         paint(style, dim(), &f.id),
         paint(style, bold(), f.category.as_str()),
-        f.title
+        if title.starts_with('\n') { "" } else { "  " },
+        title.trim_end_matches(' ')
     );
     if !f.affected.is_empty() {
         let shown: Vec<&str> = f
@@ -171,16 +286,22 @@ fn finding_block(f: &Finding, style: Style, full: bool) -> String {
             .map(String::as_str)
             .collect();
         let more = f.affected.len().saturating_sub(shown.len());
-        let _ = writeln!(
-            out,
-            "      {} {}{}",
-            paint(style, dim(), "affects:"),
+        let list = format!(
+            "{}{}",
             shown.join(", "),
             if more > 0 {
                 format!(" (+{more} more)")
             } else {
                 String::new()
             }
+        );
+        let _ = writeln!(
+            out,
+            "      {} {}",
+            paint(style, dim(), "affects:"),
+            wrap(&list, "                ", width)
+                .trim_start()
+                .trim_end()
         );
     } else if f.owner.is_some() {
         let _ = writeln!(
@@ -190,15 +311,16 @@ fn finding_block(f: &Finding, style: Style, full: bool) -> String {
             f.object
         );
     }
-    out.push_str(&wrap(&f.explanation, "      ", 100));
+    out.push_str(&wrap(&f.explanation, "      ", width));
     let max = if full { usize::MAX } else { 5 };
     if !f.evidence.is_empty() {
         let _ = writeln!(out, "      {}", paint(style, dim(), "evidence:"));
         for e in f.evidence.iter().take(max) {
+            let label = format!("        [{}] ", e.source.as_str());
             let text: String = if full {
                 e.text.clone()
             } else {
-                e.text.chars().take(160).collect()
+                cut(&e.text, width.saturating_sub(label.chars().count()))
             };
             let _ = writeln!(
                 out,
@@ -230,7 +352,7 @@ fn finding_block(f: &Finding, style: Style, full: bool) -> String {
             );
         }
     }
-    let fix = wrap(&f.remediation, "           ", 100);
+    let fix = wrap(&f.remediation, "           ", width);
     let _ = write!(
         out,
         "      {} {}",
@@ -266,7 +388,7 @@ pub fn text_explain(f: &Finding, style: Style) -> String {
         let _ = writeln!(out, "affects:  {}", f.affected.join(", "));
     }
     let _ = writeln!(out, "\n{}", paint(style, bold(), "What is wrong"));
-    out.push_str(&wrap(&f.explanation, "  ", 100));
+    out.push_str(&wrap(&f.explanation, "  ", width()));
     let _ = writeln!(out, "\n{}", paint(style, bold(), "Evidence"));
     for e in &f.evidence {
         let _ = writeln!(
@@ -290,7 +412,7 @@ pub fn text_explain(f: &Finding, style: Style) -> String {
             "Fix (suggestions; Sextant never changes the cluster)"
         )
     );
-    out.push_str(&wrap(&f.remediation, "  ", 100));
+    out.push_str(&wrap(&f.remediation, "  ", width()));
     if !f.guidance.is_empty() {
         let _ = writeln!(out, "\n{}", paint(style, bold(), "Level 4 guidance"));
         for g in &f.guidance {
