@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Facts stated when the harness was last raised; it must not fall.
-const BASELINE_FACTS: usize = 89;
+const BASELINE_FACTS: usize = 91;
 /// The harness covers at least this many incidents.
 const MIN_CASES: usize = 40;
 

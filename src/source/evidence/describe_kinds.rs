@@ -193,6 +193,13 @@ pub fn parse(text: &str, hint: Option<&str>) -> Option<Vec<Value>> {
         "Ingress"
     } else if has("Roles") && (has("Taints") || has("Unschedulable")) {
         "Node"
+    } else if has("Spec")
+        && lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("PodSelector:"))
+        && lines.iter().any(|l| l.contains("Policy Types:"))
+    {
+        "NetworkPolicy"
     } else if has("Reference") && (has("Min replicas") || has("Max replicas")) {
         "HorizontalPodAutoscaler"
     } else if has("Reclaim Policy") && has("Claim") {
@@ -263,6 +270,9 @@ pub fn parse(text: &str, hint: Option<&str>) -> Option<Vec<Value>> {
                 "jobTemplate": {"spec": {"template": template}}}}),
         "Service" => service(&lines, m, selector),
         "Endpoints" => return Some(endpoints(&lines, name, ns)),
+        // A policy read wrongly would block or allow traffic that is not: one not understood
+        // line and it is left out.
+        "NetworkPolicy" => network_policy(&lines, m)?,
         "Ingress" => ingress(&lines, m),
         "Node" => node(&lines, m, conds),
         "HorizontalPodAutoscaler" => {
@@ -507,6 +517,137 @@ fn node(lines: &[&str], m: Value, conds: Vec<Value>) -> Value {
                 "operatingSystem": get("Operating System"), "systemUUID": get("System UUID")}}})
 }
 
+/// `PodSelector: app=db,tier=x` or `<none> (…all pods…)` → a label selector.
+fn selector(v: &str) -> Option<Value> {
+    let v = v.trim();
+    if v.starts_with("<none>") {
+        return Some(json!({}));
+    }
+    let mut m = serde_json::Map::new();
+    for kv in v.split(',') {
+        let (k, val) = kv.split_once('=')?;
+        m.insert(k.trim().into(), json!(val.trim()));
+    }
+    Some(json!({"matchLabels": m}))
+}
+
+/// `kubectl describe networkpolicy`: pod selector, policy types and the ingress/egress rules
+/// (ports; pod, namespace and IP-block peers). `None` when any line of the spec is not
+/// understood.
+fn network_policy(lines: &[&str], m: Value) -> Option<Value> {
+    let start = lines.iter().position(|l| l.starts_with("Spec:"))? + 1;
+    let mut pod_selector: Option<Value> = None;
+    let mut types: Vec<String> = Vec::new();
+    // (direction, rules); a rule is (ports, peers).
+    let mut ingress: Option<Vec<Value>> = None;
+    let mut egress: Option<Vec<Value>> = None;
+    let mut dir = "";
+    let mut rule: Option<(Vec<Value>, Vec<Value>)> = None;
+    let mut in_peers = false;
+    let flush = |dir: &str,
+                 rule: &mut Option<(Vec<Value>, Vec<Value>)>,
+                 ingress: &mut Option<Vec<Value>>,
+                 egress: &mut Option<Vec<Value>>| {
+        if let Some((ports, peers)) = rule.take() {
+            let key = if dir == "ingress" { "from" } else { "to" };
+            let mut r = json!({});
+            if !ports.is_empty() {
+                r["ports"] = json!(ports);
+            }
+            if !peers.is_empty() {
+                r[key] = json!(peers);
+            }
+            let list = if dir == "ingress" { ingress } else { egress };
+            list.get_or_insert_with(Vec::new).push(r);
+        }
+    };
+    for l in lines[start..]
+        .iter()
+        .take_while(|l| indent(l) > 0 || l.trim().is_empty())
+    {
+        let t = l.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(v) = t.strip_prefix("PodSelector:")
+            && indent(l) == 2
+        {
+            pod_selector = Some(selector(v)?);
+        } else if let Some(v) = t.strip_prefix("Policy Types:") {
+            types = v
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
+        } else if t == "Allowing ingress traffic:" || t == "Allowing egress traffic:" {
+            flush(dir, &mut rule, &mut ingress, &mut egress);
+            dir = if t.contains("ingress") {
+                "ingress"
+            } else {
+                "egress"
+            };
+            let list = if dir == "ingress" {
+                &mut ingress
+            } else {
+                &mut egress
+            };
+            list.get_or_insert_with(Vec::new);
+        } else if t.starts_with("Not affecting") {
+            flush(dir, &mut rule, &mut ingress, &mut egress);
+            dir = "";
+        } else if t.starts_with("<none> (Selected pods are isolated") {
+            // No rule: everything in that direction is denied.
+        } else if t.starts_with("----") {
+            flush(dir, &mut rule, &mut ingress, &mut egress);
+        } else if let Some(v) = t.strip_prefix("To Port:") {
+            // A port after the peers of a rule starts the next rule.
+            if rule.as_ref().is_some_and(|(_, peers)| !peers.is_empty()) {
+                flush(dir, &mut rule, &mut ingress, &mut egress);
+            }
+            in_peers = false;
+            let r = rule.get_or_insert_with(|| (Vec::new(), Vec::new()));
+            let v = v.trim();
+            if !v.starts_with("<any>") {
+                for p in v.split(',') {
+                    let (port, proto) = p.trim().split_once('/').unwrap_or((p.trim(), "TCP"));
+                    let port = port.parse::<i64>().map_or(json!(port), |n| json!(n));
+                    r.0.push(json!({"port": port, "protocol": proto}));
+                }
+            }
+        } else if t == "From:" || t == "To:" {
+            in_peers = true;
+            rule.get_or_insert_with(|| (Vec::new(), Vec::new()));
+        } else if t.starts_with("From: <any>") || t.starts_with("To: <any>") {
+            rule.get_or_insert_with(|| (Vec::new(), Vec::new()));
+        } else if in_peers {
+            let r = rule.as_mut()?;
+            if let Some(v) = t.strip_prefix("PodSelector:") {
+                r.1.push(json!({"podSelector": selector(v)?}));
+            } else if let Some(v) = t.strip_prefix("NamespaceSelector:") {
+                r.1.push(json!({"namespaceSelector": selector(v)?}));
+            } else if let Some(v) = t.strip_prefix("IPBlock:") {
+                let _ = v;
+            } else if let Some(v) = t.strip_prefix("CIDR:") {
+                r.1.push(json!({"ipBlock": {"cidr": v.trim()}}));
+            } else if t.starts_with("Except:") {
+            } else {
+                return None;
+            }
+        } else {
+            return None;
+        }
+    }
+    flush(dir, &mut rule, &mut ingress, &mut egress);
+    let mut spec = json!({"podSelector": pod_selector?, "policyTypes": types});
+    if let Some(i) = ingress {
+        spec["ingress"] = json!(i);
+    }
+    if let Some(e) = egress {
+        spec["egress"] = json!(e);
+    }
+    Some(json!({"kind": "NetworkPolicy", "metadata": m, "spec": spec}))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,5 +699,23 @@ mod tests {
         assert_eq!(o.len(), 1);
         assert_eq!(o[0]["kind"], "Secret");
         assert!(o[0].get("data").is_none());
+    }
+
+    #[test]
+    fn describe_networkpolicy_reads_rules_or_nothing() {
+        let text = "Name:         db-ingress\nNamespace:    shop\nCreated on:   2024-11-18 09:00:00 +0000 UTC\nLabels:       <none>\nAnnotations:  <none>\nSpec:\n  PodSelector:     app=db\n  Allowing ingress traffic:\n    To Port: 5432/TCP\n    From:\n      PodSelector: app=api\n  Not affecting egress traffic\n  Policy Types: Ingress\n";
+        let o = &parse(text, None).expect("netpol")[0];
+        assert_eq!(o["spec"]["podSelector"]["matchLabels"]["app"], "db");
+        assert_eq!(o["spec"]["ingress"][0]["ports"][0]["port"], 5432);
+        assert_eq!(
+            o["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app"],
+            "api"
+        );
+        assert!(o["spec"].get("egress").is_none());
+        let deny = "Name:         deny\nNamespace:    shop\nSpec:\n  PodSelector:     <none> (Allowing the specific traffic to all pods in this namespace)\n  Allowing ingress traffic:\n    <none> (Selected pods are isolated for ingress connectivity)\n  Not affecting egress traffic\n  Policy Types: Ingress\n";
+        let d = &parse(deny, None).expect("deny")[0];
+        assert_eq!(d["spec"]["ingress"].as_array().map(Vec::len), Some(0));
+        let odd = "Name:         x\nNamespace:    shop\nSpec:\n  PodSelector:     app=db\n  Something new: here\n  Policy Types: Ingress\n";
+        assert!(parse(odd, None).is_none(), "not understood: left out");
     }
 }
