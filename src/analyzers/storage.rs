@@ -29,20 +29,6 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
                             && sc.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer")
                     })
                 }));
-        let used = st.pods.iter().any(|p| {
-            p.metadata.namespace.as_deref() == Some(ns)
-                && p.spec
-                    .iter()
-                    .flat_map(|s| s.volumes.iter().flatten())
-                    .any(|v| {
-                        v.persistent_volume_claim
-                            .as_ref()
-                            .is_some_and(|c| c.claim_name == name)
-                    })
-        });
-        if waits_for_consumer && !used {
-            continue;
-        }
         let users: Vec<&str> = st
             .pods
             .iter()
@@ -59,6 +45,9 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
             })
             .filter_map(|p| p.metadata.name.as_deref())
             .collect();
+        if waits_for_consumer && users.is_empty() {
+            continue;
+        }
         let mut d = Draft {
             severity: if phase == "Lost" || !users.is_empty() {
                 Severity::Critical

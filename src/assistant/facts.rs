@@ -498,48 +498,7 @@ fn attribute(st: &ClusterState, hits: &[&Obj], attr: Attr) -> String {
         let same = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
             m.name.as_deref() == Some(o.name.as_str()) && m.namespace.as_deref() == ns
         };
-        let containers: Vec<k8s_openapi::api::core::v1::Container> = match o.kind {
-            "Pod" => st
-                .pods
-                .iter()
-                .find(|p| same(&p.metadata))
-                .and_then(|p| p.spec.clone())
-                .map(|s| s.containers)
-                .unwrap_or_default(),
-            "Deployment" => st
-                .deployments
-                .iter()
-                .find(|d| same(&d.metadata))
-                .and_then(|d| d.spec.as_ref())
-                .and_then(|s| s.template.spec.clone())
-                .map(|s| s.containers)
-                .unwrap_or_default(),
-            "StatefulSet" => st
-                .stateful_sets
-                .iter()
-                .find(|d| same(&d.metadata))
-                .and_then(|d| d.spec.as_ref())
-                .and_then(|s| s.template.spec.clone())
-                .map(|s| s.containers)
-                .unwrap_or_default(),
-            "DaemonSet" => st
-                .daemon_sets
-                .iter()
-                .find(|d| same(&d.metadata))
-                .and_then(|d| d.spec.as_ref())
-                .and_then(|s| s.template.spec.clone())
-                .map(|s| s.containers)
-                .unwrap_or_default(),
-            "Job" => st
-                .jobs
-                .iter()
-                .find(|d| same(&d.metadata))
-                .and_then(|d| d.spec.as_ref())
-                .and_then(|s| s.template.spec.clone())
-                .map(|s| s.containers)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
+        let containers = containers_of(st, o.kind, &same);
         let who = format!("{} {}", o.kind.to_lowercase(), o.name);
         match attr {
             Attr::Image => {
@@ -625,6 +584,63 @@ fn attribute(st: &ClusterState, hits: &[&Obj], attr: Attr) -> String {
         format!("{} does not show that.", capital(where_(st)))
     } else {
         capital(&(parts.join("; ") + "."))
+    }
+}
+
+/// The containers of a pod, or of a workload's pod template.
+fn containers_of(
+    st: &ClusterState,
+    kind: &str,
+    same: &dyn Fn(&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool,
+) -> Vec<k8s_openapi::api::core::v1::Container> {
+    use k8s_openapi::api::core::v1::PodTemplateSpec;
+    fn template<T>(
+        items: &[T],
+        meta: impl Fn(&T) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        tpl: impl Fn(&T) -> Option<&PodTemplateSpec>,
+        same: &dyn Fn(&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool,
+    ) -> Vec<k8s_openapi::api::core::v1::Container> {
+        items
+            .iter()
+            .find(|i| same(meta(i)))
+            .and_then(tpl)
+            .and_then(|t| t.spec.clone())
+            .map(|s| s.containers)
+            .unwrap_or_default()
+    }
+    match kind {
+        "Pod" => st
+            .pods
+            .iter()
+            .find(|p| same(&p.metadata))
+            .and_then(|p| p.spec.clone())
+            .map(|s| s.containers)
+            .unwrap_or_default(),
+        "Deployment" => template(
+            &st.deployments,
+            |d| &d.metadata,
+            |d| d.spec.as_ref().map(|s| &s.template),
+            same,
+        ),
+        "StatefulSet" => template(
+            &st.stateful_sets,
+            |d| &d.metadata,
+            |d| d.spec.as_ref().map(|s| &s.template),
+            same,
+        ),
+        "DaemonSet" => template(
+            &st.daemon_sets,
+            |d| &d.metadata,
+            |d| d.spec.as_ref().map(|s| &s.template),
+            same,
+        ),
+        "Job" => template(
+            &st.jobs,
+            |d| &d.metadata,
+            |d| d.spec.as_ref().map(|s| &s.template),
+            same,
+        ),
+        _ => Vec::new(),
     }
 }
 

@@ -889,7 +889,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
                 std::time::Duration::from_secs(cfg.llm.cache_ttl_secs.unwrap_or(3600)),
             )
         });
-        let inputs = AskInputs {
+        let request = crate::assistant::pipeline::Request {
             question,
             findings: &findings,
             namespaces: &namespaces,
@@ -900,8 +900,11 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             anonymize: o.anonymize || cfg.llm.anonymize.unwrap_or(false),
             explain: None,
             budget: crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens),
+            earlier: Vec::new(),
+            cache,
+            front_end: "ask",
         };
-        match ask_model(g, settings, inputs, cache) {
+        match ask_model(g, settings, request) {
             Ok(()) => return Ok(0),
             Err(e) => {
                 eprintln!("sextant: the model did not answer ({e}); answering offline");
@@ -923,45 +926,15 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
     Ok(0)
 }
 
-/// Answer with the model, streaming line by line (each line's citations checked before it is
-/// shown). An error before the first line leaves nothing printed, so the caller can fall back.
-/// What a model answer is made from.
-struct AskInputs<'a> {
-    question: &'a str,
-    findings: &'a [crate::findings::Finding],
-    namespaces: &'a std::collections::BTreeSet<String>,
-    gi: &'a crate::index::guidance::GuidanceIndex,
-    prompts: &'a crate::assistant::prompts::Prompts,
-    state: Option<&'a crate::state::ClusterState>,
-    /// Offer the model Sextant's read-only tools (`[llm] tools = false` for models without).
-    tools: bool,
-    /// Replace names, IPs and emails with placeholders in what is sent.
-    anonymize: bool,
-    /// Explain this finding (the explain-finding prompt) instead of answering `question`.
-    explain: Option<&'a crate::findings::Finding>,
-    /// The context budget (`[llm] context_tokens`).
-    budget: crate::assistant::context::Budget,
-}
-
+/// Answer with the model through the assistant pipeline, printing each line as it streams
+/// (markdown for a terminal) or the contract's JSON at the end. An error before the first line
+/// leaves nothing printed, so the caller can fall back to the offline answer.
 fn ask_model(
     g: &Global,
     settings: crate::llm::Settings,
-    inputs: AskInputs,
-    cache: Option<(PathBuf, std::time::Duration)>,
+    request: crate::assistant::pipeline::Request,
 ) -> anyhow::Result<()> {
     use crate::assistant::pipeline;
-    let AskInputs {
-        question,
-        findings,
-        namespaces,
-        gi,
-        prompts,
-        state,
-        tools,
-        anonymize,
-        explain,
-        budget,
-    } = inputs;
     let json = g.output == Some(Format::Json);
     let model = settings.model.clone();
     let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
@@ -972,21 +945,6 @@ fn ask_model(
         if !json {
             let _ = write_out(&md.line(line));
         }
-    };
-    let request = pipeline::Request {
-        question,
-        findings,
-        namespaces,
-        gi,
-        prompts,
-        state,
-        tools,
-        anonymize,
-        explain,
-        budget,
-        earlier: Vec::new(),
-        cache,
-        front_end: if explain.is_some() { "explain" } else { "ask" },
     };
     let result = pipeline::run(settings, request, &mut on_line, None);
     busy.stop();
@@ -1040,8 +998,9 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
         let gi = search::guidance_index(g, cfg)?;
         let prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
         let namespaces = state.namespace_names();
-        let inputs = AskInputs {
-            question: &format!("explain {}", f.id),
+        let question = format!("explain {}", f.id);
+        let request = crate::assistant::pipeline::Request {
+            question: &question,
             findings: &findings,
             namespaces: &namespaces,
             gi: &gi,
@@ -1051,8 +1010,11 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
             anonymize: cfg.llm.anonymize.unwrap_or(false),
             explain: Some(f),
             budget: crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens),
+            earlier: Vec::new(),
+            cache: None,
+            front_end: "explain",
         };
-        match ask_model(g, settings, inputs, None) {
+        match ask_model(g, settings, request) {
             Ok(()) => return Ok(0),
             Err(e) => eprintln!("sextant: the model did not answer ({e}); explaining offline"),
         }

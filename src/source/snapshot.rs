@@ -421,6 +421,7 @@ pub(crate) fn kind_for_plural(name: &str) -> Option<&'static str> {
         "persistentvolume" => "PersistentVolume",
         "replicationcontroller" => "ReplicationController",
         "secrets" | "secret" => "Secret",
+        "endpoints" | "ep" => "Endpoints",
         _ => return None,
     })
 }

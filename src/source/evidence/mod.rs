@@ -22,33 +22,12 @@ use std::path::Path;
 /// never parsed whole.
 const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The Kind a kubectl resource word names (`po`, `pods`, `deployment.apps`, `Deployment`).
+/// The Kind a kubectl resource word names (`po`, `pods`, `deployment.apps`, `Deployment`),
+/// by the snapshot reader's table.
 pub(crate) fn kind_name(word: &str) -> Option<&'static str> {
     let w = word.trim().to_ascii_lowercase();
     let w = w.split('.').next().unwrap_or("");
-    Some(match w {
-        "pod" | "pods" | "po" => "Pod",
-        "deployment" | "deployments" | "deploy" => "Deployment",
-        "replicaset" | "replicasets" | "rs" => "ReplicaSet",
-        "statefulset" | "statefulsets" | "sts" => "StatefulSet",
-        "daemonset" | "daemonsets" | "ds" => "DaemonSet",
-        "job" | "jobs" => "Job",
-        "cronjob" | "cronjobs" | "cj" => "CronJob",
-        "service" | "services" | "svc" => "Service",
-        "endpoints" | "ep" => "Endpoints",
-        "ingress" | "ingresses" | "ing" => "Ingress",
-        "node" | "nodes" | "no" => "Node",
-        "namespace" | "namespaces" | "ns" => "Namespace",
-        "persistentvolumeclaim" | "persistentvolumeclaims" | "pvc" => "PersistentVolumeClaim",
-        "persistentvolume" | "persistentvolumes" | "pv" => "PersistentVolume",
-        "configmap" | "configmaps" | "cm" => "ConfigMap",
-        "secret" | "secrets" => "Secret",
-        "serviceaccount" | "serviceaccounts" | "sa" => "ServiceAccount",
-        "horizontalpodautoscaler" | "horizontalpodautoscalers" | "hpa" => "HorizontalPodAutoscaler",
-        "networkpolicy" | "networkpolicies" | "netpol" => "NetworkPolicy",
-        "event" | "events" | "ev" => "Event",
-        _ => return None,
-    })
+    crate::source::snapshot::kind_for_plural(w)
 }
 
 /// What a file's name and a tool header say about its content.
