@@ -17,10 +17,13 @@ pub(super) fn has_log_errors(state: Option<&crate::state::ClusterState>) -> bool
 /// What the logs say, by error signature: for the named objects' pods (the pod itself, or pods
 /// named after it), or for every pod with errors when `all`. The common cause each names, its
 /// count and time span, the decisive line (redacted) and a stack trace's top frame.
+/// `since`: a window the question names (its start and phrase) — signatures whose last
+/// occurrence is known to be before it are left out.
 pub(super) fn log_notes(
     st: &crate::state::ClusterState,
     objects: &BTreeSet<String>,
     all: bool,
+    since: Option<(jiff::Timestamp, &str)>,
 ) -> String {
     let mut out = String::new();
     let mut shown = 0;
@@ -34,7 +37,10 @@ pub(super) fn log_notes(
         if !(named || all && objects.is_empty()) {
             continue;
         }
-        let sigs = crate::logs::signatures::of_pod(&st.logs, ns, pod);
+        let mut sigs = crate::logs::signatures::of_pod(&st.logs, ns, pod);
+        if let Some((t, _)) = since {
+            sigs.retain(|s| s.last.is_none_or(|l| l >= t));
+        }
         if sigs.is_empty() {
             continue;
         }
@@ -45,13 +51,14 @@ pub(super) fn log_notes(
             .any(|p| p.metadata.name.as_deref() == Some(pod.as_str()));
         let _ = writeln!(
             out,
-            "\nThe log of pod {ns}/{pod}{} shows {} distinct error(s):",
+            "\nThe log of pod {ns}/{pod}{} shows {} distinct error(s){}:",
             if in_state {
                 ""
             } else {
                 " (the pod itself is not in the evidence)"
             },
-            sigs.len()
+            sigs.len(),
+            since.map(|(_, p)| format!(" {p}")).unwrap_or_default()
         );
         let lines: Vec<String> = sigs
             .iter()
@@ -85,4 +92,34 @@ pub(super) fn log_notes(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "Errors in the logs of X since T": signatures last seen before T are left out.
+    #[test]
+    fn a_window_leaves_out_older_errors() {
+        let mut st = crate::state::ClusterState::default();
+        st.logs.add(
+            "shop",
+            "indexer-1",
+            crate::logs::LogBlob::Text {
+                container: None,
+                previous: false,
+                text: "2024-11-18T10:00:00Z ERROR disk quota exceeded writing /data/idx\n2024-11-18T10:06:00Z ERROR dial tcp search:9200: connect: connection refused\n".into(),
+            },
+        );
+        let names: BTreeSet<String> = ["indexer-1".to_string()].into();
+        let all = log_notes(&st, &names, false, None);
+        assert!(all.contains("quota") && all.contains("9200"), "{all}");
+        let since: jiff::Timestamp = "2024-11-18T10:05:00Z".parse().expect("time");
+        let recent = log_notes(&st, &names, false, Some((since, "since 10:05 UTC")));
+        assert!(
+            !recent.contains("quota") && recent.contains("9200"),
+            "{recent}"
+        );
+        assert!(recent.contains("since 10:05 UTC"), "{recent}");
+    }
 }

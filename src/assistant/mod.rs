@@ -208,7 +208,10 @@ pub fn answer_offline(
                     .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
             );
         }
-        let notes = log_notes(st, &names, subject.troubleshooting || general);
+        let since = window
+            .as_ref()
+            .map(|t| (t.window.since, t.window.phrase.as_str()));
+        let notes = log_notes(st, &names, subject.troubleshooting || general, since);
         if text.ends_with("\n\n") || text.is_empty() {
             text.push_str(notes.trim_start_matches('\n'));
         } else {
@@ -326,7 +329,10 @@ pub fn model_messages(
                     .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
             );
         }
-        let logs = log_notes(st, &names, subject.troubleshooting || general);
+        let since = window
+            .as_ref()
+            .map(|t| (t.window.since, t.window.phrase.as_str()));
+        let logs = log_notes(st, &names, subject.troubleshooting || general, since);
         let mut head = String::new();
         if let Some(l) = lead {
             head.push_str(&context::fence("facts", "state", &l.text));
