@@ -14,6 +14,27 @@ pub(super) fn has_log_errors(state: Option<&crate::state::ClusterState>) -> bool
     })
 }
 
+/// The log notes for a question: the pods of the objects it names (and its lead names), in the
+/// window it names, or every pod with errors when `all`.
+pub(super) fn for_question(
+    st: &crate::state::ClusterState,
+    subject: &super::question::Subject,
+    lead: Option<&super::facts::Lead>,
+    window: Option<&super::TimeFocus>,
+    all: bool,
+) -> String {
+    let mut names: BTreeSet<String> = subject.objects.clone();
+    if let Some(l) = lead {
+        names.extend(
+            l.objects
+                .iter()
+                .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
+        );
+    }
+    let since = window.map(|t| (t.window.since, t.window.phrase.as_str()));
+    log_notes(st, &names, all, since)
+}
+
 /// What the logs say, by error signature: for the named objects' pods (the pod itself, or pods
 /// named after it), or for every pod with errors when `all`. The common cause each names, its
 /// count and time span, the decisive line (redacted) and a stack trace's top frame.

@@ -21,7 +21,7 @@ mod verdict;
 pub mod when;
 
 pub use focus::{Focus, TimeFocus, relevant};
-use log_notes::{has_log_errors, log_notes};
+use log_notes::has_log_errors;
 
 use crate::findings::{Finding, Severity};
 use crate::index::guidance::GuidanceIndex;
@@ -200,18 +200,13 @@ pub fn answer_offline(
         && !factual
         && (matches!(intent, intent::Intent::LogErrors) || selected.is_empty())
     {
-        let mut names: BTreeSet<String> = subject.objects.clone();
-        if let Some(l) = &lead {
-            names.extend(
-                l.objects
-                    .iter()
-                    .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
-            );
-        }
-        let since = window
-            .as_ref()
-            .map(|t| (t.window.since, t.window.phrase.as_str()));
-        let notes = log_notes(st, &names, subject.troubleshooting || general, since);
+        let notes = log_notes::for_question(
+            st,
+            &subject,
+            lead.as_ref(),
+            window.as_ref(),
+            subject.troubleshooting || general,
+        );
         if text.ends_with("\n\n") || text.is_empty() {
             text.push_str(notes.trim_start_matches('\n'));
         } else {
@@ -321,18 +316,13 @@ pub fn model_messages(
     // and the logs' error signatures lead the context: the facts, before the findings.
     if let Some(st) = state {
         let lead = facts::lead(question, st, findings);
-        let mut names = subject.objects.clone();
-        if let Some(l) = &lead {
-            names.extend(
-                l.objects
-                    .iter()
-                    .filter_map(|o| o.rsplit('/').next().map(str::to_string)),
-            );
-        }
-        let since = window
-            .as_ref()
-            .map(|t| (t.window.since, t.window.phrase.as_str()));
-        let logs = log_notes(st, &names, subject.troubleshooting || general, since);
+        let logs = log_notes::for_question(
+            st,
+            &subject,
+            lead.as_ref(),
+            window.as_ref(),
+            subject.troubleshooting || general,
+        );
         let mut head = String::new();
         if let Some(l) = lead {
             head.push_str(&context::fence("facts", "state", &l.text));
