@@ -17,7 +17,9 @@ pub enum Error {
     #[error("--snapshot {path}: {reason}")]
     SnapshotUnreadable { path: PathBuf, reason: String },
 
-    #[error("finding '{0}' not found (run `sextant analyze` to list finding ids)")]
+    #[error(
+        "no finding '{0}': no finding id or object name matches (run `sextant analyze` to list them)"
+    )]
     FindingNotFound(String),
 
     #[error("finding id '{0}' is ambiguous: it is the prefix of {1}")]

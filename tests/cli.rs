@@ -715,3 +715,22 @@ fn the_text_report_fits_80_columns_and_lists_before_details() {
         "{brief}"
     );
 }
+
+/// `explain` takes an object's name as well as a finding id: its most severe finding.
+#[test]
+fn explain_takes_an_object_name() {
+    let out = sextant()
+        .args(["explain", "cart", "--snapshot"])
+        .arg(demo())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text.contains("CrashLoopBackOff"), "{text}");
+    let out = sextant()
+        .args(["explain", "nosuch", "--snapshot"])
+        .arg(demo())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -481,3 +481,13 @@ fn ask_and_the_repl_send_the_same_request_and_audit_it_alike() {
         "{ka:?} / {kr:?}"
     );
 }
+
+/// `/explain` takes an object name as well as an id.
+#[test]
+fn explain_by_name_in_the_repl() {
+    let out = piped("/explain cart\n");
+    assert!(
+        out.contains("CrashLoopBackOff") && out.contains("REDIS_URL"),
+        "{out}"
+    );
+}

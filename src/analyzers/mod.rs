@@ -368,7 +368,18 @@ pub fn find<'f>(findings: &'f [Finding], id: &str) -> crate::error::Result<&'f F
         .collect();
     match matches.as_slice() {
         [one] => Ok(one),
-        [] => Err(crate::error::Error::FindingNotFound(id.to_string())),
+        // Not an id: an object's name (`explain cart`) stands for its most severe finding —
+        // the object itself, its owner, or a pod a grouped finding covers.
+        [] => findings
+            .iter()
+            .filter(|f| {
+                let n = id.trim();
+                f.object.name == n
+                    || f.owner.as_ref().is_some_and(|o| o.name == n)
+                    || f.affected.iter().any(|a| a == n)
+            })
+            .max_by(|a, b| a.severity.cmp(&b.severity).then(a.score.cmp(&b.score)))
+            .ok_or_else(|| crate::error::Error::FindingNotFound(id.to_string())),
         many => {
             if let Some(exact) = many.iter().find(|f| f.id[2..] == wanted) {
                 return Ok(exact);
