@@ -18,7 +18,7 @@ pub enum Error {
     SnapshotUnreadable { path: PathBuf, reason: String },
 
     #[error(
-        "no finding '{0}': no finding id or object name matches (run `sextant analyze` to list them)"
+        "finding '{0}' not found: no finding id or object name matches (run `sextant analyze` to list them)"
     )]
     FindingNotFound(String),
 
