@@ -159,16 +159,8 @@ fn ingress(ctx: &Context, w: &Workload, policies: &[&NetworkPolicy], out: &mut V
     // Only when something is meant to reach the pods from outside: a Service of theirs that
     // an Ingress routes to.
     let st = ctx.state;
-    let services: Vec<&str> = st
-        .services
-        .iter()
-        .filter(|s| s.metadata.namespace.as_deref() == Some(w.ns()))
-        .filter(|s| {
-            s.spec
-                .as_ref()
-                .and_then(|sp| sp.selector.as_ref())
-                .is_some_and(|sel| !sel.is_empty() && selector::matches_map(sel, w.labels))
-        })
+    let services: Vec<&str> = services_of(ctx, w)
+        .into_iter()
         .filter_map(|s| s.metadata.name.as_deref())
         .collect();
     let routed: Vec<String> = st

@@ -155,7 +155,9 @@ impl Tools<'_> {
                             .into_iter()
                             .take(3)
                             .map(|(k, v)| {
-                                let v = sensitive_env_blanked(crate::cluster::save::scrub(k, v));
+                                // `scrub` is the one gate: managed fields, ConfigMap values, credential
+                                // env values and flags, every string redacted.
+                                let v = crate::cluster::save::scrub(k, v);
                                 let ns = v
                                     .pointer("/metadata/namespace")
                                     .and_then(Value::as_str)
@@ -375,37 +377,6 @@ impl Tools<'_> {
             }
         })
     }
-}
-
-/// Env entries whose name says they hold a credential lose their literal value (a manifest
-/// may carry `DB_PASSWORD: hunter2` in plain sight; the redactor sees only text).
-fn sensitive_env_blanked(mut v: Value) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                if let Some(Value::Array(env)) = m.get_mut("env") {
-                    for e in env.iter_mut() {
-                        let name = e
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_ascii_uppercase();
-                        let sensitive = ["PASS", "SECRET", "TOKEN", "KEY", "CRED", "AUTH"]
-                            .iter()
-                            .any(|w| name.contains(w));
-                        if sensitive && let Some(val) = e.get_mut("value") {
-                            *val = Value::String("[redacted]".into());
-                        }
-                    }
-                }
-                m.values_mut().for_each(walk);
-            }
-            Value::Array(a) => a.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
-    v
 }
 
 /// Log lines containing `pattern` (any case), of one pod and/or namespace when given: the

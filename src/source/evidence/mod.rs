@@ -169,7 +169,10 @@ fn absences(text: &str, hints: &Hints) -> Option<Vec<Absent>> {
     if errors.is_empty() || errors.len() * 2 < lines.len() {
         return None;
     }
-    let re = regex::Regex::new(r#"\(NotFound\): ([a-z.]+) "([^"]+)" not found"#).ok()?;
+    static NOT_FOUND: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = NOT_FOUND
+        .get_or_init(|| regex::Regex::new(r#"\(NotFound\): ([a-z.]+) "([^"]+)" not found"#).ok())
+        .as_ref()?;
     Some(
         errors
             .iter()
@@ -199,10 +202,18 @@ fn looks_like_log(text: &str) -> bool {
     if lines.is_empty() {
         return false;
     }
-    let re = regex::Regex::new(
-        r"(?i)^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d\d:\d\d:\d\d|[IWEF]\d{4} |\{|\[pod/)|\b(error|warn|warning|info|debug|fatal|panic|exception|level=)\b",
-    );
-    let Ok(re) = re else { return false };
+    static LOGGY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = LOGGY
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d\d:\d\d:\d\d|[IWEF]\d{4} |\{|\[pod/)|\b(error|warn|warning|info|debug|fatal|panic|exception|level=)\b",
+            )
+            .ok()
+        })
+        .as_ref()
+    else {
+        return false;
+    };
     lines.iter().filter(|l| re.is_match(l)).count() * 2 >= lines.len()
 }
 
