@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{demo, sextant, write_tree};
+use common::{copy_tree, demo, sextant, write_tree};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -682,20 +682,30 @@ fn an_unreachable_named_context_is_exit_2() {
 /// details, and `--brief` prints the list alone.
 #[test]
 fn the_text_report_fits_80_columns_and_lists_before_details() {
-    let out = sextant()
-        .env("COLUMNS", "80")
-        .args(["analyze", "--snapshot"])
-        .arg(demo())
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
-    for line in text.lines() {
-        assert!(
-            line.chars().count() <= 80 || !line.trim().contains(' '),
-            "{} columns: {line}",
-            line.chars().count()
-        );
+    // A checkout path as long as a CI runner's: the header wraps, the path is never cut.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let deep = tmp
+        .path()
+        .join("a-checkout-directory-as-long-as-the-ones-ci-runners-use/examples/demo-incident");
+    copy_tree(&demo(), &deep);
+    let mut text = String::new();
+    for dump in [demo(), deep.clone()] {
+        let out = sextant()
+            .env("COLUMNS", "80")
+            .args(["analyze", "--snapshot"])
+            .arg(&dump)
+            .output()
+            .expect("run");
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80 || !line.trim().contains(' '),
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
     }
+    assert!(text.contains(&deep.display().to_string()), "{text}");
     assert!(text.contains('…'), "{text}");
     let list = text.find("  CRITICAL F-").expect("a list line");
     let details = text.find("      evidence:").expect("details");

@@ -5,24 +5,10 @@
 mod common;
 mod fake_kube;
 
-use common::{demo, json_of, sextant, stdout_ok};
+use common::{copy_tree, demo, json_of, sextant, stdout_ok};
 use fake_kube::{FakeKube, Faults};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-/// Copy a dump tree (the demo) to `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read").flatten() {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_tree(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).expect("copy");
-        }
-    }
-}
+use std::path::PathBuf;
 
 /// The demo as two clusters, `eu` and `us`.
 fn two_dumps() -> (tempfile::TempDir, PathBuf, PathBuf) {

@@ -103,6 +103,57 @@ pub fn header_line(h: &Header, style: Style) -> String {
     s
 }
 
+/// The header laid out for `width`: its parts (`Sextant KIND PATH`, scope, time) packed on
+/// lines joined by ` · `; the path alone on its own line when even that does not fit.
+fn header_lines(h: &Header, style: Style, width: usize) -> Vec<String> {
+    let one = header_line(h, style);
+    if header_line(h, Style::plain()).chars().count() <= width {
+        return vec![one];
+    }
+    let lead = format!(
+        "{} {}",
+        paint(style, bold(), "Sextant"),
+        h.source.kind.label()
+    );
+    let lead_plain = format!("Sextant {}", h.source.kind.label());
+    let mut parts: Vec<(String, usize)> = Vec::new();
+    let first_plain = format!("{lead_plain} {}", h.source.path_or_context);
+    let mut lines = Vec::new();
+    if first_plain.chars().count() <= width {
+        parts.push((
+            format!("{lead} {}", h.source.path_or_context),
+            first_plain.chars().count(),
+        ));
+    } else {
+        lines.push(lead);
+        lines.push(format!("  {}", h.source.path_or_context));
+    }
+    let scope = h.scope();
+    parts.push((scope.clone(), scope.chars().count()));
+    if let Some(t) = h.observed_at {
+        let at = format!("as of {}", t.strftime("%Y-%m-%d %H:%M UTC"));
+        let n = at.chars().count();
+        parts.push((at, n));
+    }
+    let (mut line, mut len) = (String::new(), 0usize);
+    for (part, n) in parts {
+        if len > 0 && len + 3 + n > width {
+            lines.push(std::mem::take(&mut line));
+            len = 0;
+        }
+        if len > 0 {
+            line.push_str(" · ");
+            len += 3;
+        }
+        line.push_str(&part);
+        len += n;
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// The `analyze` report, laid out for [`width`]: the header, what could not be read, one line
 /// per finding, then the details.
 pub fn text_report(h: &Header, findings: &[Finding], style: Style) -> String {
@@ -145,15 +196,10 @@ fn text_report_as(
     width: usize,
 ) -> String {
     let mut out = String::new();
-    // The header's parts go on a second line when the width asks.
-    let head = header_line(h, style);
-    let plain_len = header_line(h, Style::plain()).chars().count();
-    if plain_len > width
-        && let Some((a, b)) = head.rsplit_once(" · as of ")
-    {
-        let _ = writeln!(out, "{a}\nas of {b}");
-    } else {
-        let _ = writeln!(out, "{head}");
+    // The header's parts go on further lines when the width asks; a long path gets a line of
+    // its own and is never cut (it is what the reader copies).
+    for line in header_lines(h, style, width) {
+        let _ = writeln!(out, "{line}");
     }
     let s = Summary::of(findings);
     let _ = writeln!(
