@@ -795,3 +795,60 @@ fn the_first_request_carries_the_facts_and_log_signatures_the_question_needs() {
         assert!(tools.contains(&t), "{tools:?}");
     }
 }
+
+/// The audit trail is complete: every request of every agent round is a `model_request`
+/// (the first with the whole context, later ones with the tool calls and results they add),
+/// and every tool result is recorded, as many as the model server received.
+#[test]
+fn every_agent_round_is_an_audited_request() {
+    let call = |id: &str, pod: &str| {
+        serde_json::json!({"role": "assistant", "content": null, "tool_calls": [
+            {"id": id, "type": "function", "function": {"name": "get_logs", "arguments": format!("{{\"pod\": \"{pod}\"}}")}}
+        ]})
+    };
+    let server = FakeOpenAi::start(vec![
+        Reply::Message(call("t1", "cart-6d9f7c5b8-m8qzt")),
+        Reply::Message(call("t2", "checkout-stripe")),
+        Reply::Stream(s(&["cart needs REDIS_URL [E3].\n"])),
+    ]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = dir.path().join("audit.jsonl");
+    let out = ask(
+        &server,
+        &[
+            "--audit-log",
+            log.to_str().expect("path"),
+            "why does cart crash?",
+        ],
+    );
+    ok_stdout(&out);
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let requests: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["kind"] == "model_request")
+        .collect();
+    assert_eq!(requests.len(), server.bodies().len(), "{records:?}");
+    let rounds: Vec<u64> = requests
+        .iter()
+        .filter_map(|r| r["round"].as_u64())
+        .collect();
+    assert_eq!(rounds, [0, 1, 2], "{requests:?}");
+    assert!(
+        requests[1]["messages_added"]
+            .to_string()
+            .contains("untrusted-data"),
+        "round 1 carries the tool result it sends: {:?}",
+        requests[1]
+    );
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["kind"] == "tool_result")
+            .count(),
+        2
+    );
+}

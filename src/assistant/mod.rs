@@ -14,6 +14,7 @@ mod focus;
 pub mod intent;
 mod log_notes;
 pub mod memory;
+pub mod model;
 pub mod pipeline;
 pub mod prompts;
 pub mod question;

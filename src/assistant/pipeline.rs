@@ -77,7 +77,7 @@ pub type Cancel = Pin<Box<dyn Future<Output = ()>>>;
 /// Answer with the model. `on_line` receives each line as it streams (clean); the last
 /// partial line is flushed before returning.
 pub fn run(
-    settings: crate::llm::Settings,
+    model: &super::model::Model,
     req: Request,
     on_line: &mut dyn FnMut(&str),
     cancel: Option<Cancel>,
@@ -122,12 +122,14 @@ pub fn run(
         .into_iter()
         .map(|(r, t)| (r, anon.as_mut().map_or(t.clone(), |a| a.apply(&t))))
         .collect();
+    let settings = model.settings();
     let model = settings.model.clone();
     crate::audit::record(
         "model_request",
         serde_json::json!({
             "front_end": front_end,
             "model": model,
+            "round": 0,
             "base_url": settings.base_url,
             "prompts": prompts.version(),
             "tokens": messages.iter().map(|(_, m)| crate::audit::tokens(m)).sum::<usize>(),
@@ -210,7 +212,24 @@ pub fn run(
                     );
                     out
                 };
-                match client.agent(&messages, &defs, 4, exec, on_piece).await {
+                // Every round after the first is a request of its own: recorded with what it
+                // adds (the tool calls and their results, as sent).
+                let on_round = |round: usize, added: &[serde_json::Value]| {
+                    crate::audit::record(
+                        "model_request",
+                        serde_json::json!({
+                            "front_end": front_end,
+                            "model": model,
+                            "round": round,
+                            "tokens": added.iter().map(|m| crate::audit::tokens(&m.to_string())).sum::<usize>(),
+                            "messages_added": added,
+                        }),
+                    );
+                };
+                match client
+                    .agent(&messages, &defs, 4, exec, on_piece, on_round)
+                    .await
+                {
                     Ok(run) => {
                         crate::audit::record(
                             "tool_calls",

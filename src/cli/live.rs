@@ -2,6 +2,7 @@
 //! others read a live cluster through [`crate::cluster::LiveSource`] like any source.)
 
 use super::{Global, scope, write_out};
+use crate::assistant::model::{Model, ModelSlot, Probe};
 use crate::cluster::{Cluster, ClusterError, LiveSource, Target, collect, kinds, save};
 use crate::config::Config;
 use crate::error::Error;
@@ -103,8 +104,8 @@ pub struct Doctor {
     pub problems: Vec<String>,
 }
 
-pub fn doctor(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
-    let (model, model_problem) = model_state(cfg);
+pub fn doctor(g: &Global, cfg: &Config, models: &ModelSlot) -> anyhow::Result<i32> {
+    let (model, model_problem) = model_state(models.configured());
     let mut d = Doctor {
         model,
         index: index_state(g, cfg),
@@ -228,41 +229,30 @@ async fn cluster_checks(
 }
 
 /// The model endpoint as `doctor` sees it, and a problem when it is configured but does not
-/// work. `GET /models` proves the URL, TLS and key without spending tokens; Azure deployments
-/// (no such listing) and servers without it get a TCP check.
-fn model_state(cfg: &Config) -> (String, Option<String>) {
-    let Some(settings) = crate::llm::Settings::resolve(&cfg.llm) else {
+/// work (the probe is the assistant's: `GET /models`, or TCP where there is no listing).
+fn model_state(model: Option<&Model>) -> (String, Option<String>) {
+    let Some(m) = model else {
         return (
             "not configured: Sextant runs offline (set OPENAI_BASE_URL / SEXTANT_MODEL or [llm] in the config)".into(),
             None,
         );
     };
-    let base = settings.base_url.clone();
-    let model = settings.model.clone();
-    let head = format!("{base} (model {model})");
-    if settings.azure.is_some() {
-        return (format!("{head}: {} (Azure)", tcp_reachable(&base)), None);
-    }
-    let mut settings = settings;
-    settings.timeout = settings.timeout.min(Duration::from_secs(10));
-    let listed = crate::llm::LlmClient::new(settings).and_then(|client| {
-        let rt = crate::cluster::runtime().map_err(|e| crate::llm::LlmError::Other {
-            url: base.clone(),
-            message: e.to_string(),
-        })?;
-        rt.block_on(client.models())
-    });
-    match listed {
-        Ok(ids) if ids.contains(&model) => (
+    let name = m.name();
+    let head = format!("{} (model {name})", m.base_url());
+    match m.probe() {
+        Probe::Unlisted { reach, azure: true } => (format!("{head}: {reach} (Azure)"), None),
+        // No model listing on this server: the chat endpoint is exercised by `ask`.
+        Probe::Unlisted { reach, .. } => (format!("{head}: {reach} (no /models listing)"), None),
+        Probe::Listed { ids, served: true } => (
             format!(
-                "{head}: answers, key accepted, {model} is served ({} models)",
+                "{head}: answers, key accepted, {name} is served ({} models)",
                 ids.len()
             ),
             None,
         ),
-        Ok(ids) => (
+        Probe::Listed { ids, .. } => (
             format!(
-                "{head}: answers, key accepted, but {model} is not among its {} models{}",
+                "{head}: answers, key accepted, but {name} is not among its {} models{}",
                 ids.len(),
                 if ids.is_empty() {
                     String::new()
@@ -276,17 +266,11 @@ fn model_state(cfg: &Config) -> (String, Option<String>) {
             ),
             None,
         ),
-        // No model listing on this server: the chat endpoint is exercised by `ask`.
-        Err(crate::llm::LlmError::Status { status: 404, .. }) => (
-            format!("{head}: {} (no /models listing)", tcp_reachable(&base)),
-            None,
-        ),
-        Err(e) => {
-            let why = match &e {
-                crate::llm::LlmError::Status {
-                    status: 401 | 403, ..
-                } => format!("{e} (the key is missing or rejected)"),
-                _ => e.to_string(),
+        Probe::Failed { why, rejected_key } => {
+            let why = if rejected_key {
+                format!("{why} (the key is missing or rejected)")
+            } else {
+                why
             };
             (
                 format!("{head}: {why}"),
@@ -296,35 +280,6 @@ fn model_state(cfg: &Config) -> (String, Option<String>) {
             )
         }
     }
-}
-
-/// Whether the endpoint's host accepts a TCP connection within 3 s (the API itself is
-/// exercised by `ask`).
-fn tcp_reachable(base: &str) -> String {
-    let Ok(uri) = base.parse::<http::Uri>() else {
-        return format!("not a URL: {base}");
-    };
-    let Some(host) = uri.host() else {
-        return "no host in the URL".into();
-    };
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("http") {
-            80
-        } else {
-            443
-        });
-    use std::net::ToSocketAddrs;
-    let addrs = match (host, port).to_socket_addrs() {
-        Ok(a) => a.collect::<Vec<_>>(),
-        Err(e) => return format!("cannot resolve {host}: {e}"),
-    };
-    for a in addrs {
-        if std::net::TcpStream::connect_timeout(&a, Duration::from_secs(3)).is_ok() {
-            return "reachable".into();
-        }
-    }
-    format!("unreachable ({host}:{port} refused or timed out)")
 }
 
 fn index_state(g: &Global, cfg: &Config) -> String {

@@ -9,6 +9,7 @@ mod search;
 mod settings;
 
 use crate::analyzers;
+use crate::assistant::model::{Model, ModelSlot};
 use crate::config::Config;
 use crate::error::Error;
 use crate::findings::{Category, Severity};
@@ -476,6 +477,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 .map_or("config".to_string(), |p| p.display().to_string())
         ))
     })?;
+    // The model is resolved once, the first time a command needs it.
+    let models = crate::assistant::model::ModelSlot::new(&cfg.llm, g.offline);
     let analyze_cmd = matches!(cli.command, Some(Command::Analyze(_)));
     if g.names_fleet() && !analyze_cmd {
         return Err(Error::Usage(
@@ -489,7 +492,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&g, &cfg, &args),
-        Some(Command::Explain { id }) => explain(&g, &cfg, &id),
+        Some(Command::Explain { id }) => explain(&g, &cfg, &models, &id),
         Some(Command::Guidance(GuidanceCommand::Search { query, limit, lang })) => {
             search::guidance_search(&g, &cfg, &query.join(" "), limit, lang.as_deref())
         }
@@ -510,7 +513,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             },
         ),
         Some(Command::Index(IndexCommand::Stats)) => search::index_stats(&g, &cfg),
-        None | Some(Command::Repl) => repl(&g, &cfg),
+        None | Some(Command::Repl) => repl(&g, &cfg, &models),
         Some(Command::Ask {
             question,
             show_prompt,
@@ -521,6 +524,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => ask(
             &g,
             &cfg,
+            &models,
             &question.join(" "),
             AskOptions {
                 show_prompt,
@@ -536,7 +540,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             engine,
             out,
         })) => match (target, request) {
-            (_, Some(text)) => policy::propose(&g, &cfg, &text, &engine, out.as_deref()),
+            (_, Some(text)) => policy::propose(&cfg, &models, &text, &engine, out.as_deref()),
             (Some(target), None) => policy::draft(&g, &cfg, &target, &engine, out.as_deref()),
             (None, None) => Err(Error::Usage(
                 "policy draft: give a finding id, a category or --request TEXT".into(),
@@ -548,7 +552,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Snapshot(SnapshotCommand::Save { dir })) => {
             live::snapshot_save(&g, &cfg, &dir)
         }
-        Some(Command::Doctor) => live::doctor(&g, &cfg),
+        Some(Command::Doctor) => live::doctor(&g, &cfg, &models),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -560,7 +564,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             mcp(&g, &cfg, http.as_deref(), token_file.as_deref())
         }
         Some(Command::Config(ConfigCommand::Path)) => settings::path(&g),
-        Some(Command::Config(ConfigCommand::Show)) => settings::show(&g, &cfg),
+        Some(Command::Config(ConfigCommand::Show)) => settings::show(&g, &cfg, &models),
         Some(Command::Config(ConfigCommand::Init)) => settings::init(&g),
         Some(Command::Man) => {
             let cmd = <Cli as clap::CommandFactory>::command();
@@ -741,7 +745,7 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     Ok(if failed { 1 } else { 0 })
 }
 
-fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+fn repl(g: &Global, cfg: &Config, models: &ModelSlot) -> anyhow::Result<i32> {
     let gi = search::guidance_index(g, cfg)?;
     let (g2, cfg2) = (g.clone(), cfg.clone());
     let loader: crate::repl::Loader = Box::new(move |context: Option<&str>| {
@@ -767,7 +771,7 @@ fn repl(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         model,
         style,
     );
-    session.llm = crate::llm::Settings::resolve(&cfg.llm);
+    session.llm = models.configured().cloned();
     session.prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
     session.budget = crate::assistant::context::Budget::with_tokens(cfg.llm.context_tokens);
     session.tools = cfg.llm.tools.unwrap_or(true);
@@ -790,7 +794,13 @@ struct AskOptions<'a> {
     anonymize: bool,
 }
 
-fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Result<i32> {
+fn ask(
+    g: &Global,
+    cfg: &Config,
+    models: &ModelSlot,
+    question: &str,
+    o: AskOptions,
+) -> anyhow::Result<i32> {
     let (show_prompt, prompts_dir, evidence) = (o.show_prompt, o.prompts, o.evidence);
     let prompts =
         crate::assistant::prompts::Prompts::load(prompts_dir.or(cfg.llm.prompts.as_deref()))?;
@@ -880,9 +890,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
         write_out(&s)?;
         return Ok(0);
     }
-    if !g.offline
-        && let Some(settings) = crate::llm::Settings::resolve(&cfg.llm)
-    {
+    if let Some(model) = models.get() {
         let cache = (!o.no_cache).then(|| {
             (
                 crate::assistant::cache::default_dir(),
@@ -904,7 +912,7 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
             cache,
             front_end: "ask",
         };
-        match ask_model(g, settings, request) {
+        match ask_model(g, model, request) {
             Ok(()) => return Ok(0),
             Err(e) => {
                 eprintln!("sextant: the model did not answer ({e}); answering offline");
@@ -931,13 +939,12 @@ fn ask(g: &Global, cfg: &Config, question: &str, o: AskOptions) -> anyhow::Resul
 /// leaves nothing printed, so the caller can fall back to the offline answer.
 fn ask_model(
     g: &Global,
-    settings: crate::llm::Settings,
+    model: &Model,
     request: crate::assistant::pipeline::Request,
 ) -> anyhow::Result<()> {
     use crate::assistant::pipeline;
     let json = g.output == Some(Format::Json);
-    let model = settings.model.clone();
-    let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
+    let mut busy = crate::render::progress::Busy::start(format!("waiting for {}", model.name()));
     // Markdown rendered for a terminal; plain lines for pipes and NO_COLOR.
     let mut md = crate::render::terminal::MarkdownStream::new(crate::render::Style::detect());
     let mut on_line = |line: &str| {
@@ -946,7 +953,7 @@ fn ask_model(
             let _ = write_out(&md.line(line));
         }
     };
-    let result = pipeline::run(settings, request, &mut on_line, None);
+    let result = pipeline::run(model, request, &mut on_line, None);
     busy.stop();
     let reply = match result {
         Ok(r) => r,
@@ -972,7 +979,8 @@ fn ask_model(
             write_out(&format!("\nLevel 4 guidance cited:\n{s}"))?;
         }
         write_out(&format!(
-            "({model}; answer grounded in {} finding(s))\n",
+            "({}; answer grounded in {} finding(s))\n",
+            model.name(),
             reply.answer.findings.len()
         ))?;
     }
@@ -985,15 +993,14 @@ fn ask_model(
     Ok(())
 }
 
-fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
+fn explain(g: &Global, cfg: &Config, models: &ModelSlot, id: &str) -> anyhow::Result<i32> {
     let (_, state) = load(g, cfg)?;
     let findings = findings_with_guidance(g, &search::guidance_index(g, cfg)?, &state);
     let f = analyzers::find(&findings, id)?;
     // With a model (text output): its explanation, grounded in this finding; the offline
     // explanation when it fails.
     if g.output.unwrap_or(Format::Text) == Format::Text
-        && !g.offline
-        && let Some(settings) = crate::llm::Settings::resolve(&cfg.llm)
+        && let Some(model) = models.get()
     {
         let gi = search::guidance_index(g, cfg)?;
         let prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
@@ -1014,7 +1021,7 @@ fn explain(g: &Global, cfg: &Config, id: &str) -> anyhow::Result<i32> {
             cache: None,
             front_end: "explain",
         };
-        match ask_model(g, settings, request) {
+        match ask_model(g, model, request) {
             Ok(()) => return Ok(0),
             Err(e) => eprintln!("sextant: the model did not answer ({e}); explaining offline"),
         }

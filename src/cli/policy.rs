@@ -118,51 +118,46 @@ pub fn draft(
 /// `policy draft --request TEXT`: the model proposes, Sextant proves (bounded retries), and
 /// only a proven policy is shown. Exit 1 when the model never got it right.
 pub fn propose(
-    g: &Global,
     cfg: &Config,
+    models: &crate::assistant::model::ModelSlot,
     request: &str,
     engine: &str,
     out: Option<&Path>,
 ) -> anyhow::Result<i32> {
     use crate::policy::propose;
     let engines = engines(engine)?;
-    let settings = match crate::llm::Settings::resolve(&cfg.llm) {
-        Some(s) if !g.offline => s,
-        _ => {
-            return Err(Error::Usage(
-                "--request needs a model: configure [llm] (or OPENAI_BASE_URL / SEXTANT_MODEL), and no --offline".into(),
-            )
-            .into());
-        }
+    let Some(model) = models.get() else {
+        return Err(Error::Usage(
+            "--request needs a model: configure [llm] (or OPENAI_BASE_URL / SEXTANT_MODEL), and no --offline".into(),
+        )
+        .into());
     };
     let prompts = crate::assistant::prompts::Prompts::load(cfg.llm.prompts.as_deref())?;
     crate::audit::record(
         "policy_request",
-        serde_json::json!({"text": crate::redact::redact(request)}),
+        serde_json::json!({"text": crate::redact::redact(request), "command": "policy draft"}),
     );
-    let model = settings.model.clone();
-    let client = crate::llm::LlmClient::new(settings)?;
-    let rt = crate::cluster::runtime()?;
     let style = Style::detect();
     let mut s = String::new();
     let mut refused = 0;
     for engine in engines {
-        let messages = propose::opening(request, engine, &prompts);
-        let mut attempt = 0;
-        let result = propose::propose(request, engine, messages, |m| {
-            attempt += 1;
-            let _busy = crate::render::progress::Busy::start(format!(
-                "asking {model} for a {} policy (answer {attempt} of at most {})",
-                engine.as_str(),
-                propose::MAX_ATTEMPTS
-            ));
-            crate::audit::record(
-                "model_request",
-                serde_json::json!({"model": model, "purpose": "policy", "engine": engine.as_str(), "attempt": attempt, "tokens": m.iter().map(|(_, t)| crate::audit::tokens(t)).sum::<usize>()}),
-            );
-            rt.block_on(client.chat(m, |_| {}))
-                .map_err(|e| e.to_string())
-        });
+        let mut busy = None;
+        let result = model.propose_policy(
+            request,
+            engine,
+            &prompts,
+            "policy draft",
+            false,
+            &mut |attempt| {
+                busy = Some(crate::render::progress::Busy::start(format!(
+                    "asking {} for a {} policy (answer {attempt} of at most {})",
+                    model.name(),
+                    engine.as_str(),
+                    propose::MAX_ATTEMPTS
+                )));
+            },
+        );
+        drop(busy);
         match result {
             Ok(p) => {
                 s.push_str(&crate::render::policy::proposal_text(&p, style));

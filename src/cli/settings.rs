@@ -41,7 +41,11 @@ fn origin(env: &[&str], in_file: bool) -> String {
     }
 }
 
-pub fn show(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
+pub fn show(
+    g: &Global,
+    cfg: &Config,
+    models: &crate::assistant::model::ModelSlot,
+) -> anyhow::Result<i32> {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -61,7 +65,7 @@ pub fn show(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     }
     // The model as it will be called: environment over the file, the key only as its source.
     let _ = writeln!(s, "\n[llm]  # in effect");
-    match crate::llm::Settings::resolve(&cfg.llm) {
+    match models.configured() {
         None => {
             let _ = writeln!(s, "# no model configured: answers are offline");
         }
@@ -69,13 +73,13 @@ pub fn show(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
             let _ = writeln!(
                 s,
                 "base_url = {:?}  # {}",
-                st.base_url,
+                st.base_url(),
                 origin(&["OPENAI_BASE_URL"], cfg.llm.base_url.is_some())
             );
             let _ = writeln!(
                 s,
                 "model = {:?}  # {}",
-                st.model,
+                st.name(),
                 origin(&["SEXTANT_MODEL"], cfg.llm.model.is_some())
             );
             let key_source = match (&cfg.llm.api_key_env, &cfg.llm.api_key_cmd) {

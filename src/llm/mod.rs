@@ -516,6 +516,9 @@ impl LlmClient {
     /// goes to `on_text` as it arrives (the answer, and any words the model says before
     /// calling a tool), tool calls are assembled from their deltas. An endpoint that rejects
     /// tools answers HTTP 400 (the caller then falls back to a single-shot prompt).
+    /// `on_round(n, added)` runs before every round after the first with the messages added
+    /// since the previous request (the model's tool calls and their results): the audit trail
+    /// records each request.
     pub async fn agent(
         &self,
         messages: &[(&str, String)],
@@ -523,6 +526,7 @@ impl LlmClient {
         max_steps: usize,
         mut exec: impl FnMut(&str, &serde_json::Value) -> String,
         mut on_text: impl FnMut(&str),
+        mut on_round: impl FnMut(usize, &[serde_json::Value]),
     ) -> Result<AgentRun, LlmError> {
         use serde_json::json;
         let mut msgs: Vec<serde_json::Value> = messages
@@ -531,8 +535,13 @@ impl LlmClient {
             .collect();
         let mut run = AgentRun::default();
         let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut sent = msgs.len();
         for step in 0..=max_steps {
             run.steps = step + 1;
+            if step > 0 {
+                on_round(step, &msgs[sent.min(msgs.len())..]);
+                sent = msgs.len();
+            }
             let mut req = json!({"model": self.settings.model, "messages": msgs, "stream": true});
             if step < max_steps {
                 req["tools"] = tools.clone();

@@ -81,30 +81,6 @@ pub fn propose(
     })
 }
 
-/// The opening conversation for `request` in `engine`: the system prompt and the
-/// draft-policy prompt with the (redacted) request and the engine's rules.
-pub fn opening(
-    request: &str,
-    engine: Engine,
-    prompts: &crate::assistant::prompts::Prompts,
-) -> Vec<(&'static str, String)> {
-    use crate::assistant::prompts::render;
-    vec![
-        ("system", render(&prompts.system, &[])),
-        (
-            "user",
-            render(
-                &prompts.draft_policy,
-                &[
-                    ("request", &crate::redact::redact(request)),
-                    ("engine", engine.as_str()),
-                    ("engine_rules", engine_rules(engine)),
-                ],
-            ),
-        ),
-    ]
-}
-
 /// What the prompt says each engine's answer must look like (the evaluators read these).
 pub fn engine_rules(engine: Engine) -> &'static str {
     match engine {

@@ -55,7 +55,7 @@ pub struct Session {
     /// Why there is no state (shown once, and by /sources).
     pub no_state: Option<String>,
     /// The model, when one is configured (used unless `offline`).
-    pub llm: Option<crate::llm::Settings>,
+    pub llm: Option<crate::assistant::model::Model>,
     pub prompts: crate::assistant::prompts::Prompts,
     /// Earlier turns, shown to a model within their token budget; `/clear` empties it.
     pub memory: assistant::memory::Memory,
@@ -291,7 +291,7 @@ impl Session {
                 } else {
                     self.model = Some(rest.to_string());
                     if let Some(l) = self.llm.as_mut() {
-                        l.model = rest.to_string();
+                        l.set_name(rest);
                     }
                     format!("model set to {rest}\n")
                 }
@@ -304,7 +304,7 @@ impl Session {
                 "off" => {
                     self.offline = false;
                     match &self.llm {
-                        Some(l) => format!("offline: off (questions go to {})\n", l.model),
+                        Some(l) => format!("offline: off (questions go to {})\n", l.name()),
                         None => "offline: off, but no model is configured ([llm] in the config, or OPENAI_BASE_URL / SEXTANT_MODEL): answers stay offline\n".into(),
                     }
                 }
@@ -395,9 +395,9 @@ impl Session {
             q.to_string()
         };
         if !self.offline
-            && let Some(settings) = self.llm.clone()
+            && let Some(model) = self.llm.clone()
         {
-            match self.ask_model(settings, &question, &findings, &namespaces) {
+            match self.ask_model(&model, &question, &findings, &namespaces) {
                 Ok(text) => return text,
                 Err(e) => eprintln!("sextant: the model did not answer ({e}); answering offline"),
             }
@@ -419,7 +419,7 @@ impl Session {
     /// the request and returns to the prompt. Returns what is left to print.
     fn ask_model(
         &mut self,
-        settings: crate::llm::Settings,
+        model: &crate::assistant::model::Model,
         question: &str,
         findings: &[Finding],
         namespaces: &std::collections::BTreeSet<String>,
@@ -430,8 +430,8 @@ impl Session {
         if left_out > 0 {
             tracing::debug!(left_out, "older turns left out of the model's memory");
         }
-        let model = settings.model.clone();
-        let mut busy = crate::render::progress::Busy::start(format!("waiting for {model}"));
+        let mut busy =
+            crate::render::progress::Busy::start(format!("waiting for {}", model.name()));
         // Markdown for a terminal (plain when piped or NO_COLOR).
         let mut md = crate::render::terminal::MarkdownStream::new(self.style);
         let mut on_line = |line: &str| {
@@ -457,7 +457,7 @@ impl Session {
         let cancel: pipeline::Cancel = Box::pin(async {
             let _ = tokio::signal::ctrl_c().await;
         });
-        let result = pipeline::run(settings, request, &mut on_line, Some(cancel));
+        let result = pipeline::run(model, request, &mut on_line, Some(cancel));
         busy.stop();
         let reply = match result {
             Ok(r) => r,
@@ -478,7 +478,7 @@ impl Session {
                 reply.dropped
             );
         }
-        let _ = writeln!(out, "({model})");
+        let _ = writeln!(out, "({})", model.name());
         self.model_text = Some(reply.answer.answer.clone());
         self.last = Some(reply.answer);
         Ok(out)
@@ -616,20 +616,11 @@ impl Session {
     /// (bounded retries, as `policy draft --request`); Ctrl-C drops the request.
     fn propose(&self, request: &str, engines: &[Engine]) -> String {
         use crate::policy::propose;
-        let settings = match (&self.llm, self.offline) {
-            (Some(s), false) => s.clone(),
+        let model = match (&self.llm, self.offline) {
+            (Some(m), false) => m,
             _ => {
                 return "a policy from a request in plain words needs a model (/offline off, and [llm] configured); offline, /policy takes a finding id or a category\n".into();
             }
-        };
-        let model = settings.model.clone();
-        let (client, rt) = match (
-            crate::llm::LlmClient::new(settings),
-            crate::cluster::runtime(),
-        ) {
-            (Ok(c), Ok(rt)) => (c, rt),
-            (Err(e), _) => return format!("{e}\n"),
-            (_, Err(e)) => return format!("{e}\n"),
         };
         crate::audit::record(
             "policy_request",
@@ -637,29 +628,26 @@ impl Session {
         );
         let mut out = String::new();
         for &engine in engines {
-            let mut attempt = 0;
-            let result = propose::propose(
+            let mut busy = None;
+            let result = model.propose_policy(
                 request,
                 engine,
-                propose::opening(request, engine, &self.prompts),
-                |m| {
-                    attempt += 1;
-                    let _busy = crate::render::progress::Busy::start(format!(
-                        "asking {model} for a {} policy (answer {attempt} of at most {})",
+                &self.prompts,
+                "repl",
+                true,
+                &mut |attempt| {
+                    busy = Some(crate::render::progress::Busy::start(format!(
+                        "asking {} for a {} policy (answer {attempt} of at most {})",
+                        model.name(),
                         engine.as_str(),
                         propose::MAX_ATTEMPTS
-                    ));
-                    rt.block_on(async {
-                        tokio::select! {
-                            r = client.chat(m, |_| {}) => r.map_err(|e| e.to_string()),
-                            _ = tokio::signal::ctrl_c() => Err("cancelled".to_string()),
-                        }
-                    })
+                    )));
                 },
             );
+            drop(busy);
             match result {
                 Ok(p) => out.push_str(&crate::render::policy::proposal_text(&p, self.style)),
-                Err(propose::Refusal::Model(e)) if e == "cancelled" => {
+                Err(propose::Refusal::Model(e)) if e == crate::assistant::model::CANCELLED => {
                     out.push_str("[cancelled]\n");
                     break;
                 }
