@@ -197,8 +197,10 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
         let n = members.len();
         let mut iter = members.into_iter();
         let Some(first) = iter.next() else { continue };
-        // Cluster text quoted in prose and evidence is data: escapes are shown, not run.
-        let safe = |s: String| crate::untrusted::neutralise(&s).into_owned();
+        // Cluster text quoted in prose and evidence is data: secrets redacted (a probe URL with
+        // a password, a token in a status message), escapes shown, not run.
+        let safe =
+            |s: String| crate::untrusted::neutralise(&crate::redact::redact(&s)).into_owned();
         let mut f = Finding {
             id: Finding::make_id(&key, ID_HEX),
             severity: first.severity,

@@ -111,6 +111,7 @@ fn is_secret_like(item: &Value) -> bool {
 /// Drop what must not be written and what only bloats a dump (also what the assistant's
 /// `get_object` tool shows).
 pub(crate) fn scrub(kind: &str, mut item: Value) -> Value {
+    crate::redact::learn_object(kind, &item);
     if let Some(m) = item.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("managedFields");
     }
@@ -127,7 +128,11 @@ pub(crate) fn scrub(kind: &str, mut item: Value) -> Value {
     // and data included — so it never leaves; other annotation values are redacted as text.
     if let Some(Value::Object(a)) = item.pointer_mut("/metadata/annotations") {
         a.remove("kubectl.kubernetes.io/last-applied-configuration");
-        for v in a.values_mut() {
+        for (k, v) in a.iter_mut() {
+            if crate::redact::sensitive_key(k) {
+                *v = Value::String("[redacted]".into());
+                continue;
+            }
             if let Value::String(s) = v
                 && let std::borrow::Cow::Owned(r) = crate::redact::redact(s)
             {

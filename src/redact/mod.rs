@@ -5,6 +5,9 @@
 //! once. A `RegexSet` pre-filter means a clean line, the overwhelmingly common case, costs one
 //! scan instead of one per rule.
 
+mod learn;
+
+pub use learn::{learn, learn_object, sensitive_flag, sensitive_key};
 use regex::{Regex, RegexSet};
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -159,15 +162,20 @@ pub fn set_extra_patterns<'a>(
     Ok(())
 }
 
-/// Redact with the built-in rules (and the config's extra patterns, when set).
+/// Redact with the built-in rules, the config's extra patterns (when set) and the credential
+/// values learned from the objects read ([`learn_object`]).
 pub fn redact(text: &str) -> Cow<'_, str> {
     let r = Redactor::builtin().redact(text);
-    match EXTRA.get() {
+    let r = match EXTRA.get() {
         None => r,
         Some(x) => match x.redact(&r) {
             Cow::Borrowed(_) => r,
             Cow::Owned(o) => Cow::Owned(o),
         },
+    };
+    match learn::replace(&r) {
+        Some(o) => Cow::Owned(o),
+        None => r,
     }
 }
 

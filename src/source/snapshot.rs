@@ -526,6 +526,8 @@ fn ingest_object(
     if !obj.is_object() {
         return false;
     }
+    // Credentials known by where they stand are redacted wherever they appear later.
+    crate::redact::learn_object(&kind, &obj);
     // Objects from some tools omit metadata; the typed model requires it. Old dumps of Go
     // structs (2017-2019) promote the embedded ObjectMeta: `name`, `namespace`, `labels` …
     // stand at the top level beside `spec` and `status`.

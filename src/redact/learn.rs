@@ -1,0 +1,257 @@
+//! Credentials the patterns cannot recognise by their shape — `DB_PASSWORD=Xk7q…` is just a
+//! word — are recognised by where they stand: an env entry named like a credential, the value
+//! after `--password`, `--token=VALUE`, `mysql -pVALUE`, an annotation or ConfigMap key named
+//! like one. Every object is read through [`learn_object`] as it enters Sextant (snapshot,
+//! live list, pasted evidence, `snapshot save`); from then on [`super::redact`] replaces each
+//! learned value wherever it appears — a policy message that prints it, a log line that echoes
+//! it, an event that quotes it.
+
+use aho_corasick::AhoCorasick;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::RwLock;
+
+/// Values shorter than this are not learned: "admin", "true" and ports would redact half the
+/// cluster's text.
+const MIN_LEN: usize = 6;
+/// A bound on what is remembered (a hostile capture cannot grow it without limit).
+const MAX_VALUES: usize = 100_000;
+
+struct Learned {
+    values: BTreeSet<String>,
+    matcher: Option<AhoCorasick>,
+    dirty: bool,
+}
+
+static LEARNED: RwLock<Learned> = RwLock::new(Learned {
+    values: BTreeSet::new(),
+    matcher: None,
+    dirty: false,
+});
+
+/// Whether a flag (`--db-password`, `-token`) takes a credential as its value.
+pub fn sensitive_flag(flag: &str) -> bool {
+    flag.starts_with('-') && sensitive_key(flag)
+}
+
+/// Whether an env var, a flag, an annotation or a ConfigMap key names a credential. Narrower
+/// than the scrubber's blanking (which only costs a value on save): a learned value is
+/// redacted everywhere, so `KEYCLOAK_REALM`, `auth-secret-name` and `tokenFile` — names of
+/// other things — are not credentials.
+pub fn sensitive_key(key: &str) -> bool {
+    let k = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
+    let k: String = k.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let reference = [
+        "name", "ref", "file", "path", "dir", "id", "url", "mode", "type",
+    ]
+    .iter()
+    .any(|s| k.ends_with(s));
+    let named = [
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "credential",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+        || k.ends_with("pwd")
+        || k.ends_with("pass")
+        || (k.ends_with("key") && !k.ends_with("publickey"));
+    named && !reference
+}
+
+/// Whether `v` can be a credential worth remembering: long enough, one word, not a path, a
+/// URL (the URL rule handles its password), a number or a reference.
+fn worth_learning(v: &str) -> bool {
+    let v = v.trim();
+    v.chars().count() >= MIN_LEN
+        && v.len() <= 4096
+        && !v.chars().any(char::is_whitespace)
+        && !v.starts_with('/')
+        && !v.starts_with('$')
+        && !v.contains("://")
+        && !v.starts_with("[REDACTED")
+        && !v.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// Remember one credential value.
+pub fn learn(value: &str) {
+    let v = value.trim();
+    if !worth_learning(v) {
+        return;
+    }
+    if LEARNED
+        .read()
+        .is_ok_and(|l| l.values.contains(v) || l.values.len() >= MAX_VALUES)
+    {
+        return;
+    }
+    if let Ok(mut l) = LEARNED.write() {
+        l.dirty |= l.values.insert(v.to_string());
+    }
+}
+
+/// Learn the credentials an object carries: env values named like credentials, values of
+/// credential flags in every form, annotations and ConfigMap data keyed like credentials.
+pub fn learn_object(kind: &str, obj: &Value) {
+    if let Some(Value::Object(a)) = obj.pointer("/metadata/annotations") {
+        for (k, v) in a {
+            if let Some(s) = v.as_str()
+                && sensitive_key(k)
+            {
+                learn(s);
+            }
+        }
+    }
+    if kind == "ConfigMap"
+        && let Some(Value::Object(d)) = obj.get("data")
+    {
+        for (k, v) in d {
+            if let Some(s) = v.as_str()
+                && sensitive_key(k)
+            {
+                learn(s);
+            }
+        }
+    }
+    walk(obj, 0);
+}
+
+fn walk(v: &Value, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            if let (Some(name), Some(Value::String(val))) =
+                (m.get("name").and_then(Value::as_str), m.get("value"))
+                && sensitive_key(name)
+            {
+                learn(val);
+            }
+            // A container: its argv as one, so `mysql … -pVALUE` is recognised.
+            if m.contains_key("image") {
+                container_args(m);
+            }
+            for x in m.values() {
+                walk(x, depth + 1);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                walk(x, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn container_args(c: &serde_json::Map<String, Value>) {
+    let argv: Vec<&str> = ["command", "args"]
+        .iter()
+        .filter_map(|f| c.get(*f).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mysql = argv
+        .iter()
+        .any(|a| a.contains("mysql") || a.contains("mariadb"))
+        || c.get("image")
+            .and_then(Value::as_str)
+            .is_some_and(|i| i.contains("mysql") || i.contains("mariadb"));
+    let mut next = false;
+    for a in &argv {
+        if next {
+            learn(a);
+            next = false;
+            continue;
+        }
+        match a.split_once('=') {
+            Some((flag, value)) if sensitive_flag(flag) => learn(value),
+            Some(_) => {}
+            None => next = sensitive_flag(a),
+        }
+        // `-pVALUE` is mysql's password flag (elsewhere `-p8080` is a port).
+        if mysql
+            && let Some(p) = a.strip_prefix("-p")
+            && !a.starts_with("--")
+        {
+            learn(p);
+        }
+    }
+}
+
+/// `text` with every learned value replaced, or `None` when it holds none.
+pub(super) fn replace(text: &str) -> Option<String> {
+    {
+        let l = LEARNED.read().ok()?;
+        if l.values.is_empty() {
+            return None;
+        }
+        if !l.dirty {
+            return find(&l, text);
+        }
+    }
+    let mut l = LEARNED.write().ok()?;
+    if l.dirty {
+        l.matcher = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(l.values.iter())
+            .ok();
+        l.dirty = false;
+    }
+    find(&l, text)
+}
+
+fn find(l: &Learned, text: &str) -> Option<String> {
+    let m = l.matcher.as_ref()?;
+    if !m.is_match(text) {
+        return None;
+    }
+    Some(m.replace_all(text, &vec!["[REDACTED:known-credential]"; l.values.len()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_learned_from_where_they_stand_are_redacted_anywhere() {
+        let pod = json!({"metadata": {"name": "p", "annotations": {"example.com/api-token": "Qx7-annot-001"}},
+            "spec": {"containers": [{"name": "db", "image": "mysql:8",
+                "command": ["mysql", "-u", "root", "-pQx7-mysql-002"],
+                "args": ["--password", "Qx7-sep-003", "--token=Qx7-eq-004", "--port", "3306"],
+                "env": [{"name": "DB_PASSWORD", "value": "Qx7-env-005"}, {"name": "MODE", "value": "verbose-mode"}]}]}});
+        learn_object("Pod", &pod);
+        let cm = json!({"metadata": {"name": "c"}, "data": {"DB_PASSWORD": "Qx7-cm-006", "secretName": "my-secret-name"}});
+        learn_object("ConfigMap", &cm);
+        let text = "policy says Qx7-annot-001 Qx7-mysql-002 Qx7-sep-003 Qx7-eq-004 Qx7-env-005 Qx7-cm-006; mode verbose-mode; my-secret-name; port 3306";
+        let out = crate::redact::redact(text);
+        for s in ["001", "002", "003", "004", "005", "006"] {
+            assert!(!out.contains(&format!("-{s}")), "{out}");
+        }
+        assert!(
+            out.contains("verbose-mode") && out.contains("my-secret-name") && out.contains("3306"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn references_and_paths_are_not_credentials() {
+        assert!(!sensitive_key(
+            "nginx.ingress.kubernetes.io/auth-secret-name"
+        ));
+        assert!(!sensitive_key("tokenFile"));
+        assert!(sensitive_key("example.com/api-token"));
+        assert!(sensitive_key("STRIPE_KEY") && sensitive_key("AWS_SECRET_ACCESS_KEY"));
+        assert!(!sensitive_key("KEYCLOAK_REALM") && !sensitive_key("AWS_ACCESS_KEY_ID"));
+        assert!(!worth_learning("/etc/secrets/key"));
+        assert!(!worth_learning("https://auth.example.com"));
+        assert!(!worth_learning("12345678"));
+    }
+}
