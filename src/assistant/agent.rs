@@ -127,7 +127,7 @@ impl Tools<'_> {
                     let mut s = fence(
                         "finding",
                         &f.id,
-                        &format!(
+                        format!(
                             "{}\nanalysis: {}\nfix: {}",
                             f.summary_line(),
                             f.explanation,
@@ -165,7 +165,7 @@ impl Tools<'_> {
                                 fence(
                                     "object",
                                     &format!("{k}/{ns}/{name}"),
-                                    &crate::policy::to_yaml(&v),
+                                    crate::policy::to_yaml(&v),
                                 ) + "\n"
                             })
                             .collect()
@@ -245,11 +245,7 @@ impl Tools<'_> {
                         .map(|l| crate::redact::redact(l).into_owned())
                         .collect();
                     let skip = lines.len().saturating_sub(60);
-                    fence(
-                        "log",
-                        &format!("logs/{ns}/{pod}"),
-                        &lines[skip..].join("\n"),
-                    )
+                    fence("log", &format!("logs/{ns}/{pod}"), lines[skip..].join("\n"))
                 }
                 None => "no cluster state".into(),
             },
@@ -300,7 +296,7 @@ impl Tools<'_> {
                     } else {
                         "\n(the evidence holds no complete listing of these: there may be more)"
                     };
-                    fence("objects", "state", &format!("{text}{note}"))
+                    fence("objects", "state", format!("{text}{note}"))
                 }
                 None => "no cluster state".into(),
             },
@@ -406,7 +402,7 @@ fn search_logs(st: &ClusterState, pattern: &str, namespace: &str, pod: &str) -> 
         return format!("no log line in the evidence contains {pattern:?}");
     }
     let skip = out.len().saturating_sub(40);
-    fence("log", "search_logs", &out[skip..].join("\n"))
+    fence("log", "search_logs", out[skip..].join("\n"))
 }
 
 /// Events and log lines holding every word of `query` (any case), in `namespace` when given:
@@ -455,7 +451,7 @@ fn search_cluster(st: &ClusterState, query: &str, namespace: &str) -> String {
     if out.is_empty() {
         return format!("no event or log line matches {query:?}");
     }
-    fence("search", &format!("search/{query}"), &out.join("\n"))
+    fence("search", &format!("search/{query}"), out.join("\n"))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use super::Citation;
 use crate::findings::Finding;
 use crate::index::guidance::GuidanceIndex;
+use crate::untrusted::Untrusted;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -106,41 +107,11 @@ impl ModelContext {
 /// Fence untrusted text: redacted, with anything inside it that could read as the fence's
 /// own tag defused — in any case, with full-width or small brackets and slashes, with spaces
 /// or an underscore in the name.
-pub fn fence(kind: &str, reference: &str, text: &str) -> String {
-    let clean = defuse(&crate::redact::redact(text));
-    let reference = defuse(&reference.replace('"', "'"));
-    format!("<untrusted-data source=\"{kind}\" ref=\"{reference}\">\n{clean}\n</untrusted-data>")
+pub fn fence(kind: &str, reference: &str, text: impl Into<Untrusted>) -> String {
+    text.into().fenced(kind, reference)
 }
 
-/// Text that could open or close a fence, made inert: the bracket becomes `‹`.
-pub fn defuse(text: &str) -> String {
-    static TAG: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = TAG.get_or_init(|| {
-        regex::Regex::new(r"(?i)[<＜﹤〈‹]\s*[/／\\]?\s*untrusted[\s_\-‐－]*data")
-            .unwrap_or_else(|e| panic!("fence pattern: {e}"))
-    });
-    re.replace_all(text, |c: &regex::Captures| {
-        let m = &c[0];
-        let rest: String = m.chars().skip(1).collect();
-        format!("‹{rest}")
-    })
-    .into_owned()
-}
-
-/// Cut text that holds fences to `max` characters and close any fence the cut left open.
-pub fn cut_fenced(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(max).collect();
-    let opened = t.matches("<untrusted-data ").count();
-    let closed = t.matches("</untrusted-data>").count();
-    t.push_str("\n[… result cut]");
-    for _ in closed..opened {
-        t.push_str("\n</untrusted-data>");
-    }
-    t
-}
+pub use crate::untrusted::{cut_fenced, defuse};
 
 /// Build the context for `findings` and the guidance sections `guidance_ids`.
 pub fn build(
@@ -202,7 +173,7 @@ pub fn build(
             fence(
                 "finding",
                 &f.id,
-                &format!(
+                format!(
                     "{}\nanalysis: {}\nsuggested fix: {}",
                     f.summary_line(),
                     f.explanation,
@@ -361,7 +332,7 @@ mod fence_tests {
 
     #[test]
     fn a_cut_result_keeps_its_fence_closed() {
-        let f = fence("log", "l", &"x".repeat(5000));
+        let f = fence("log", "l", "x".repeat(5000));
         let c = cut_fenced(&f, 4000);
         assert!(c.ends_with("</untrusted-data>"), "{}", &c[c.len() - 60..]);
     }
