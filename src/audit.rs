@@ -7,18 +7,10 @@
 
 use serde_json::{Value, json};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 static SINK: OnceLock<Mutex<Option<std::fs::File>>> = OnceLock::new();
-
-/// The default location, beside the index.
-pub fn default_path() -> PathBuf {
-    crate::config::default_index_dir()
-        .parent()
-        .map(|p| p.join("audit.jsonl"))
-        .unwrap_or_else(|| PathBuf::from("sextant-audit.jsonl"))
-}
 
 /// Open (append) the log. Later calls keep the first sink.
 pub fn open(path: &Path) {

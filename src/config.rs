@@ -133,29 +133,6 @@ pub struct LlmConfig {
     pub memory_tokens: Option<usize>,
 }
 
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME").map(PathBuf::from)
-}
-
-/// `$XDG_CONFIG_HOME/sextant/config.toml`.
-pub fn default_path() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| home().map(|h| h.join(".config")))
-        .map(|d| d.join("sextant/config.toml"))
-}
-
-/// `$XDG_DATA_HOME/sextant/index`.
-pub fn default_index_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| home().map(|h| h.join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("sextant/index")
-}
-
 impl Config {
     /// Whether a language model is configured (file or environment).
     pub fn llm_configured(&self) -> bool {
@@ -219,7 +196,7 @@ impl Config {
     fn read(explicit: Option<&Path>) -> crate::Result<Config> {
         let (path, required) = match explicit {
             Some(p) => (p.to_path_buf(), true),
-            None => match default_path() {
+            None => match crate::dirs::config_file() {
                 Some(p) => (p, false),
                 None => return Ok(Config::default()),
             },

@@ -31,8 +31,10 @@ pub enum Error {
     #[error("{0}: not yet available in this version of sextant")]
     NotYetAvailable(String),
 
+    /// The cluster could not be read (the source's own error, with its causes). Boxed so this
+    /// crate-wide error does not depend on the cluster module; `cluster` converts into it.
     #[error(transparent)]
-    Cluster(#[from] crate::cluster::ClusterError),
+    Cluster(Box<dyn std::error::Error + Send + Sync + 'static>),
 
     #[error("{context}: {source}")]
     Io {

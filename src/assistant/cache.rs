@@ -3,16 +3,8 @@
 //! time. Entries expire after a TTL; `--no-cache` bypasses it.
 
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
-
-/// Where answers are kept: `$XDG_DATA_HOME/sextant/answers/`.
-pub fn default_dir() -> PathBuf {
-    crate::config::default_index_dir()
-        .parent()
-        .map(|p| p.join("answers"))
-        .unwrap_or_else(|| PathBuf::from("sextant-answers"))
-}
 
 /// The cache key of one model call.
 pub fn key(model: &str, prompts_version: &str, messages: &[(&str, String)]) -> String {

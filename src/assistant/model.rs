@@ -62,7 +62,7 @@ impl Model {
         settings.timeout = settings.timeout.min(Duration::from_secs(10));
         let base = settings.base_url.clone();
         let listed = LlmClient::new(settings).and_then(|client| {
-            let rt = crate::cluster::runtime().map_err(|e| LlmError::Other {
+            let rt = crate::runtime::new().map_err(|e| LlmError::Other {
                 url: base.clone(),
                 message: e.to_string(),
             })?;
@@ -105,7 +105,7 @@ impl Model {
     ) -> Result<Proposal, Refusal> {
         let client =
             LlmClient::new(self.settings.clone()).map_err(|e| Refusal::Model(e.to_string()))?;
-        let rt = crate::cluster::runtime().map_err(|e| Refusal::Model(e.to_string()))?;
+        let rt = crate::runtime::new().map_err(|e| Refusal::Model(e.to_string()))?;
         let mut attempt = 0;
         propose::propose(request, engine, opening(request, engine, prompts), |m| {
             attempt += 1;

@@ -24,7 +24,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Model(#[from] crate::llm::LlmError),
     #[error(transparent)]
-    Runtime(#[from] crate::cluster::ClusterError),
+    Runtime(#[from] crate::runtime::RuntimeError),
     #[error("cancelled")]
     Cancelled,
 }
@@ -141,7 +141,7 @@ pub fn run(
         }),
     );
     let client = crate::llm::LlmClient::new(settings).map_err(|e| fail(e.into(), false))?;
-    let rt = crate::cluster::runtime().map_err(|e| fail(e.into(), false))?;
+    let rt = crate::runtime::new().map_err(|e| fail(e.into(), false))?;
     let key = super::cache::key(&model, &prompts.version(), &messages);
     let cached = cache
         .as_ref()

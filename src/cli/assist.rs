@@ -156,7 +156,7 @@ pub(super) fn ask(
     if let Some(model) = models.get() {
         let cache = (!o.no_cache).then(|| {
             (
-                crate::assistant::cache::default_dir(),
+                crate::dirs::answers_dir(),
                 std::time::Duration::from_secs(cfg.llm.cache_ttl_secs.unwrap_or(3600)),
             )
         });

@@ -115,7 +115,7 @@ pub fn doctor(g: &Global, cfg: &Config, models: &ModelSlot) -> anyhow::Result<i3
     if let Some(s) = g.snapshot() {
         d.kubeconfig = Some(format!("not used (--snapshot {})", s.display()));
     } else {
-        let rt = crate::cluster::runtime()?;
+        let rt = crate::runtime::new()?;
         let ns = g.namespace.clone();
         if let Err(e) = rt.block_on(cluster_checks(g, cfg, ns.as_deref(), &mut d)) {
             d.problems.push(e.to_string());
@@ -413,7 +413,7 @@ pub fn analyze_watch(
     let opts = options(cfg);
     let src = LiveSource::new(target(g, cfg), opts.clone());
     // One runtime for the collection and the watch: the client lives on it.
-    let rt = crate::cluster::runtime()?;
+    let rt = crate::runtime::new()?;
     let (cluster, collected) = rt.block_on(src.collect_async(&scope))?;
     let mut state = crate::cluster::into_state(collected.clone());
     state.recent_minutes = cfg.analyze.recent_minutes;

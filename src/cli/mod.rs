@@ -96,7 +96,7 @@ fn mcp(
         findings,
         gi,
     });
-    let rt = crate::cluster::runtime()?;
+    let rt = crate::runtime::new()?;
     match http {
         Some((addr, token)) => {
             let quiet = g.quiet;
@@ -193,11 +193,7 @@ fn init_tracing(g: &Global) {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     let g = cli.global;
     crate::render::progress::set_enabled(!g.quiet);
-    crate::audit::open(
-        &g.audit_log
-            .clone()
-            .unwrap_or_else(crate::audit::default_path),
-    );
+    crate::audit::open(&g.audit_log.clone().unwrap_or_else(crate::dirs::audit_log));
     let cfg = Config::load_profile(g.config.as_deref(), g.profile.as_deref())?;
     crate::redact::set_extra_patterns(&cfg.redact.patterns).map_err(|e| {
         Error::Usage(format!(

@@ -2,7 +2,7 @@
 
 use super::{Global, load, write_out};
 use crate::analyzers;
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::error::Error;
 use crate::guidance::{ATTRIBUTION, Corpus};
 use crate::index::guidance::GuidanceIndex;
@@ -34,7 +34,7 @@ pub(super) fn index_dir(g: &Global, cfg: &Config) -> PathBuf {
     g.index_dir
         .clone()
         .or_else(|| cfg.index.dir.clone())
-        .unwrap_or_else(config::default_index_dir)
+        .unwrap_or_else(crate::dirs::index_dir)
 }
 
 fn parse_lang(v: Option<&str>) -> anyhow::Result<Option<Lang>> {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 /// The file a command reads: `--config`, else the default path.
 fn path_of(g: &Global) -> Option<std::path::PathBuf> {
-    g.config.clone().or_else(crate::config::default_path)
+    g.config.clone().or_else(crate::dirs::config_file)
 }
 
 pub fn path(g: &Global) -> anyhow::Result<i32> {

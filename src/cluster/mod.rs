@@ -345,13 +345,10 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A small runtime for the synchronous callers (the CLI, [`Source::load`]).
-pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| ClusterError::Runtime(format!("cannot start the async runtime: {e}")))
+impl From<ClusterError> for crate::Error {
+    fn from(e: ClusterError) -> crate::Error {
+        crate::Error::Cluster(Box::new(e))
+    }
 }
 
 /// Type what was collected into a [`ClusterState`] with the snapshot reader's ingestion (one
@@ -441,7 +438,7 @@ impl LiveSource {
     /// Connect and collect on a runtime of its own: the raw lists (for `snapshot save`) and
     /// the context and server they came from.
     pub fn collect(&self, scope: &Scope) -> Result<(Connected, collect::Collected), ClusterError> {
-        let rt = runtime()?;
+        let rt = crate::runtime::new().map_err(|e| ClusterError::Runtime(e.to_string()))?;
         let (cluster, c) = rt.block_on(self.collect_async(scope))?;
         Ok((
             Connected {

@@ -22,7 +22,7 @@ pub struct GuidanceIndex {
 impl GuidanceIndex {
     pub fn new(corpus: Corpus) -> Result<GuidanceIndex> {
         let docs = docs::guidance(&corpus);
-        if let Some(root) = cache_root() {
+        if let Some(root) = crate::dirs::guidance_cache() {
             match cached(&root, &docs) {
                 Ok(index) => return Ok(GuidanceIndex { corpus, index }),
                 Err(e) => {
@@ -94,19 +94,6 @@ impl GuidanceIndex {
                 .clone();
         }
     }
-}
-
-/// `$XDG_CACHE_HOME/sextant/guidance` (or `~/.cache/...`); `None` without either.
-fn cache_root() -> Option<std::path::PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(std::path::PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(std::path::PathBuf::from)
-                .map(|h| h.join(".cache"))
-        })
-        .map(|d| d.join("sextant/guidance"))
 }
 
 /// The cached index of `docs` under `root`, built there first when missing. Built in a

@@ -16,7 +16,6 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Editor, Helper};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// What completion may offer, refreshed after every command from the session.
@@ -176,14 +175,6 @@ fn refresh(data: &Arc<Mutex<Completions>>, s: &Session) {
     }
 }
 
-/// Where history lives: `$XDG_DATA_HOME/sextant/history`.
-fn history_path() -> PathBuf {
-    crate::config::default_index_dir()
-        .parent()
-        .map(|p| p.join("history"))
-        .unwrap_or_else(|| PathBuf::from("sextant-history"))
-}
-
 /// Run the session: interactively on a terminal, else over piped lines.
 pub fn run(mut session: Session) -> crate::Result<()> {
     if !std::io::stdin().is_terminal() {
@@ -215,7 +206,7 @@ pub fn run(mut session: Session) -> crate::Result<()> {
             taken: taken.clone(),
         })),
     );
-    let hist = history_path();
+    let hist = crate::dirs::history_file();
     let _ = rl.load_history(&hist);
     println!("Sextant — ask in plain words, /help for commands, Ctrl-D to leave.");
     let mut interrupted = false;

@@ -133,7 +133,7 @@ impl Session {
                         let r = src.load(&Scope::All).map(|st| (src.info(), st));
                         let _ = tx.send(r);
                     });
-                match (spawned, crate::cluster::runtime()) {
+                match (spawned, crate::runtime::new()) {
                     (Ok(_), Ok(rt)) => rt.block_on(async {
                         tokio::select! {
                             r = rx => match r {
