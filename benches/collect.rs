@@ -17,7 +17,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let rt = sextant::cluster::runtime().expect("runtime");
+    let rt = sextant::runtime::new().expect("runtime");
     for pods in [1_000usize, 10_000] {
         let server = fake_kube::FakeKube::start(fake_kube::Faults::default());
         let failing = fake_kube::synthetic(&server, pods);

@@ -228,7 +228,7 @@ fn writes_are_refused_before_reaching_the_server() {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
     let (server, _tmp, kc) = demo_cluster(Faults::default());
-    let rt = sextant::cluster::runtime().expect("runtime");
+    let rt = sextant::runtime::new().expect("runtime");
     rt.block_on(async {
         let target = sextant::cluster::Target {
             kubeconfig: Some(kc),
