@@ -59,7 +59,7 @@ fn main() {
             (base, t.elapsed().as_secs_f64(), c)
         });
         let t = Instant::now();
-        let state = sextant::cluster::into_state(c);
+        let state = sextant::source::live::into_state(c);
         let typed = t.elapsed().as_secs_f64();
         let reqs = server.requests();
         let logs = reqs.iter().filter(|r| r.path.ends_with("/log")).count();

@@ -63,7 +63,7 @@ fn members(g: &Global, cfg: &Config, all_contexts: bool) -> anyhow::Result<Vec<M
                 name: c,
                 source: super::judged(
                     cfg,
-                    Box::new(crate::cluster::LiveSource::new(t, live::options(cfg))),
+                    Box::new(crate::source::live::LiveSource::new(t, live::options(cfg))),
                 ),
             }
         })

@@ -1,12 +1,13 @@
 //! Commands that talk to a live cluster: `doctor` and `snapshot save`. (`analyze` and the
-//! others read a live cluster through [`crate::cluster::LiveSource`] like any source.)
+//! others read a live cluster through [`crate::source::live::LiveSource`] like any source.)
 
 use super::{Global, scope, write_out};
 use crate::assistant::model::{Model, ModelSlot, Probe};
-use crate::cluster::{Cluster, ClusterError, LiveSource, Target, collect, kinds, save};
+use crate::cluster::{Cluster, ClusterError, Target, collect, kinds, save};
 use crate::config::Config;
 use crate::error::Error;
 use crate::render::Format;
+use crate::source::live::LiveSource;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -415,7 +416,7 @@ pub fn analyze_watch(
     // One runtime for the collection and the watch: the client lives on it.
     let rt = crate::runtime::new()?;
     let (cluster, collected) = rt.block_on(src.collect_async(&scope))?;
-    let mut state = crate::cluster::into_state(collected.clone());
+    let mut state = crate::source::live::into_state(collected.clone());
     state.recent_minutes = cfg.analyze.recent_minutes;
     if let Some(ns) = &ns {
         let ns = ns.clone();
@@ -446,8 +447,8 @@ pub fn analyze_watch(
     let mut known: std::collections::BTreeMap<String, crate::findings::Finding> =
         findings.into_iter().map(|f| (f.id.clone(), f)).collect();
     let mut failed: Option<anyhow::Error> = None;
-    let emit = |state: crate::state::ClusterState| {
-        let mut state = state;
+    let emit = |c: collect::Collected| {
+        let mut state = crate::source::live::into_state(c);
         state.recent_minutes = cfg.analyze.recent_minutes;
         if let Some(ns) = &ns {
             let ns = ns.clone();

@@ -306,7 +306,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 fn source(g: &Global, cfg: &Config) -> Box<dyn Source> {
     let inner: Box<dyn Source> = match g.snapshot() {
         Some(path) => Box::new(SnapshotSource { path: path.clone() }),
-        None => Box::new(crate::cluster::LiveSource::new(
+        None => Box::new(crate::source::live::LiveSource::new(
             live::target(g, cfg),
             live::options(cfg),
         )),

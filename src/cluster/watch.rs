@@ -1,5 +1,5 @@
 //! Watch mode: after the first collection, watch Pods and Events (the two kinds that change
-//! during an incident) and emit a fresh [`ClusterState`] whenever they changed, at most once
+//! during an incident) and emit a fresh collection whenever they changed, at most once
 //! per `debounce`. The caller re-runs the analyzers and prints what changed, so this module
 //! stays a source: it knows nothing about findings.
 //!
@@ -12,7 +12,6 @@
 
 use super::collect::{Collected, Log, Options, failing_containers};
 use super::{Cluster, ClusterError};
-use crate::state::ClusterState;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
@@ -95,7 +94,7 @@ pub async fn run(
     options: &Options,
     namespace: Option<&str>,
     debounce: Duration,
-    mut emit: impl FnMut(ClusterState),
+    mut emit: impl FnMut(Collected),
     mut on_error: impl FnMut(&str),
 ) -> Result<(), ClusterError> {
     let client = cluster.client();
@@ -158,21 +157,21 @@ pub async fn run(
                         Err(e) => on_error(&e.to_string()),
                     }
                 }
-                emit(state_of(base, &pods, &events, &logs, &logs_missing));
+                emit(collected_of(base, &pods, &events, &logs, &logs_missing));
             }
         }
     }
 }
 
 /// The base collection with the watched Pods and Events (and the logs fetched since) in place
-/// of the listed ones.
-fn state_of(
+/// of the listed ones (the caller types it into a state, as the first collection).
+fn collected_of(
     base: &Collected,
     pods: &Mirror,
     events: &Mirror,
     logs: &[Log],
     logs_missing: &[String],
-) -> ClusterState {
+) -> Collected {
     let lists = base
         .lists
         .iter()
@@ -185,12 +184,12 @@ fn state_of(
             (*k, items)
         })
         .collect();
-    super::into_state(Collected {
+    Collected {
         lists,
         logs: logs.to_vec(),
         unreadable: base.unreadable.clone(),
         not_served: base.not_served.clone(),
         logs_missing: logs_missing.to_vec(),
         requests: 0,
-    })
+    }
 }

@@ -2,6 +2,7 @@
 //! analyzers, the index and the assistant never know whether they read a dump or a cluster.
 
 pub mod evidence;
+pub mod live;
 mod normalize;
 pub mod snapshot;
 
