@@ -222,3 +222,75 @@ fn fifos_are_never_read() {
     let err = String::from_utf8_lossy(&alone.stderr);
     assert!(err.contains("not a regular file"), "{err}");
 }
+
+/// A JSON list of tens of megabytes is read item by item (never held whole): in kubectl's key
+/// order (`items` before `kind`, items without `kind`, the kind from the file name), in the API
+/// server's order (`kind` first), and truncated (reported, the items before the cut kept).
+#[test]
+fn large_json_lists_are_streamed_item_by_item() {
+    let pod = |i: usize, crash: bool| {
+        let state = if crash {
+            r#"{"waiting":{"reason":"CrashLoopBackOff","message":"back-off restarting failed container"}}"#
+        } else {
+            r#"{"running":{"startedAt":"2026-11-30T08:00:00Z"}}"#
+        };
+        format!(
+            r#"{{"apiVersion":"v1","metadata":{{"name":"web-{i}","namespace":"ns-{}","uid":"u-{i}","labels":{{"app":"web-{i}","padding":"{}"}}}},"spec":{{"containers":[{{"name":"app","image":"registry.example.com/web:1.{}"}}]}},"status":{{"phase":"Running","containerStatuses":[{{"name":"app","ready":{},"restartCount":{},"image":"registry.example.com/web:1","imageID":"","state":{state},"lastState":{{"terminated":{{"exitCode":1,"reason":"Error","finishedAt":"2026-11-30T08:59:00Z"}}}}}}]}}}}"#,
+            i % 50,
+            "x".repeat(5600),
+            i % 7,
+            !crash,
+            if crash { 9 } else { 0 }
+        )
+    };
+    let n = 6_000;
+    let items: Vec<String> = (0..n).map(|i| pod(i, i == 17)).collect();
+    let body = items.join(",");
+    assert!(body.len() > 32 * 1024 * 1024, "{}", body.len());
+    let dir = tempfile::tempdir().expect("tmp");
+    for (name, text) in [
+        (
+            "kubectl/pods.json",
+            format!(r#"{{"apiVersion":"v1","items":[{body}],"kind":"List","metadata":{{}}}}"#),
+        ),
+        (
+            "api/all.json",
+            format!(r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{}},"items":[{body}]}}"#),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        let st = load(&path);
+        assert_eq!(st.pods.len(), n, "{name}");
+        assert!(
+            st.report.skipped_files.is_empty(),
+            "{:?}",
+            st.report.skipped_files
+        );
+        let findings = sextant::analyzers::analyze(&st);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.object.name == "web-17" && f.category == C::CrashLoopBackOff),
+            "{name}"
+        );
+    }
+    // Cut in its last item: the file is reported, the items before the cut are kept.
+    let whole = std::fs::read(dir.path().join("api/all.json")).expect("read");
+    let cut = dir.path().join("cut/pods.json");
+    std::fs::create_dir_all(cut.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&cut, &whole[..whole.len() - 1000]).expect("write");
+    let st = sextant::source::snapshot::load(&cut);
+    match st {
+        Ok(st) => {
+            assert!(!st.report.skipped_files.is_empty());
+            assert!(
+                st.pods.len() > n / 3 && st.pods.len() < n,
+                "{}",
+                st.pods.len()
+            );
+        }
+        Err(e) => panic!("a truncated large list still loads what it holds: {e}"),
+    }
+}

@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
 
 mod kinds;
+mod stream;
 pub(crate) use kinds::kind_for_plural;
 use kinds::*;
 
@@ -260,9 +261,15 @@ fn display(root: &Path, file: &Path) -> String {
     }
 }
 
-/// Object files larger than this are refused with one line: a JSON or YAML document is parsed
-/// in memory (several times its size), and a dump this large is better loaded per namespace.
+/// YAML files larger than this are refused with one line: a YAML document is parsed in memory
+/// (several times its size), and a dump this large is better loaded per namespace. JSON files
+/// from 32 MiB on are streamed item by item instead (`stream.rs`).
 pub const MAX_OBJECT_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+fn is_json(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
 
 fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
     let shown = display(root, file);
@@ -274,6 +281,33 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
                 shown,
                 "not a regular file (FIFOs and devices are never read)".into(),
             ));
+            return;
+        }
+        // Large JSON is read item by item (bounded memory), up to a much higher limit.
+        Ok(m) if is_json(file) && m.len() >= stream::STREAM_BYTES => {
+            if m.len() > stream::MAX_STREAMED_BYTES {
+                st.report.skipped_files.push((
+                    shown,
+                    format!(
+                        "{} MiB is over the {} MiB limit for one JSON file: save the namespaces you need separately",
+                        m.len() / (1024 * 1024),
+                        stream::MAX_STREAMED_BYTES / (1024 * 1024)
+                    ),
+                ));
+                return;
+            }
+            match stream::ingest_json_file(file, kind_hint(file), &shown, st) {
+                Ok(true) => {}
+                Ok(false) => st
+                    .report
+                    .skipped_files
+                    .push((shown, "no Kubernetes objects in this file".into())),
+                // Streamed: what came before the fault is kept, and said so.
+                Err(reason) => st
+                    .report
+                    .skipped_files
+                    .push((shown, format!("{reason}; the objects before it were read"))),
+            }
             return;
         }
         Ok(m) if m.len() > MAX_OBJECT_FILE_BYTES => {
@@ -297,10 +331,7 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
         }
     };
     let text = String::from_utf8_lossy(&bytes);
-    let is_json = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let docs = match parse_text(&text, is_json) {
+    let docs = match parse_text(&text, is_json(file)) {
         Ok(d) => d,
         Err(reason) => {
             st.report
