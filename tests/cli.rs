@@ -744,3 +744,84 @@ fn explain_takes_an_object_name() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Help, man pages and completions as a newcomer meets them: each subcommand's help lists its
+/// own options before the global ones and ends with examples; the man page has ENVIRONMENT,
+/// FILES and EXIT STATUS and every page it names exists; completions offer the values of
+/// `--category`, `--min-severity`, `--engine` and `-o`; an invalid value lists the valid ones.
+#[test]
+fn help_man_and_completions_guide() {
+    for sub in [
+        vec!["analyze"],
+        vec!["explain"],
+        vec!["ask"],
+        vec!["repl"],
+        vec!["doctor"],
+        vec!["mcp"],
+        vec!["policy", "draft"],
+        vec!["policy", "test"],
+        vec!["policy", "check"],
+        vec!["guidance", "search"],
+        vec!["index", "build"],
+        vec!["index", "search"],
+        vec!["snapshot", "save"],
+    ] {
+        let out = sextant().args(&sub).arg("--help").output().expect("run");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{sub:?}");
+        let own = help.find("Options:").expect("own options");
+        let global = help.find("Global options:").expect("global heading");
+        assert!(own < global, "{sub:?}: own options first\n{help}");
+        assert!(
+            help.contains("Examples:\n  sextant "),
+            "{sub:?}: examples\n{help}"
+        );
+    }
+    let man =
+        String::from_utf8_lossy(&sextant().arg("man").output().expect("run").stdout).into_owned();
+    for s in [
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH \"EXIT STATUS\"",
+        "KUBECONFIG",
+    ] {
+        assert!(man.contains(s), "{s}");
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    assert!(
+        sextant()
+            .args(["man", "--dir"])
+            .arg(dir.path())
+            .output()
+            .expect("run")
+            .status
+            .success()
+    );
+    for named in man.lines().filter_map(|l| l.strip_suffix("(1)")) {
+        let page = named.replace("\\-", "-");
+        assert!(dir.path().join(format!("{page}.1")).exists(), "{page}.1");
+    }
+    let bash = String::from_utf8_lossy(
+        &sextant()
+            .args(["completions", "bash"])
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .into_owned();
+    for v in ["CrashLoopBackOff", "critical", "gatekeeper", "markdown"] {
+        assert!(bash.contains(v), "completion offers {v}");
+    }
+    let out = sextant()
+        .args(["analyze", "--category", "CrashLoop", "--snapshot"])
+        .arg(demo())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("CrashLoopBackOff") && err.contains("OOMKilled"),
+        "{err}"
+    );
+}

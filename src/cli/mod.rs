@@ -6,6 +6,7 @@ mod args;
 mod assist;
 mod fleet;
 mod live;
+mod man;
 mod policy;
 mod search;
 mod settings;
@@ -266,8 +267,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             engine,
             out,
         })) => match (target, request) {
-            (_, Some(text)) => policy::propose(&cfg, &models, &text, &engine, out.as_deref()),
-            (Some(target), None) => policy::draft(&g, &cfg, &target, &engine, out.as_deref()),
+            (_, Some(text)) => {
+                policy::propose(&cfg, &models, &text, &engine.join(","), out.as_deref())
+            }
+            (Some(target), None) => {
+                policy::draft(&g, &cfg, &target, &engine.join(","), out.as_deref())
+            }
             (None, None) => Err(Error::Usage(
                 "policy draft: give a finding id, a category or --request TEXT".into(),
             )
@@ -292,13 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Config(ConfigCommand::Path)) => settings::path(&g),
         Some(Command::Config(ConfigCommand::Show)) => settings::show(&g, &cfg, &models),
         Some(Command::Config(ConfigCommand::Init)) => settings::init(&g),
-        Some(Command::Man) => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut out = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut out)?;
-            write_out(&String::from_utf8_lossy(&out))?;
-            Ok(0)
-        }
+        Some(Command::Man { dir }) => man::run(dir.as_deref()),
     }
 }
 
