@@ -852,3 +852,39 @@ fn every_agent_round_is_an_audited_request() {
         2
     );
 }
+
+/// `/sources` after a model answer looks up its `[E…]` and `[G…]` citations: what each points
+/// at (the finding and the evidence reference, or the guidance section) and its text.
+#[test]
+fn the_repls_sources_look_up_the_models_citations() {
+    let server = FakeOpenAi::start(vec![Reply::Stream(s(&[
+        "checkout cannot reach stripe [E1]; see [G1].\n",
+    ]))]);
+    let out = sextant_no_cluster()
+        .env("OPENAI_BASE_URL", server.base_url())
+        .env("SEXTANT_MODEL", "fake-model")
+        .args(["--snapshot"])
+        .arg(demo())
+        .write_stdin("why is checkout down?\n/sources\n")
+        .output()
+        .expect("run");
+    let stdout = ok_stdout(&out);
+    let sources = &stdout[stdout.find("mode: llm").expect("/sources")..];
+    let e1 = sources
+        .lines()
+        .position(|l| l.starts_with("[E1] F-") && l.contains(" · "))
+        .unwrap_or_else(|| panic!("[E1] looked up: {sources}"));
+    assert!(
+        sources
+            .lines()
+            .nth(e1 + 1)
+            .is_some_and(|l| l.starts_with("     “")),
+        "[E1]'s text: {sources}"
+    );
+    assert!(
+        sources
+            .lines()
+            .any(|l| l.starts_with("[G1] ") && l.contains(".md)")),
+        "{sources}"
+    );
+}

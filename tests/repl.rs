@@ -154,22 +154,23 @@ fn wait_screen_for(session: &str, needle: &str, limit: Duration) -> Result<Strin
     Err(screen)
 }
 
-/// Start the binary on the demo in a detached tmux session (None when tmux is missing).
-fn start_tmux(name: &str, data: &std::path::Path, extra_env: &str) -> Option<String> {
+/// tmux drives the REPL's terminal tests: missing, they fail and say why (`.ci/run` installs
+/// it), never pass unrun.
+fn require_tmux() {
+    assert!(
+        Command::new("tmux").arg("-V").output().is_ok(),
+        "tmux is required by the REPL's terminal tests: install it (.ci/run does)"
+    );
+}
+
+/// Start the binary on the demo in a detached tmux session.
+fn start_tmux(name: &str, data: &std::path::Path, extra_env: &str) -> String {
     let args = format!("--snapshot {}", demo().display());
     start_tmux_with(name, data, extra_env, &args)
 }
 
-fn start_tmux_with(
-    name: &str,
-    data: &std::path::Path,
-    extra_env: &str,
-    args: &str,
-) -> Option<String> {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux not installed: terminal session test not run");
-        return None;
-    }
+fn start_tmux_with(name: &str, data: &std::path::Path, extra_env: &str, args: &str) -> String {
+    require_tmux();
     let bin = assert_cmd::cargo::cargo_bin("sextant");
     let session = format!("{name}-{}", std::process::id());
     let cmd = format!(
@@ -189,7 +190,7 @@ fn start_tmux_with(
         "50",
         &cmd,
     ]);
-    Some(session)
+    session
 }
 
 /// Type `text` at the prompt. rustyline queries the terminal when it starts reading; keys that
@@ -206,16 +207,11 @@ fn type_text(session: &str, text: &str) -> Result<(), String> {
 
 #[test]
 fn terminal_session_with_completion() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux not installed: terminal session test not run");
-        return;
-    }
+    require_tmux();
     let hist = tempfile::tempdir().expect("tmp");
     let script = editor_script(hist.path(), "+out down?");
     let env = format!("EDITOR={}", script.display());
-    let Some(session) = start_tmux("sextant-test", hist.path(), &env) else {
-        return;
-    };
+    let session = start_tmux("sextant-test", hist.path(), &env);
     let result = (|| -> Result<(), String> {
         // (capture-pane trims trailing spaces: look for the prompt without its space)
         wait_screen(&session, "offline] ›")?;
@@ -238,9 +234,24 @@ fn terminal_session_with_completion() {
         tmux(&["send-keys", "-t", &session, "C-x", "C-e"]);
         wait_screen(&session, "› why is checkout down?")?;
         wait_screen(&session, "checkout-stripe")?;
-        // Ctrl-C on an empty line once keeps the session.
+        // Tab after /explain lists finding ids with their titles.
+        type_text(&session, "/explain F-")?;
+        tmux(&["send-keys", "-t", &session, "Tab", "Tab"]);
+        wait_screen(&session, "CRITICAL Container")?;
+        // Ctrl-C clears the line; on the empty line, twice, it still keeps the session and
+        // says how to leave.
         tmux(&["send-keys", "-t", &session, "C-c"]);
-        wait_screen(&session, "Ctrl-C again")?;
+        tmux(&["send-keys", "-t", &session, "C-c"]);
+        wait_screen(&session, "(Ctrl-D or /exit to leave)")?;
+        tmux(&["send-keys", "-t", &session, "C-c"]);
+        std::thread::sleep(Duration::from_millis(300));
+        if !Command::new("tmux")
+            .args(["has-session", "-t", &session])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Err("Ctrl-C ended the session".into());
+        }
         tmux(&["send-keys", "-t", &session, "/exit", "Enter"]);
         let until = Instant::now() + Duration::from_secs(10);
         while Instant::now() < until {
@@ -296,9 +307,7 @@ fn ctrl_c_cancels_a_slow_answer() {
         "OPENAI_BASE_URL={} SEXTANT_MODEL=slow-model",
         server.base_url()
     );
-    let Some(session) = start_tmux("sextant-cancel", data.path(), &env) else {
-        return;
-    };
+    let session = start_tmux("sextant-cancel", data.path(), &env);
     let result = (|| -> Result<(), String> {
         wait_screen(&session, "slow-model] ›")?;
         // Nothing comes: after 300 ms a spinner says what is being waited for; Ctrl-C clears
@@ -354,9 +363,7 @@ fn model_answers_render_as_markdown_in_a_terminal() {
         "NO_COLOR= OPENAI_BASE_URL={} SEXTANT_MODEL=md-model",
         server.base_url()
     );
-    let Some(session) = start_tmux("sextant-md", data.path(), &env) else {
-        return;
-    };
+    let session = start_tmux("sextant-md", data.path(), &env);
     let result = (|| -> Result<(), String> {
         wait_screen(&session, "md-model] ›")?;
         type_text(&session, "why is ledger crashing?")?;
@@ -391,9 +398,7 @@ fn ctrl_c_cancels_a_slow_collection() {
     std::fs::write(&a, fake_kube::kubeconfig_text(&fast.url(), "fast")).expect("a");
     std::fs::write(&b, fake_kube::kubeconfig_text(&slow.url(), "slow")).expect("b");
     let env = format!("KUBECONFIG={}:{}", a.display(), b.display());
-    let Some(session) = start_tmux_with("sextant-collect", data.path(), &env, "") else {
-        return;
-    };
+    let session = start_tmux_with("sextant-collect", data.path(), &env, "");
     let result = (|| -> Result<(), String> {
         wait_screen(&session, "[fast · offline] ›")?;
         type_text(&session, "/context slow")?;
@@ -489,5 +494,32 @@ fn explain_by_name_in_the_repl() {
     assert!(
         out.contains("CrashLoopBackOff") && out.contains("REDIS_URL"),
         "{out}"
+    );
+}
+
+/// `/policy` takes `--engine` and `--out DIR` (the files written, as `policy draft --out`);
+/// `/explain` takes an object's name; `/sources` shows each citation's text.
+#[test]
+fn repl_policy_out_explain_by_name_and_sources() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = piped(&format!(
+        "/policy Privileged --engine kyverno --out {}\n/explain cart\nwhy is cart crashing?\n/sources\n",
+        dir.path().display()
+    ));
+    assert!(out.contains("wrote 6 files"), "{out}");
+    assert!(
+        dir.path()
+            .join("sextant-disallow-privileged/kyverno/kyverno-test.yaml")
+            .exists(),
+        "{out}"
+    );
+    assert!(
+        out.contains("CrashLoopBackOff") && out.contains("owner:    Deployment cart"),
+        "{out}"
+    );
+    let sources = &out[out.rfind("mode: offline").expect("/sources")..];
+    assert!(
+        sources.contains("[1] ") && sources.contains("     “"),
+        "{sources}"
     );
 }

@@ -67,6 +67,8 @@ pub struct Reply {
     pub answer: Answer,
     /// The guidance the answer cites, with the `G` id it was cited by.
     pub cited_guidance: Vec<(String, Citation)>,
+    /// The evidence the answer cites: (`E` id, finding id or `events`, reference).
+    pub cited_evidence: Vec<(String, String, String)>,
     /// Citations the model made up, removed.
     pub dropped: usize,
 }
@@ -290,7 +292,14 @@ pub fn run(
         .filter(|(_, c)| citations.iter().any(|u| u.id == c.id))
         .map(|(g, c)| (g.clone(), c.clone()))
         .collect();
+    let cited_evidence = ctx
+        .evidence
+        .iter()
+        .filter(|(eid, _)| clean.contains(&format!("[{eid}]")))
+        .map(|(eid, (f, r))| (eid.clone(), f.clone(), r.clone()))
+        .collect();
     Ok(Reply {
+        cited_evidence,
         answer: Answer {
             answer: clean,
             mode: Mode::Llm,

@@ -93,13 +93,13 @@ pub const COMMANDS: &[Command] = &[
     ),
     c(
         "/explain",
-        "ID",
+        "ID|NAME",
         Arg::Finding,
         "one finding in depth: evidence, cause, fix, guidance",
     ),
     c(
         "/policy",
-        "ID|CATEGORY|REQUEST [--engine kyverno|gatekeeper|vap|all]",
+        "ID|NAME|CATEGORY|REQUEST [--engine kyverno|gatekeeper|vap|all] [--out DIR]",
         Arg::FindingOrCategory,
         "draft policy-as-code for a finding or category, or (with a model) for a request in plain words; proven in-process, shown only if proven",
     ),
@@ -155,7 +155,7 @@ pub const COMMANDS: &[Command] = &[
         "/sources",
         "",
         Arg::None,
-        "what the last answer drew on: findings and cited sections",
+        "what the last answer drew on: its findings, and each citation ([E…] evidence, [G…] guidance) with its text",
     ),
     c(
         "/save",

@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 /// What completion may offer, refreshed after every command from the session.
 #[derive(Default)]
 struct Completions {
-    by_arg: Vec<(commands::Arg, Vec<String>)>,
+    /// (value, what it is: a finding's severity and title, or nothing).
+    by_arg: Vec<(commands::Arg, Vec<(String, String)>)>,
 }
 
 struct SextantHelper {
@@ -99,8 +100,16 @@ impl Completer for SextantHelper {
             .iter()
             .filter(|(a, _)| *a == cmd.arg)
             .flat_map(|(_, v)| v.iter())
-            .filter(|c| c.starts_with(word))
-            .map(|c| pair(c))
+            .filter(|(c, _)| c.starts_with(word))
+            // Finding ids are shown with their title: 33 bare ids tell nothing.
+            .map(|(c, note)| Pair {
+                display: if note.is_empty() {
+                    c.clone()
+                } else {
+                    crate::render::text::cut(&format!("{c:<10} {note}"), 72)
+                },
+                replacement: c.clone(),
+            })
             .collect();
         out.dedup_by(|a, b| a.replacement == b.replacement);
         Ok((start, out))
@@ -240,12 +249,12 @@ pub fn run(mut session: Session) -> crate::Result<()> {
                 }
             }
             Err(ReadlineError::Interrupted) => {
-                // Ctrl-C on an empty line twice leaves; once just clears the line.
+                // Ctrl-C clears the line and never leaves (as in a shell: a second Ctrl-C
+                // meant to clear a line must not end the session); Ctrl-D or /exit leave.
                 if interrupted {
-                    break;
+                    println!("(Ctrl-D or /exit to leave)");
                 }
                 interrupted = true;
-                println!("(Ctrl-C again or Ctrl-D to leave)");
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(io(e)),

@@ -52,6 +52,8 @@ pub struct Session {
     pub model: Option<String>,
     style: Style,
     last: Option<Answer>,
+    /// The `E` and `G` citations of the last model answer: (id, what it points at, its text).
+    last_cited: Vec<(String, String, String)>,
     transcript: Vec<(String, String)>,
     search: Option<SearchIndex>,
     /// Why there is no state (shown once, and by /sources).
@@ -96,6 +98,7 @@ impl Session {
             model,
             style,
             last: None,
+            last_cited: Vec::new(),
             transcript: Vec::new(),
             search: None,
             no_state: None,
@@ -206,48 +209,71 @@ impl Session {
     }
 
     /// Completion candidates for an argument kind (from the loaded state: no API call).
-    pub fn candidates(&self, arg: Arg) -> Vec<String> {
+    /// What completion offers for an argument: values, each with what it is (a finding's
+    /// severity and title; empty when the value says it all).
+    pub fn candidates(&self, arg: Arg) -> Vec<(String, String)> {
         let st = self.state.as_ref();
+        let plain = |v: Vec<String>| v.into_iter().map(|s| (s, String::new())).collect();
+        let findings = || {
+            self.findings.iter().map(|f| {
+                (
+                    f.id.clone(),
+                    format!("{} {}", f.severity.as_str().to_ascii_uppercase(), f.title),
+                )
+            })
+        };
         match arg {
-            Arg::Finding => self.findings.iter().map(|f| f.id.clone()).collect(),
-            Arg::FindingOrCategory => self
-                .findings
-                .iter()
-                .map(|f| f.id.clone())
+            // Ids with their titles, and the names `/explain NAME` takes.
+            Arg::Finding => findings()
+                .chain(plain(
+                    self.findings
+                        .iter()
+                        .map(|f| f.object.name.clone())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                ))
+                .collect(),
+            Arg::FindingOrCategory => findings()
                 .chain(
                     crate::policy::catalog::rules()
                         .iter()
-                        .map(|r| r.category.as_str().to_string()),
+                        .map(|r| (r.category.as_str().to_string(), "category".to_string())),
                 )
                 .collect(),
-            Arg::Namespace => st
-                .map(|s| {
+            Arg::Namespace => plain(
+                st.map(|s| {
                     s.namespace_names()
                         .into_iter()
                         .chain(["-".to_string()])
                         .collect()
                 })
                 .unwrap_or_default(),
-            Arg::Pod => st
-                .map(|s| {
+            ),
+            Arg::Pod => plain(
+                st.map(|s| {
                     s.pods
                         .iter()
                         .filter_map(|p| p.metadata.name.clone())
                         .collect()
                 })
                 .unwrap_or_default(),
-            Arg::Object => self
-                .findings
-                .iter()
-                .flat_map(assistant::question::names_of)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-            Arg::OnOff => vec!["on".into(), "off".into()],
-            Arg::Command => commands::COMMANDS
-                .iter()
-                .map(|c| c.name.to_string())
-                .collect(),
+            ),
+            Arg::Object => plain(
+                self.findings
+                    .iter()
+                    .flat_map(assistant::question::names_of)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            ),
+            Arg::OnOff => plain(vec!["on".into(), "off".into()]),
+            Arg::Command => plain(
+                commands::COMMANDS
+                    .iter()
+                    .map(|c| c.name.to_string())
+                    .collect(),
+            ),
             Arg::None | Arg::Text => Vec::new(),
         }
     }
@@ -482,6 +508,28 @@ impl Session {
         }
         let _ = writeln!(out, "({})", model.name());
         self.model_text = Some(reply.answer.answer.clone());
+        // What `/sources` shows: each cited evidence item's text, each cited section's quote.
+        self.last_cited = reply
+            .cited_evidence
+            .iter()
+            .map(|(eid, fid, reference)| {
+                let text = self
+                    .findings
+                    .iter()
+                    .find(|f| &f.id == fid)
+                    .and_then(|f| f.evidence.iter().find(|e| &e.reference == reference))
+                    .map(|e| e.text.clone())
+                    .unwrap_or_default();
+                (eid.clone(), format!("{fid} · {reference}"), text)
+            })
+            .chain(reply.cited_guidance.iter().map(|(gid, c)| {
+                (
+                    gid.clone(),
+                    format!("{} ({})", c.heading, c.file),
+                    c.quote.clone(),
+                )
+            }))
+            .collect();
         self.last = Some(reply.answer);
         Ok(out)
     }

@@ -80,9 +80,17 @@ impl Session {
     pub(super) fn policy(&self, args: &str) -> String {
         let mut words: Vec<&str> = Vec::new();
         let mut engines = vec![Engine::Kyverno, Engine::Gatekeeper, Engine::Vap];
+        let mut out: Option<std::path::PathBuf> = None;
         let mut it = args.split_whitespace();
         while let Some(a) = it.next() {
-            if a == "--engine" {
+            if let Some(dir) = a.strip_prefix("--out=") {
+                out = Some(dir.into());
+            } else if a == "--out" {
+                match it.next() {
+                    Some(dir) => out = Some(dir.into()),
+                    None => return "--out: give the directory to write the policies to\n".into(),
+                }
+            } else if a == "--engine" {
                 engines = match it.next().unwrap_or("") {
                     "kyverno" => vec![Engine::Kyverno],
                     "gatekeeper" => vec![Engine::Gatekeeper],
@@ -100,7 +108,7 @@ impl Session {
         }
         let target = match words.as_slice() {
             [] => {
-                return "/policy ID|CATEGORY|REQUEST [--engine kyverno|gatekeeper|vap|all]\n"
+                return "/policy ID|NAME|CATEGORY|REQUEST [--engine kyverno|gatekeeper|vap|all] [--out DIR]\n"
                     .into();
             }
             [one] => *one,
@@ -124,7 +132,17 @@ impl Session {
             (Err(_), Ok(_), None) => return "no cluster state loaded\n".into(),
         };
         match d {
-            Ok(d) if d.proven() => crate::render::policy::draft_text(&d, &[], self.style, true),
+            Ok(d) if d.proven() => {
+                // With --out: the policies and their test bundles on disk, as `policy draft --out`.
+                let written = match &out {
+                    Some(dir) => match crate::policy::suite::write_bundle(dir, &d) {
+                        Ok(w) => w,
+                        Err(e) => return format!("--out {}: {e}\n", dir.display()),
+                    },
+                    None => Vec::new(),
+                };
+                crate::render::policy::draft_text(&d, &written, self.style, out.is_none())
+            }
             Ok(d) => format!(
                 "the draft for {} failed its proof and is not shown\n",
                 d.policy
@@ -415,6 +433,8 @@ impl Session {
         }
     }
 
+    /// What the last answer drew on: its findings, and each citation with its text (the
+    /// model's `[E1]`/`[G2]` under their own ids).
     pub(super) fn sources(&self) -> String {
         let Some(a) = &self.last else {
             return "no answer yet\n".into();
@@ -423,8 +443,23 @@ impl Session {
         if !a.findings.is_empty() {
             let _ = writeln!(s, "findings: {}", a.findings.join(", "));
         }
+        if a.mode == crate::assistant::Mode::Llm && !self.last_cited.is_empty() {
+            // The model's `[E…]` and `[G…]`, looked up: what each points at and its text.
+            for (id, what, text) in &self.last_cited {
+                let _ = writeln!(s, "[{id}] {what}");
+                if !text.is_empty() {
+                    let _ = writeln!(s, "     “{}”", crate::render::text::cut(text.trim(), 200));
+                }
+            }
+            return s;
+        }
         for (i, c) in a.citations.iter().enumerate() {
             let _ = writeln!(s, "[{}] {} ({}, {})", i + 1, c.heading, c.file, c.id);
+            let _ = writeln!(
+                s,
+                "     “{}”",
+                crate::render::text::cut(c.quote.trim(), 200)
+            );
         }
         s
     }
