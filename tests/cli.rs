@@ -825,3 +825,34 @@ fn help_man_and_completions_guide() {
         "{err}"
     );
 }
+
+/// First run, no kubeconfig and no `--snapshot`: `analyze` says so in one line and names the
+/// demo; `ask` and the REPL say it before their answer.
+#[test]
+fn the_first_run_points_at_the_demo() {
+    let out = common::sextant_no_cluster()
+        .arg("analyze")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--snapshot examples/demo-incident"), "{err}");
+    let out = common::sextant_no_cluster()
+        .args(["ask", "why is checkout failing?"])
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("examples/demo-incident"),
+        "{out:?}"
+    );
+    let out = common::sextant_no_cluster()
+        .write_stdin("why is checkout failing?\n")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("(no cluster loaded")
+            && text.contains("--snapshot examples/demo-incident"),
+        "{text}"
+    );
+}

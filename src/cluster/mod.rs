@@ -32,7 +32,7 @@ pub enum ClusterError {
         available: String,
     },
     #[error(
-        "no kubeconfig ({}) and not running in a cluster: pass --kubeconfig PATH, or --snapshot PATH to read a dump",
+        "no kubeconfig ({}) and not running in a cluster: pass --kubeconfig PATH, or --snapshot PATH to read a dump (to try Sextant: --snapshot examples/demo-incident in its repository)",
         why_no_config()
     )]
     NoConfig,

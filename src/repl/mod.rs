@@ -269,6 +269,9 @@ pub fn run(mut session: Session) -> crate::Result<()> {
 
 /// Piped stdin: every line (or `\`-continued / `"""` block) is answered in turn.
 fn run_piped(session: &mut Session) -> crate::Result<()> {
+    if let Some(why) = &session.no_state {
+        eprintln!("note: no cluster state ({why}); questions are answered from the guidance");
+    }
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut pending = String::new();

@@ -437,7 +437,13 @@ impl Session {
             &self.gi,
             self.state.as_ref(),
         );
-        let text = crate::render::terminal::offline_answer(&a.answer, self.style);
+        let mut text = crate::render::terminal::offline_answer(&a.answer, self.style);
+        // No cluster: said before the answer, with the way to try Sextant at once.
+        if self.state.is_none() {
+            text = format!(
+                "(no cluster loaded: this answer comes from the guidance alone; to try Sextant on an incident, start it with --snapshot examples/demo-incident)\n{text}"
+            );
+        }
         self.last = Some(a);
         text
     }
