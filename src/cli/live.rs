@@ -36,6 +36,7 @@ pub fn options(cfg: &Config) -> collect::Options {
         log_limit_bytes: c.log_limit_bytes.unwrap_or(d.log_limit_bytes),
         max_log_containers: c.max_log_containers.unwrap_or(d.max_log_containers),
         attempts: d.attempts,
+        tally: d.tally,
     }
 }
 

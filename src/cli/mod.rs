@@ -185,7 +185,7 @@ fn init_tracing(g: &Global) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::render::progress::LogWriter)
         .with_target(false)
         .without_time()
         .try_init();
@@ -303,11 +303,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// The source the flags name: a dump with `--snapshot`, else the live cluster.
 fn source(g: &Global, cfg: &Config) -> Box<dyn Source> {
+    source_tallied(g, cfg, std::sync::Arc::default())
+}
+
+/// [`source`], a live collection counting into `tally` (the progress line reads it).
+fn source_tallied(
+    g: &Global,
+    cfg: &Config,
+    tally: std::sync::Arc<crate::cluster::collect::Tally>,
+) -> Box<dyn Source> {
     let inner: Box<dyn Source> = match g.snapshot() {
         Some(path) => Box::new(SnapshotSource { path: path.clone() }),
         None => Box::new(crate::source::live::LiveSource::new(
             live::target(g, cfg),
-            live::options(cfg),
+            crate::cluster::collect::Options {
+                tally,
+                ..live::options(cfg)
+            },
         )),
     };
     judged(cfg, inner)
@@ -333,11 +345,21 @@ fn load(
     g: &Global,
     cfg: &Config,
 ) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
-    let src = source(g, cfg);
-    let busy = crate::render::progress::Busy::start(match g.snapshot() {
-        Some(p) => format!("loading {}", p.display()),
-        None => "reading the cluster".to_string(),
-    });
+    let tally = std::sync::Arc::new(crate::cluster::collect::Tally::default());
+    let src = source_tallied(g, cfg, tally.clone());
+    let busy = match g.snapshot() {
+        Some(p) => crate::render::progress::Busy::start(format!("loading {}", p.display())),
+        // Live: how far the collection is, as it goes.
+        None => crate::render::progress::Busy::with_status("reading the cluster", move |_| {
+            use std::sync::atomic::Ordering::Relaxed;
+            format!(
+                "{} kinds listed, {} objects, {} requests",
+                tally.kinds.load(Relaxed),
+                tally.objects.load(Relaxed),
+                tally.requests.load(Relaxed)
+            )
+        }),
+    };
     let state = src.load(&scope(g))?;
     drop(busy);
     // After loading: a live source knows its context only once connected.

@@ -192,7 +192,14 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         if let Ok(gi) = GuidanceIndex::new(corpus) {
             gi.attach(&mut findings);
         }
-        let busy = crate::render::progress::Busy::start(format!("indexing {source}"));
+        let counter = std::sync::Arc::new(crate::render::progress::Counter::default());
+        let c = counter.clone();
+        index.on_progress(move |n, bytes| c.add(n, bytes));
+        let busy = crate::render::progress::Busy::counting(
+            format!("indexing {source}"),
+            counter,
+            "documents",
+        );
         let (cs, ne, nl, nf) = index.update_cluster(&source, &state, &findings)?;
         drop(busy);
         let _ = writeln!(

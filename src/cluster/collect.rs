@@ -35,6 +35,19 @@ pub struct Options {
     pub max_log_containers: usize,
     /// Attempts per request on 5xx/429/transport errors.
     pub attempts: u32,
+    /// Requests answered and bytes read so far, for a progress line.
+    pub tally: std::sync::Arc<Tally>,
+}
+
+/// What a collection has done so far, updated as it goes (a front end's progress line).
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Requests sent (pages, logs, discovery).
+    pub requests: AtomicUsize,
+    /// Kinds listed completely.
+    pub kinds: AtomicUsize,
+    /// Objects read.
+    pub objects: AtomicUsize,
 }
 
 impl Default for Options {
@@ -47,6 +60,7 @@ impl Default for Options {
             log_limit_bytes: 256 * 1024,
             max_log_containers: 100,
             attempts: 3,
+            tally: Arc::default(),
         }
     }
 }
@@ -251,8 +265,12 @@ impl Cluster {
 
     /// Collect everything Sextant reads.
     pub async fn collect(&self, o: &Options) -> Result<Collected, ClusterError> {
-        let count = Arc::new(AtomicUsize::new(0));
-        let served = self.served(o, &count).await?;
+        // The request count is the tally's: a progress line reads it while this runs.
+        let count = o.tally.clone();
+        for c in [&count.requests, &count.kinds, &count.objects] {
+            c.store(0, Ordering::Relaxed);
+        }
+        let served = self.served(o, &count.requests).await?;
         let mut out = Collected::default();
         let wanted: Vec<&KindSpec> = KINDS
             .iter()
@@ -270,7 +288,14 @@ impl Cluster {
         let results: Vec<(&KindSpec, Result<Vec<Value>, Fetch>)> =
             futures::stream::iter(wanted.into_iter().map(|k| {
                 let count = count.clone();
-                async move { (k, self.list_all(k, o, &count).await) }
+                async move {
+                    let r = self.list_all(k, o, &count.requests).await;
+                    if let Ok(items) = &r {
+                        count.kinds.fetch_add(1, Ordering::Relaxed);
+                        count.objects.fetch_add(items.len(), Ordering::Relaxed);
+                    }
+                    (k, r)
+                }
             }))
             .buffered(o.concurrency.max(1))
             .collect()
@@ -303,14 +328,14 @@ impl Cluster {
             }
         }
         self.collect_logs(o, &count, &mut out).await?;
-        out.requests = count.load(Ordering::Relaxed);
+        out.requests = count.requests.load(Ordering::Relaxed);
         Ok(out)
     }
 
     async fn collect_logs(
         &self,
         o: &Options,
-        count: &Arc<AtomicUsize>,
+        count: &Arc<Tally>,
         out: &mut Collected,
     ) -> Result<(), ClusterError> {
         let pods = out
@@ -344,7 +369,7 @@ impl Cluster {
     pub(crate) async fn fetch_logs(
         &self,
         o: &Options,
-        count: &Arc<AtomicUsize>,
+        count: &Arc<Tally>,
         wanted: Vec<(String, String, String, bool)>,
     ) -> Result<(Vec<Log>, Vec<String>), ClusterError> {
         let (mut logs, mut missing) = (Vec::new(), Vec::new());
@@ -360,7 +385,7 @@ impl Cluster {
                 if prev {
                     q.push_str("&previous=true");
                 }
-                let r = self.get_text(&q, o.attempts, &count).await;
+                let r = self.get_text(&q, o.attempts, &count.requests).await;
                 (ns, pod, c, prev, r)
             }
         }))

@@ -19,7 +19,6 @@ use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 /// Boxed: a Pod is large beside the other variants.
@@ -119,7 +118,7 @@ pub async fn run(
     let mut logs_missing = base.logs_missing.clone();
     let mut asked: HashSet<(String, String, String, bool)> =
         failing_containers(items("Pod")).into_iter().collect();
-    let count = Arc::new(AtomicUsize::new(0));
+    let count = Arc::new(super::collect::Tally::default());
     let pod_stream = watcher(pods_api, watcher::Config::default())
         .default_backoff()
         .map(|r| r.map_or_else(|e| Msg::Failed(e.to_string()), |e| Msg::Pods(Box::new(e))));

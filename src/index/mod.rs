@@ -253,9 +253,16 @@ pub struct SearchIndex {
     f: Fields,
     dir: Option<PathBuf>,
     manifest: Manifest,
+    /// Told of every document taken (1, its text's bytes): a front end's progress line.
+    progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
 }
 
 impl SearchIndex {
+    /// Call `f(1, bytes)` for every document an update takes.
+    pub fn on_progress(&mut self, f: impl Fn(u64, u64) + Send + Sync + 'static) {
+        self.progress = Some(Box::new(f));
+    }
+
     /// An index in memory (guidance search, tests).
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, f) = schema();
@@ -281,6 +288,7 @@ impl SearchIndex {
             f,
             dir,
             manifest,
+            progress: None,
         })
     }
 
@@ -529,6 +537,9 @@ impl SearchIndex {
             let mut emit = |d: &IndexDoc| {
                 if failed.is_some() || !present.insert(d.id.clone()) {
                     return; // after an error, or the same id twice in one batch: first wins
+                }
+                if let Some(p) = &this.progress {
+                    p(1, (d.text.len() + d.title.len()) as u64);
                 }
                 let h = d.hash();
                 let replace = match this.manifest.docs.get(&d.id) {
