@@ -1,7 +1,7 @@
 //! Retrieval quality over the guidance corpus: a labelled query set in English, German and
 //! Chinese (`tests/data/retrieval/queries.json`, each query → the section(s) that answer it),
 //! scored by recall@3 and mean reciprocal rank. The thresholds are the figures measured when
-//! the set was written, rounded down; the README reports them.
+//! the set was written, rounded down; docs/guidance-and-index.md reports them.
 
 use serde::Deserialize;
 use sextant::index::guidance::GuidanceIndex;
