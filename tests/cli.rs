@@ -724,6 +724,30 @@ fn the_text_report_fits_80_columns_and_lists_before_details() {
         brief.contains("  CRITICAL F-") && !brief.contains("evidence:"),
         "{brief}"
     );
+    // explain, the in-depth view, wraps instead of cutting: every word of the evidence stays.
+    let explained = String::from_utf8_lossy(
+        &sextant()
+            .env("COLUMNS", "80")
+            .args(["explain", "cart", "--snapshot"])
+            .arg(demo())
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .into_owned();
+    for line in explained.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(!explained.contains('…'), "{explained}");
+    assert!(
+        explained.contains("(×61, 2026-11-24 07:45:00Z .. 2026-11-24 08:59:00Z)")
+            || explained.contains("08:59:00Z)"),
+        "{explained}"
+    );
 }
 
 /// `explain` takes an object's name as well as a finding id: its most severe finding.

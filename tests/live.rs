@@ -858,3 +858,30 @@ fn index_build_reads_the_live_cluster_too() {
     let all = std::fs::read_dir(&idx).map(|d| d.count()).unwrap_or(0);
     assert!(all > 0);
 }
+
+/// `-n` naming a namespace the server does not have is exit 2 with a suggestion, never an
+/// empty all-clear; one it has (even empty) is read.
+#[test]
+fn a_namespace_the_server_does_not_have_is_an_error() {
+    let (server, _tmp, kc) = demo_cluster(Faults::default());
+    let ns = |name: &str| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    server.add(
+        "namespaces",
+        vec![ns("shop"), ns("payments"), ns("data"), ns("empty")],
+    );
+    let out = live(&kc)
+        .args(["analyze", "-n", "Shop"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no namespace `Shop` on the server (did you mean `shop`?)"),
+        "{err}"
+    );
+    let out = live(&kc)
+        .args(["analyze", "-n", "empty"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

@@ -415,11 +415,11 @@ fn finding_block(f: &Finding, style: Style, full: bool, width: usize) -> String 
 /// `explain`: one finding in depth.
 pub fn text_explain(f: &Finding, style: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}",
-        paint(style, bold(), &format!("{} · {}", f.id, f.title))
-    );
+    // The in-depth view is never cut: long lines wrap at the width with a hanging indent.
+    let w = width();
+    for line in wrap(&format!("{} · {}", f.id, f.title), "", w).lines() {
+        let _ = writeln!(out, "{}", paint(style, bold(), line));
+    }
     let _ = writeln!(
         out,
         "severity: {}   category: {}",
@@ -434,15 +434,19 @@ pub fn text_explain(f: &Finding, style: Style) -> String {
         let _ = writeln!(out, "affects:  {}", f.affected.join(", "));
     }
     let _ = writeln!(out, "\n{}", paint(style, bold(), "What is wrong"));
-    out.push_str(&wrap(&f.explanation, "  ", width()));
+    out.push_str(&wrap(&f.explanation, "  ", w));
     let _ = writeln!(out, "\n{}", paint(style, bold(), "Evidence"));
     for e in &f.evidence {
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            paint(style, dim(), &format!("[{}]", e.source.as_str())),
-            e.text
-        );
+        let tag = format!("[{}]", e.source.as_str());
+        let hang = 2 + tag.chars().count() + 1;
+        let body = wrap(&e.text, "", w.saturating_sub(hang).max(20));
+        for (i, line) in body.lines().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "  {} {line}", paint(style, dim(), &tag));
+            } else {
+                let _ = writeln!(out, "{:hang$}{line}", "");
+            }
+        }
         let _ = writeln!(
             out,
             "      {}",
@@ -458,11 +462,14 @@ pub fn text_explain(f: &Finding, style: Style) -> String {
             "Fix (suggestions; Sextant never changes the cluster)"
         )
     );
-    out.push_str(&wrap(&f.remediation, "  ", width()));
+    out.push_str(&wrap(&f.remediation, "  ", w));
     if !f.guidance.is_empty() {
         let _ = writeln!(out, "\n{}", paint(style, bold(), "Level 4 guidance"));
         for g in &f.guidance {
-            let _ = writeln!(out, "  [{}] {} ({}, {})", g.id, g.heading, g.file, g.lang);
+            let line = format!("[{}] {} ({}, {})", g.id, g.heading, g.file, g.lang);
+            for (i, l) in wrap(&line, "", w.saturating_sub(4)).lines().enumerate() {
+                let _ = writeln!(out, "{}{l}", if i == 0 { "  " } else { "    " });
+            }
         }
     }
     out

@@ -123,6 +123,11 @@ impl Source for LiveSource {
         let (_, c) = self.collect(scope)?;
         let mut state = into_state(c);
         if let Scope::Namespace(ns) = scope {
+            // A `-n` the server does not have is an error, never an empty all-clear — when the
+            // namespace list could be read (credentials limited to one namespace cannot).
+            if !state.namespaces.is_empty() {
+                super::check_namespace_in(&state, ns, "on the server")?;
+            }
             let ns = ns.clone();
             state.retain_namespaces(&move |n| n == ns);
         }

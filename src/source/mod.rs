@@ -54,6 +54,11 @@ impl Source for SnapshotSource {
 /// A `-n` that names no namespace of the state is a usage error, never an empty all-clear:
 /// "no namespace `Shop` in the snapshot (did you mean `shop`?)".
 pub fn check_namespace(state: &ClusterState, ns: &str) -> Result<()> {
+    check_namespace_in(state, ns, "in the snapshot")
+}
+
+/// [`check_namespace`], saying where the namespace was looked for (`on the server`).
+pub fn check_namespace_in(state: &ClusterState, ns: &str, place: &str) -> Result<()> {
     let names = state.namespace_names();
     // Objects of any kind in it count (events, config maps): the namespace exists.
     if names.contains(ns)
@@ -83,9 +88,9 @@ pub fn check_namespace(state: &ClusterState, ns: &str) -> Result<()> {
             best.first().map(|(_, n)| (*n).clone())
         });
     Err(crate::Error::Usage(match guess {
-        Some(g) => format!("-n {ns}: no namespace `{ns}` in the snapshot (did you mean `{g}`?)"),
+        Some(g) => format!("-n {ns}: no namespace `{ns}` {place} (did you mean `{g}`?)"),
         None => format!(
-            "-n {ns}: no namespace `{ns}` in the snapshot (it has: {})",
+            "-n {ns}: no namespace `{ns}` {place} (it has: {})",
             names
                 .iter()
                 .take(12)

@@ -388,16 +388,14 @@ impl Session {
                 "all namespaces\n".into()
             }
             ns => {
-                let known = self
-                    .state
-                    .as_ref()
-                    .map(|s| s.namespace_names())
-                    .unwrap_or_default();
-                if !known.contains(ns) {
-                    return format!(
-                        "no namespace {ns} in the loaded state (have: {})\n",
-                        known.into_iter().collect::<Vec<_>>().join(", ")
-                    );
+                let Some(st) = self.state.as_ref() else {
+                    return "no cluster state loaded\n".into();
+                };
+                // The CLI's check and wording: "no namespace `Shop` … (did you mean `shop`?)".
+                if let Err(e) = crate::source::check_namespace_in(st, ns, "in the loaded state") {
+                    let e = e.to_string();
+                    let why = e.split_once(": ").map_or(e.as_str(), |(_, w)| w);
+                    return format!("{why}\n");
                 }
                 self.namespace = Some(ns.to_string());
                 format!("namespace {ns}\n")
