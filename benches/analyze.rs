@@ -4,7 +4,7 @@
 //! Machines are shared and noisy, so every figure is printed beside a baseline measured in
 //! the same run on the same bytes: reading every file of the dump once (what any tool that
 //! looks at the dump must at least pay). Each measurement runs in a fresh child process so
-//! its peak RSS (`VmHWM`) is its own. Targets (from the triage issue): under 2 s on 2 cores,
+//! its peak RSS (`VmHWM`) is its own. Targets: under 2 s on 2 cores,
 //! under 1 GB RSS.
 //!
 //! `cargo bench --bench analyze -- --generate DIR` only writes the dump (to try the CLI on it).
@@ -102,9 +102,9 @@ fn main() {
         let dir = args
             .get(i + 1)
             .map(PathBuf::from)
-            .unwrap_or_else(synthetic::issue_dump_dir);
+            .unwrap_or_else(synthetic::large_dump_dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
-        synthetic::generate(&dir, &synthetic::Size::ISSUE).expect("generate");
+        synthetic::generate(&dir, &synthetic::Size::LARGE).expect("generate");
         println!("wrote {}", dir.display());
         return;
     }
@@ -112,8 +112,8 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    let dir = synthetic::issue_dump_dir();
-    synthetic::ensure(&dir, &synthetic::Size::ISSUE);
+    let dir = synthetic::large_dump_dir();
+    synthetic::ensure(&dir, &synthetic::Size::LARGE);
     let (base_s, base_rss, base_detail) = measure("read", &dir);
     let (s, rss, detail) = measure("analyze", &dir);
     println!("synthetic dump: 10,000 pods, 100,000 events, 200 MB of logs ({base_detail})");

@@ -51,8 +51,8 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    let dir = synthetic::issue_dump_dir();
-    synthetic::ensure(&dir, &synthetic::Size::ISSUE);
+    let dir = synthetic::large_dump_dir();
+    synthetic::ensure(&dir, &synthetic::Size::LARGE);
     let policies_dir = tempfile::tempdir().expect("tempdir");
     let n = write_policies(policies_dir.path());
     let set = check::PolicySet::load(&[policies_dir.path().to_path_buf()]).expect("load policies");

@@ -10,10 +10,10 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Where the issue-sized dump lives (shared by the benches that read it):
+/// Where the 10,000-pod dump lives (shared by the benches that read it):
 /// `SEXTANT_BENCH_DIR`, else under the target dir.
 #[allow(dead_code)]
-pub fn issue_dump_dir() -> std::path::PathBuf {
+pub fn large_dump_dir() -> std::path::PathBuf {
     std::env::var_os("SEXTANT_BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
@@ -47,9 +47,9 @@ pub struct Size {
 }
 
 impl Size {
-    /// The figure the triage issue asks for (the index bench uses its own size).
+    /// The size the triage target is set for (the index bench uses its own size).
     #[allow(dead_code)]
-    pub const ISSUE: Size = Size {
+    pub const LARGE: Size = Size {
         namespaces: 50,
         pods: 10_000,
         events: 100_000,
