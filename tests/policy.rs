@@ -590,3 +590,38 @@ fn a_device_named_as_a_resource_is_refused() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("not a regular file"), "{text}");
 }
+
+/// `policy test` counts cases, not files: a policy Sextant cannot evaluate (here a Kyverno
+/// `ValidatingPolicy`) makes each of its cases skipped with the reason, one line each, while the
+/// other policy of the same test file still runs.
+#[test]
+fn policy_test_counts_cases_and_skips_what_it_cannot_read_case_by_case() {
+    let dir = common::write_tree(&[
+        (
+            "t/kyverno-test.yaml",
+            "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata:\n  name: t\npolicies: [policies.yaml]\nresources: [resources.yaml]\nresults:\n- policy: require-team\n  rule: team\n  kind: Pod\n  resources: [labelled]\n  result: pass\n- policy: require-team\n  rule: team\n  kind: Pod\n  resources: [bare]\n  result: fail\n- policy: vpol\n  kind: Pod\n  resources: [labelled, bare]\n  result: pass\n",
+        ),
+        (
+            "t/policies.yaml",
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: require-team\nspec:\n  rules:\n  - name: team\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    validate:\n      message: team label required\n      pattern:\n        metadata:\n          labels:\n            team: \"?*\"\n---\napiVersion: policies.kyverno.io/v1alpha1\nkind: ValidatingPolicy\nmetadata:\n  name: vpol\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: ['']\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [pods]\n  validations:\n  - expression: \"true\"\n",
+        ),
+        (
+            "t/resources.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: labelled\n  labels:\n    team: a\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bare\nspec:\n  containers:\n  - name: c\n    image: nginx\n",
+        ),
+    ]);
+    let out = common::sextant()
+        .args(["policy", "test"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 passed, 0 failed, 2 skipped"), "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("- vpol") && l.contains("not evaluated (ValidatingPolicy"))
+            .count(),
+        2,
+        "{text}"
+    );
+}

@@ -228,13 +228,21 @@ pub fn test(g: &Global, dir: &Path) -> anyhow::Result<i32> {
                     (None, true) => "✓",
                     (None, false) => "✗",
                 };
-                let _ = write!(
-                    s,
-                    "{mark} {}  expected {}, got {}",
-                    c.case, c.expected, c.got
-                );
-                if let Some(why) = &c.skipped {
-                    let _ = write!(s, "  (skipped: {why})");
+                match &c.skipped {
+                    Some(why) => {
+                        let _ = write!(
+                            s,
+                            "{mark} {}  expected {}: not evaluated ({why})",
+                            c.case, c.expected
+                        );
+                    }
+                    None => {
+                        let _ = write!(
+                            s,
+                            "{mark} {}  expected {}, got {}",
+                            c.case, c.expected, c.got
+                        );
+                    }
                 }
                 s.push('\n');
             }

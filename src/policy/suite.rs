@@ -111,12 +111,28 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
         .into_iter()
         .next()
         .unwrap_or(Value::Null);
-    let policies: Vec<kyverno::Policy> = load_all(base, &list(&test, "policies"))?
-        .iter()
-        .filter(|d| str_at(d, "/kind").is_some_and(|k| k.ends_with("Policy")))
-        .map(kyverno::Policy::from_object)
-        .collect::<Result<_, _>>()?;
-    let resources = load_all(base, &list(&test, "resources"))?;
+    // Policies are read one by one: one that cannot be read (a kind Sextant does not
+    // evaluate, a field it does not know) makes its own cases skipped — counted one by one,
+    // never hidden in one row for the file — and the others still run.
+    let mut unread: Vec<(String, String)> = Vec::new();
+    let mut policies: Vec<kyverno::Policy> = Vec::new();
+    let docs = load_all(base, &list(&test, "policies"));
+    let read_error = docs.as_ref().err().map(ToString::to_string);
+    for d in docs.unwrap_or_default() {
+        let Some(kind) = str_at(&d, "/kind").filter(|k| k.ends_with("Policy")) else {
+            continue;
+        };
+        match kyverno::Policy::from_object(&d) {
+            Ok(p) => policies.push(p),
+            Err(e) => unread.push((
+                str_at(&d, "/metadata/name").unwrap_or("").to_string(),
+                format!("{kind} not evaluated: {e}"),
+            )),
+        }
+    }
+    let resources = load_all(base, &list(&test, "resources"));
+    let resources_error = resources.as_ref().err().map(ToString::to_string);
+    let resources = resources.unwrap_or_default();
     let mut out = Vec::new();
     for r in test
         .get("results")
@@ -140,7 +156,14 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
                 str_at(o, "/metadata/name") == Some(name)
                     && (kind.is_empty() || str_at(o, "/kind") == Some(kind))
             });
+            let why_unread = unread
+                .iter()
+                .find(|(n, _)| n == pname)
+                .map(|(_, why)| why.clone())
+                .or_else(|| read_error.clone())
+                .or_else(|| resources_error.clone().filter(|_| object.is_none()));
             let (got, skipped) = match (policy, object) {
+                (None, _) | (_, None) if why_unread.is_some() => (String::new(), why_unread),
                 (None, _) => (String::new(), Some(format!("policy {pname} not loaded"))),
                 (_, None) => (
                     String::new(),
