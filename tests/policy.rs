@@ -624,4 +624,18 @@ fn policy_test_counts_cases_and_skips_what_it_cannot_read_case_by_case() {
         2,
         "{text}"
     );
+    // policy check names the policy it does not evaluate, never drops it silently.
+    let out = common::sextant()
+        .args(["policy", "check"])
+        .arg(dir.path().join("t/policies.yaml"))
+        .arg("--snapshot")
+        .arg(demo())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("skipped:")
+            && text.contains("ValidatingPolicy vpol (policies.kyverno.io) is not evaluated"),
+        "{text}"
+    );
 }

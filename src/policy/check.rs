@@ -197,10 +197,24 @@ impl PolicySet {
                             }
                             if p.rule_names().next().is_some() {
                                 set.policies.push((p.name.clone(), Loaded::Kyverno(p)));
+                            } else if p.unsupported.is_empty() {
+                                set.skipped.push(format!(
+                                    "{where_}: Kyverno policy {} has no validate rule (mutate and generate rules are not checked)",
+                                    p.name
+                                ));
                             }
                         }
                         Err(e) => set.skipped.push(format!("{where_}: {e}")),
                     }
+                }
+                // Kyverno's CEL policy types: named, never silently dropped.
+                kind if str_at(&d, "/apiVersion")
+                    .is_some_and(|a| a.starts_with("policies.kyverno.io/")) =>
+                {
+                    set.skipped.push(format!(
+                        "{where_}: Kyverno {kind} {} (policies.kyverno.io) is not evaluated by this version of Sextant: not checked",
+                        str_at(&d, "/metadata/name").unwrap_or("?")
+                    ));
                 }
                 _ if str_at(&d, "/apiVersion")
                     .is_some_and(|a| a.starts_with("constraints.gatekeeper.sh/")) =>
