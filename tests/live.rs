@@ -5,7 +5,7 @@
 mod common;
 mod fake_kube;
 
-use common::{demo, json_of, sextant, stdout_ok};
+use common::{demo, json_of, sextant, stdout_ok, walk};
 use fake_kube::{FakeKube, Faults, Recorded};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -359,19 +359,6 @@ fn snapshot_save_round_trips_without_secrets() {
             .iter()
             .any(|p| p.extension().is_some_and(|e| e == "log"))
     );
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

@@ -15,7 +15,7 @@ mod common;
 mod fake_kube;
 mod fake_openai;
 
-use common::{data, sextant, sextant_no_cluster};
+use common::{data, sextant, sextant_no_cluster, walk};
 use fake_openai::{FakeOpenAi, Reply};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -66,19 +66,6 @@ fn tree_text(dir: &Path) -> String {
         s.push('\n');
     }
     s
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// The model scripted to call every read-only tool on the hostile objects, then answer.

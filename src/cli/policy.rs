@@ -124,7 +124,6 @@ pub fn propose(
     engine: &str,
     out: Option<&Path>,
 ) -> anyhow::Result<i32> {
-    use crate::policy::propose;
     let engines = engines(engine)?;
     let Some(model) = models.get() else {
         return Err(Error::Usage(
@@ -149,12 +148,9 @@ pub fn propose(
             "policy draft",
             false,
             &mut |attempt| {
-                busy = Some(crate::render::progress::Busy::start(format!(
-                    "asking {} for a {} policy (answer {attempt} of at most {})",
-                    model.name(),
-                    engine.as_str(),
-                    propose::MAX_ATTEMPTS
-                )));
+                busy = Some(crate::render::progress::Busy::start(
+                    crate::render::policy::asking(model.name(), engine, attempt),
+                ));
             },
         );
         drop(busy);

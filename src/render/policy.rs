@@ -9,6 +9,15 @@ use std::path::PathBuf;
 
 /// A draft as `policy draft` and `/policy` print it: the proof of every variant, the fix as a
 /// diff and a patch, the proven cluster-wide YAML (`show_yaml`), and the files written.
+/// The progress line while a model is asked for a policy (CLI and REPL alike).
+pub fn asking(model: &str, engine: crate::policy::Engine, attempt: usize) -> String {
+    format!(
+        "asking {model} for a {} policy (answer {attempt} of at most {})",
+        engine.as_str(),
+        crate::policy::propose::MAX_ATTEMPTS
+    )
+}
+
 pub fn draft_text(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}  {}", style.bold(&d.policy), d.title);

@@ -175,12 +175,9 @@ impl Session {
                 "repl",
                 true,
                 &mut |attempt| {
-                    busy = Some(crate::render::progress::Busy::start(format!(
-                        "asking {} for a {} policy (answer {attempt} of at most {})",
-                        model.name(),
-                        engine.as_str(),
-                        propose::MAX_ATTEMPTS
-                    )));
+                    busy = Some(crate::render::progress::Busy::start(
+                        crate::render::policy::asking(model.name(), engine, attempt),
+                    ));
                 },
             );
             drop(busy);
