@@ -465,11 +465,14 @@ pub fn text_explain(f: &Finding, style: Style) -> String {
     out.push_str(&wrap(&f.remediation, "  ", w));
     if !f.guidance.is_empty() {
         let _ = writeln!(out, "\n{}", paint(style, bold(), "Level 4 guidance"));
+        // The id on a line of its own, then the heading (kept whole when it fits).
         for g in &f.guidance {
-            let line = format!("[{}] {} ({}, {})", g.id, g.heading, g.file, g.lang);
-            for (i, l) in wrap(&line, "", w.saturating_sub(4)).lines().enumerate() {
-                let _ = writeln!(out, "{}{l}", if i == 0 { "  " } else { "    " });
-            }
+            let _ = writeln!(out, "  [{}]", g.id);
+            out.push_str(&wrap(
+                &format!("{} ({}, {})", g.heading, g.file, g.lang),
+                "    ",
+                w,
+            ));
         }
     }
     out
