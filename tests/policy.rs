@@ -639,3 +639,66 @@ fn policy_test_counts_cases_and_skips_what_it_cannot_read_case_by_case() {
         "{text}"
     );
 }
+
+/// Docker Hub short names are `docker.io/…` as the runtime pulls them: when the workloads in
+/// use run `nginx:latest` and `postgres:16.4`, the allowed-registries draft trusts `docker.io/`
+/// and admits them (in every engine), while the image from an unknown registry is denied.
+#[test]
+fn the_registries_draft_admits_the_short_names_it_trusts() {
+    let running = |c: &str, img: &str| {
+        format!(
+            "  phase: Running\n  containerStatuses:\n  - {{name: {c}, image: '{img}', imageID: 'x@sha256:aa', ready: true, restartCount: 0, state: {{running: {{startedAt: '2026-11-24T08:00:00Z'}}}}}}"
+        )
+    };
+    let pulling = "  phase: Pending\n  containerStatuses:\n  - {name: miner, image: 'evil.example.com/miner:1.0', imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image'}}}";
+    let yaml = common::pod(
+        "shop",
+        "web",
+        "app: web",
+        &common::spec("web", "nginx:latest"),
+        &running("web", "nginx:latest"),
+    ) + &common::pod(
+        "shop",
+        "db",
+        "app: db",
+        &common::spec("db", "postgres:16.4"),
+        &running("db", "postgres:16.4"),
+    ) + &common::pod(
+        "shop",
+        "miner",
+        "app: miner",
+        &common::spec("miner", "evil.example.com/miner:1.0"),
+        pulling,
+    );
+    let dir = common::write_tree(&[("pods.yaml", &yaml)]);
+    let state = common::load(dir.path());
+    let findings = sextant::analyzers::analyze(&state);
+    let f = common::find(&findings, sextant::findings::Category::ImagePullBackOff);
+    let req = draft::request_for_finding(f, &state, Engine::ALL.to_vec()).expect("request");
+    assert_eq!(req.fix_context.registries, ["docker.io/"]);
+    let d = draft::draft(&req, Vec::new()).expect("draft");
+    assert!(
+        d.proven(),
+        "{:?}",
+        d.drafts.iter().map(|e| &e.proof).collect::<Vec<_>>()
+    );
+    // Every engine's policy over the state: only the miner is denied.
+    let out = tempfile::tempdir().expect("tmp");
+    suite::write_bundle(out.path(), &d).expect("write");
+    let set = sextant::policy::check::PolicySet::load(&[out.path().to_path_buf()]).expect("load");
+    assert!(set.policies.len() >= 3, "{:?}", set.skipped);
+    let report = sextant::policy::check::check(
+        &set,
+        &sextant::policy::check::workload_objects(&state),
+        &sextant::policy::check::namespace_labels(&state),
+    );
+    let denied: std::collections::BTreeSet<String> = report
+        .denials
+        .iter()
+        .map(|d| format!("{:?} {}", d.engine, d.object))
+        .collect();
+    assert!(!denied.is_empty());
+    for d in &denied {
+        assert!(d.contains("miner"), "{denied:?}");
+    }
+}

@@ -72,6 +72,14 @@ pub fn registry_of(image: &str) -> String {
     }
 }
 
+/// Whether `image` comes from one of `registries` as the drafted rule decides it: by prefix,
+/// and a Docker Hub short name (`nginx:1.25`) as `docker.io/`.
+pub fn is_trusted(image: &str, registries: &[String]) -> bool {
+    registries.iter().any(|r| {
+        image.starts_with(r.as_str()) || (r == "docker.io/" && registry_of(image) == "docker.io/")
+    })
+}
+
 /// A policy rule Sextant drafts.
 pub struct Rule {
     pub category: Category,
@@ -367,10 +375,19 @@ violation[{"msg": msg}] {
         description: "An image from a registry the team does not run can be unavailable, unvetted or typosquatted; admitting only the registries in use keeps pulls predictable and the supply chain reviewable.",
         severity: "medium",
         kinds: ALL_WORKLOADS,
-        cel: "variables.containers.all(c, variables.allowed.exists(r, c.image.startsWith(r)))",
-        cel_message: "'images must come from ' + variables.allowed.join(', ') + ': ' + variables.containers.filter(c, !variables.allowed.exists(r, c.image.startsWith(r))).map(c, c.image).join(', ')",
+        // A Docker Hub short name (`nginx:1.25`, `bitnami/redis`) is `docker.io/…` as the
+        // runtime pulls it: trusted when `docker.io/` is, never by its literal prefix alone.
+        cel: "variables.containers.all(c, variables.allowed.exists(r, c.image.startsWith(r) || (r == 'docker.io/' && !c.image.matches('^[^/]+[.:][^/]*/') && !c.image.startsWith('localhost/'))))",
+        cel_message: "'images must come from ' + variables.allowed.join(', ') + ': ' + variables.containers.filter(c, !variables.allowed.exists(r, c.image.startsWith(r) || (r == 'docker.io/' && !c.image.matches('^[^/]+[.:][^/]*/') && !c.image.startsWith('localhost/')))).map(c, c.image).join(', ')",
         rego: r#"trusted(image) {
   startswith(image, input.parameters.repos[_])
+}
+
+# A Docker Hub short name (nginx:1.25, bitnami/redis) is docker.io/... as the runtime pulls it.
+trusted(image) {
+  input.parameters.repos[_] == "docker.io/"
+  not regex.match(`^[^/]+[.:][^/]*/`, image)
+  not startswith(image, "localhost/")
 }
 
 violation[{"msg": msg}] {
@@ -605,7 +622,7 @@ fn fix_registry(spec: &mut Value, cx: &FixContext) -> Vec<String> {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        if cx.registries.iter().any(|r| img.starts_with(r.as_str())) {
+        if is_trusted(&img, &cx.registries) {
             return;
         }
         let from = registry_of(&img);
