@@ -702,3 +702,32 @@ fn the_registries_draft_admits_the_short_names_it_trusts() {
         assert!(d.contains("miner"), "{denied:?}");
     }
 }
+
+/// Cluster-wide drafts leave the policy engines' own namespaces alone (`kyverno`,
+/// `gatekeeper-system`) besides the Kubernetes system ones, in every engine.
+#[test]
+fn drafts_exclude_the_policy_engines_namespaces() {
+    let req = draft::request_for_category(
+        sextant::findings::Category::Privileged,
+        Engine::ALL.to_vec(),
+    )
+    .expect("request");
+    let d = draft::draft(&req, Vec::new()).expect("draft");
+    assert!(d.proven());
+    let cluster_wide: Vec<_> = d
+        .drafts
+        .iter()
+        .filter(|e| e.scope == draft::Scope::Cluster)
+        .collect();
+    assert_eq!(cluster_wide.len(), 3);
+    for e in cluster_wide {
+        let all: String = e.files.values().cloned().collect();
+        assert!(
+            all.contains("- kyverno\n")
+                && all.contains("gatekeeper-system")
+                && all.contains("kube-system"),
+            "{:?}: {all}",
+            e.engine
+        );
+    }
+}

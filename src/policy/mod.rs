@@ -144,12 +144,15 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     POD_KINDS.iter().find(|(k, _)| *k == kind).map(|(_, p)| *p)
 }
 
-/// Namespaces that system components live in: cluster-wide drafts exclude them.
-pub const SYSTEM_NAMESPACES: [&str; 4] = [
+/// Namespaces that system components live in — the policy engines' own among them, whose
+/// webhooks and controllers must keep running whatever a policy says: cluster-wide drafts
+/// exclude them.
+pub const SYSTEM_NAMESPACES: [&str; 5] = [
     "kube-system",
     "kube-public",
     "kube-node-lease",
     "gatekeeper-system",
+    "kyverno",
 ];
 
 /// Read every YAML/JSON document of the files (a folder: its `*.yaml|*.yml|*.json`),
