@@ -729,5 +729,12 @@ fn drafts_exclude_the_policy_engines_namespaces() {
             "{:?}: {all}",
             e.engine
         );
+        // Kyverno: the failure action per rule, as the v1.19 CRD has it.
+        if e.engine == Engine::Kyverno {
+            assert!(
+                all.contains("failureAction: Audit") && !all.contains("validationFailureAction"),
+                "{all}"
+            );
+        }
     }
 }

@@ -513,7 +513,9 @@ pub fn render(
             let mut r = json!({
                 "name": rule.slug,
                 "match": {"any": [{"resources": resources}]},
-                "validate": {"cel": {
+                // Per rule, as the v1.19 CRD has it (`spec.validationFailureAction` is
+                // deprecated there).
+                "validate": {"failureAction": "Audit", "cel": {
                     "variables": variables,
                     "expressions": [{"expression": rule.cel, "messageExpression": rule.cel_message}],
                 }},
@@ -525,7 +527,7 @@ pub fn render(
                 "apiVersion": "kyverno.io/v1",
                 "kind": "ClusterPolicy",
                 "metadata": {"name": name, "annotations": ann},
-                "spec": {"validationFailureAction": "Audit", "background": true, "rules": [r]},
+                "spec": {"background": true, "rules": [r]},
             });
             files.insert("policy.yaml".into(), to_yaml(&p));
         }

@@ -85,7 +85,7 @@ pub fn propose(
 pub fn engine_rules(engine: Engine) -> &'static str {
     match engine {
         Engine::Kyverno => {
-            "A kyverno.io/v1 ClusterPolicy whose rules validate with `validate.cel` (CEL `expressions`, each with a `messageExpression`; no pattern, anyPattern or deny rules), `validationFailureAction: Audit`, `background: true`."
+            "A kyverno.io/v1 ClusterPolicy whose rules validate with `validate.cel` (CEL `expressions`, each with a `messageExpression`; no pattern, anyPattern or deny rules), `failureAction: Audit` in each rule's `validate`, `background: true`."
         }
         Engine::Gatekeeper => {
             "A templates.gatekeeper.sh/v1 ConstraintTemplate (target admission.k8s.gatekeeper.sh, Rego v0 syntax, rules `violation[{\"msg\": msg}]` over `input.review.object` and `input.parameters`) and one Constraint of the template's kind with `enforcementAction: dryrun` and `match.kinds`."
