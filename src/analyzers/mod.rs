@@ -199,8 +199,7 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
         let Some(first) = iter.next() else { continue };
         // Cluster text quoted in prose and evidence is data: secrets redacted (a probe URL with
         // a password, a token in a status message), escapes shown, not run.
-        let safe =
-            |s: String| crate::untrusted::neutralise(&crate::redact::redact(&s)).into_owned();
+        let safe = |s: String| crate::untrusted::Untrusted::new(s).shown();
         let mut f = Finding {
             id: Finding::make_id(&key, ID_HEX),
             severity: first.severity,

@@ -98,6 +98,10 @@ pub fn learn(value: &str) {
 /// Learn the credentials an object carries: env values named like credentials, values of
 /// credential flags in every form, annotations and ConfigMap data keyed like credentials.
 pub fn learn_object(kind: &str, obj: &Value) {
+    // Events (most objects of a capture) carry no env, flags or credential keys: not walked.
+    if kind == "Event" {
+        return;
+    }
     if let Some(Value::Object(a)) = obj.pointer("/metadata/annotations") {
         for (k, v) in a {
             if let Some(s) = v.as_str()
