@@ -404,6 +404,16 @@ fn integral_floats(v: Value) -> Value {
     }
 }
 
+/// The kind of a list's items when they do not say: `PodList` → Pod; `List` (kubectl get
+/// all) → none (each item names its kind), else the file's hint.
+fn item_kind(list_kind: Option<&str>, hint: Option<&str>) -> Option<String> {
+    list_kind
+        .and_then(|k| k.strip_suffix("List"))
+        .filter(|k| !k.is_empty())
+        .or(hint)
+        .map(str::to_string)
+}
+
 /// Take one document (a List or a single object). Returns whether it held any object.
 fn ingest_doc(doc: Value, hint: Option<&str>, file: &str, st: &mut ClusterState) -> bool {
     // A bare array of objects (what `kubectl get -o json | jq .items` prints) is a List
@@ -417,13 +427,7 @@ fn ingest_doc(doc: Value, hint: Option<&str>, file: &str, st: &mut ClusterState)
     };
     let list_kind = map.get("kind").and_then(Value::as_str).map(str::to_string);
     if let Some(Value::Array(items)) = map.remove("items") {
-        // `PodList` → Pod; `List` (kubectl get all) → each item names its kind.
-        let item_kind = list_kind
-            .as_deref()
-            .and_then(|k| k.strip_suffix("List"))
-            .filter(|k| !k.is_empty())
-            .map(str::to_string)
-            .or_else(|| hint.map(str::to_string));
+        let item_kind = item_kind(list_kind.as_deref(), hint);
         let mut any = false;
         for (i, item) in items.into_iter().enumerate() {
             let where_ = format!("{file} item {i}");

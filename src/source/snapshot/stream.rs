@@ -57,14 +57,8 @@ impl<'de> Visitor<'de> for Top<'_> {
         while let Some(key) = map.next_key::<String>()? {
             if key == "items" {
                 saw_items = true;
-                // `PodList` → Pod when the kind came first; else the file's hint.
-                let kind = rest
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .and_then(|k| k.strip_suffix("List"))
-                    .filter(|k| !k.is_empty())
-                    .map(str::to_string)
-                    .or_else(|| self.hint.map(str::to_string));
+                // The list's kind when it came first (the API server's order); else the hint.
+                let kind = item_kind(rest.get("kind").and_then(Value::as_str), self.hint);
                 any |= map.next_value_seed(Items {
                     kind: kind.as_deref(),
                     shown: self.shown,
