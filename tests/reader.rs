@@ -294,3 +294,46 @@ fn large_json_lists_are_streamed_item_by_item() {
         Err(e) => panic!("a truncated large list still loads what it holds: {e}"),
     }
 }
+
+/// Files too large to read are one line each, and the rest of the dump loads: YAML over
+/// 256 MiB, JSON over 4 GiB (sparse files: nothing is written).
+#[test]
+fn oversized_object_files_are_refused_with_one_line() {
+    let dir = common::write_tree(&[(
+        "ok/pods.yaml",
+        &common::pod(
+            "shop",
+            "web",
+            "app: web",
+            &common::spec("web", "nginx:1"),
+            "  phase: Running",
+        ),
+    )]);
+    for (name, bytes) in [("big.yaml", 300u64 << 20), ("huge/pods.json", 5u64 << 30)] {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::File::create(&p)
+            .and_then(|f| f.set_len(bytes))
+            .expect("sparse file");
+    }
+    let st = load(dir.path());
+    assert_eq!(st.pods.len(), 1);
+    let skipped: Vec<String> = st
+        .report
+        .skipped_files
+        .iter()
+        .map(|(f, why)| format!("{f}: {why}"))
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.contains("big.yaml") && s.contains("over the 256 MiB limit")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.contains("pods.json") && s.contains("over the 4096 MiB limit")),
+        "{skipped:?}"
+    );
+}
