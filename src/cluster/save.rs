@@ -167,12 +167,7 @@ fn redact_strings(v: &mut Value) {
                     continue;
                 }
                 blank_next = x.as_str().is_some_and(|f| {
-                    let f = f.to_ascii_lowercase();
-                    f.starts_with('-')
-                        && !f.contains('=')
-                        && ["pass", "secret", "token", "key", "cred", "auth"]
-                            .iter()
-                            .any(|w| f.contains(w))
+                    f.starts_with('-') && !f.contains('=') && crate::redact::may_hold_credential(f)
                 });
                 redact_strings(x);
             }
@@ -181,12 +176,7 @@ fn redact_strings(v: &mut Value) {
             let sensitive = m
                 .get("name")
                 .and_then(Value::as_str)
-                .map(|n| n.to_ascii_uppercase())
-                .is_some_and(|n| {
-                    ["PASS", "SECRET", "TOKEN", "KEY", "CRED", "AUTH"]
-                        .iter()
-                        .any(|w| n.contains(w))
-                });
+                .is_some_and(crate::redact::may_hold_credential);
             if sensitive
                 && m.contains_key("value")
                 && let Some(val) = m.get_mut("value")

@@ -29,6 +29,16 @@ static LEARNED: RwLock<Learned> = RwLock::new(Learned {
     dirty: false,
 });
 
+/// Whether a name (env var, flag) may hold a credential — the broad test the scrubber blanks a
+/// saved or shown value by, where a false positive costs only that value. Learning (which
+/// redacts a value everywhere) uses the narrower [`sensitive_key`].
+pub fn may_hold_credential(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["pass", "secret", "token", "key", "cred", "auth"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
 /// Whether a flag (`--db-password`, `-token`) takes a credential as its value.
 pub fn sensitive_flag(flag: &str) -> bool {
     flag.starts_with('-') && sensitive_key(flag)

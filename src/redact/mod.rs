@@ -7,7 +7,7 @@
 
 mod learn;
 
-pub use learn::{learn, learn_object, sensitive_flag, sensitive_key};
+pub use learn::{learn, learn_object, may_hold_credential, sensitive_flag, sensitive_key};
 use regex::{Regex, RegexSet};
 use std::borrow::Cow;
 use std::sync::OnceLock;
