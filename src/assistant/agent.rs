@@ -97,7 +97,7 @@ pub struct Tools<'a> {
 
 /// A tool result within [`RESULT_CHARS`], its fences closed.
 fn cap(s: String) -> String {
-    super::context::cut_fenced(&s, RESULT_CHARS)
+    crate::untrusted::cut_fenced(&s, RESULT_CHARS)
 }
 
 impl Tools<'_> {

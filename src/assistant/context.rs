@@ -111,8 +111,6 @@ pub fn fence(kind: &str, reference: &str, text: impl Into<Untrusted>) -> String 
     text.into().fenced(kind, reference)
 }
 
-pub use crate::untrusted::{cut_fenced, defuse};
-
 /// Build the context for `findings` and the guidance sections `guidance_ids`.
 pub fn build(
     findings: &[&Finding],
@@ -333,7 +331,7 @@ mod fence_tests {
     #[test]
     fn a_cut_result_keeps_its_fence_closed() {
         let f = fence("log", "l", "x".repeat(5000));
-        let c = cut_fenced(&f, 4000);
+        let c = crate::untrusted::cut_fenced(&f, 4000);
         assert!(c.ends_with("</untrusted-data>"), "{}", &c[c.len() - 60..]);
     }
 }
