@@ -738,3 +738,27 @@ fn drafts_exclude_the_policy_engines_namespaces() {
         }
     }
 }
+
+/// A Kyverno policy with no validate rule (mutate or generate only) is named as not checked by
+/// `policy check` — as a mutate rule, not as an evaluation Sextant lacks — never dropped in
+/// silence.
+#[test]
+fn policy_check_names_kyverno_policies_without_a_validate_rule() {
+    let dir = common::write_tree(&[(
+        "mutate.yaml",
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: add-team\nspec:\n  rules:\n  - name: add-team\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    mutate:\n      patchStrategicMerge:\n        metadata:\n          labels:\n            team: platform\n",
+    )]);
+    let out = common::sextant()
+        .args(["policy", "check"])
+        .arg(dir.path().join("mutate.yaml"))
+        .arg("--snapshot")
+        .arg(demo())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        format!("{text}{err}").contains("rule add-team of add-team is a mutate rule"),
+        "{text}{err}"
+    );
+}

@@ -195,13 +195,14 @@ impl PolicySet {
                                     r, p.name
                                 ));
                             }
-                            if p.rule_names().next().is_some() {
-                                set.policies.push((p.name.clone(), Loaded::Kyverno(p)));
-                            } else if p.unsupported.is_empty() {
+                            for (r, what) in &p.not_validating {
                                 set.skipped.push(format!(
-                                    "{where_}: Kyverno policy {} has no validate rule (mutate and generate rules are not checked)",
+                                    "{where_}: Kyverno rule {r} of {} is a {what} rule: it denies nothing, not checked",
                                     p.name
                                 ));
+                            }
+                            if p.rule_names().next().is_some() {
+                                set.policies.push((p.name.clone(), Loaded::Kyverno(p)));
                             }
                         }
                         Err(e) => set.skipped.push(format!("{where_}: {e}")),

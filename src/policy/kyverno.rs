@@ -86,8 +86,12 @@ pub struct Policy {
     pub action: String,
     autogen: bool,
     rules: Vec<Rule>,
-    /// Rules Sextant cannot evaluate (pattern/deny/foreach), by name.
+    /// Validate rules Sextant cannot evaluate (context lookups, podSecurity, nested foreach),
+    /// by name.
     pub unsupported: Vec<String>,
+    /// Rules that do not validate (mutate, generate, verifyImages): (name, what they do).
+    /// They never deny an object, so there is nothing to check.
+    pub not_validating: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -114,6 +118,7 @@ impl Policy {
         .is_none_or(|v| v != "none");
         let mut rules = Vec::new();
         let mut unsupported = Vec::new();
+        let mut not_validating = Vec::new();
         for r in p
             .pointer("/spec/rules")
             .and_then(Value::as_array)
@@ -121,6 +126,14 @@ impl Policy {
             .flatten()
         {
             let rname = str_at(r, "/name").unwrap_or("(unnamed)").to_string();
+            if r.get("validate").is_none() {
+                let what = ["mutate", "generate", "verifyImages"]
+                    .into_iter()
+                    .find(|k| r.get(*k).is_some())
+                    .unwrap_or("no validate");
+                not_validating.push((rname, what.to_string()));
+                continue;
+            }
             let Some(c) = r.pointer("/validate/cel") else {
                 match native_check(r) {
                     Some(check) => rules.push(Rule {
@@ -183,7 +196,7 @@ impl Policy {
                 },
             });
         }
-        if rules.is_empty() && unsupported.is_empty() {
+        if rules.is_empty() && unsupported.is_empty() && not_validating.is_empty() {
             return Err(bad("no rules".into()));
         }
         Ok(Policy {
@@ -200,6 +213,7 @@ impl Policy {
             autogen,
             rules,
             unsupported,
+            not_validating,
         })
     }
 

@@ -176,7 +176,15 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
                             "rule {rule} needs what Sextant does not evaluate (context lookups, podSecurity, nested foreach)"
                         )),
                     ),
-                    None => (String::new(), Some(format!("rule {rule} not found"))),
+                    None => match p.not_validating.iter().find(|(n, _)| n == rule) {
+                        Some((_, what)) => (
+                            String::new(),
+                            Some(format!(
+                                "rule {rule} is a {what} rule, which Sextant does not evaluate"
+                            )),
+                        ),
+                        None => (String::new(), Some(format!("rule {rule} not found"))),
+                    },
                     Some(kyverno::Outcome::Error(e)) => (format!("error: {e}"), None),
                     Some(o) => (o.word().to_string(), None),
                 },
