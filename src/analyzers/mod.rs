@@ -23,6 +23,7 @@ pub mod trends;
 
 pub use security::BASELINE_CAPS;
 pub use text::{UNKNOWN_EXIT, closest, log_diagnosis};
+pub(crate) use workloads::quantity;
 mod selector;
 mod storage;
 mod text;

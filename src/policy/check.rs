@@ -184,22 +184,46 @@ impl PolicySet {
                     Ok(b) => bindings.push(b),
                     Err(e) => set.skipped.push(format!("{where_}: {e}")),
                 },
-                "ClusterPolicy" | "Policy"
-                    if str_at(&d, "/apiVersion").is_some_and(|a| a.starts_with("kyverno.io/")) =>
+                // Kyverno: ClusterPolicy/Policy (kyverno.io) and its CEL policy types
+                // (policies.kyverno.io: ValidatingPolicy evaluated, the others named).
+                kind if str_at(&d, "/apiVersion").is_some_and(|a| {
+                    a.starts_with("kyverno.io/") && matches!(kind, "ClusterPolicy" | "Policy")
+                        || a.starts_with("policies.kyverno.io/")
+                }) =>
                 {
                     match kyverno::Policy::from_object(&d) {
                         Ok(p) => {
-                            for r in &p.unsupported {
+                            for (r, what) in p.lookups() {
                                 set.skipped.push(format!(
-                                    "{where_}: Kyverno rule {} of {} needs what Sextant does not evaluate (context lookups, podSecurity, nested foreach): not checked",
-                                    r, p.name
-                                ));
-                            }
-                            for (r, what) in &p.not_validating {
-                                set.skipped.push(format!(
-                                    "{where_}: Kyverno rule {r} of {} is a {what} rule: it denies nothing, not checked",
+                                    "{where_}: Kyverno rule {r} of {}: its context looks up the cluster ({what}), which a snapshot cannot answer; not checked",
                                     p.name
                                 ));
+                            }
+                            for (r, why) in &p.unsupported {
+                                set.skipped.push(if r.is_empty() {
+                                    format!(
+                                        "{where_}: Kyverno policy {}: {why}; not checked",
+                                        p.name
+                                    )
+                                } else {
+                                    format!(
+                                        "{where_}: Kyverno rule {r} of {}: {why}; not checked",
+                                        p.name
+                                    )
+                                });
+                            }
+                            for (r, what) in &p.not_validating {
+                                set.skipped.push(if r.is_empty() {
+                                    format!(
+                                        "{where_}: Kyverno {what} {}: it denies nothing, not checked",
+                                        p.name
+                                    )
+                                } else {
+                                    format!(
+                                        "{where_}: Kyverno rule {r} of {} is a {what} rule: it denies nothing, not checked",
+                                        p.name
+                                    )
+                                });
                             }
                             if p.rule_names().next().is_some() {
                                 set.policies.push((p.name.clone(), Loaded::Kyverno(p)));
@@ -520,7 +544,12 @@ fn evaluate<'o>(
                 match out {
                     kyverno::Outcome::Fail(m) => denials.push(Denial {
                         engine: Engine::Kyverno,
-                        policy: format!("{name}/{rule}"),
+                        // A ValidatingPolicy's one rule is the policy itself.
+                        policy: if rule == *name {
+                            name.clone()
+                        } else {
+                            format!("{name}/{rule}")
+                        },
                         via: None,
                         action: k.action.clone(),
                         object: label(o),

@@ -125,7 +125,7 @@ impl Template {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(true);
         let package = engine
-            .add_policy(format!("{name}.rego"), rego)
+            .add_policy(format!("{name}.rego"), super::rego_compat::normalize(&rego))
             .map_err(|e| bad(first_line(&e.to_string())))?;
         // Libraries sit beside `rego`, or under `code[engine=Rego].source` in newer templates.
         let code_libs = target
@@ -146,7 +146,10 @@ impl Template {
         for (i, lib) in libs.into_iter().enumerate() {
             if let Some(src) = lib.as_str() {
                 engine
-                    .add_policy(format!("{name}.lib{i}.rego"), src.to_string())
+                    .add_policy(
+                        format!("{name}.lib{i}.rego"),
+                        super::rego_compat::normalize(src),
+                    )
                     .map_err(|e| bad(first_line(&e.to_string())))?;
             }
         }
@@ -416,13 +419,24 @@ fn glob(pattern: &str, s: &str) -> bool {
     }
 }
 
+/// A regorus error on one line: `file:line:col: message` (its report spreads the location,
+/// the source line, a caret and the message over several lines).
 fn first_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let location = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("--> "))
+        .unwrap_or_default();
+    let message = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or_else(|| lines.last().copied().unwrap_or("(no message)"));
+    if location.is_empty() {
+        message.to_string()
+    } else {
+        format!("{location}: {message}")
+    }
 }
 
 #[cfg(test)]

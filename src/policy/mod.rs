@@ -12,11 +12,14 @@ pub mod check;
 pub mod draft;
 pub mod gatekeeper;
 pub mod jmes;
+mod jmes_fns;
 pub mod kyverno;
 pub mod pattern;
 pub mod propose;
+mod rego_compat;
 pub mod suite;
 pub mod vap;
+mod vpol;
 
 use serde_json::Value;
 use std::path::PathBuf;

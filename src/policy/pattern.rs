@@ -39,7 +39,6 @@ pub fn supported(pattern: &Value) -> Result<(), String> {
             Ok(())
         }
         Value::Array(a) => a.iter().try_for_each(supported),
-        Value::String(s) if s.contains("{{") => Err(format!("variable in {s:?} is not evaluated")),
         _ => Ok(()),
     }
 }
@@ -170,14 +169,18 @@ fn walk(pattern: &Value, resource: Option<&Value>, path: &str) -> Result<(), Mis
                 [] => Ok(()),
                 // One pattern for every element; an element whose condition is not met is
                 // not checked.
+                // When every element's condition is unmet, the list as a whole is (a
+                // conditional `(volumes)` holds only if some volume matches), as in Kyverno.
                 [p0] => {
+                    let mut checked = items.is_empty();
                     for (i, it) in items.iter().enumerate() {
                         match walk(p0, Some(it), &format!("{path}/{i}")) {
-                            Ok(()) | Err(Mismatch::Skip) => {}
+                            Ok(()) => checked = true,
+                            Err(Mismatch::Skip) => {}
                             Err(f) => return Err(f),
                         }
                     }
-                    Ok(())
+                    if checked { Ok(()) } else { Err(Mismatch::Skip) }
                 }
                 // Several: element by element.
                 many => {
@@ -192,6 +195,16 @@ fn walk(pattern: &Value, resource: Option<&Value>, path: &str) -> Result<(), Mis
             }
         }
         scalar => match resource {
+            // A scalar pattern against a list checks every element (Kyverno's validation of
+            // `supplementalGroups: ">0"`).
+            Some(Value::Array(items)) => {
+                for (i, it) in items.iter().enumerate() {
+                    if !value_matches(scalar, it) {
+                        return Err(Mismatch::Fail(format!("{path}/{i}")));
+                    }
+                }
+                Ok(())
+            }
             Some(v) if value_matches(scalar, v) => Ok(()),
             _ => Err(Mismatch::Fail(path_or_root(path))),
         },
@@ -360,11 +373,19 @@ mod tests {
         let neg = json!({"spec": {"X(externalIPs)": "null"}});
         assert!(ok(neg.clone(), json!({"spec": {"ports": []}})));
         assert!(!ok(neg, json!({"spec": {"externalIPs": ["1.2.3.4"]}})));
-        // A condition not met skips the element (and, at the root, the pattern).
+        // A condition not met skips the element; when no element meets it, the pattern
+        // (the rule does not apply: skip, never a denial).
         let cond = json!({"spec": {"containers": [{"(name)": "web", "image": "web:*"}]}});
+        assert_eq!(
+            check(
+                &cond,
+                &json!({"spec": {"containers": [{"name": "db", "image": "pg"}]}})
+            ),
+            Err(Mismatch::Skip)
+        );
         assert!(ok(
             cond.clone(),
-            json!({"spec": {"containers": [{"name": "db", "image": "pg"}]}})
+            json!({"spec": {"containers": [{"name": "db", "image": "pg"}, {"name": "web", "image": "web:1"}]}})
         ));
         assert!(!ok(
             cond,
@@ -396,9 +417,34 @@ mod tests {
     }
 
     #[test]
+    fn a_scalar_checks_every_element_and_unmet_conditions_skip_the_list() {
+        // `supplementalGroups: ">0"` against `[32, 94]` and `[0, 5]`.
+        let p = json!({"spec": {"=(securityContext)": {"=(supplementalGroups)": ">0"}}});
+        let pod =
+            |g: serde_json::Value| json!({"spec": {"securityContext": {"supplementalGroups": g}}});
+        assert!(check(&p, &pod(json!([32, 94]))).is_ok());
+        assert!(
+            matches!(check(&p, &pod(json!([0, 5]))), Err(Mismatch::Fail(at)) if at.ends_with("/0"))
+        );
+        // A conditional list holds only if some element meets its condition.
+        let p = json!({"metadata": {"labels": {"allow": "true"}},
+            "(spec)": {"(volumes)": [{"(hostPath)": {"path": "/var/run/docker.sock"}}]}});
+        let with = |path: &str| {
+            json!({"metadata": {"labels": {"allow": "false"}},
+            "spec": {"volumes": [{"hostPath": {"path": path}}]}})
+        };
+        assert!(matches!(check(&p, &with("/random")), Err(Mismatch::Skip)));
+        assert!(matches!(
+            check(&p, &with("/var/run/docker.sock")),
+            Err(Mismatch::Fail(_))
+        ));
+    }
+
+    #[test]
     fn unsupported_constructs_are_named() {
         assert!(supported(&json!({"spec": {"<(x)": 1}})).is_err());
-        assert!(supported(&json!({"a": "{{ request.object.metadata.name }}"})).is_err());
+        // Variables are resolved before matching (`{{ element.name }}`), so they are fine.
+        assert!(supported(&json!({"a": "{{ request.object.metadata.name }}"})).is_ok());
         assert!(supported(&json!({"spec": {"=(x)": [{"y": "*"}]}})).is_ok());
     }
 }

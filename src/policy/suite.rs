@@ -130,6 +130,14 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
             )),
         }
     }
+    let values = match str_at(&test, "/variables") {
+        Some(f) => load_all(base, &[f])
+            .ok()
+            .and_then(|d| d.into_iter().next())
+            .map(|v| Values::read(&v))
+            .unwrap_or_default(),
+        None => Values::read(test.get("values").unwrap_or(&Value::Null)),
+    };
     let resources = load_all(base, &list(&test, "resources"));
     let resources_error = resources.as_ref().err().map(ToString::to_string);
     let resources = resources.unwrap_or_default();
@@ -152,9 +160,17 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
         for name in names {
             let case = format!("{pname}/{rule} {kind}/{name}");
             let policy = policies.iter().find(|p| p.name == pname);
+            // `namespace/name` or `name` (a resource without a namespace is in `default`).
+            let (ns, bare) = match name.split_once('/') {
+                Some((ns, n)) => (Some(ns), n),
+                None => (None, name),
+            };
             let object = resources.iter().find(|o| {
-                str_at(o, "/metadata/name") == Some(name)
+                str_at(o, "/metadata/name") == Some(bare)
                     && (kind.is_empty() || str_at(o, "/kind") == Some(kind))
+                    && ns.is_none_or(|ns| {
+                        str_at(o, "/metadata/namespace").unwrap_or("default") == ns
+                    })
             });
             let why_unread = unread
                 .iter()
@@ -165,27 +181,53 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
             let (got, skipped) = match (policy, object) {
                 (None, _) | (_, None) if why_unread.is_some() => (String::new(), why_unread),
                 (None, _) => (String::new(), Some(format!("policy {pname} not loaded"))),
+                (_, None) if kind == "Secret" => (
+                    String::new(),
+                    Some(format!(
+                        "resource Secret/{name}: Secret manifests are never read, by design"
+                    )),
+                ),
                 (_, None) => (
                     String::new(),
                     Some(format!("resource {kind}/{name} not found")),
                 ),
-                (Some(p), Some(o)) => match p.evaluate_named(rule, o) {
-                    None if p.unsupported.iter().any(|u| u == rule) => (
+                (Some(p), Some(o)) => match p.evaluate_named(
+                    rule,
+                    o,
+                    values.namespace_of(o, &resources).as_ref(),
+                    &values.for_case(pname, rule, name),
+                ) {
+                    None if let Some((_, why)) = p.unsupported.iter().find(|(u, _)| u == rule) => (
                         String::new(),
-                        Some(format!(
-                            "rule {rule} needs what Sextant does not evaluate (context lookups, podSecurity, nested foreach)"
-                        )),
+                        Some(if rule.is_empty() {
+                            format!("{pname}: {why}")
+                        } else {
+                            format!("rule {rule}: {why}")
+                        }),
                     ),
                     None => match p.not_validating.iter().find(|(n, _)| n == rule) {
+                        Some((_, what)) if rule.is_empty() || what.ends_with("Policy") => (
+                            String::new(),
+                            Some(format!(
+                                "{pname} is a {what}: it denies nothing, not evaluated"
+                            )),
+                        ),
                         Some((_, what)) => (
                             String::new(),
                             Some(format!(
                                 "rule {rule} is a {what} rule, which Sextant does not evaluate"
                             )),
                         ),
+                        None if rule.is_empty() => (
+                            String::new(),
+                            Some(format!("the case names no rule and {pname} has several")),
+                        ),
                         None => (String::new(), Some(format!("rule {rule} not found"))),
                     },
                     Some(kyverno::Outcome::Error(e)) => (format!("error: {e}"), None),
+                    Some(kyverno::Outcome::NotEvaluated(why)) => {
+                        (String::new(), Some(format!("rule {rule}: {why}")))
+                    }
                     Some(o) => (o.word().to_string(), None),
                 },
             };
@@ -200,6 +242,87 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
         }
     }
     Ok(out)
+}
+
+/// A `kyverno test` values file: values by policy rule and by resource (dotted names →
+/// values), and namespace labels for `namespaceSelector`s.
+#[derive(Default)]
+struct Values {
+    global: serde_json::Map<String, Value>,
+    /// (policy, rule or resource name, values)
+    rules: Vec<(String, String, serde_json::Map<String, Value>)>,
+    resources: Vec<(String, String, serde_json::Map<String, Value>)>,
+    namespace_labels: Vec<(String, Value)>,
+}
+
+impl Values {
+    fn read(v: &Value) -> Values {
+        let map = |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut out = Values {
+            global: map(v.get("globalValues")),
+            ..Values::default()
+        };
+        for p in list_values(v, "policies") {
+            let pname = str_at(p, "/name").unwrap_or("").to_string();
+            for (key, into) in [("rules", &mut out.rules), ("resources", &mut out.resources)] {
+                for r in list_values(p, key) {
+                    into.push((
+                        pname.clone(),
+                        str_at(r, "/name").unwrap_or("").to_string(),
+                        map(r.get("values")),
+                    ));
+                }
+            }
+        }
+        for n in list_values(v, "namespaceSelector") {
+            if let Some(name) = str_at(n, "/name") {
+                out.namespace_labels.push((
+                    name.to_string(),
+                    n.get("labels")
+                        .cloned()
+                        .unwrap_or_else(|| serde_json::json!({})),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The values of one case: global, then the rule's, then the resource's.
+    fn for_case(&self, policy: &str, rule: &str, resource: &str) -> serde_json::Map<String, Value> {
+        let resource = resource.rsplit('/').next().unwrap_or(resource);
+        let mut out = self.global.clone();
+        for (p, r, v) in &self.rules {
+            if p == policy && r == rule {
+                out.extend(v.clone());
+            }
+        }
+        for (p, r, v) in &self.resources {
+            if p == policy && r == resource {
+                out.extend(v.clone());
+            }
+        }
+        out
+    }
+
+    /// The Namespace `o` lives in: from the test's resources, else from the values' labels.
+    fn namespace_of(&self, o: &Value, resources: &[Value]) -> Option<Value> {
+        let ns = str_at(o, "/metadata/namespace")?;
+        resources
+            .iter()
+            .find(|r| {
+                str_at(r, "/kind") == Some("Namespace") && str_at(r, "/metadata/name") == Some(ns)
+            })
+            .cloned()
+            .or_else(|| {
+                let (_, labels) = self.namespace_labels.iter().find(|(n, _)| n == ns)?;
+                Some(serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": ns, "labels": labels}}))
+            })
+    }
+}
+
+fn list_values<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// A gator `Suite`.

@@ -224,12 +224,13 @@ impl Policy {
         all: bool,
     ) -> Result<Option<Vec<String>>, String> {
         let object = subject.json;
-        if !resource_rules_match(&self.match_constraints, object, namespace_labels) {
+        let op = subject.operation();
+        if !resource_rules_match(&self.match_constraints, object, namespace_labels, op) {
             return Ok(None);
         }
         if let Some(b) = binding
             && !b.match_resources.is_null()
-            && !resource_rules_match(&b.match_resources, object, namespace_labels)
+            && !resource_rules_match(&b.match_resources, object, namespace_labels, op)
         {
             return Ok(None);
         }
@@ -246,7 +247,7 @@ impl Policy {
             }
         }
         for (name, e) in &self.variables {
-            scope.bind(name, e)?;
+            scope.declare(name, e);
         }
         let mut denied = Vec::new();
         for v in &self.validations {
@@ -318,7 +319,12 @@ impl Binding {
 }
 
 /// `matchConstraints` / `matchResources`: resource rules, excluded rules, namespace selector.
-fn resource_rules_match(m: &Value, object: &Value, ns_labels: Option<&Value>) -> bool {
+pub(super) fn resource_rules_match(
+    m: &Value,
+    object: &Value,
+    ns_labels: Option<&Value>,
+    operation: &str,
+) -> bool {
     if m.is_null() {
         return true;
     }
@@ -332,10 +338,20 @@ fn resource_rules_match(m: &Value, object: &Value, ns_labels: Option<&Value>) ->
             let api = str_at(object, "/apiVersion").unwrap_or("v1");
             let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
             let resource = resource_of(str_at(object, "/kind").unwrap_or(""));
+            // `resourceNames`: empty or absent means every name.
+            let named = r
+                .get("resourceNames")
+                .and_then(Value::as_array)
+                .filter(|a| !a.is_empty())
+                .is_none_or(|a| {
+                    let name = str_at(object, "/metadata/name").unwrap_or("");
+                    a.iter().any(|v| v == name)
+                });
             has("apiGroups", group)
                 && has("apiVersions", version)
                 && has("resources", &resource)
-                && has("operations", "CREATE")
+                && has("operations", operation)
+                && named
         })
     };
     if let Some(rules) = m.get("resourceRules")

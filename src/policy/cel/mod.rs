@@ -1,0 +1,564 @@
+//! CEL as Kubernetes evaluates it in ValidatingAdmissionPolicies and Kyverno `validate.cel`
+//! rules: `object`, `oldObject`, `request`, `params`, `namespaceObject` and `variables.NAME`
+//! bound, with the Kubernetes CEL libraries (quantity, regex, lists, sets, url, ip…) from
+//! `kube-cel`.
+//!
+//! `kube-cel`'s own VAP evaluator has no `variables`, which both our drafts and the upstream
+//! policies use, so the binding is done here; the functions are kube-cel's.
+
+mod ast;
+
+use kube_cel::KubeCelExt;
+use kube_cel::cel::common::ast::IdedExpr;
+use kube_cel::cel::extractors::Arguments;
+use kube_cel::cel::objects::{Key, Map};
+use kube_cel::cel::{Context, ExecutionError, ResolveResult, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A compiled expression and its source (for messages).
+pub struct Expr {
+    expr: IdedExpr,
+    pub source: String,
+    /// The variables it reads: a scope binds those (and what they read) before it runs.
+    reads: ast::Reads,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expr").field(&self.source).finish()
+    }
+}
+
+impl Expr {
+    /// Kyverno CEL library calls that need a cluster, a registry or the network.
+    pub fn kyverno_libraries(&self) -> impl Iterator<Item = &str> {
+        self.reads.kyverno_libraries.iter().map(String::as_str)
+    }
+}
+
+/// Compile `source`; the error is the parser's message, one line.
+pub fn compile(source: &str) -> Result<Expr, String> {
+    let (expr, reads) = ast::parse(source)?;
+    Ok(Expr {
+        expr,
+        source: source.to_string(),
+        reads,
+    })
+}
+
+/// JSON to a CEL value. Integers stay signed (`cel::to_value` would make them `uint`, and
+/// `x > 0` between int and uint is an error in CEL).
+pub fn value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(value).collect())),
+        serde_json::Value::Object(o) => Value::Map(Map {
+            map: Arc::new(
+                o.iter()
+                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), value(v)))
+                    .collect(),
+            ),
+        }),
+    }
+}
+
+/// The `request` of a CREATE of `object` (what a dry-run admission of a manifest is).
+fn create_request(object: &serde_json::Value) -> serde_json::Value {
+    let kind = object.get("kind").cloned().unwrap_or_default();
+    let api = object
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("v1");
+    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+    let meta = object.get("metadata");
+    serde_json::json!({
+        "operation": "CREATE",
+        "kind": {"group": group, "version": version, "kind": kind},
+        "namespace": meta.and_then(|m| m.get("namespace")).cloned().unwrap_or_else(|| "".into()),
+        "name": meta.and_then(|m| m.get("name")).cloned().unwrap_or_else(|| "".into()),
+        "userInfo": {"username": "sextant", "groups": []},
+        "dryRun": true,
+    })
+}
+
+/// The CEL standard and Kubernetes functions, registered once per thread and shared by every
+/// context as their parent (registering them costs more than most evaluations).
+fn dyn_identity(v: Arguments) -> ResolveResult {
+    v.0.first()
+        .cloned()
+        .ok_or_else(|| ExecutionError::function_error("dyn", "dyn() takes one argument"))
+}
+
+fn functions() -> &'static Context<'static> {
+    thread_local! {
+        static FUNCTIONS: &'static Context<'static> = {
+            let mut ctx = Context::default();
+            ctx.register_all();
+            ctx.add_function("matches", matches_cached);
+            // CEL's `dyn(x)`: a type hint for the checker, the value itself at run time
+            // (Gatekeeper's library uses it inside lists and maps of mixed types).
+            ctx.add_function("dyn", dyn_identity);
+            ctx.add_function(ast::OPT_SELECT, ast::opt_select);
+            ctx.add_function("orValue", ast::or_value);
+            ctx.add_function("hasValue", ast::has_value);
+            ctx.add_function("value", ast::value_of);
+            ctx.add_function(ast::OPT_INDEX, ast::opt_index);
+            // Leaked once per thread: contexts borrow it for 'static.
+            Box::leak(Box::new(ctx))
+        };
+    }
+    FUNCTIONS.with(|f| *f)
+}
+
+/// CEL's `string.matches(regex)`, with the compiled regex cached per thread: the `cel`
+/// crate compiles the pattern on every call, which dominated policies that check image tags.
+fn matches_cached(
+    ftx: &kube_cel::cel::FunctionContext,
+    kube_cel::cel::extractors::This(this): kube_cel::cel::extractors::This<Arc<String>>,
+    pattern: Arc<String>,
+) -> kube_cel::cel::ResolveResult {
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<String, regex::Regex>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if !cache.contains_key(pattern.as_str()) {
+            let re = regex::Regex::new(&pattern)
+                .map_err(|e| ftx.error(format!("'{pattern}' not a valid regex: {e}")))?;
+            // Patterns come from policies, not objects: a small bound is plenty.
+            if cache.len() >= 512 {
+                cache.clear();
+            }
+            cache.insert(pattern.to_string(), re);
+        }
+        Ok(Value::Bool(
+            cache
+                .get(pattern.as_str())
+                .is_some_and(|re| re.is_match(&this)),
+        ))
+    })
+}
+
+/// An object under admission (a CREATE), converted to CEL once, on first use: `object`,
+/// `oldObject` (null) and `request`. Evaluating many policies against one object shares it
+/// ([`Subject::scope`]); an object no CEL policy matches is never converted.
+pub struct Subject<'j> {
+    pub json: &'j serde_json::Value,
+    /// The admission request when it is not a plain CREATE (UPDATE, DELETE: `request`,
+    /// `oldObject` come from it).
+    review: Option<&'j serde_json::Value>,
+    /// The object's Namespace, when known (`namespaceObject`).
+    namespace: Option<serde_json::Value>,
+    ctx: std::cell::OnceCell<Context<'static>>,
+}
+
+impl<'j> Subject<'j> {
+    pub fn create(json: &'j serde_json::Value) -> Subject<'j> {
+        Subject {
+            json,
+            review: None,
+            namespace: None,
+            ctx: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// An object under the admission request `review` (its `operation`, `oldObject`, …);
+    /// `json` is what matching sees (the object, or the old one of a DELETE).
+    pub fn reviewed(json: &'j serde_json::Value, review: &'j serde_json::Value) -> Subject<'j> {
+        Subject {
+            json,
+            review: Some(review),
+            namespace: None,
+            ctx: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The object's Namespace (from a snapshot or a test's resources) as `namespaceObject`;
+    /// without it a namespaced object's is `{metadata: {name, labels: {kubernetes.io/
+    /// metadata.name}}}`, which is all the API server guarantees, and a cluster-scoped
+    /// object's is null.
+    pub fn in_namespace(mut self, namespace: Option<serde_json::Value>) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    /// The admission operation (`CREATE` unless a review says otherwise).
+    pub fn operation(&self) -> &str {
+        self.review
+            .and_then(|r| r.get("operation"))
+            .and_then(|o| o.as_str())
+            .unwrap_or("CREATE")
+    }
+
+    /// Another object (a controller's pod template) admitted in the same namespace.
+    pub fn sibling<'k>(&self, json: &'k serde_json::Value) -> Subject<'k> {
+        Subject::create(json).in_namespace(self.namespace.clone())
+    }
+
+    fn namespace_object(&self, object: &serde_json::Value) -> Value {
+        if let Some(ns) = &self.namespace {
+            return value(ns);
+        }
+        let kind = object.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+        let ns = object
+            .pointer("/metadata/namespace")
+            .and_then(|n| n.as_str());
+        match ns {
+            None if super::cluster_scoped(kind) => Value::Null,
+            ns => {
+                let ns = ns.unwrap_or("default");
+                value(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}}))
+            }
+        }
+    }
+
+    /// A fresh scope for one policy: its params, namespace and variables go there.
+    pub fn scope(&self) -> Scope<'_> {
+        let base = self.ctx.get_or_init(|| {
+            let mut ctx = functions().new_inner_scope();
+            match self.review {
+                None => {
+                    ctx.add_variable_from_value("object", value(self.json));
+                    ctx.add_variable_from_value("oldObject", Value::Null);
+                    ctx.add_variable_from_value("request", value(&create_request(self.json)));
+                    ctx.add_variable_from_value(
+                        "namespaceObject",
+                        self.namespace_object(self.json),
+                    );
+                }
+                Some(r) => {
+                    let get = |k: &str| r.get(k).map_or(Value::Null, value);
+                    ctx.add_variable_from_value("object", get("object"));
+                    ctx.add_variable_from_value("oldObject", get("oldObject"));
+                    ctx.add_variable_from_value("request", value(r));
+                    ctx.add_variable_from_value(
+                        "namespaceObject",
+                        self.namespace_object(self.json),
+                    );
+                }
+            }
+            ctx
+        });
+        Scope {
+            ctx: base.new_inner_scope(),
+            declared: HashMap::new(),
+            order: Vec::new(),
+            state: HashMap::new(),
+            values: HashMap::new(),
+        }
+    }
+}
+
+/// A variable's state in a scope.
+enum Var {
+    /// Being evaluated (a cycle reads it as unbound).
+    Evaluating,
+    Bound,
+    /// Its evaluation failed: an expression that reads it fails with this.
+    Failed(String),
+}
+
+/// One policy's evaluation over a [`Subject`]. Variables are declared, not evaluated: an
+/// expression evaluates the ones it reads when it runs, as the API server and Kyverno do,
+/// so a variable that would fail only matters to the expressions that read it.
+pub struct Scope<'s> {
+    ctx: Context<'s>,
+    declared: HashMap<&'s str, &'s Expr>,
+    /// Declaration order, for `variables` read as a whole.
+    order: Vec<&'s str>,
+    state: HashMap<&'s str, Var>,
+    /// The bound values by name, for `variables` read as a whole.
+    values: HashMap<&'s str, Value>,
+}
+
+impl<'s> Scope<'s> {
+    /// Bind `params` or `namespaceObject` (JSON, converted here).
+    pub fn add(&mut self, name: &str, v: &serde_json::Value) {
+        self.ctx.add_variable_from_value(name, value(v));
+    }
+
+    /// Declare `variables.NAME`; it is evaluated when an expression first reads it.
+    pub fn declare(&mut self, name: &'s str, e: &'s Expr) {
+        if self.declared.insert(name, e).is_none() {
+            self.order.push(name);
+        }
+    }
+
+    /// Evaluate the variable `name` if it is declared and not yet evaluated.
+    fn ensure(&mut self, name: &str) {
+        let Some((&name, &e)) = self.declared.get_key_value(name) else {
+            return;
+        };
+        if self.state.contains_key(name) {
+            return;
+        }
+        self.state.insert(name, Var::Evaluating);
+        // A variable reads only the ones declared before it.
+        let before = self.order.iter().position(|n| *n == name).unwrap_or(0);
+        self.ensure_reads(e, before);
+        match self.run(e) {
+            Ok(v) => {
+                self.ctx
+                    .add_variable_from_value(format!("{}{name}", ast::VAR_PREFIX), v.clone());
+                self.values.insert(name, v);
+                self.state.insert(name, Var::Bound);
+            }
+            Err(why) => {
+                self.state.insert(name, Var::Failed(why));
+            }
+        }
+    }
+
+    /// Bind what `e` reads; `variables` as a whole means the first `before` declared.
+    fn ensure_reads(&mut self, e: &Expr, before: usize) {
+        for v in &e.reads.variables {
+            self.ensure(v);
+        }
+        if e.reads.whole_map {
+            for i in 0..before {
+                if let Some(name) = self.order.get(i).copied() {
+                    self.ensure(name);
+                }
+            }
+            let vars: HashMap<Key, Value> = self.order[..before.min(self.order.len())]
+                .iter()
+                .filter_map(|n| {
+                    Some((
+                        Key::String(Arc::new((*n).into())),
+                        self.values.get(n)?.clone(),
+                    ))
+                })
+                .collect();
+            self.ctx.add_variable_from_value(
+                "variables",
+                Value::Map(Map {
+                    map: Arc::new(vars),
+                }),
+            );
+        }
+    }
+
+    fn run(&self, e: &Expr) -> Result<Value, String> {
+        Value::resolve(&e.expr, &self.ctx).map_err(|err| match &err {
+            ExecutionError::UndeclaredReference(r) => match r
+                .strip_prefix(ast::VAR_PREFIX)
+                .map(|name| (name, self.state.get(name)))
+            {
+                Some((_, Some(Var::Failed(why)))) => why.clone(),
+                Some((name, _)) => format!("{}: no variable `{name}`", e.source),
+                None => format!("{}: {err}", e.source),
+            },
+            _ => format!("{}: {err}", e.source),
+        })
+    }
+
+    pub fn eval(&mut self, e: &Expr) -> Result<Value, String> {
+        self.ensure_reads(e, self.order.len());
+        self.run(e)
+    }
+
+    /// A validation: `Ok(true)` admits, `Ok(false)` denies, `Err` is an evaluation error
+    /// (which admission treats per `failurePolicy`; we report it).
+    pub fn check(&mut self, e: &Expr) -> Result<bool, String> {
+        match self.eval(e)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(format!(
+                "{}: expected a bool, got {:?}",
+                e.source,
+                other.type_of()
+            )),
+        }
+    }
+
+    /// A `messageExpression`: the string it yields, if it yields one.
+    pub fn message(&mut self, e: &Expr) -> Option<String> {
+        match self.eval(e) {
+            Ok(Value::String(s)) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(expr: &str, object: serde_json::Value) -> Result<bool, String> {
+        Subject::create(&object).scope().check(&compile(expr)?)
+    }
+
+    #[test]
+    fn binds_object_and_request() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {"containers": [{"name": "a", "image": "nginx:1.27"}]}});
+        assert_eq!(
+            check(
+                "object.spec.containers.all(c, c.image.contains(':'))",
+                pod.clone()
+            ),
+            Ok(true)
+        );
+        assert_eq!(check("request.namespace == 'shop'", pod.clone()), Ok(true));
+        assert_eq!(check("request.kind.kind == 'Pod'", pod.clone()), Ok(true));
+        assert_eq!(
+            check(
+                "!has(object.spec.hostNetwork) || object.spec.hostNetwork == false",
+                pod
+            ),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn integers_are_signed_and_quantities_work() {
+        let o = json!({"spec": {"replicas": 3, "mem": "512Mi"}});
+        assert_eq!(check("object.spec.replicas > 2", o.clone()), Ok(true));
+        assert_eq!(
+            check("quantity(object.spec.mem).isLessThan(quantity('1Gi'))", o),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn variables_chain() {
+        let o = json!({"spec": {"containers": [{"name": "a"}], "initContainers": [{"name": "b"}]}});
+        let subject = Subject::create(&o);
+        let spec = compile("object.spec").expect("c");
+        let all = compile("variables.spec.containers + (has(variables.spec.initContainers) ? variables.spec.initContainers : [])")
+            .expect("c");
+        let mut s = subject.scope();
+        s.declare("spec", &spec);
+        s.declare("all", &all);
+        assert_eq!(
+            s.check(&compile("size(variables.all) == 2").expect("c")),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn variables_are_lazy_as_in_the_api_server() {
+        // A variable that fails matters only to the expressions that read it.
+        let o = json!({"spec": {}});
+        let subject = Subject::create(&o);
+        let broken = compile("object.spec.missing.field").expect("c");
+        let fine = compile("object.spec").expect("c");
+        let mut s = subject.scope();
+        s.declare("broken", &broken);
+        s.declare("fine", &fine);
+        assert_eq!(
+            s.check(&compile("variables.fine == {}").expect("c")),
+            Ok(true)
+        );
+        // Short-circuiting keeps a failing variable out of the result, as in Kubernetes.
+        assert_eq!(
+            s.check(&compile("true || variables.broken == 1").expect("c")),
+            Ok(true)
+        );
+        let e = s
+            .check(&compile("variables.broken == 1").expect("c"))
+            .expect_err("reads the failing variable");
+        assert!(e.starts_with("object.spec.missing.field"), "{e}");
+        let e = s
+            .check(&compile("variables.nothing == 1").expect("c"))
+            .expect_err("undeclared");
+        assert!(e.contains("no variable `nothing`"), "{e}");
+    }
+
+    #[test]
+    fn optional_syntax_in_every_form() {
+        let o = json!({"metadata": {"labels": {"app.kubernetes.io/name": "web"}},
+            "spec": {"containers": [{"name": "a", "securityContext": {"runAsNonRoot": true}}]}});
+        for (expr, want) in [
+            ("object.spec.?hostNetwork.orValue(false) == false", true),
+            (
+                "object.metadata.?labels[?'app.kubernetes.io/name'].orValue('') == 'web'",
+                true,
+            ),
+            (
+                "object.metadata.?annotations[?'x'].orValue('d') == 'd'",
+                true,
+            ),
+            (
+                "!object.spec.?securityContext.?seccompProfile.?type.hasValue()",
+                true,
+            ),
+            // A plain selection after `.?` stays optional (none propagates).
+            (
+                "object.spec.containers.all(c, c.?securityContext.runAsNonRoot.orValue(false))",
+                true,
+            ),
+            (
+                "object.spec.containers.all(c, c.?resources.limits.orValue({}) == {})",
+                true,
+            ),
+            ("object.spec.containers[?0].name.orValue('') == 'a'", true),
+            ("object.spec.containers[?3].hasValue()", false),
+            ("object.spec.?containers.orValue([]).size() == 1", true),
+            ("object.spec.?x.?y.orValue(['a', ')']).size() == 2", true),
+            ("optional.of(1).or(optional.none()).value() == 1", true),
+            ("object.?spec.?containers.value().size() == 1", true),
+        ] {
+            assert_eq!(check(expr, o.clone()), Ok(want), "{expr}");
+        }
+        let e = check("object.spec.?nothing.value() == 1", o).expect_err("none has no value");
+        assert!(e.contains("optional.none()"), "{e}");
+    }
+
+    #[test]
+    fn variables_become_identifiers_and_the_map_stays_readable() {
+        let (_, reads) = ast::parse(
+            "variables.spec.x == 'variables.a' && has(variables.spec.y) && myvariables.z",
+        )
+        .expect("parses");
+        assert_eq!(reads.variables.iter().collect::<Vec<_>>(), ["spec"]);
+        assert!(!reads.whole_map);
+        assert!(ast::parse("has(variables.spec)").expect("p").1.whole_map);
+        assert!(ast::parse("size(variables) > 0").expect("p").1.whole_map);
+        let o = json!({"spec": {}});
+        let subject = Subject::create(&o);
+        let spec = compile("object.spec").expect("c");
+        let mut s = subject.scope();
+        s.declare("spec", &spec);
+        assert_eq!(
+            s.check(&compile("has(variables.spec) && size(variables) == 1").expect("c")),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn matches_caches_and_reports_bad_patterns() {
+        for _ in 0..2 {
+            assert_eq!(
+                check("object.i.matches(':[0-9.]+$')", json!({"i": "nginx:1.27"})),
+                Ok(true)
+            );
+            assert_eq!(
+                check(
+                    "object.i.matches(':[0-9.]+$')",
+                    json!({"i": "nginx:latest"})
+                ),
+                Ok(false)
+            );
+        }
+        let e = check("object.i.matches('(')", json!({"i": "x"})).expect_err("bad regex");
+        assert!(e.contains("not a valid regex"), "{e}");
+    }
+
+    #[test]
+    fn errors_are_reported_not_panics() {
+        assert!(compile("object.spec.(").is_err());
+        assert!(check("object.spec.missing.field == 1", json!({"spec": {}})).is_err());
+        assert!(check("'not a bool'", json!({})).is_err());
+    }
+}
