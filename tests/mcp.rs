@@ -135,7 +135,7 @@ async fn an_mcp_client_lists_and_calls_every_tool_and_only_reads() {
     );
 
     let drafted = call("draft_policy", json!({"target": "Privileged"})).await;
-    assert!(drafted.contains("kind: ClusterPolicy"), "{drafted}");
+    assert!(drafted.contains("kind: ValidatingPolicy"), "{drafted}");
 
     let vap = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: no-ledger\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [apps]\n      apiVersions: [v1]\n      operations: [CREATE, UPDATE]\n      resources: [deployments]\n  validations:\n  - expression: object.metadata.name != 'ledger'\n    message: ledger is frozen\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: no-ledger\nspec:\n  policyName: no-ledger\n  validationActions: [Deny]\n";
     let report = call("check_policy", json!({"policy_yaml": vap})).await;

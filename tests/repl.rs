@@ -507,9 +507,16 @@ fn repl_policy_out_explain_by_name_and_sources() {
         dir.path().display()
     ));
     assert!(out.contains("wrote 6 files"), "{out}");
+    // One folder per finding: `<policy>/<finding id>/<engine>/`.
+    let finding = out
+        .split_whitespace()
+        .find(|w| w.starts_with("F-"))
+        .expect("the finding id");
     assert!(
         dir.path()
-            .join("sextant-disallow-privileged/kyverno/kyverno-test.yaml")
+            .join(format!(
+                "sextant-disallow-privileged/{finding}/kyverno/kyverno-test.yaml"
+            ))
             .exists(),
         "{out}"
     );

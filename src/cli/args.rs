@@ -290,7 +290,8 @@ pub enum PolicyCommand {
         /// every namespace"); shown only once it passes the same proof (bounded retries)
         #[arg(long, value_name = "TEXT")]
         request: Option<String>,
-        /// kyverno, gatekeeper, vap or all (comma-separated)
+        /// kyverno (a ValidatingPolicy), kyverno-clusterpolicy (the legacy ClusterPolicy),
+        /// gatekeeper, vap or all (comma-separated; all = kyverno, gatekeeper, vap)
         #[arg(long, default_value = "all", value_delimiter = ',', value_name = "ENGINE,...",
               ignore_case = true, value_parser = ENGINES)]
         engine: Vec<String>,
@@ -383,7 +384,14 @@ pub enum SnapshotCommand {
 const SEVERITIES: [&str; 3] = ["info", "warning", "critical"];
 
 /// The engines `policy draft --engine` takes.
-const ENGINES: [&str; 4] = ["kyverno", "gatekeeper", "vap", "all"];
+/// (`kyverno` drafts a ValidatingPolicy; `kyverno-clusterpolicy` the legacy ClusterPolicy.)
+const ENGINES: [&str; 5] = [
+    "kyverno",
+    "kyverno-clusterpolicy",
+    "gatekeeper",
+    "vap",
+    "all",
+];
 
 /// Every category name, for `--category` (completion, and the list an invalid value prints).
 fn category_values() -> clap::builder::PossibleValuesParser {

@@ -15,14 +15,12 @@ use std::str::FromStr;
 fn engines(arg: &str) -> anyhow::Result<Vec<Engine>> {
     let mut out = Vec::new();
     for e in arg.split(',').map(str::trim) {
-        match e {
-            "all" => out.extend(Engine::ALL),
-            "kyverno" => out.push(Engine::Kyverno),
-            "gatekeeper" => out.push(Engine::Gatekeeper),
-            "vap" => out.push(Engine::Vap),
-            other => {
+        match (e, Engine::parse(e)) {
+            ("all", _) => out.extend(Engine::ALL),
+            (_, Some(engine)) => out.push(engine),
+            (other, None) => {
                 return Err(Error::Usage(format!(
-                    "--engine: unknown engine '{other}' (expected kyverno, gatekeeper, vap or all)"
+                    "--engine: unknown engine '{other}' (expected kyverno, kyverno-clusterpolicy, gatekeeper, vap or all)"
                 ))
                 .into());
             }

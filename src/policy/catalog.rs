@@ -23,7 +23,8 @@ pub const CEL_VARIABLES: [(&str, &str); 2] = [
     ),
 ];
 
-/// Rego helpers every Gatekeeper draft starts with (Rego v0, Gatekeeper's default).
+/// Rego helpers every Gatekeeper draft starts with (Rego v0, Gatekeeper's default); the
+/// draft defines `exempt_image` beside them (the constraint's `exemptImages`).
 pub const REGO_PRELUDE: &str = r#"pod_spec := input.review.object.spec {
   input.review.object.kind == "Pod"
 }
@@ -39,14 +40,17 @@ pod_spec := input.review.object.spec.template.spec {
 
 containers[c] {
   c := pod_spec.containers[_]
+  not exempt_image(c.image)
 }
 
 containers[c] {
   c := pod_spec.initContainers[_]
+  not exempt_image(c.image)
 }
 
 containers[c] {
   c := pod_spec.ephemeralContainers[_]
+  not exempt_image(c.image)
 }
 "#;
 
@@ -72,12 +76,24 @@ pub fn registry_of(image: &str) -> String {
     }
 }
 
-/// Whether `image` comes from one of `registries` as the drafted rule decides it: by prefix,
-/// and a Docker Hub short name (`nginx:1.25`) as `docker.io/`.
+/// An image reference as the runtime pulls it: a Docker Hub short name gets its registry and,
+/// for an official image, `library/` (`nginx:1.25` → `docker.io/library/nginx:1.25`,
+/// `bitnami/redis` → `docker.io/bitnami/redis`); anything with a registry host is itself.
+pub fn normalize_image(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            image.to_string()
+        }
+        Some(_) => format!("docker.io/{image}"),
+        None => format!("docker.io/library/{image}"),
+    }
+}
+
+/// Whether `image` comes from one of `registries` as the drafted rule decides it: its
+/// normalized reference ([`normalize_image`]) starts with a trusted prefix.
 pub fn is_trusted(image: &str, registries: &[String]) -> bool {
-    registries.iter().any(|r| {
-        image.starts_with(r.as_str()) || (r == "docker.io/" && registry_of(image) == "docker.io/")
-    })
+    let image = normalize_image(image);
+    registries.iter().any(|r| image.starts_with(r.as_str()))
 }
 
 /// A policy rule Sextant drafts.
@@ -375,19 +391,32 @@ violation[{"msg": msg}] {
         description: "An image from a registry the team does not run can be unavailable, unvetted or typosquatted; admitting only the registries in use keeps pulls predictable and the supply chain reviewable.",
         severity: "medium",
         kinds: ALL_WORKLOADS,
-        // A Docker Hub short name (`nginx:1.25`, `bitnami/redis`) is `docker.io/…` as the
-        // runtime pulls it: trusted when `docker.io/` is, never by its literal prefix alone.
-        cel: "variables.containers.all(c, variables.allowed.exists(r, c.image.startsWith(r) || (r == 'docker.io/' && !c.image.matches('^[^/]+[.:][^/]*/') && !c.image.startsWith('localhost/'))))",
-        cel_message: "'images must come from ' + variables.allowed.join(', ') + ': ' + variables.containers.filter(c, !variables.allowed.exists(r, c.image.startsWith(r) || (r == 'docker.io/' && !c.image.matches('^[^/]+[.:][^/]*/') && !c.image.startsWith('localhost/')))).map(c, c.image).join(', ')",
-        rego: r#"trusted(image) {
-  startswith(image, input.parameters.repos[_])
+        // Images are compared as the runtime pulls them: a Docker Hub short name is
+        // `docker.io/library/nginx`, `docker.io/bitnami/redis` (see `normalize_image`), so a
+        // trusted `docker.io/` or `docker.io/library/` admits `nginx:1.25`.
+        cel: "variables.containers.all(c, variables.allowed.exists(r, (c.image.matches('^[^/]+[.:][^/]*/') || c.image.startsWith('localhost/') ? c.image : 'docker.io/' + (c.image.contains('/') ? c.image : 'library/' + c.image)).startsWith(r)))",
+        cel_message: "'images must come from ' + variables.allowed.join(', ') + ': ' + variables.containers.filter(c, !variables.allowed.exists(r, (c.image.matches('^[^/]+[.:][^/]*/') || c.image.startsWith('localhost/') ? c.image : 'docker.io/' + (c.image.contains('/') ? c.image : 'library/' + c.image)).startsWith(r))).map(c, c.image).join(', ')",
+        rego: r#"# An image as the runtime pulls it: Docker Hub short names get docker.io/ (and library/).
+normalized(image) = image {
+  regex.match(`^[^/]+[.:][^/]*/`, image)
 }
 
-# A Docker Hub short name (nginx:1.25, bitnami/redis) is docker.io/... as the runtime pulls it.
-trusted(image) {
-  input.parameters.repos[_] == "docker.io/"
+normalized(image) = image {
+  startswith(image, "localhost/")
+}
+
+normalized(image) = concat("", ["docker.io/", image]) {
   not regex.match(`^[^/]+[.:][^/]*/`, image)
   not startswith(image, "localhost/")
+  contains(image, "/")
+}
+
+normalized(image) = concat("", ["docker.io/library/", image]) {
+  not contains(image, "/")
+}
+
+trusted(image) {
+  startswith(normalized(image), input.parameters.repos[_])
 }
 
 violation[{"msg": msg}] {

@@ -28,20 +28,37 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
+    /// Kyverno's current policy type: a `ValidatingPolicy` (policies.kyverno.io).
     Kyverno,
+    /// Kyverno's legacy `ClusterPolicy` (kyverno.io) with `validate.cel` rules.
+    KyvernoClusterPolicy,
     Gatekeeper,
     Vap,
 }
 
 impl Engine {
+    /// What `--engine all` drafts: one policy per engine (Kyverno's current type).
     pub const ALL: [Engine; 3] = [Engine::Kyverno, Engine::Gatekeeper, Engine::Vap];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Engine::Kyverno => "kyverno",
+            Engine::KyvernoClusterPolicy => "kyverno-clusterpolicy",
             Engine::Gatekeeper => "gatekeeper",
             Engine::Vap => "vap",
         }
+    }
+
+    /// `--engine` values, one name each (`all` is the front ends' own).
+    pub fn parse(name: &str) -> Option<Engine> {
+        [
+            Engine::Kyverno,
+            Engine::KyvernoClusterPolicy,
+            Engine::Gatekeeper,
+            Engine::Vap,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == name)
     }
 }
 

@@ -85,6 +85,9 @@ pub fn propose(
 pub fn engine_rules(engine: Engine) -> &'static str {
     match engine {
         Engine::Kyverno => {
+            "A policies.kyverno.io/v1 ValidatingPolicy on Pods (`matchConstraints.resourceRules` for `pods`, CEL `validations` each with a `messageExpression`, optional `variables`, `validationActions: [Audit]`); Kyverno generates it for pod controllers itself."
+        }
+        Engine::KyvernoClusterPolicy => {
             "A kyverno.io/v1 ClusterPolicy whose rules validate with `validate.cel` (CEL `expressions`, each with a `messageExpression`; no pattern, anyPattern or deny rules), `failureAction: Audit` in each rule's `validate`, `background: true`."
         }
         Engine::Gatekeeper => {
@@ -156,6 +159,11 @@ fn files_for(engine: Engine, docs: &[Value]) -> Result<BTreeMap<String, String>,
     let find = |pred: &dyn Fn(&str) -> bool| docs.iter().find(|d| pred(&kind_of(d)));
     match engine {
         Engine::Kyverno => {
+            let p = find(&|k| k == "ValidatingPolicy")
+                .ok_or("no Kyverno ValidatingPolicy in the policy block")?;
+            put("policy.yaml", p);
+        }
+        Engine::KyvernoClusterPolicy => {
             let p = find(&|k| k == "ClusterPolicy" || k == "Policy")
                 .ok_or("no Kyverno ClusterPolicy in the policy block")?;
             put("policy.yaml", p);

@@ -158,7 +158,15 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
             names.push(n);
         }
         for name in names {
-            let case = format!("{pname}/{rule} {kind}/{name}");
+            let base_rule = rule
+                .strip_prefix("autogen-cronjob-")
+                .or_else(|| rule.strip_prefix("autogen-"))
+                .unwrap_or(rule);
+            let case = if rule.is_empty() {
+                format!("{pname} {kind}/{name}")
+            } else {
+                format!("{pname}/{rule} {kind}/{name}")
+            };
             let policy = policies.iter().find(|p| p.name == pname);
             // `namespace/name` or `name` (a resource without a namespace is in `default`).
             let (ns, bare) = match name.split_once('/') {
@@ -191,21 +199,28 @@ pub fn run_kyverno(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
                     String::new(),
                     Some(format!("resource {kind}/{name} not found")),
                 ),
+                // `autogen-…` names the generated version of a Pod rule.
                 (Some(p), Some(o)) => match p.evaluate_named(
                     rule,
                     o,
                     values.namespace_of(o, &resources).as_ref(),
                     &values.for_case(pname, rule, name),
                 ) {
-                    None if let Some((_, why)) = p.unsupported.iter().find(|(u, _)| u == rule) => (
-                        String::new(),
-                        Some(if rule.is_empty() {
-                            format!("{pname}: {why}")
-                        } else {
-                            format!("rule {rule}: {why}")
-                        }),
-                    ),
-                    None => match p.not_validating.iter().find(|(n, _)| n == rule) {
+                    None if let Some((_, why)) = p
+                        .unsupported
+                        .iter()
+                        .find(|(u, _)| u == base_rule || u.is_empty()) =>
+                    {
+                        (
+                            String::new(),
+                            Some(if rule.is_empty() {
+                                format!("{pname}: {why}")
+                            } else {
+                                format!("rule {rule}: {why}")
+                            }),
+                        )
+                    }
+                    None => match p.not_validating.iter().find(|(n, _)| n == base_rule) {
                         Some((_, what)) if rule.is_empty() || what.ends_with("Policy") => (
                             String::new(),
                             Some(format!(
@@ -574,12 +589,17 @@ pub fn run_vap(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
     Ok(out)
 }
 
-/// Write a draft's bundle under `dir/<policy>/<engine>/`: policies, the offending and fixed
-/// objects, and the test file of that engine; plus `fix.diff` and `patch.sh`.
+/// Write a draft's bundle under `dir/<policy>/<engine>/` (`dir/<policy>/<finding id>/<engine>/`
+/// for a finding's draft, so two findings of one category never overwrite each other):
+/// policies, the offending and fixed objects, and the test file of that engine; plus
+/// `fix.diff` and `patch.sh`.
 pub fn write_bundle(dir: &Path, d: &super::draft::Draft) -> Result<Vec<PathBuf>, PolicyError> {
     use super::draft::Scope;
     use super::{Engine, to_yaml};
-    let root = dir.join(&d.policy);
+    let root = match &d.finding {
+        Some(id) => dir.join(&d.policy).join(id),
+        None => dir.join(&d.policy),
+    };
     let mut written = Vec::new();
     let mut write = |path: PathBuf, text: &str| -> Result<(), PolicyError> {
         if let Some(p) = path.parent() {
@@ -630,19 +650,26 @@ pub fn write_bundle(dir: &Path, d: &super::draft::Draft) -> Result<Vec<PathBuf>,
             continue;
         }
         match e.engine {
-            Engine::Kyverno => {
+            Engine::Kyverno | Engine::KyvernoClusterPolicy => {
                 let resources = format!("{}---\n{}", to_yaml(&d.offending), to_yaml(&fixed));
                 write(sub.join("resources.yaml"), &resources)?;
+                let result = |resource: &str, result: &str| {
+                    let mut r = serde_json::json!({"policy": d.policy, "kind": kind,
+                        "resources": [resource], "result": result});
+                    if e.engine == Engine::Kyverno {
+                        r["isValidatingPolicy"] = true.into();
+                    } else {
+                        r["rule"] = d.policy.trim_start_matches("sextant-").into();
+                    }
+                    r
+                };
                 let test = serde_json::json!({
                     "apiVersion": "cli.kyverno.io/v1alpha1",
                     "kind": "Test",
                     "metadata": {"name": d.policy},
                     "policies": ["policy.yaml"],
                     "resources": ["resources.yaml"],
-                    "results": [
-                        {"policy": d.policy, "rule": d.policy.trim_start_matches("sextant-"), "kind": kind, "resources": [name], "result": "fail"},
-                        {"policy": d.policy, "rule": d.policy.trim_start_matches("sextant-"), "kind": kind, "resources": [fixed_name], "result": "pass"},
-                    ],
+                    "results": [result(&name, "fail"), result(&fixed_name, "pass")],
                 });
                 write(sub.join("kyverno-test.yaml"), &to_yaml(&test))?;
             }

@@ -34,7 +34,7 @@ pub fn draft_text(d: &Draft, written: &[PathBuf], style: Style, show_yaml: bool)
     for gref in &d.guidance {
         let _ = writeln!(s, "implements Level 4: {} ({})", gref.heading, gref.id);
     }
-    s.push_str("\nproof (evaluated in-process: CEL for Kyverno and VAP, Rego for Gatekeeper):\n");
+    s.push_str("\nproof (evaluated in-process: CEL for Kyverno and VAP, Rego and its CEL source for Gatekeeper):\n");
     for e in &d.drafts {
         let scope = match &e.scope {
             Scope::Namespace(ns) => format!("namespace {ns}"),

@@ -62,9 +62,15 @@ pub fn flag_values(flag: &str) -> Vec<String> {
             .map(|c| c.as_str().to_string())
             .collect(),
         "--min-severity" => ["critical", "warning", "info"].map(String::from).to_vec(),
-        "--engine" => ["kyverno", "gatekeeper", "vap", "all"]
-            .map(String::from)
-            .to_vec(),
+        "--engine" => [
+            "kyverno",
+            "kyverno-clusterpolicy",
+            "gatekeeper",
+            "vap",
+            "all",
+        ]
+        .map(String::from)
+        .to_vec(),
         _ => Vec::new(),
     }
 }

@@ -92,15 +92,15 @@ impl Session {
                 }
             } else if a == "--engine" {
                 engines = match it.next().unwrap_or("") {
-                    "kyverno" => vec![Engine::Kyverno],
-                    "gatekeeper" => vec![Engine::Gatekeeper],
-                    "vap" => vec![Engine::Vap],
                     "all" => engines,
-                    other => {
-                        return format!(
-                            "--engine: '{other}' is not kyverno, gatekeeper, vap or all\n"
-                        );
-                    }
+                    name => match Engine::parse(name) {
+                        Some(e) => vec![e],
+                        None => {
+                            return format!(
+                                "--engine: '{name}' is not kyverno, kyverno-clusterpolicy, gatekeeper, vap or all\n"
+                            );
+                        }
+                    },
                 };
             } else {
                 words.push(a);
