@@ -754,7 +754,9 @@ fn policy_test_counts_cases_and_skips_what_it_cannot_read_case_by_case() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("skipped:")
-            && text.contains("Kyverno MutatingPolicy mpol: it denies nothing, not checked")
+            && text.contains(
+                "Kyverno policy mpol is a MutatingPolicy: it denies nothing, not checked"
+            )
             && !text.contains("vpol:"),
         "{text}"
     );

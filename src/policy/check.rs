@@ -199,31 +199,21 @@ impl PolicySet {
                                     p.name
                                 ));
                             }
+                            // A ValidatingPolicy's one rule is the policy itself (unnamed).
+                            let who = |r: &str| match r {
+                                "" => format!("Kyverno policy {}", p.name),
+                                r => format!("Kyverno rule {r} of {}", p.name),
+                            };
                             for (r, why) in &p.unsupported {
-                                set.skipped.push(if r.is_empty() {
-                                    format!(
-                                        "{where_}: Kyverno policy {}: {why}; not checked",
-                                        p.name
-                                    )
-                                } else {
-                                    format!(
-                                        "{where_}: Kyverno rule {r} of {}: {why}; not checked",
-                                        p.name
-                                    )
-                                });
+                                set.skipped
+                                    .push(format!("{where_}: {}: {why}; not checked", who(r)));
                             }
                             for (r, what) in &p.not_validating {
-                                set.skipped.push(if r.is_empty() {
-                                    format!(
-                                        "{where_}: Kyverno {what} {}: it denies nothing, not checked",
-                                        p.name
-                                    )
-                                } else {
-                                    format!(
-                                        "{where_}: Kyverno rule {r} of {} is a {what} rule: it denies nothing, not checked",
-                                        p.name
-                                    )
-                                });
+                                set.skipped.push(format!(
+                                    "{where_}: {} is a {what}{}: it denies nothing, not checked",
+                                    who(r),
+                                    if r.is_empty() { "" } else { " rule" }
+                                ));
                             }
                             if p.rule_names().next().is_some() {
                                 set.policies.push((p.name.clone(), Loaded::Kyverno(p)));

@@ -33,15 +33,7 @@ pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
         kind.as_str(),
         "ValidatingPolicy" | "NamespacedValidatingPolicy"
     ) {
-        return Ok(Policy {
-            name,
-            namespace,
-            action: "Audit".into(),
-            autogen: Vec::new(),
-            rules: Vec::new(),
-            unsupported: Vec::new(),
-            not_validating: vec![(String::new(), kind)],
-        });
+        return Ok(Policy::not_evaluated(name, namespace, None, Some(kind)));
     }
     let spec = p.get("spec").unwrap_or(&Value::Null);
     let compile = |e: &str| cel::compile(e).map_err(&bad);
@@ -74,15 +66,7 @@ pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
         return Err(bad("no validations".into()));
     }
     if let Some(why) = super::kyverno::offline_blocker(&preconditions, &variables, &validations) {
-        return Ok(Policy {
-            name,
-            namespace,
-            action: "Audit".into(),
-            autogen: Vec::new(),
-            rules: Vec::new(),
-            unsupported: vec![(String::new(), why)],
-            not_validating: Vec::new(),
-        });
+        return Ok(Policy::not_evaluated(name, namespace, Some(why), None));
     }
     let action = if list("validationActions")
         .iter()
@@ -99,17 +83,7 @@ pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
             .filter_map(Value::as_str)
             .map(controller_kind)
             .collect(),
-        _ => [
-            "DaemonSet",
-            "Deployment",
-            "Job",
-            "StatefulSet",
-            "ReplicaSet",
-            "ReplicationController",
-            "CronJob",
-        ]
-        .map(String::from)
-        .to_vec(),
+        _ => super::kyverno::POD_CONTROLLERS.map(String::from).to_vec(),
     };
     Ok(Policy {
         name: name.clone(),

@@ -83,7 +83,7 @@ pub(super) enum Matcher {
 }
 
 /// The Pod controllers Kyverno generates rules for when none are named.
-const POD_CONTROLLERS: [&str; 7] = [
+pub(super) const POD_CONTROLLERS: [&str; 7] = [
     "DaemonSet",
     "Deployment",
     "Job",
@@ -249,6 +249,25 @@ impl Policy {
             unsupported,
             not_validating,
         })
+    }
+
+    /// A policy with nothing Sextant evaluates: one that cannot be evaluated offline (`why`)
+    /// or one that does not validate (`kind`: a MutatingPolicy…). Its cases name the reason.
+    pub(super) fn not_evaluated(
+        name: String,
+        namespace: Option<String>,
+        why: Option<String>,
+        kind: Option<String>,
+    ) -> Policy {
+        Policy {
+            name,
+            namespace,
+            action: "Audit".into(),
+            autogen: Vec::new(),
+            rules: Vec::new(),
+            unsupported: why.map(|w| (String::new(), w)).into_iter().collect(),
+            not_validating: kind.map(|k| (String::new(), k)).into_iter().collect(),
+        }
     }
 
     /// Rules whose `context` looks up the cluster (apiCall, configMap…): over a snapshot they
