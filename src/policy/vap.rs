@@ -98,6 +98,18 @@ impl Policy {
             {
                 let src = str_at(e, &format!("/{key}")).unwrap_or("");
                 let compiled = match cel::compile(src) {
+                    Ok(x) if x.kyverno_libraries().next().is_some() => {
+                        let calls: Vec<&str> = x.kyverno_libraries().collect();
+                        issues.push(CompileIssue {
+                            field: format!("spec.{field}[{i}].{key}"),
+                            expression: src.to_string(),
+                            problem: format!(
+                                "calls {}, which needs the API server (or the cluster): not evaluated offline",
+                                calls.join(", ")
+                            ),
+                        });
+                        None
+                    }
                     Ok(x) => Some(x),
                     Err(problem) => {
                         issues.push(CompileIssue {

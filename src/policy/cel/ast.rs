@@ -35,13 +35,16 @@ pub struct Reads {
     /// `variables` used as a whole (`has(variables.x)`, `size(variables)`): every variable
     /// must be bound before the expression runs.
     pub whole_map: bool,
-    /// Calls into Kyverno's CEL libraries that read the cluster, registries or the network
-    /// (`resource.Get`, `image.GetMetadata`, `http.Get`…): not evaluable offline.
+    /// Calls into libraries that read the cluster, registries or the network (Kyverno's
+    /// `resource.Get`, `image.GetMetadata`, `http.Get`…; Kubernetes' `authorizer`): not
+    /// evaluable offline.
     pub kyverno_libraries: BTreeSet<String>,
 }
 
 /// Kyverno library objects whose functions look outside the object under admission.
 const KYVERNO_LIBRARY_TARGETS: &[&str] = &[
+    // Kubernetes' own: the API server's authorization checks.
+    "authorizer",
     "resource",
     "http",
     "image",
@@ -67,7 +70,7 @@ pub fn parse(source: &str) -> Result<(IdedExpr, Reads), String> {
     .map_err(|_| "the CEL parser failed on this expression".to_string())?;
     let mut expr = parsed.map_err(|e| e.to_string().replace('\n', " "))?;
     let mut reads = Reads::default();
-    rewrite(&mut expr, &mut reads);
+    rewrite(&mut expr, &mut reads, &mut Vec::new());
     Ok((expr, reads))
 }
 
@@ -97,56 +100,67 @@ fn is_optional(e: &IdedExpr) -> bool {
     }
 }
 
-fn rewrite(e: &mut IdedExpr, reads: &mut Reads) {
+/// `bound`: the comprehension variables in scope (`image` in `images.all(image, …)` is a
+/// value, not Kyverno's image library).
+fn rewrite(e: &mut IdedExpr, reads: &mut Reads, bound: &mut Vec<String>) {
     // Children first: whether an operand is optional is known once it is rewritten.
     match &mut e.expr {
         Expr::Call(c) => {
             match c.target.as_deref().map(|t| &t.expr) {
-                Some(Expr::Ident(t)) if KYVERNO_LIBRARY_TARGETS.contains(&t.as_str()) => {
+                Some(Expr::Ident(t))
+                    if KYVERNO_LIBRARY_TARGETS.contains(&t.as_str()) && !bound.contains(t) =>
+                {
                     reads
                         .kyverno_libraries
                         .insert(format!("{t}.{}", c.func_name));
                 }
-                None if KYVERNO_GLOBALS.contains(&c.func_name.as_str()) => {
+                None if KYVERNO_GLOBALS.contains(&c.func_name.as_str())
+                    && !bound.contains(&c.func_name) =>
+                {
                     reads.kyverno_libraries.insert(c.func_name.clone());
                 }
                 _ => {}
             }
             if let Some(t) = c.target.as_deref_mut() {
-                rewrite(t, reads);
+                rewrite(t, reads, bound);
             }
             for a in &mut c.args {
-                rewrite(a, reads);
+                rewrite(a, reads, bound);
             }
         }
         Expr::Comprehension(c) => {
-            rewrite(&mut c.iter_range, reads);
-            rewrite(&mut c.accu_init, reads);
-            rewrite(&mut c.loop_cond, reads);
-            rewrite(&mut c.loop_step, reads);
-            rewrite(&mut c.result, reads);
+            rewrite(&mut c.iter_range, reads, bound);
+            rewrite(&mut c.accu_init, reads, bound);
+            let before = bound.len();
+            bound.push(c.iter_var.clone());
+            bound.extend(c.iter_var2.clone());
+            bound.push(c.accu_var.clone());
+            rewrite(&mut c.loop_cond, reads, bound);
+            rewrite(&mut c.loop_step, reads, bound);
+            rewrite(&mut c.result, reads, bound);
+            bound.truncate(before);
         }
-        Expr::List(l) => l.elements.iter_mut().for_each(|x| rewrite(x, reads)),
+        Expr::List(l) => l.elements.iter_mut().for_each(|x| rewrite(x, reads, bound)),
         Expr::Map(m) => m.entries.iter_mut().for_each(|x| match &mut x.expr {
             EntryExpr::MapEntry(me) => {
-                rewrite(&mut me.key, reads);
-                rewrite(&mut me.value, reads);
+                rewrite(&mut me.key, reads, bound);
+                rewrite(&mut me.value, reads, bound);
             }
-            EntryExpr::StructField(f) => rewrite(&mut f.value, reads),
+            EntryExpr::StructField(f) => rewrite(&mut f.value, reads, bound),
         }),
         Expr::Struct(s) => s.entries.iter_mut().for_each(|x| match &mut x.expr {
             EntryExpr::MapEntry(me) => {
-                rewrite(&mut me.key, reads);
-                rewrite(&mut me.value, reads);
+                rewrite(&mut me.key, reads, bound);
+                rewrite(&mut me.value, reads, bound);
             }
-            EntryExpr::StructField(f) => rewrite(&mut f.value, reads),
+            EntryExpr::StructField(f) => rewrite(&mut f.value, reads, bound),
         }),
         Expr::Select(s) => {
             // `variables.NAME` is handled below, before its operand would count as a use
             // of the whole map.
             let is_var = matches!(&s.operand.expr, Expr::Ident(i) if i == "variables");
             if !is_var || s.test {
-                rewrite(&mut s.operand, reads);
+                rewrite(&mut s.operand, reads, bound);
             }
         }
         Expr::Ident(i) if i == "variables" => reads.whole_map = true,

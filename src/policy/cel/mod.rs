@@ -562,3 +562,32 @@ mod tests {
         assert!(check("'not a bool'", json!({})).is_err());
     }
 }
+
+#[cfg(test)]
+mod outside_calls {
+    use super::*;
+
+    #[test]
+    fn calls_that_need_the_cluster_are_named() {
+        let e =
+            compile("authorizer.group('apps').resource('deployments').check('create').allowed()")
+                .expect("compiles");
+        assert_eq!(
+            e.kyverno_libraries().collect::<Vec<_>>(),
+            ["authorizer.group"]
+        );
+        let e = compile("image.GetMetadata(object.spec.containers[0].image).config.created != ''")
+            .expect("compiles");
+        assert_eq!(
+            e.kyverno_libraries().collect::<Vec<_>>(),
+            ["image.GetMetadata"]
+        );
+        assert_eq!(
+            compile("object.spec.replicas > 1")
+                .expect("c")
+                .kyverno_libraries()
+                .count(),
+            0
+        );
+    }
+}
