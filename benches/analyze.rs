@@ -1,11 +1,12 @@
-//! `cargo bench --bench analyze`: load + analyze a synthetic dump of 10,000 pods, 100,000
-//! events and 200 MB of logs, and print wall time and peak RSS.
+//! `cargo bench --bench analyze`: load + analyze a dump shaped like a real large cluster
+//! (9,600 pods in 160 namespaces, 1–3 replicas per Deployment, 16,400 events, logs for about
+//! half the pods, ~200 MB), and print wall time and peak RSS.
 //!
-//! Machines are shared and noisy, so every figure is printed beside a baseline measured in
-//! the same run on the same bytes: reading every file of the dump once (what any tool that
-//! looks at the dump must at least pay). Each measurement runs in a fresh child process so
-//! its peak RSS (`VmHWM`) is its own. Targets: under 2 s on 2 cores,
-//! under 1 GB RSS.
+//! Machines are shared and noisy, so every figure is printed beside baselines measured in the
+//! same run on the same bytes: reading every file of the dump once, and a Python script that
+//! only parses every JSON file and reads every log (the performance issue's yardstick; skipped
+//! when `python3` is missing). Each measurement runs in a fresh child process so its peak RSS
+//! (`VmHWM`) is its own. Targets: at most 0.5× the Python parse, under 250 MB.
 //!
 //! `cargo bench --bench analyze -- --generate DIR` only writes the dump (to try the CLI on it).
 
@@ -67,6 +68,46 @@ fn child(what: &str, dir: &Path) {
     );
 }
 
+/// The Python baseline: parse every JSON file, read every other file; nothing else.
+const PYTHON: &str = r#"
+import json, os, sys, time, resource
+t = time.time()
+n = 0
+for root, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        p = os.path.join(root, f)
+        if f.endswith('.json'):
+            with open(p) as h:
+                json.load(h)
+        else:
+            with open(p, 'rb') as h:
+                h.read()
+        n += 1
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{time.time() - t:.3f} {rss:.1f} {n} files")
+"#;
+
+fn measure_python(dir: &Path) -> Option<(f64, f64, String)> {
+    let mut runs = Vec::new();
+    for _ in 0..RUNS {
+        let out = Command::new("python3")
+            .args(["-c", PYTHON])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let mut it = line.splitn(3, ' ');
+        let secs: f64 = it.next()?.parse().ok()?;
+        let rss: f64 = it.next()?.parse().ok()?;
+        runs.push((secs, rss, it.next().unwrap_or("").to_string()));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(runs.swap_remove(RUNS / 2))
+}
+
 fn measure(what: &str, dir: &Path) -> (f64, f64, String) {
     let mut runs = Vec::new();
     for _ in 0..RUNS {
@@ -102,9 +143,9 @@ fn main() {
         let dir = args
             .get(i + 1)
             .map(PathBuf::from)
-            .unwrap_or_else(synthetic::large_dump_dir);
+            .unwrap_or_else(synthetic::realistic_dump_dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
-        synthetic::generate(&dir, &synthetic::Size::LARGE).expect("generate");
+        synthetic::generate(&dir, &synthetic::Size::REALISTIC).expect("generate");
         println!("wrote {}", dir.display());
         return;
     }
@@ -112,21 +153,37 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    let dir = synthetic::large_dump_dir();
-    synthetic::ensure(&dir, &synthetic::Size::LARGE);
+    let dir = synthetic::realistic_dump_dir();
+    synthetic::ensure(&dir, &synthetic::Size::REALISTIC);
     let (base_s, base_rss, base_detail) = measure("read", &dir);
+    let python = measure_python(&dir);
     let (s, rss, detail) = measure("analyze", &dir);
-    println!("synthetic dump: 10,000 pods, 100,000 events, 200 MB of logs ({base_detail})");
+    println!(
+        "realistic dump: 9,600 pods in 160 namespaces, 1-3 replicas per Deployment, 16,400 events, logs for ~54% of pods ({base_detail})"
+    );
     println!("median of {RUNS} runs, each in a fresh process:");
     println!("  baseline  read every file once   {base_s:>7.3} s   peak RSS {base_rss:>7.1} MB");
+    match &python {
+        Some((py, py_rss, files)) => println!(
+            "  baseline  python3: parse every JSON, read every log {py:>7.3} s   peak RSS {py_rss:>7.1} MB   ({files})"
+        ),
+        None => println!("  baseline  python3: not available on this machine"),
+    }
     println!("  sextant   load + analyze         {s:>7.3} s   peak RSS {rss:>7.1} MB   ({detail})");
-    println!(
-        "  ratio     analyze / read           {:>6.2}x   target: under 2 s and under 1024 MB ({})",
-        s / base_s,
-        if s < 2.0 && rss < 1024.0 {
-            "met"
-        } else {
-            "MISSED"
-        }
-    );
+    println!("  ratio     analyze / read           {:>6.2}x", s / base_s);
+    if let Some((py, _, _)) = python {
+        println!(
+            "  ratio     analyze / python parse   {:>6.2}x   target: at most 0.5x and under 250 MB ({})",
+            s / py,
+            if s <= 0.5 * py && rss < 250.0 {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+    }
 }
+
+// The binary's allocator, so the figure is the one a user sees.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

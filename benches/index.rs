@@ -25,6 +25,8 @@ const SIZE: synthetic::Size = synthetic::Size {
     pods: 1_000,
     events: 100_000,
     log_bytes: 120 * 1024 * 1024,
+    replicas: (10, 10),
+    logs_per_mille: 1000,
 };
 
 fn base() -> PathBuf {

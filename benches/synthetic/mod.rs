@@ -21,6 +21,17 @@ pub fn large_dump_dir() -> std::path::PathBuf {
         })
 }
 
+/// Where the realistic dump lives (few replicas per controller, many namespaces):
+/// `SEXTANT_BENCH_REALISTIC_DIR`, else under the target dir.
+#[allow(dead_code)]
+pub fn realistic_dump_dir() -> std::path::PathBuf {
+    std::env::var_os("SEXTANT_BENCH_REALISTIC_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("realistic-dump")
+        })
+}
+
 /// Generate a dump of `size` into `dir` unless a complete one is there already.
 pub fn ensure(dir: &Path, size: &Size) {
     let marker = dir.join(".complete");
@@ -44,6 +55,10 @@ pub struct Size {
     pub pods: usize,
     pub events: usize,
     pub log_bytes: usize,
+    /// Replicas per controller: `(min, max)`, chosen per controller.
+    pub replicas: (u64, u64),
+    /// Per mille of pods with a log file.
+    pub logs_per_mille: u64,
 }
 
 impl Size {
@@ -54,6 +69,21 @@ impl Size {
         pods: 10_000,
         events: 100_000,
         log_bytes: 200 * 1024 * 1024,
+        replicas: (10, 10),
+        logs_per_mille: 1000,
+    };
+
+    /// Shaped like a real large cluster (the performance issue's measurement: 9,600 pods,
+    /// 16,400 events, ~1.7 pods per controller, logs for ~54% of pods, ~250 MB): many
+    /// namespaces of small Deployments, so every controller and pod is its own work.
+    #[allow(dead_code)]
+    pub const REALISTIC: Size = Size {
+        namespaces: 160,
+        pods: 9_600,
+        events: 16_400,
+        log_bytes: 200 * 1024 * 1024,
+        replicas: (1, 3),
+        logs_per_mille: 540,
     };
 }
 
@@ -123,16 +153,19 @@ pub fn generate(dir: &Path, size: &Size) -> io::Result<()> {
 
     let pods_per_ns = size.pods / size.namespaces;
     let events_per_ns = size.events / size.namespaces;
-    let log_per_pod = size.log_bytes / size.pods;
+    let log_per_pod = size.log_bytes * 1000 / (size.pods * size.logs_per_mille as usize).max(1);
     let mut line = String::new();
     for n in 0..size.namespaces {
         let ns = format!("team-{n:02}");
         let nsdir = dir.join(&ns);
         fs::create_dir_all(&nsdir)?;
         let (mut pods, mut deps, mut rss, mut svcs) = (vec![], vec![], vec![], vec![]);
-        let apps = pods_per_ns / 10;
         let mut pod_names = Vec::with_capacity(pods_per_ns);
-        for a in 0..apps {
+        let mut a = 0;
+        while pod_names.len() < pods_per_ns {
+            let replicas = size.replicas.0 + rng.below(size.replicas.1 - size.replicas.0 + 1);
+            let replicas = replicas.min((pods_per_ns - pod_names.len()) as u64);
+            a += 1;
             let app = format!("app-{a:03}");
             let image = format!("registry.example.com/{ns}/{app}:1.{a}.0");
             let fate = match rng.below(100) {
@@ -143,18 +176,20 @@ pub fn generate(dir: &Path, size: &Size) -> io::Result<()> {
                 _ => Fate::Healthy,
             };
             let rs = format!("{app}-5d8f9c");
-            deps.push(json!({"metadata": {"name": app, "namespace": ns, "uid": format!("{ns}-{app}")},
-                "spec": {"replicas": 10, "selector": {"matchLabels": {"app": app}},
+            deps.push(json!({"metadata": {"name": app, "namespace": ns, "uid": format!("{ns}-{app}"), "generation": 1},
+                "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}},
                     "template": {"metadata": {"labels": {"app": app}}, "spec": {"containers": [
                         {"name": app, "image": image,
                          "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "50m"}}}]}}},
-                "status": {"replicas": 10, "readyReplicas": if matches!(fate, Fate::Healthy) { 10 } else { 0 }}}));
+                "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                    "readyReplicas": if matches!(fate, Fate::Healthy) { replicas } else { 0 },
+                    "availableReplicas": if matches!(fate, Fate::Healthy) { replicas } else { 0 }}}));
             rss.push(json!({"metadata": {"name": rs, "namespace": ns, "uid": format!("{ns}-{rs}"),
                 "ownerReferences": [{"kind": "Deployment", "name": app, "uid": format!("{ns}-{app}"), "controller": true, "apiVersion": "apps/v1"}]},
                 "spec": {"selector": {"matchLabels": {"app": app}}}}));
             svcs.push(json!({"metadata": {"name": app, "namespace": ns},
                 "spec": {"selector": {"app": app}, "ports": [{"port": 80, "targetPort": 8080}]}}));
-            for r in 0..10 {
+            for r in 0..replicas {
                 let pod = format!("{rs}-{r:05}");
                 let phase = if matches!(fate, Fate::Pending) {
                     "Pending"
@@ -170,6 +205,10 @@ pub fn generate(dir: &Path, size: &Size) -> io::Result<()> {
                         "conditions": [{"type": "Ready", "status": if matches!(fate, Fate::Healthy) { "True" } else { "False" }}],
                         "containerStatuses": [container_status(fate, &app, &image)]}}));
                 pod_names.push((pod.clone(), app.clone(), fate));
+                // Crashing pods always have logs; others as often as the shape says.
+                if !matches!(fate, Fate::Crash) && rng.below(1000) >= size.logs_per_mille {
+                    continue;
+                }
                 // The log: mostly INFO noise, a stack trace for crashing pods.
                 let pdir = nsdir.join(&pod);
                 fs::create_dir_all(&pdir)?;

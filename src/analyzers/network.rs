@@ -38,7 +38,31 @@ fn pod_ready(p: &k8s_openapi::api::core::v1::Pod) -> bool {
 fn services(ctx: &Context, out: &mut Vec<Draft>) {
     let st = ctx.state;
     let manifests = st.report.manifests_only;
-    let workloads = &ctx.workloads;
+    // Indexed by namespace once: a Service looks only at its own namespace (scanning every
+    // pod, workload and slice per Service was quadratic on large clusters).
+    use std::collections::HashMap;
+    let mut workloads_in: HashMap<&str, Vec<&workload::Workload>> = HashMap::new();
+    for w in &ctx.workloads {
+        workloads_in.entry(w.ns()).or_default().push(w);
+    }
+    let mut pods_in: HashMap<&str, Vec<&k8s_openapi::api::core::v1::Pod>> = HashMap::new();
+    for p in &st.pods {
+        if let Some(ns) = p.metadata.namespace.as_deref() {
+            pods_in.entry(ns).or_default().push(p);
+        }
+    }
+    let mut slices_of: HashMap<(&str, &str), Vec<_>> = HashMap::new();
+    for sl in &st.endpoint_slices {
+        if let (Some(ns), Some(svc)) = (
+            sl.metadata.namespace.as_deref(),
+            sl.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("kubernetes.io/service-name")),
+        ) {
+            slices_of.entry((ns, svc.as_str())).or_default().push(sl);
+        }
+    }
     for svc in &st.services {
         let Some(spec) = &svc.spec else { continue };
         if spec.type_.as_deref() == Some("ExternalName") {
@@ -51,36 +75,26 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         let name = svc.metadata.name.as_deref().unwrap_or("");
         let sel_text = show_map(sel);
         // EndpointSlices are authoritative when present.
-        let slices: Vec<_> = st
-            .endpoint_slices
-            .iter()
-            .filter(|s| {
-                s.metadata.namespace.as_deref() == Some(ns)
-                    && s.metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get("kubernetes.io/service-name"))
-                        .map(String::as_str)
-                        == Some(name)
-            })
-            .collect();
+        let slices: &[_] = slices_of.get(&(ns, name)).map_or(&[], Vec::as_slice);
         // Workloads whose pod template carries the selector: what the Service will select
         // once their pods exist, and how many replicas they ask for.
-        let templates: Vec<&workload::Workload> = workloads
-            .iter()
-            .filter(|w| w.ns() == ns && matches_map(sel, w.labels))
+        let templates: Vec<&workload::Workload> = workloads_in
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .filter(|w| matches_map(sel, w.labels))
+            .copied()
             .collect();
         let (matching, ready) = if manifests {
             let m = templates.iter().filter(|w| w.replicas != Some(0)).count();
             (m, m)
         } else {
-            let pods: Vec<_> = st
-                .pods
-                .iter()
-                .filter(|p| {
-                    p.metadata.namespace.as_deref() == Some(ns)
-                        && matches_map(sel, p.metadata.labels.as_ref())
-                })
+            let pods: Vec<_> = pods_in
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .filter(|p| matches_map(sel, p.metadata.labels.as_ref()))
+                .copied()
                 .collect();
             // Pods without status (manifests beside a capture) say nothing of readiness.
             let unknown = pods.iter().filter(|p| p.status.is_none()).count();
@@ -107,11 +121,8 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
             && slices.is_empty()
             && matching == 0
             && !st.evidence.absence_known("Pod", ns)
-            && !workloads.iter().any(|w| w.ns() == ns)
-            && !st
-                .pods
-                .iter()
-                .any(|p| p.metadata.namespace.as_deref() == Some(ns))
+            && !workloads_in.contains_key(ns)
+            && !pods_in.contains_key(ns)
         {
             continue;
         }
@@ -157,9 +168,10 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         if matching == 0 {
             // Nothing matches: say which labels are close.
             let candidates: Vec<(String, &BTreeMap<String, String>)> = if manifests {
-                workloads
-                    .iter()
-                    .filter(|w| w.ns() == ns)
+                workloads_in
+                    .get(ns)
+                    .into_iter()
+                    .flatten()
                     .filter_map(|w| {
                         w.labels.map(|l| {
                             (
@@ -170,9 +182,10 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
                     })
                     .collect()
             } else {
-                st.pods
-                    .iter()
-                    .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+                pods_in
+                    .get(ns)
+                    .into_iter()
+                    .flatten()
                     .filter_map(|p| {
                         p.metadata.labels.as_ref().map(|l| {
                             (

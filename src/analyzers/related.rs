@@ -7,7 +7,31 @@ use super::selector::matches_map;
 use crate::findings::{EvidenceSource, Finding};
 
 pub fn link(ctx: &Context, findings: &mut [Finding]) {
-    // Service → the finding that explains why it has no endpoints.
+    // Service → the finding that explains why it has no endpoints. Indexed once (services ×
+    // findings × pods was quadratic on clusters of thousands of each): the first finding, in
+    // report order, that is the Service's own ServiceNoEndpoints, else the first critical Pod
+    // finding about one of its pods.
+    use crate::findings::{Category, Severity};
+    use std::collections::HashMap;
+    let mut direct: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut by_pod: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let ns = f.object.namespace.as_deref().unwrap_or("");
+        if f.category == Category::ServiceNoEndpoints {
+            direct.entry((ns, f.object.name.as_str())).or_insert(i);
+        }
+        if f.severity == Severity::Critical && f.object.kind == "Pod" {
+            for name in std::iter::once(&f.object.name).chain(&f.affected) {
+                by_pod.entry((ns, name.as_str())).or_insert(i);
+            }
+        }
+    }
+    let mut pods_in: HashMap<&str, Vec<&k8s_openapi::api::core::v1::Pod>> = HashMap::new();
+    for p in &ctx.state.pods {
+        if let Some(ns) = p.metadata.namespace.as_deref() {
+            pods_in.entry(ns).or_default().push(p);
+        }
+    }
     let mut down: Vec<(String, String, usize)> = Vec::new();
     for svc in &ctx.state.services {
         let (Some(ns), Some(name)) = (
@@ -16,32 +40,17 @@ pub fn link(ctx: &Context, findings: &mut [Finding]) {
         ) else {
             continue;
         };
-        let direct = findings.iter().position(|f| {
-            f.category == crate::findings::Category::ServiceNoEndpoints
-                && f.object.namespace.as_deref() == Some(ns)
-                && f.object.name == name
-        });
         let via_pods = || {
             let sel = svc.spec.as_ref()?.selector.as_ref()?;
-            let pods: Vec<&str> = ctx
-                .state
-                .pods
+            pods_in
+                .get(ns)?
                 .iter()
-                .filter(|p| {
-                    p.metadata.namespace.as_deref() == Some(ns)
-                        && matches_map(sel, p.metadata.labels.as_ref())
-                })
-                .filter_map(|p| p.metadata.name.as_deref())
-                .collect();
-            findings.iter().position(|f| {
-                f.severity == crate::findings::Severity::Critical
-                    && f.object.kind == "Pod"
-                    && f.object.namespace.as_deref() == Some(ns)
-                    && (pods.contains(&f.object.name.as_str())
-                        || f.affected.iter().any(|a| pods.contains(&a.as_str())))
-            })
+                .filter(|p| matches_map(sel, p.metadata.labels.as_ref()))
+                .filter_map(|p| by_pod.get(&(ns, p.metadata.name.as_deref()?)))
+                .min()
+                .copied()
         };
-        if let Some(i) = direct.or_else(via_pods) {
+        if let Some(i) = direct.get(&(ns, name)).copied().or_else(via_pods) {
             down.push((ns.to_string(), name.to_string(), i));
         }
     }
@@ -65,9 +74,10 @@ pub fn link(ctx: &Context, findings: &mut [Finding]) {
                 continue;
             }
             let fq = format!("{name}.{ns}.svc");
+            let with_port = format!("{name}:");
             let same_ns_port = |t: &str| {
                 own_ns == ns
-                    && t.match_indices(&format!("{name}:")).any(|(i, m)| {
+                    && t.match_indices(&with_port).any(|(i, m)| {
                         let before_ok = i == 0
                             || !t.as_bytes()[i - 1].is_ascii_alphanumeric()
                                 && t.as_bytes()[i - 1] != b'-';
