@@ -39,6 +39,10 @@ pub struct Reads {
     /// `resource.Get`, `image.GetMetadata`, `http.Get`…; Kubernetes' `authorizer`): not
     /// evaluable offline.
     pub kyverno_libraries: BTreeSet<String>,
+    /// Nodes by comprehension depth (`[n0, n1, …]`: n1 nodes run once per element of a list,
+    /// n2 once per pair…): with the longest list of the input `L`, `Σ n_d·L^d` bounds what an
+    /// evaluation can cost.
+    pub nodes_by_depth: Vec<u64>,
 }
 
 /// Kyverno library objects whose functions look outside the object under admission.
@@ -71,6 +75,7 @@ pub fn parse(source: &str) -> Result<(IdedExpr, Reads), String> {
     let mut expr = parsed.map_err(|e| e.to_string().replace('\n', " "))?;
     let mut reads = Reads::default();
     rewrite(&mut expr, &mut reads, &mut Vec::new());
+    reads.nodes_by_depth = shape(&expr);
     Ok((expr, reads))
 }
 
@@ -203,6 +208,55 @@ fn rewrite(e: &mut IdedExpr, reads: &mut Reads, bound: &mut Vec<String>) {
     if let Some(r) = replacement {
         e.expr = r;
     }
+}
+
+fn entries(list: &[kube_cel::cel::common::ast::IdedEntryExpr]) -> Vec<&IdedExpr> {
+    list.iter()
+        .flat_map(|x| match &x.expr {
+            EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
+            EntryExpr::StructField(f) => vec![&f.value],
+        })
+        .collect()
+}
+
+/// Nodes by comprehension depth of an expression (see [`Reads::nodes_by_depth`]).
+fn shape(e: &IdedExpr) -> Vec<u64> {
+    fn add(into: &mut Vec<u64>, from: &[u64], shift: usize) {
+        if into.len() < from.len() + shift {
+            into.resize(from.len() + shift, 0);
+        }
+        for (d, n) in from.iter().enumerate() {
+            into[d + shift] += n;
+        }
+    }
+    let mut out = vec![1];
+    match &e.expr {
+        Expr::Call(c) => {
+            for x in c.target.as_deref().into_iter().chain(&c.args) {
+                add(&mut out, &shape(x), 0);
+            }
+        }
+        Expr::Comprehension(c) => {
+            for x in [&c.iter_range, &c.accu_init] {
+                add(&mut out, &shape(x), 0);
+            }
+            // The loop runs once per element of the range.
+            for x in [&c.loop_cond, &c.loop_step] {
+                add(&mut out, &shape(x), 1);
+            }
+            add(&mut out, &shape(&c.result), 0);
+        }
+        Expr::List(l) => l.elements.iter().for_each(|x| add(&mut out, &shape(x), 0)),
+        Expr::Map(m) => entries(&m.entries)
+            .into_iter()
+            .for_each(|x| add(&mut out, &shape(x), 0)),
+        Expr::Struct(st) => entries(&st.entries)
+            .into_iter()
+            .for_each(|x| add(&mut out, &shape(x), 0)),
+        Expr::Select(sel) => add(&mut out, &shape(&sel.operand), 0),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+    out
 }
 
 /// `base.?field`, and `.field` on an optional: the field's value as an optional, `none` when

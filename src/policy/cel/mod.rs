@@ -30,7 +30,25 @@ impl std::fmt::Debug for Expr {
     }
 }
 
+/// The API server's runtime cost budget for one CEL evaluation (`RuntimeCELCostBudget`).
+/// Evaluation here has no cost accounting, so an expression whose worst case over the input
+/// (its nodes by comprehension depth × the longest list of the input to that power) exceeds
+/// it is refused before it runs, never left to run unbounded.
+pub const COST_BUDGET: u64 = 10_000_000;
+
 impl Expr {
+    /// The worst-case cost of one evaluation when no list of the input is longer than
+    /// `longest`: `Σ n_d · longest^d` (saturating).
+    pub fn cost(&self, longest: u64) -> u64 {
+        let mut total: u64 = 0;
+        let mut power: u64 = 1;
+        for n in &self.reads.nodes_by_depth {
+            total = total.saturating_add(n.saturating_mul(power));
+            power = power.saturating_mul(longest.max(1));
+        }
+        total
+    }
+
     /// Kyverno CEL library calls that need a cluster, a registry or the network.
     pub fn kyverno_libraries(&self) -> impl Iterator<Item = &str> {
         self.reads.kyverno_libraries.iter().map(String::as_str)
@@ -159,6 +177,8 @@ pub struct Subject<'j> {
     /// The object's Namespace, when known (`namespaceObject`).
     namespace: Option<serde_json::Value>,
     ctx: std::cell::OnceCell<Context<'static>>,
+    /// The longest list or map of the input (for the cost budget).
+    longest: std::cell::OnceCell<u64>,
 }
 
 impl<'j> Subject<'j> {
@@ -168,6 +188,7 @@ impl<'j> Subject<'j> {
             review: None,
             namespace: None,
             ctx: std::cell::OnceCell::new(),
+            longest: std::cell::OnceCell::new(),
         }
     }
 
@@ -179,6 +200,7 @@ impl<'j> Subject<'j> {
             review: Some(review),
             namespace: None,
             ctx: std::cell::OnceCell::new(),
+            longest: std::cell::OnceCell::new(),
         }
     }
 
@@ -249,7 +271,22 @@ impl<'j> Subject<'j> {
             }
             ctx
         });
+        let longest = *self.longest.get_or_init(|| {
+            fn walk(v: &serde_json::Value) -> u64 {
+                match v {
+                    serde_json::Value::Array(a) => {
+                        a.iter().map(walk).max().unwrap_or(0).max(a.len() as u64)
+                    }
+                    serde_json::Value::Object(o) => {
+                        o.values().map(walk).max().unwrap_or(0).max(o.len() as u64)
+                    }
+                    _ => 0,
+                }
+            }
+            walk(self.json).max(self.review.map_or(0, walk))
+        });
         Scope {
+            longest,
             ctx: base.new_inner_scope(),
             declared: HashMap::new(),
             order: Vec::new(),
@@ -272,6 +309,8 @@ enum Var {
 /// expression evaluates the ones it reads when it runs, as the API server and Kyverno do,
 /// so a variable that would fail only matters to the expressions that read it.
 pub struct Scope<'s> {
+    /// The longest list or map of the input, for [`COST_BUDGET`].
+    longest: u64,
     ctx: Context<'s>,
     declared: HashMap<&'s str, &'s Expr>,
     /// Declaration order, for `variables` read as a whole.
@@ -349,6 +388,13 @@ impl<'s> Scope<'s> {
     }
 
     fn run(&self, e: &Expr) -> Result<Value, String> {
+        let cost = e.cost(self.longest);
+        if cost > COST_BUDGET {
+            return Err(format!(
+                "{}: exceeds the CEL cost budget: over lists of up to {} items it could cost {cost} (the API server allows {COST_BUDGET} per evaluation and would refuse it too)",
+                e.source, self.longest
+            ));
+        }
         Value::resolve(&e.expr, &self.ctx).map_err(|err| match &err {
             ExecutionError::UndeclaredReference(r) => match r
                 .strip_prefix(ast::VAR_PREFIX)
@@ -589,5 +635,33 @@ mod outside_calls {
                 .count(),
             0
         );
+    }
+}
+
+#[cfg(test)]
+mod cost {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_cost_budget_bounds_every_evaluation() {
+        let nested = compile(
+            "object.items.all(a, object.items.all(b, object.items.all(c, a + b + c >= 0)))",
+        )
+        .expect("compiles");
+        let flat = compile("object.items.all(a, a >= 0)").expect("compiles");
+        // Cost grows with the input's longest list, to the power of the nesting.
+        assert!(nested.cost(10) < COST_BUDGET);
+        assert!(nested.cost(1_000) > COST_BUDGET);
+        assert!(flat.cost(1_000_000) < COST_BUDGET);
+        let small = json!({"items": (0..10).collect::<Vec<_>>()});
+        assert_eq!(Subject::create(&small).scope().check(&nested), Ok(true));
+        let big = json!({"items": (0..1_000).collect::<Vec<_>>()});
+        let e = Subject::create(&big)
+            .scope()
+            .check(&nested)
+            .expect_err("refused before it runs");
+        assert!(e.contains("exceeds the CEL cost budget"), "{e}");
+        assert_eq!(Subject::create(&big).scope().check(&flat), Ok(true));
     }
 }
