@@ -111,7 +111,8 @@ pub struct Rule {
     pub cel: &'static str,
     /// A CEL `messageExpression` naming the offenders.
     pub cel_message: &'static str,
-    /// Gatekeeper `violation` rules (and helpers) after [`REGO_PRELUDE`].
+    /// Gatekeeper `deny` rules (and helpers) after [`REGO_PRELUDE`]; the draft's `violation`
+    /// is every `deny` outside its exemptions.
     pub rego: &'static str,
     /// The minimal change to a pod spec that satisfies the rule; returns what was changed.
     pub fix: fn(&mut Value, &FixContext) -> Vec<String>,
@@ -156,7 +157,7 @@ static RULES: [Rule; 11] = [
         kinds: ALL_WORKLOADS,
         cel: "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.privileged) || c.securityContext.privileged == false)",
         cel_message: "'privileged containers are not allowed: ' + variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true).map(c, c.name).join(', ')",
-        rego: r#"violation[{"msg": msg}] {
+        rego: r#"deny[{"msg": msg}] {
   c := containers[_]
   c.securityContext.privileged == true
   msg := sprintf("privileged containers are not allowed: %v", [c.name])
@@ -174,7 +175,7 @@ static RULES: [Rule; 11] = [
         kinds: ALL_WORKLOADS,
         cel: "variables.containers.all(c, has(c.securityContext) && has(c.securityContext.allowPrivilegeEscalation) && c.securityContext.allowPrivilegeEscalation == false)",
         cel_message: "'allowPrivilegeEscalation must be false: ' + variables.containers.filter(c, !(has(c.securityContext) && has(c.securityContext.allowPrivilegeEscalation) && c.securityContext.allowPrivilegeEscalation == false)).map(c, c.name).join(', ')",
-        rego: r#"violation[{"msg": msg}] {
+        rego: r#"deny[{"msg": msg}] {
   c := containers[_]
   not c.securityContext.allowPrivilegeEscalation == false
   msg := sprintf("allowPrivilegeEscalation must be false: %v", [c.name])
@@ -192,7 +193,7 @@ static RULES: [Rule; 11] = [
         kinds: ALL_WORKLOADS,
         cel: "!(has(variables.spec.hostNetwork) && variables.spec.hostNetwork == true) && !(has(variables.spec.hostPID) && variables.spec.hostPID == true) && !(has(variables.spec.hostIPC) && variables.spec.hostIPC == true)",
         cel_message: "'host namespaces are not allowed: ' + ['hostNetwork', 'hostPID', 'hostIPC'].filter(f, f in variables.spec && variables.spec[f] == true).join(', ')",
-        rego: r#"violation[{"msg": msg}] {
+        rego: r#"deny[{"msg": msg}] {
   f := ["hostNetwork", "hostPID", "hostIPC"][_]
   pod_spec[f] == true
   msg := sprintf("host namespaces are not allowed: %v", [f])
@@ -210,7 +211,7 @@ static RULES: [Rule; 11] = [
         kinds: ALL_WORKLOADS,
         cel: "!has(variables.spec.volumes) || variables.spec.volumes.all(v, !has(v.hostPath))",
         cel_message: "'hostPath volumes are not allowed: ' + variables.spec.volumes.filter(v, has(v.hostPath)).map(v, v.name).join(', ')",
-        rego: r#"violation[{"msg": msg}] {
+        rego: r#"deny[{"msg": msg}] {
   v := pod_spec.volumes[_]
   v.hostPath
   msg := sprintf("hostPath volumes are not allowed: %v", [v.name])
@@ -228,19 +229,19 @@ static RULES: [Rule; 11] = [
         kinds: ALL_WORKLOADS,
         cel: "variables.containers.all(c, (has(c.securityContext) && has(c.securityContext.runAsNonRoot)) ? c.securityContext.runAsNonRoot == true : (has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsNonRoot) && variables.spec.securityContext.runAsNonRoot == true)) && variables.containers.all(c, !(has(c.securityContext) && has(c.securityContext.runAsUser) && c.securityContext.runAsUser == 0)) && !(has(variables.spec.securityContext) && has(variables.spec.securityContext.runAsUser) && variables.spec.securityContext.runAsUser == 0)",
         cel_message: "'containers must run as non-root (runAsNonRoot: true, runAsUser not 0): ' + variables.containers.map(c, c.name).join(', ')",
-        rego: r#"violation[{"msg": msg}] {
+        rego: r#"deny[{"msg": msg}] {
   c := containers[_]
   not non_root(c)
   msg := sprintf("container must set runAsNonRoot: true (pod or container level): %v", [c.name])
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   c := containers[_]
   c.securityContext.runAsUser == 0
   msg := sprintf("container must not run as user 0: %v", [c.name])
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   pod_spec.securityContext.runAsUser == 0
   msg := "pod must not run as user 0"
 }
@@ -268,7 +269,7 @@ non_root(c) {
         cel_message: "'only baseline capabilities may be added; offending containers: ' + variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.capabilities) && has(c.securityContext.capabilities.add) && !c.securityContext.capabilities.add.all(cap, cap in ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'])).map(c, c.name).join(', ')",
         rego: r#"allowed_caps := {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   c := containers[_]
   cap := c.securityContext.capabilities.add[_]
   not allowed_caps[cap]
@@ -295,7 +296,7 @@ resourced[c] {
   c := pod_spec.initContainers[_]
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   c := resourced[_]
   r := ["memory", "cpu"][_]
   not c.resources.limits[r]
@@ -322,7 +323,7 @@ resourced[c] {
   c := pod_spec.initContainers[_]
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   c := resourced[_]
   r := ["memory", "cpu"][_]
   not c.resources.requests[r]
@@ -341,14 +342,14 @@ violation[{"msg": msg}] {
         kinds: ALL_WORKLOADS,
         cel: "variables.containers.all(c, c.image.contains('@') || (c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]*$') && !c.image.endsWith(':latest')))",
         cel_message: "'images must be pinned to a version tag or digest: ' + variables.containers.filter(c, !(c.image.contains('@') || (c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]*$') && !c.image.endsWith(':latest')))).map(c, c.image).join(', ')",
-        rego: r#"violation[{"msg": msg}] {
+        rego: r#"deny[{"msg": msg}] {
   c := containers[_]
   not contains(c.image, "@")
   not regex.match(":[A-Za-z0-9_][A-Za-z0-9_.-]*$", c.image)
   msg := sprintf("images must be pinned to a version tag or digest: %v has no tag", [c.image])
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   c := containers[_]
   not contains(c.image, "@")
   endswith(c.image, ":latest")
@@ -372,7 +373,7 @@ violation[{"msg": msg}] {
   input.review.object.metadata.ownerReferences[_].kind == "Job"
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   not job_pod
   c := pod_spec.containers[_]
   not c.readinessProbe
@@ -419,7 +420,7 @@ trusted(image) {
   startswith(normalized(image), input.parameters.repos[_])
 }
 
-violation[{"msg": msg}] {
+deny[{"msg": msg}] {
   c := containers[_]
   not trusted(c.image)
   msg := sprintf("images must come from %v: %v", [concat(", ", input.parameters.repos), c.image])

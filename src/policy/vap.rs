@@ -98,8 +98,8 @@ impl Policy {
             {
                 let src = str_at(e, &format!("/{key}")).unwrap_or("");
                 let compiled = match cel::compile(src) {
-                    Ok(x) if x.kyverno_libraries().next().is_some() => {
-                        let calls: Vec<&str> = x.kyverno_libraries().collect();
+                    Ok(x) if x.outside_calls().next().is_some() => {
+                        let calls: Vec<&str> = x.outside_calls().collect();
                         issues.push(CompileIssue {
                             field: format!("spec.{field}[{i}].{key}"),
                             expression: src.to_string(),

@@ -38,7 +38,7 @@ pub struct Reads {
     /// Calls into libraries that read the cluster, registries or the network (Kyverno's
     /// `resource.Get`, `image.GetMetadata`, `http.Get`…; Kubernetes' `authorizer`): not
     /// evaluable offline.
-    pub kyverno_libraries: BTreeSet<String>,
+    pub outside_calls: BTreeSet<String>,
     /// Nodes by comprehension depth (`[n0, n1, …]`: n1 nodes run once per element of a list,
     /// n2 once per pair…): with the longest list of the input `L`, `Σ n_d·L^d` bounds what an
     /// evaluation can cost.
@@ -46,7 +46,7 @@ pub struct Reads {
 }
 
 /// Kyverno library objects whose functions look outside the object under admission.
-const KYVERNO_LIBRARY_TARGETS: &[&str] = &[
+const OUTSIDE_TARGETS: &[&str] = &[
     // Kubernetes' own: the API server's authorization checks.
     "authorizer",
     "resource",
@@ -113,16 +113,14 @@ fn rewrite(e: &mut IdedExpr, reads: &mut Reads, bound: &mut Vec<String>) {
         Expr::Call(c) => {
             match c.target.as_deref().map(|t| &t.expr) {
                 Some(Expr::Ident(t))
-                    if KYVERNO_LIBRARY_TARGETS.contains(&t.as_str()) && !bound.contains(t) =>
+                    if OUTSIDE_TARGETS.contains(&t.as_str()) && !bound.contains(t) =>
                 {
-                    reads
-                        .kyverno_libraries
-                        .insert(format!("{t}.{}", c.func_name));
+                    reads.outside_calls.insert(format!("{t}.{}", c.func_name));
                 }
                 None if KYVERNO_GLOBALS.contains(&c.func_name.as_str())
                     && !bound.contains(&c.func_name) =>
                 {
-                    reads.kyverno_libraries.insert(c.func_name.clone());
+                    reads.outside_calls.insert(c.func_name.clone());
                 }
                 _ => {}
             }

@@ -49,9 +49,10 @@ impl Expr {
         total
     }
 
-    /// Kyverno CEL library calls that need a cluster, a registry or the network.
-    pub fn kyverno_libraries(&self) -> impl Iterator<Item = &str> {
-        self.reads.kyverno_libraries.iter().map(String::as_str)
+    /// Calls that need a cluster, a registry or the network (Kyverno's libraries,
+    /// Kubernetes' `authorizer`).
+    pub fn outside_calls(&self) -> impl Iterator<Item = &str> {
+        self.reads.outside_calls.iter().map(String::as_str)
     }
 }
 
@@ -618,20 +619,14 @@ mod outside_calls {
         let e =
             compile("authorizer.group('apps').resource('deployments').check('create').allowed()")
                 .expect("compiles");
-        assert_eq!(
-            e.kyverno_libraries().collect::<Vec<_>>(),
-            ["authorizer.group"]
-        );
+        assert_eq!(e.outside_calls().collect::<Vec<_>>(), ["authorizer.group"]);
         let e = compile("image.GetMetadata(object.spec.containers[0].image).config.created != ''")
             .expect("compiles");
-        assert_eq!(
-            e.kyverno_libraries().collect::<Vec<_>>(),
-            ["image.GetMetadata"]
-        );
+        assert_eq!(e.outside_calls().collect::<Vec<_>>(), ["image.GetMetadata"]);
         assert_eq!(
             compile("object.spec.replicas > 1")
                 .expect("c")
-                .kyverno_libraries()
+                .outside_calls()
                 .count(),
             0
         );

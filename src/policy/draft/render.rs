@@ -131,15 +131,12 @@ pub fn render(
         Engine::Gatekeeper => {
             let kind = format!("Sextant{}", camel(rule.slug));
             let tname = kind.to_ascii_lowercase();
-            // Every violation waits on `not exempt_update` (a Pod's label-only update is not
-            // a new pod: upstream's pod security templates exempt UPDATE the same way) and
-            // containers skip `exemptImages`; see the prelude.
-            let body = rule.rego.replace(
-                "violation[{\"msg\": msg}] {",
-                "violation[{\"msg\": msg}] {\n  not exempt_update",
+            // The rule's `deny` becomes `violation` outside the exemptions (a Pod's UPDATE,
+            // `exemptImages`): see GATEKEEPER_EXEMPTIONS.
+            let rego = format!(
+                "package {tname}\n\n{REGO_PRELUDE}\n{GATEKEEPER_EXEMPTIONS}\n{}",
+                rule.rego
             );
-            let rego =
-                format!("package {tname}\n\n{REGO_PRELUDE}\n{GATEKEEPER_EXEMPTIONS}\n{body}");
             let mut params = json!({"exemptImages": {"type": "array", "items": {"type": "string"},
                 "description": "Images (a trailing * matches a prefix) this constraint does not check."}});
             if rule.registries {
@@ -147,17 +144,18 @@ pub fn render(
             }
             // The same rule as CEL (Gatekeeper's K8sNativeValidation engine, which can also
             // run it as a ValidatingAdmissionPolicy), beside the Rego.
-            let mut cel_variables: Vec<Value> = CEL_VARIABLES
-                .iter()
-                .map(|(n, e)| json!({"name": n, "expression": e}))
-                .collect();
-            cel_variables[1]["expression"] = json!(format!(
-                "({}).filter(c, !(has(variables.params.exemptImages) && variables.params.exemptImages.exists(e, e.endsWith('*') ? c.image.startsWith(e.substring(0, size(e) - 1)) : c.image == e)))",
-                CEL_VARIABLES[1].1
-            ));
-            if rule.registries {
-                cel_variables
-                    .push(json!({"name": "allowed", "expression": "variables.params.repos"}));
+            // Gatekeeper's variables: the draft's, the trusted registries from the
+            // constraint's parameters, and containers minus `exemptImages`.
+            let mut cel_variables = variables.clone();
+            for v in cel_variables.iter_mut() {
+                if v["name"] == "containers" {
+                    let all = v["expression"].as_str().unwrap_or_default().to_string();
+                    v["expression"] = json!(format!(
+                        "({all}).filter(c, !(has(variables.params.exemptImages) && variables.params.exemptImages.exists(e, e.endsWith('*') ? c.image.startsWith(e.substring(0, size(e) - 1)) : c.image == e)))"
+                    ));
+                } else if v["name"] == "allowed" {
+                    v["expression"] = json!("variables.params.repos");
+                }
             }
             let cel = json!({
                 "matchConditions": [{"name": "exempt-pod-update",
@@ -248,7 +246,12 @@ pub fn render(
 
 /// Rego every Gatekeeper draft carries after the prelude: the UPDATE exemption and
 /// `exemptImages`, as the upstream pod security templates have them.
-const GATEKEEPER_EXEMPTIONS: &str = r#"# A Pod's spec is immutable: an UPDATE (a label change) of an existing pod is not checked
+const GATEKEEPER_EXEMPTIONS: &str = r#"violation[v] {
+  not exempt_update
+  deny[v]
+}
+
+# A Pod's spec is immutable: an UPDATE (a label change) of an existing pod is not checked
 # again. Controllers are, since an update changes their pod template.
 exempt_update {
   input.review.operation == "UPDATE"

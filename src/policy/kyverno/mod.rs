@@ -440,7 +440,7 @@ pub(super) fn offline_blocker(
         .iter()
         .chain(variables.iter().map(|(_, e)| e))
         .chain(validations.iter().map(|v| &v.expr))
-        .flat_map(Expr::kyverno_libraries)
+        .flat_map(Expr::outside_calls)
         .collect();
     libs.sort_unstable();
     libs.dedup();
