@@ -287,6 +287,27 @@ fn every_demo_draft_passes_its_proof() {
 
 /// ImagePullBackOff from a registry no other workload uses: the allowed-registries draft
 /// trusts the registries in use, denies the workload, admits it once mirrored, in all engines.
+/// The ImagePullBackOff finding of the pods in `yaml`, its allowed-registries draft (which
+/// trusts exactly `trusted`) proven in every engine, and the state it came from.
+fn proven_registry_draft(
+    yaml: &str,
+    trusted: &str,
+) -> (sextant::state::ClusterState, draft::Draft) {
+    let dir = common::write_tree(&[("pods.yaml", yaml)]);
+    let state = common::load(dir.path());
+    let findings = sextant::analyzers::analyze(&state);
+    let f = common::find(&findings, sextant::findings::Category::ImagePullBackOff);
+    let req = draft::request_for_finding(f, &state, Engine::ALL.to_vec()).expect("request");
+    assert_eq!(req.fix_context.registries, [trusted]);
+    let d = draft::draft(&req, Vec::new()).expect("draft");
+    assert!(
+        d.proven(),
+        "{:?}",
+        d.drafts.iter().map(|e| &e.proof).collect::<Vec<_>>()
+    );
+    (state, d)
+}
+
 #[test]
 fn an_untrusted_registry_gets_an_allowed_registries_draft() {
     let running = "  phase: Running\n  containerStatuses:\n  - {name: web, image: 'registry.example.com/shop/web:1.4', imageID: 'registry.example.com/shop/web@sha256:aa', ready: true, restartCount: 0, state: {running: {startedAt: '2026-11-24T08:00:00Z'}}}";
@@ -304,18 +325,7 @@ fn an_untrusted_registry_gets_an_allowed_registries_draft() {
         &common::spec("miner", "docker.io/evil/miner:1.0"),
         pulling,
     );
-    let dir = common::write_tree(&[("pods.yaml", &yaml)]);
-    let state = common::load(dir.path());
-    let findings = sextant::analyzers::analyze(&state);
-    let f = common::find(&findings, sextant::findings::Category::ImagePullBackOff);
-    let req = draft::request_for_finding(f, &state, Engine::ALL.to_vec()).expect("request");
-    assert_eq!(req.fix_context.registries, ["registry.example.com/"]);
-    let d = draft::draft(&req, Vec::new()).expect("draft");
-    assert!(
-        d.proven(),
-        "{:?}",
-        d.drafts.iter().map(|e| &e.proof).collect::<Vec<_>>()
-    );
+    let (_, d) = proven_registry_draft(&yaml, "registry.example.com/");
     for e in &d.drafts {
         assert_eq!(
             e.proof.denied.as_deref().ok(),
@@ -799,18 +809,7 @@ fn the_registries_draft_admits_the_short_names_it_trusts() {
         &common::spec("miner", "evil.example.com/miner:1.0"),
         pulling,
     );
-    let dir = common::write_tree(&[("pods.yaml", &yaml)]);
-    let state = common::load(dir.path());
-    let findings = sextant::analyzers::analyze(&state);
-    let f = common::find(&findings, sextant::findings::Category::ImagePullBackOff);
-    let req = draft::request_for_finding(f, &state, Engine::ALL.to_vec()).expect("request");
-    assert_eq!(req.fix_context.registries, ["docker.io/"]);
-    let d = draft::draft(&req, Vec::new()).expect("draft");
-    assert!(
-        d.proven(),
-        "{:?}",
-        d.drafts.iter().map(|e| &e.proof).collect::<Vec<_>>()
-    );
+    let (state, d) = proven_registry_draft(&yaml, "docker.io/");
     // Every engine's policy over the state: only the miner is denied.
     let out = tempfile::tempdir().expect("tmp");
     suite::write_bundle(out.path(), &d).expect("write");
