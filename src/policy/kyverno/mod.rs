@@ -65,6 +65,8 @@ pub(super) enum Check {
         context: Vec<ContextEntry>,
         entries: Vec<Entry>,
         message: Option<String>,
+        /// Its versions for pod controllers, made on first use.
+        generated: Box<native::AutogenCache>,
     },
 }
 
@@ -382,6 +384,7 @@ impl Policy {
                 context,
                 entries,
                 message,
+                generated,
             } => {
                 let rule = Native {
                     preconditions: preconditions.as_ref(),
@@ -389,7 +392,7 @@ impl Policy {
                     entries,
                     message: message.as_deref(),
                 };
-                return native::evaluate(&r.name, &rule, subject, object, op, values);
+                return native::evaluate(&r.name, &rule, generated, subject, object, op, values);
             }
             Check::Cel {
                 preconditions,

@@ -42,66 +42,85 @@ pub(in crate::policy) struct Entry {
     deny: Option<Value>,
 }
 
+/// A Pod rule's parts rewritten for a controller's pod template (see [`autogen_text`]).
+pub(in crate::policy) struct Generated {
+    preconditions: Option<Value>,
+    context: Vec<ContextEntry>,
+    entries: Vec<Entry>,
+    message: Option<String>,
+}
+
+/// The rewritten rule, made once per template path (`.spec.template`,
+/// `.spec.jobTemplate.spec.template`) and kept: it depends on the rule alone, not on the
+/// controller, and `policy check` evaluates it for every controller.
+pub(in crate::policy) type AutogenCache = [std::sync::OnceLock<Generated>; 2];
+
+fn generate(rule: &Native, template: &str) -> Generated {
+    let re = |v: &Value| autogen_text(v, template);
+    Generated {
+        preconditions: rule.preconditions.map(re),
+        context: rule
+            .context
+            .iter()
+            .map(|c| ContextEntry {
+                name: c.name.clone(),
+                source: match &c.source {
+                    ContextSource::Variable(v) => ContextSource::Variable(re(v)),
+                    ContextSource::Lookup(k) => ContextSource::Lookup(k.clone()),
+                },
+            })
+            .collect(),
+        entries: rule
+            .entries
+            .iter()
+            .map(|e| Entry {
+                list: e.list.as_ref().map(|l| match re(&json!(l)) {
+                    Value::String(s) => s,
+                    _ => l.clone(),
+                }),
+                preconditions: e.preconditions.as_ref().map(re),
+                patterns: e.patterns.iter().map(re).collect(),
+                deny: e.deny.as_ref().map(re),
+            })
+            .collect(),
+        message: rule
+            .message
+            .and_then(|m| re(&json!(m)).as_str().map(str::to_string)),
+    }
+}
+
 /// A native rule's outcome for `subject` (the object, or the pod template of the controller
 /// `object` when the rule was generated for it).
 pub(super) fn evaluate(
     name: &str,
     rule: &Native,
+    generated: &AutogenCache,
     subject: &Subject,
     object: &Subject,
     op: &str,
     values: &serde_json::Map<String, Value>,
 ) -> Outcome {
     let json = object.json;
-    let kind = str_at(json, "/kind").unwrap_or("");
-    let Native {
-        preconditions,
-        context,
-        entries,
-        message,
-    } = *rule;
     if std::ptr::eq(subject, object) {
         return native_outcome(name, rule, subject.json, json, op, values);
     }
     // An autogen rule: Kyverno generates it by rewriting the Pod rule's text
     // (`request.object.spec` → the template's spec, `{{request.object.metadata`
     // → the template's metadata); patterns see the pod template.
+    let kind = str_at(json, "/kind").unwrap_or("");
     let template = super::super::pod_spec_pointer(kind)
         .and_then(|p| p.strip_suffix("/spec"))
         .unwrap_or("/spec/template")
         .replace('/', ".");
-    let re = |v: &Value| autogen_text(v, &template);
-    let preconditions = preconditions.map(re);
-    let context: Vec<ContextEntry> = context
-        .iter()
-        .map(|c| ContextEntry {
-            name: c.name.clone(),
-            source: match &c.source {
-                ContextSource::Variable(v) => ContextSource::Variable(re(v)),
-                ContextSource::Lookup(k) => ContextSource::Lookup(k.clone()),
-            },
-        })
-        .collect();
-    let entries: Vec<Entry> = entries
-        .iter()
-        .map(|e| Entry {
-            list: e.list.as_ref().map(|l| match re(&json!(l)) {
-                Value::String(s) => s,
-                _ => l.clone(),
-            }),
-            preconditions: e.preconditions.as_ref().map(re),
-            patterns: e.patterns.iter().map(re).collect(),
-            deny: e.deny.as_ref().map(re),
-        })
-        .collect();
-    let message = message.and_then(|m| re(&json!(m)).as_str().map(str::to_string));
+    let slot = usize::from(template != ".spec.template");
+    let g = generated[slot].get_or_init(|| generate(rule, &template));
     native_outcome(
         name,
         &Native {
-            preconditions: preconditions.as_ref(),
-            context: &context,
-            entries: &entries,
-            message: message.as_deref(),
+            preconditions: g.preconditions.as_ref(),
+            context: &g.context,
+            entries: &g.entries,
+            message: g.message.as_deref(),
         },
         subject.json,
         json,
@@ -224,6 +243,7 @@ pub(super) fn native_check(rule: &Value) -> Result<Check, String> {
         context,
         entries,
         message: str_at(v, "/message").map(|m| m.trim().to_string()),
+        generated: Default::default(),
     })
 }
 
