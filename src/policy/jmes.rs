@@ -119,6 +119,14 @@ impl Data {
         Ok(Data(top.to_jmespath().map_err(|e| e.to_string())?))
     }
 
+    /// The same data with one more top-level variable (a context entry), sharing the rest.
+    pub fn with_var(&self, name: &str, v: &Value) -> Result<Data, String> {
+        use jmespath::ToJmespath;
+        let mut top = self.0.as_object().cloned().unwrap_or_default();
+        top.insert(name.to_string(), v.to_jmespath().map_err(|e| e.to_string())?);
+        Ok(Data(Rcvar::new(Variable::Object(top))))
+    }
+
     /// The same data with a `foreach` element bound (shares everything else).
     pub fn with_element(&self, element: Rcvar, index: usize) -> Data {
         let mut top = self.0.as_object().cloned().unwrap_or_default();

@@ -465,9 +465,7 @@ fn context_data(
                 }
             }
         };
-        data = data
-            .with_values(&std::iter::once((c.name.clone(), v)).collect())
-            .map_err(Outcome::Error)?;
+        data = data.with_var(&c.name, &v).map_err(Outcome::Error)?;
     }
     Ok(data)
 }
