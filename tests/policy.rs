@@ -1044,3 +1044,18 @@ fn two_findings_of_one_category_get_their_own_folders() {
         );
     }
 }
+
+/// A ValidatingAdmissionPolicy that asks the API server's authorizer cannot be evaluated
+/// offline: it is refused with that reason, never given a guessed verdict.
+#[test]
+fn an_authorizer_check_is_reported_not_guessed() {
+    let vap: Value = serde_saphyr::from_str(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: admins-only\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [apps]\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [deployments]\n  validations:\n  - expression: \"authorizer.group('apps').resource('deployments').check('delete').allowed()\"\n",
+    )
+    .expect("yaml");
+    let e = sextant::policy::vap::Policy::from_object(&vap).expect_err("not evaluable offline");
+    assert!(
+        e.to_string().contains("authorizer") && e.to_string().contains("not evaluated offline"),
+        "{e}"
+    );
+}

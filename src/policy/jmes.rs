@@ -123,7 +123,10 @@ impl Data {
     pub fn with_var(&self, name: &str, v: &Value) -> Result<Data, String> {
         use jmespath::ToJmespath;
         let mut top = self.0.as_object().cloned().unwrap_or_default();
-        top.insert(name.to_string(), v.to_jmespath().map_err(|e| e.to_string())?);
+        top.insert(
+            name.to_string(),
+            v.to_jmespath().map_err(|e| e.to_string())?,
+        );
         Ok(Data(Rcvar::new(Variable::Object(top))))
     }
 
