@@ -7,7 +7,9 @@
 
 mod learn;
 
-pub use learn::{learn, learn_object, may_hold_credential, sensitive_flag, sensitive_key};
+pub use learn::{
+    learn, learn_object, learn_typed, may_hold_credential, sensitive_flag, sensitive_key,
+};
 use regex::{Regex, RegexSet};
 use std::borrow::Cow;
 use std::sync::OnceLock;

@@ -9,10 +9,11 @@ use super::normalize;
 use crate::error::{Error, Result};
 use crate::logs::{LogBlob, LogStore};
 use crate::state::ClusterState;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
 
+mod assemble;
+mod fast;
 mod kinds;
 mod stream;
 pub(crate) use kinds::kind_for_plural;
@@ -35,7 +36,7 @@ pub fn load(path: &Path) -> Result<ClusterState> {
     }
     object_files.sort();
 
-    let mut state = parse_files(path, &object_files);
+    let mut state = assemble::parse_files(path, &object_files);
     state.logs = logs;
     state.report.files_read = object_files.len();
 
@@ -59,8 +60,8 @@ pub fn load(path: &Path) -> Result<ClusterState> {
         }
         return Err(Error::SnapshotEmpty(path.to_path_buf()));
     }
-    nameless_warnings(&mut state);
-    dedupe(&mut state);
+    assemble::nameless_warnings(&mut state);
+    assemble::dedupe(&mut state);
     state.report.manifests_only = manifests_only(&state);
     state.observed_at = newest_timestamp(&state);
     state.index_events();
@@ -171,84 +172,12 @@ fn register_log(root: &Path, path: &Path, lower_name: &str, logs: &mut LogStore)
     }
 }
 
-/// Parse object files on all cores; each worker fills its own state, merged at the end.
-fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8)
-        .min(files.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<ClusterState> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut st = ClusterState::default();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break };
-                        parse_file(root, file, &mut st);
-                    }
-                    st
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    let mut state = parts.pop().unwrap_or_default();
-    for p in parts {
-        merge(&mut state, p);
-    }
-    // Files were parsed in any order; keep output deterministic.
-    state.report.skipped_files.sort();
-    state.report.skipped_objects.sort();
-    state
-}
-
-fn merge(into: &mut ClusterState, from: ClusterState) {
-    macro_rules! extend {
-        ($($f:ident),*) => { $( into.$f.extend(from.$f); )* };
-    }
-    extend!(
-        pods,
-        deployments,
-        replica_sets,
-        stateful_sets,
-        daemon_sets,
-        replication_controllers,
-        jobs,
-        cron_jobs,
-        services,
-        endpoint_slices,
-        ingresses,
-        ingress_classes,
-        network_policies,
-        pvcs,
-        pvs,
-        storage_classes,
-        nodes,
-        namespaces,
-        hpas,
-        pdbs,
-        resource_quotas,
-        config_maps,
-        service_accounts,
-        events,
-        conditioned,
-        secret_names,
-        origins
-    );
-    into.secret_names_known |= from.secret_names_known;
-    let r = &mut into.report;
-    r.skipped_files.extend(from.report.skipped_files);
-    r.skipped_objects.extend(from.report.skipped_objects);
-    r.secrets_skipped += from.report.secrets_skipped;
-    for (k, v) in from.report.other_kinds {
-        *r.other_kinds.entry(k).or_default() += v;
-    }
+/// Buffers a reading thread keeps from file to file: a large dump is thousands of files of a
+/// few MB, and fresh allocations of that size are fresh pages the kernel must zero each time.
+#[derive(Default)]
+pub(super) struct Buffers {
+    bytes: Vec<u8>,
+    scratch: String,
 }
 
 fn display(root: &Path, file: &Path) -> String {
@@ -271,7 +200,7 @@ fn is_json(file: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
+pub(super) fn parse_file(root: &Path, file: &Path, st: &mut ClusterState, buffers: &mut Buffers) {
     let shown = display(root, file);
     // Only regular files are read: a FIFO named like a dump file would block forever, a
     // device would never end.
@@ -323,14 +252,30 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
         }
         _ => {}
     }
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => {
-            st.report.skipped_files.push((shown, e.to_string()));
-            return;
-        }
+    buffers.bytes.clear();
+    if let Err(e) = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buffers.bytes))
+    {
+        st.report.skipped_files.push((shown, e.to_string()));
+        return;
+    }
+    // Checked as a whole first (the fast path for valid text); replaced only where invalid.
+    let text = match std::str::from_utf8(&buffers.bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(&buffers.bytes),
     };
-    let text = String::from_utf8_lossy(&bytes);
+    let hint = kind_hint(file);
+    if (is_json(file) || text.trim_start().starts_with('{'))
+        && let Some(listed) = fast::ingest_list(&text, hint, &shown, st, &mut buffers.scratch)
+    {
+        tracing::trace!(file = %shown, typed = listed.typed, "list read");
+        if !listed.any {
+            st.report
+                .skipped_files
+                .push((shown, "no Kubernetes objects in this file".into()));
+        }
+        return;
+    }
     let docs = match parse_text(&text, is_json(file)) {
         Ok(d) => d,
         Err(reason) => {
@@ -340,7 +285,6 @@ fn parse_file(root: &Path, file: &Path, st: &mut ClusterState) {
             return;
         }
     };
-    let hint = kind_hint(file);
     let mut any = false;
     for doc in docs {
         if doc.is_null() {
@@ -501,6 +445,10 @@ fn ingest_object(
     if let Some(m) = obj.as_object_mut() {
         m.remove("apiVersion");
         m.remove("kind");
+        // Who wrote which field (the largest part of a real object) is never read.
+        if let Some(Value::Object(meta)) = m.get_mut("metadata") {
+            meta.remove("managedFields");
+        }
     }
     macro_rules! push {
         ($field:ident) => {
@@ -627,68 +575,6 @@ fn upgrade_hpa(obj: &mut Value) {
                 "target": {"type": "Utilization", "averageUtilization": cpu}}}])
         });
     }
-}
-
-/// The same object read twice (must-gather writes each pod in its namespace's list and again
-/// beside its logs) is one object.
-fn dedupe(st: &mut ClusterState) {
-    fn once<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(items: &mut Vec<T>) {
-        let mut seen = std::collections::HashSet::new();
-        items.retain(|i| {
-            let m = i.metadata();
-            seen.insert((m.namespace.clone(), m.name.clone()))
-        });
-    }
-    once(&mut st.pods);
-    once(&mut st.deployments);
-    once(&mut st.replica_sets);
-    once(&mut st.stateful_sets);
-    once(&mut st.daemon_sets);
-    once(&mut st.jobs);
-    once(&mut st.cron_jobs);
-    once(&mut st.services);
-    once(&mut st.nodes);
-    once(&mut st.pvcs);
-    once(&mut st.pvs);
-    once(&mut st.namespaces);
-    once(&mut st.config_maps);
-    once(&mut st.network_policies);
-    once(&mut st.ingresses);
-    once(&mut st.hpas);
-    let mut seen = std::collections::HashSet::new();
-    st.conditioned
-        .retain(|o| seen.insert((o.kind.clone(), o.namespace.clone(), o.name.clone())));
-}
-
-/// Objects read without a name mean the reader misunderstood the file's shape: every
-/// finding about them would be about nothing. Said loudly, per kind, and the objects dropped.
-fn nameless_warnings(st: &mut ClusterState) {
-    fn drop_nameless<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(
-        kind: &str,
-        items: &mut Vec<T>,
-        out: &mut Vec<String>,
-    ) {
-        let before = items.len();
-        items.retain(|i| i.metadata().name.as_deref().is_some_and(|n| !n.is_empty()));
-        let gone = before - items.len();
-        if gone > 0 {
-            out.push(format!(
-                "{gone} {kind} object(s) were read without a name (a capture layout Sextant does not understand); they were left out of the analysis"
-            ));
-        }
-    }
-    let mut w = Vec::new();
-    drop_nameless("Pod", &mut st.pods, &mut w);
-    drop_nameless("Deployment", &mut st.deployments, &mut w);
-    drop_nameless("ReplicaSet", &mut st.replica_sets, &mut w);
-    drop_nameless("StatefulSet", &mut st.stateful_sets, &mut w);
-    drop_nameless("DaemonSet", &mut st.daemon_sets, &mut w);
-    drop_nameless("Job", &mut st.jobs, &mut w);
-    drop_nameless("Service", &mut st.services, &mut w);
-    drop_nameless("Node", &mut st.nodes, &mut w);
-    drop_nameless("PersistentVolumeClaim", &mut st.pvcs, &mut w);
-    // Events have generated names; an event without one is still about its object.
-    st.report.warnings.extend(w);
 }
 
 /// Whether the state is plain manifests: no status anywhere, no events, no nodes.

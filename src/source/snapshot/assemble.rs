@@ -1,0 +1,192 @@
+//! The per-file states of a snapshot assembled into one: files read in parallel, joined in
+//! file order, the same object read twice kept once, nameless objects reported.
+
+use super::{Buffers, parse_file};
+use crate::state::ClusterState;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::path::{Path, PathBuf};
+
+/// Parse object files on all cores; each worker fills its own state, merged at the end.
+pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Each file is read into its own state, and the states are joined in file order: the
+    // objects come out in the same order whichever thread read which file.
+    let mut parts: Vec<(usize, ClusterState)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    let mut buffers = Buffers::default();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        let mut st = ClusterState::default();
+                        parse_file(root, file, &mut st, &mut buffers);
+                        done.push((i, st));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    let mut state = join(parts.into_iter().map(|(_, st)| st).collect());
+    state.report.skipped_files.sort();
+    state.report.skipped_objects.sort();
+    state
+}
+
+/// The per-file states as one, each list allocated once at its final size.
+fn join(parts: Vec<ClusterState>) -> ClusterState {
+    let mut into = ClusterState::default();
+    macro_rules! lists {
+        ($($f:ident),*) => {
+            $( into.$f.reserve_exact(parts.iter().map(|p| p.$f.len()).sum()); )*
+        };
+    }
+    lists!(
+        pods,
+        deployments,
+        replica_sets,
+        stateful_sets,
+        daemon_sets,
+        replication_controllers,
+        jobs,
+        cron_jobs,
+        services,
+        endpoint_slices,
+        ingresses,
+        ingress_classes,
+        network_policies,
+        pvcs,
+        pvs,
+        storage_classes,
+        nodes,
+        namespaces,
+        hpas,
+        pdbs,
+        resource_quotas,
+        config_maps,
+        service_accounts,
+        events,
+        conditioned
+    );
+    for p in parts {
+        merge(&mut into, p);
+    }
+    into
+}
+
+fn merge(into: &mut ClusterState, from: ClusterState) {
+    macro_rules! extend {
+        ($($f:ident),*) => { $( into.$f.extend(from.$f); )* };
+    }
+    extend!(
+        pods,
+        deployments,
+        replica_sets,
+        stateful_sets,
+        daemon_sets,
+        replication_controllers,
+        jobs,
+        cron_jobs,
+        services,
+        endpoint_slices,
+        ingresses,
+        ingress_classes,
+        network_policies,
+        pvcs,
+        pvs,
+        storage_classes,
+        nodes,
+        namespaces,
+        hpas,
+        pdbs,
+        resource_quotas,
+        config_maps,
+        service_accounts,
+        events,
+        conditioned,
+        secret_names,
+        origins
+    );
+    into.secret_names_known |= from.secret_names_known;
+    let r = &mut into.report;
+    r.skipped_files.extend(from.report.skipped_files);
+    r.skipped_objects.extend(from.report.skipped_objects);
+    r.secrets_skipped += from.report.secrets_skipped;
+    for (k, v) in from.report.other_kinds {
+        *r.other_kinds.entry(k).or_default() += v;
+    }
+}
+
+/// The same object read twice (must-gather writes each pod in its namespace's list and again
+/// beside its logs) is one object.
+pub(super) fn dedupe(st: &mut ClusterState) {
+    fn once<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(items: &mut Vec<T>) {
+        let mut seen = std::collections::HashSet::new();
+        items.retain(|i| {
+            let m = i.metadata();
+            seen.insert((m.namespace.clone(), m.name.clone()))
+        });
+    }
+    once(&mut st.pods);
+    once(&mut st.deployments);
+    once(&mut st.replica_sets);
+    once(&mut st.stateful_sets);
+    once(&mut st.daemon_sets);
+    once(&mut st.jobs);
+    once(&mut st.cron_jobs);
+    once(&mut st.services);
+    once(&mut st.nodes);
+    once(&mut st.pvcs);
+    once(&mut st.pvs);
+    once(&mut st.namespaces);
+    once(&mut st.config_maps);
+    once(&mut st.network_policies);
+    once(&mut st.ingresses);
+    once(&mut st.hpas);
+    let mut seen = std::collections::HashSet::new();
+    st.conditioned
+        .retain(|o| seen.insert((o.kind.clone(), o.namespace.clone(), o.name.clone())));
+}
+
+/// Objects read without a name mean the reader misunderstood the file's shape: every
+/// finding about them would be about nothing. Said loudly, per kind, and the objects dropped.
+pub(super) fn nameless_warnings(st: &mut ClusterState) {
+    fn drop_nameless<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(
+        kind: &str,
+        items: &mut Vec<T>,
+        out: &mut Vec<String>,
+    ) {
+        let before = items.len();
+        items.retain(|i| i.metadata().name.as_deref().is_some_and(|n| !n.is_empty()));
+        let gone = before - items.len();
+        if gone > 0 {
+            out.push(format!(
+                "{gone} {kind} object(s) were read without a name (a capture layout Sextant does not understand); they were left out of the analysis"
+            ));
+        }
+    }
+    let mut w = Vec::new();
+    drop_nameless("Pod", &mut st.pods, &mut w);
+    drop_nameless("Deployment", &mut st.deployments, &mut w);
+    drop_nameless("ReplicaSet", &mut st.replica_sets, &mut w);
+    drop_nameless("StatefulSet", &mut st.stateful_sets, &mut w);
+    drop_nameless("DaemonSet", &mut st.daemon_sets, &mut w);
+    drop_nameless("Job", &mut st.jobs, &mut w);
+    drop_nameless("Service", &mut st.services, &mut w);
+    drop_nameless("Node", &mut st.nodes, &mut w);
+    drop_nameless("PersistentVolumeClaim", &mut st.pvcs, &mut w);
+    // Events have generated names; an event without one is still about its object.
+    st.report.warnings.extend(w);
+}
