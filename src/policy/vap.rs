@@ -235,7 +235,7 @@ impl Policy {
         namespace_labels: Option<&Value>,
         all: bool,
     ) -> Result<Option<Vec<String>>, String> {
-        let object = subject.json;
+        let object: &serde_json::Value = &subject.json;
         let op = subject.operation();
         if !resource_rules_match(&self.match_constraints, object, namespace_labels, op) {
             return Ok(None);

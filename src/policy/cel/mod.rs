@@ -7,6 +7,7 @@
 //! policies use, so the binding is done here; the functions are kube-cel's.
 
 mod ast;
+mod paths;
 
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::IdedExpr;
@@ -171,7 +172,8 @@ fn matches_cached(
 /// `oldObject` (null) and `request`. Evaluating many policies against one object shares it
 /// ([`Subject::scope`]); an object no CEL policy matches is never converted.
 pub struct Subject<'j> {
-    pub json: &'j serde_json::Value,
+    /// Borrowed from the caller, or owned by a derived view ([`Subject::derived`]).
+    pub json: std::borrow::Cow<'j, serde_json::Value>,
     /// The admission request when it is not a plain CREATE (UPDATE, DELETE: `request`,
     /// `oldObject` come from it).
     review: Option<&'j serde_json::Value>,
@@ -180,16 +182,19 @@ pub struct Subject<'j> {
     ctx: std::cell::OnceCell<Context<'static>>,
     /// The longest list or map of the input (for the cost budget).
     longest: std::cell::OnceCell<u64>,
+    /// A view derived once and shared by every policy (a controller's pod).
+    derived: std::cell::OnceCell<Option<Box<Subject<'static>>>>,
 }
 
 impl<'j> Subject<'j> {
     pub fn create(json: &'j serde_json::Value) -> Subject<'j> {
         Subject {
-            json,
+            json: std::borrow::Cow::Borrowed(json),
             review: None,
             namespace: None,
             ctx: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
+            derived: std::cell::OnceCell::new(),
         }
     }
 
@@ -197,11 +202,12 @@ impl<'j> Subject<'j> {
     /// `json` is what matching sees (the object, or the old one of a DELETE).
     pub fn reviewed(json: &'j serde_json::Value, review: &'j serde_json::Value) -> Subject<'j> {
         Subject {
-            json,
+            json: std::borrow::Cow::Borrowed(json),
             review: Some(review),
             namespace: None,
             ctx: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
+            derived: std::cell::OnceCell::new(),
         }
     }
 
@@ -222,9 +228,27 @@ impl<'j> Subject<'j> {
             .unwrap_or("CREATE")
     }
 
-    /// Another object (a controller's pod template) admitted in the same namespace.
-    pub fn sibling<'k>(&self, json: &'k serde_json::Value) -> Subject<'k> {
-        Subject::create(json).in_namespace(self.namespace.clone())
+    /// The view `make` derives from this object (a controller's pod), admitted in the same
+    /// namespace: made and converted to CEL once, however many policies read it. `make` must
+    /// be the same function at every call (the first call's view is kept).
+    pub fn derived(
+        &self,
+        make: impl FnOnce(&serde_json::Value) -> Option<serde_json::Value>,
+    ) -> Option<&Subject<'static>> {
+        self.derived
+            .get_or_init(|| {
+                make(&self.json).map(|v| {
+                    Box::new(Subject {
+                        json: std::borrow::Cow::Owned(v),
+                        review: None,
+                        namespace: self.namespace.clone(),
+                        ctx: std::cell::OnceCell::new(),
+                        longest: std::cell::OnceCell::new(),
+                        derived: std::cell::OnceCell::new(),
+                    })
+                })
+            })
+            .as_deref()
     }
 
     fn namespace_object(&self, object: &serde_json::Value) -> Value {
@@ -251,12 +275,12 @@ impl<'j> Subject<'j> {
             let mut ctx = functions().new_inner_scope();
             match self.review {
                 None => {
-                    ctx.add_variable_from_value("object", value(self.json));
+                    ctx.add_variable_from_value("object", value(&self.json));
                     ctx.add_variable_from_value("oldObject", Value::Null);
-                    ctx.add_variable_from_value("request", value(&create_request(self.json)));
+                    ctx.add_variable_from_value("request", value(&create_request(&self.json)));
                     ctx.add_variable_from_value(
                         "namespaceObject",
-                        self.namespace_object(self.json),
+                        self.namespace_object(&self.json),
                     );
                 }
                 Some(r) => {
@@ -266,7 +290,7 @@ impl<'j> Subject<'j> {
                     ctx.add_variable_from_value("request", value(r));
                     ctx.add_variable_from_value(
                         "namespaceObject",
-                        self.namespace_object(self.json),
+                        self.namespace_object(&self.json),
                     );
                 }
             }
@@ -284,7 +308,7 @@ impl<'j> Subject<'j> {
                     _ => 0,
                 }
             }
-            walk(self.json).max(self.review.map_or(0, walk))
+            walk(&self.json).max(self.review.map_or(0, walk))
         });
         Scope {
             longest,
@@ -293,6 +317,9 @@ impl<'j> Subject<'j> {
             order: Vec::new(),
             state: HashMap::new(),
             values: HashMap::new(),
+            // Under a review, `object` comes from the review: bound whole.
+            object: self.review.is_none().then_some(&*self.json),
+            cut: None,
         }
     }
 }
@@ -319,6 +346,11 @@ pub struct Scope<'s> {
     state: HashMap<&'s str, Var>,
     /// The bound values by name, for `variables` read as a whole.
     values: HashMap<&'s str, Value>,
+    /// The object under admission, to bind `object` cut down to what is read
+    /// ([`paths`]); `None` when it is bound whole.
+    object: Option<&'s serde_json::Value>,
+    /// The paths `object` is bound with so far (`None`: the subject's whole `object`).
+    cut: Option<std::collections::BTreeSet<Vec<String>>>,
 }
 
 impl<'s> Scope<'s> {
@@ -361,6 +393,7 @@ impl<'s> Scope<'s> {
 
     /// Bind what `e` reads; `variables` as a whole means the first `before` declared.
     fn ensure_reads(&mut self, e: &Expr, before: usize) {
+        self.bind_object(&e.reads.object);
         for v in &e.reads.variables {
             self.ensure(v);
         }
@@ -385,6 +418,30 @@ impl<'s> Scope<'s> {
                     map: Arc::new(vars),
                 }),
             );
+        }
+    }
+
+    /// Bind `object` cut down to the paths read so far (with `paths`); once an expression
+    /// reads it whole (or its whole spec, most of it: a cut would only convert it a second
+    /// time), the subject's whole `object` (bound below this scope) is used from then on.
+    fn bind_object(&mut self, paths: &Option<std::collections::BTreeSet<Vec<String>>>) {
+        let Some(object) = self.object else { return };
+        let whole = paths
+            .as_ref()
+            .is_none_or(|p| p.iter().any(|p| p.len() == 1 && p[0] == "spec"));
+        if whole {
+            if self.cut.as_ref().is_some_and(|c| !c.is_empty()) {
+                self.ctx.add_variable_from_value("object", value(object));
+            }
+            self.object = None;
+            return;
+        }
+        let cut = self.cut.get_or_insert_with(Default::default);
+        let before = cut.len();
+        cut.extend(paths.iter().flatten().cloned());
+        if cut.len() != before {
+            self.ctx
+                .add_variable_from_value("object", value(&paths::cut(object, cut)));
         }
     }
 

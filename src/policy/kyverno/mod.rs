@@ -352,29 +352,25 @@ impl Policy {
         object: &Subject,
         values: &serde_json::Map<String, Value>,
     ) -> Outcome {
-        let pod;
-        let pod_subject;
-        let json = object.json;
+        let json: &Value = &object.json;
         let kind = str_at(json, "/kind").unwrap_or("");
         let op = object.operation();
         let subject = if r.matcher.applies(json, kind, op) {
             object
         } else if kind != "Pod" && self.autogen.iter().any(|k| k == kind) {
-            // Auto-generated controller rule: the Pod rule over the pod template.
-            match as_pod(json) {
-                Some(p) if r.matcher.applies(&p, "Pod", op) => {
-                    pod = p;
-                    pod_subject = object.sibling(&pod);
-                    &pod_subject
-                }
+            // Auto-generated controller rule: the Pod rule over the pod template (made once
+            // per object for every policy).
+            match object.derived(as_pod) {
+                Some(p) if r.matcher.applies(&p.json, "Pod", op) => p,
                 _ => return Outcome::Skip,
             }
         } else {
             return Outcome::Skip;
         };
-        if let (Some(ns), Some(own)) =
-            (str_at(subject.json, "/metadata/namespace"), &self.namespace)
-            && ns != own
+        if let (Some(ns), Some(own)) = (
+            str_at(&subject.json, "/metadata/namespace"),
+            &self.namespace,
+        ) && ns != own
         {
             return Outcome::Skip;
         }

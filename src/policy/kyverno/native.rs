@@ -100,9 +100,9 @@ pub(super) fn evaluate(
     op: &str,
     values: &serde_json::Map<String, Value>,
 ) -> Outcome {
-    let json = object.json;
+    let json: &Value = &object.json;
     if std::ptr::eq(subject, object) {
-        return native_outcome(name, rule, subject.json, json, op, values);
+        return native_outcome(name, rule, &subject.json, json, op, values);
     }
     // An autogen rule: Kyverno generates it by rewriting the Pod rule's text
     // (`request.object.spec` → the template's spec, `{{request.object.metadata`
@@ -122,7 +122,7 @@ pub(super) fn evaluate(
             entries: &g.entries,
             message: g.message.as_deref(),
         },
-        subject.json,
+        &subject.json,
         json,
         op,
         values,
