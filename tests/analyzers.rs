@@ -618,6 +618,27 @@ fn nodes_not_ready_and_standard_pressure_only() {
     );
 }
 
+/// A NotReady node of many pods names a few (with their namespaces: pod names repeat across
+/// namespaces) and counts the rest; an empty condition message is not shown as ": .".
+#[test]
+fn a_not_ready_node_names_a_few_of_its_pods_and_counts_the_rest() {
+    let mut yaml = String::from(
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus:\n  conditions:\n  - {type: Ready, status: 'False', reason: KubeletNotReady}\n---\n",
+    );
+    for ns in ["team-a", "team-b"] {
+        for i in 0..6 {
+            yaml.push_str(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: web-{i}, namespace: {ns}}}\nspec: {{nodeName: n1, containers: [{{name: c, image: nginx}}]}}\n---\n"
+            ));
+        }
+    }
+    let f = analyze_yaml(&yaml);
+    let e = &find(&f, C::NodeNotReady).explanation;
+    assert!(e.contains("Its 12 pods (team-a/web-0, team-a/web-1"), "{e}");
+    assert!(e.contains("team-b/web-3 and 2 more)"), "{e}");
+    assert!(!e.contains("team-b/web-5") && !e.contains(": ."), "{e}");
+}
+
 #[test]
 fn hpa_without_metrics_and_blocking_pdb() {
     let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web, namespace: shop}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxReplicas: 5}\nstatus:\n  desiredReplicas: 1\n  conditions: [{type: ScalingActive, status: 'False', reason: FailedGetResourceMetric, message: 'missing request for cpu'}]\n---\n";

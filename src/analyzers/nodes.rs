@@ -4,6 +4,9 @@
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
 
+/// Pods named in a NotReady node's explanation (the rest are counted).
+const MAX_PODS_NAMED: usize = 10;
+
 const PRESSURE: &[&str] = &[
     "MemoryPressure",
     "DiskPressure",
@@ -12,18 +15,29 @@ const PRESSURE: &[&str] = &[
 ];
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
+    // Pods by node, once (not every pod for every node).
+    let mut by_node: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for p in &ctx.state.pods {
+        if let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
+            by_node.entry(node).or_default().push(format!(
+                "{}/{}",
+                p.metadata.namespace.as_deref().unwrap_or("default"),
+                p.metadata.name.as_deref().unwrap_or("")
+            ));
+        }
+    }
     for node in &ctx.state.nodes {
         let name = node.metadata.name.as_deref().unwrap_or("");
         let Some(conds) = node.status.as_ref().and_then(|s| s.conditions.as_ref()) else {
             continue;
         };
-        let pods_on: Vec<&str> = ctx
-            .state
-            .pods
-            .iter()
-            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
-            .filter_map(|p| p.metadata.name.as_deref())
+        let mut pods_on: Vec<&str> = by_node
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
             .collect();
+        pods_on.sort_unstable();
         let events = ctx.state.events_for("Node", &node.metadata);
         if let Some(ready) = conds.iter().find(|c| c.type_ == "Ready")
             && ready.status != "True"
@@ -33,17 +47,28 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
             d.title = format!("Node {name} is NotReady");
             let pods_phrase = match pods_on.len() {
                 0 => "No pod in this snapshot runs on it.".to_string(),
+                // A few names to act on; a node of hundreds of pods is not a list to read.
                 n => format!(
-                    "Its {} ({}) are not being managed; after the eviction timeout they are rescheduled elsewhere.",
+                    "Its {} ({}{}) are not being managed; after the eviction timeout they are rescheduled elsewhere.",
                     crate::findings::plural(n, "pod"),
-                    pods_on.join(", ")
+                    pods_on[..n.min(MAX_PODS_NAMED)].join(", "),
+                    if n > MAX_PODS_NAMED {
+                        format!(" and {} more", n - MAX_PODS_NAMED)
+                    } else {
+                        String::new()
+                    }
                 ),
             };
+            let why_shown = why.trim().trim_end_matches('.');
             d.explanation = format!(
-                "Node {name} reports Ready={} ({}): {}. {pods_phrase}",
+                "Node {name} reports Ready={} ({}){}. {pods_phrase}",
                 ready.status,
                 ready.reason.as_deref().unwrap_or("-"),
-                why.trim_end_matches('.'),
+                if why_shown.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {why_shown}")
+                },
             );
             d.evidence.push(evidence::status(
                 format!(
