@@ -48,9 +48,14 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
 /// The per-file states as one, each list allocated once at its final size.
 fn join(parts: Vec<ClusterState>) -> ClusterState {
     let mut into = ClusterState::default();
+    // Each list reserved at its final size, then filled part by part.
     macro_rules! lists {
         ($($f:ident),*) => {
             $( into.$f.reserve_exact(parts.iter().map(|p| p.$f.len()).sum()); )*
+            for mut from in parts {
+                $( into.$f.append(&mut from.$f); )*
+                merge_rest(&mut into, from);
+            }
         };
     }
     lists!(
@@ -80,45 +85,13 @@ fn join(parts: Vec<ClusterState>) -> ClusterState {
         events,
         conditioned
     );
-    for p in parts {
-        merge(&mut into, p);
-    }
     into
 }
 
-fn merge(into: &mut ClusterState, from: ClusterState) {
-    macro_rules! extend {
-        ($($f:ident),*) => { $( into.$f.extend(from.$f); )* };
-    }
-    extend!(
-        pods,
-        deployments,
-        replica_sets,
-        stateful_sets,
-        daemon_sets,
-        replication_controllers,
-        jobs,
-        cron_jobs,
-        services,
-        endpoint_slices,
-        ingresses,
-        ingress_classes,
-        network_policies,
-        pvcs,
-        pvs,
-        storage_classes,
-        nodes,
-        namespaces,
-        hpas,
-        pdbs,
-        resource_quotas,
-        config_maps,
-        service_accounts,
-        events,
-        conditioned,
-        secret_names,
-        origins
-    );
+/// What is not a list of objects: Secret names, origins, the load report.
+fn merge_rest(into: &mut ClusterState, from: ClusterState) {
+    into.secret_names.extend(from.secret_names);
+    into.origins.extend(from.origins);
     into.secret_names_known |= from.secret_names_known;
     let r = &mut into.report;
     r.skipped_files.extend(from.report.skipped_files);
