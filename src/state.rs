@@ -67,6 +67,41 @@ pub struct LoadReport {
     pub warnings: Vec<String>,
 }
 
+/// Calls `$m!(pods, deployments, …)` with every list of typed objects in [`ClusterState`]: code
+/// that must touch each of them (counting, joining the per-file states of a snapshot) names
+/// them once, here, so a kind added to the state is not silently left out.
+macro_rules! object_lists {
+    ($m:ident) => {
+        $m!(
+            pods,
+            deployments,
+            replica_sets,
+            stateful_sets,
+            daemon_sets,
+            replication_controllers,
+            jobs,
+            cron_jobs,
+            services,
+            endpoint_slices,
+            ingresses,
+            ingress_classes,
+            network_policies,
+            pvcs,
+            pvs,
+            storage_classes,
+            nodes,
+            namespaces,
+            hpas,
+            pdbs,
+            resource_quotas,
+            config_maps,
+            service_accounts,
+            events
+        )
+    };
+}
+pub(crate) use object_lists;
+
 /// Everything Sextant knows about one cluster at one moment.
 #[derive(Default)]
 pub struct ClusterState {
@@ -465,30 +500,10 @@ impl ClusterState {
     }
 
     pub fn object_count(&self) -> usize {
-        self.pods.len()
-            + self.deployments.len()
-            + self.replica_sets.len()
-            + self.stateful_sets.len()
-            + self.daemon_sets.len()
-            + self.replication_controllers.len()
-            + self.jobs.len()
-            + self.cron_jobs.len()
-            + self.services.len()
-            + self.endpoint_slices.len()
-            + self.ingresses.len()
-            + self.ingress_classes.len()
-            + self.network_policies.len()
-            + self.pvcs.len()
-            + self.pvs.len()
-            + self.storage_classes.len()
-            + self.nodes.len()
-            + self.namespaces.len()
-            + self.hpas.len()
-            + self.pdbs.len()
-            + self.resource_quotas.len()
-            + self.config_maps.len()
-            + self.service_accounts.len()
-            + self.events.len()
+        macro_rules! count {
+            ($($f:ident),*) => { 0 $( + self.$f.len() )* };
+        }
+        object_lists!(count)
     }
 
     /// Keep only objects in the given namespaces (cluster-scoped objects stay).

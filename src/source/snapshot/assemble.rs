@@ -49,42 +49,21 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
 fn join(parts: Vec<ClusterState>) -> ClusterState {
     let mut into = ClusterState::default();
     // Each list reserved at its final size, then filled part by part.
-    macro_rules! lists {
+    macro_rules! reserve {
         ($($f:ident),*) => {
             $( into.$f.reserve_exact(parts.iter().map(|p| p.$f.len()).sum()); )*
-            for mut from in parts {
-                $( into.$f.append(&mut from.$f); )*
-                merge_rest(&mut into, from);
-            }
         };
     }
-    lists!(
-        pods,
-        deployments,
-        replica_sets,
-        stateful_sets,
-        daemon_sets,
-        replication_controllers,
-        jobs,
-        cron_jobs,
-        services,
-        endpoint_slices,
-        ingresses,
-        ingress_classes,
-        network_policies,
-        pvcs,
-        pvs,
-        storage_classes,
-        nodes,
-        namespaces,
-        hpas,
-        pdbs,
-        resource_quotas,
-        config_maps,
-        service_accounts,
-        events,
-        conditioned
-    );
+    crate::state::object_lists!(reserve);
+    reserve!(conditioned);
+    for mut from in parts {
+        macro_rules! append {
+            ($($f:ident),*) => { $( into.$f.append(&mut from.$f); )* };
+        }
+        crate::state::object_lists!(append);
+        append!(conditioned);
+        merge_rest(&mut into, from);
+    }
     into
 }
 
