@@ -1,6 +1,6 @@
 //! `cargo bench --bench analyze`: load + analyze a dump shaped like a real large cluster
 //! (9,600 pods in 160 namespaces, 1–3 replicas per Deployment, 16,400 events, logs for about
-//! half the pods, ~200 MB), and print wall time and peak RSS.
+//! half the pods, objects the size of real ones, 464 MB), and print wall time and peak RSS.
 //!
 //! Machines are shared and noisy, so every figure is printed beside baselines measured in the
 //! same run on the same bytes: reading every file of the dump once, and a Python script that

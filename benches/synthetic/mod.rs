@@ -10,17 +10,6 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Where the 10,000-pod dump lives (shared by the benches that read it):
-/// `SEXTANT_BENCH_DIR`, else under the target dir.
-#[allow(dead_code)]
-pub fn large_dump_dir() -> std::path::PathBuf {
-    std::env::var_os("SEXTANT_BENCH_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("synthetic-dump")
-        })
-}
-
 /// Where the realistic dump lives (few replicas per controller, many namespaces):
 /// `SEXTANT_BENCH_REALISTIC_DIR`, else under the target dir.
 #[allow(dead_code)]
@@ -66,20 +55,10 @@ pub struct Size {
 }
 
 impl Size {
-    /// The size the triage target is set for (the index bench uses its own size).
-    #[allow(dead_code)]
-    pub const LARGE: Size = Size {
-        namespaces: 50,
-        pods: 10_000,
-        events: 100_000,
-        log_bytes: 200 * 1024 * 1024,
-        replicas: (10, 10),
-        logs_per_mille: 1000,
-    };
-
     /// Shaped like a real large cluster (the performance issue's measurement: 9,600 pods,
-    /// 16,400 events, ~1.7 pods per controller, logs for ~54% of pods, ~250 MB): many
-    /// namespaces of small Deployments, so every controller and pod is its own work.
+    /// 16,400 events, ~1.7 pods per controller, logs for ~54% of pods): many namespaces of
+    /// small Deployments, so every controller and pod is its own work. With objects the size
+    /// of real ones, 464 MB (339 MB of JSON).
     #[allow(dead_code)]
     pub const REALISTIC: Size = Size {
         namespaces: 160,
