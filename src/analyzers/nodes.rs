@@ -16,14 +16,11 @@ const PRESSURE: &[&str] = &[
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     // Pods by node, once (not every pod for every node).
-    let mut by_node: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    let mut by_node: std::collections::HashMap<&str, Vec<&k8s_openapi::api::core::v1::Pod>> =
+        Default::default();
     for p in &ctx.state.pods {
         if let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-            by_node.entry(node).or_default().push(format!(
-                "{}/{}",
-                p.metadata.namespace.as_deref().unwrap_or("default"),
-                p.metadata.name.as_deref().unwrap_or("")
-            ));
+            by_node.entry(node).or_default().push(p);
         }
     }
     for node in &ctx.state.nodes {
@@ -31,13 +28,7 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
         let Some(conds) = node.status.as_ref().and_then(|s| s.conditions.as_ref()) else {
             continue;
         };
-        let mut pods_on: Vec<&str> = by_node
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        pods_on.sort_unstable();
+        let pods_on = by_node.get(name).map_or(&[][..], Vec::as_slice);
         let events = ctx.state.events_for("Node", &node.metadata);
         if let Some(ready) = conds.iter().find(|c| c.type_ == "Ready")
             && ready.status != "True"
@@ -51,7 +42,7 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
                 n => format!(
                     "Its {} ({}{}) are not being managed; after the eviction timeout they are rescheduled elsewhere.",
                     crate::findings::plural(n, "pod"),
-                    pods_on[..n.min(MAX_PODS_NAMED)].join(", "),
+                    first_names(pods_on),
                     if n > MAX_PODS_NAMED {
                         format!(" and {} more", n - MAX_PODS_NAMED)
                     } else {
@@ -137,4 +128,22 @@ fn draft(severity: Severity, category: Category, name: &str) -> Draft {
         remediation: String::new(),
         score: 1,
     }
+}
+
+/// The first [`MAX_PODS_NAMED`] pods as `namespace/name`, sorted (pod names repeat across
+/// namespaces).
+fn first_names(pods: &[&k8s_openapi::api::core::v1::Pod]) -> String {
+    let mut names: Vec<String> = pods
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p.metadata.namespace.as_deref().unwrap_or("default"),
+                p.metadata.name.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    names.sort_unstable();
+    names.truncate(MAX_PODS_NAMED);
+    names.join(", ")
 }
