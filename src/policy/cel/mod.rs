@@ -691,6 +691,53 @@ mod outside_calls {
 }
 
 #[cfg(test)]
+mod cut_object {
+    use super::*;
+    use serde_json::json;
+
+    /// One scope over the cut object answers as the whole object would: selections, `has()`,
+    /// a missing field's error; a later expression that reads more widens the cut, and one
+    /// that reads `object` whole sees all of it.
+    #[test]
+    fn a_scope_over_the_cut_object_reads_what_the_whole_object_holds() {
+        let obj = json!({"metadata": {"name": "p", "labels": {"a": "1"}},
+            "spec": {"hostNetwork": true, "containers": [{"name": "c"}]}, "status": {"phase": "Running"}});
+        let subject = Subject::create(&obj);
+        let mut scope = subject.scope();
+        let check = |scope: &mut Scope, e: &str| scope.check(&compile(e).expect("compiles"));
+        assert_eq!(
+            check(
+                &mut scope,
+                "has(object.metadata.labels) && !has(object.spec.hostPID) && object.spec.hostNetwork"
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            check(
+                &mut scope,
+                "object.metadata.name == 'p' && object.status.phase == 'Running'"
+            ),
+            Ok(true)
+        );
+        let missing = check(&mut scope, "object.spec.missing == 1").expect_err("no such key");
+        // The same expression over the whole object (read whole first: no cut from then on).
+        let whole_subject = Subject::create(&obj);
+        let mut whole_scope = whole_subject.scope();
+        assert_eq!(check(&mut whole_scope, "size(object) == 3"), Ok(true));
+        let whole = check(&mut whole_scope, "object.spec.missing == 1");
+        assert_eq!(Err(missing), whole);
+        assert_eq!(
+            check(&mut scope, "size(object) == 3 && size(object.spec) == 2"),
+            Ok(true)
+        );
+        assert_eq!(
+            check(&mut scope, "object.metadata.labels.a == '1'"),
+            Ok(true)
+        );
+    }
+}
+
+#[cfg(test)]
 mod cost {
     use super::*;
     use serde_json::json;
