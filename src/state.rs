@@ -514,27 +514,8 @@ impl ClusterState {
         macro_rules! retain {
             ($($field:ident),*) => { $( self.$field.retain(|o| ok(&o.metadata, keep)); )* };
         }
-        retain!(
-            pods,
-            deployments,
-            replica_sets,
-            stateful_sets,
-            daemon_sets,
-            replication_controllers,
-            jobs,
-            cron_jobs,
-            services,
-            endpoint_slices,
-            ingresses,
-            network_policies,
-            pvcs,
-            hpas,
-            pdbs,
-            resource_quotas,
-            config_maps,
-            service_accounts,
-            events
-        );
+        // Cluster-scoped objects have no namespace and stay; Namespaces go by their name.
+        object_lists!(retain);
         self.namespaces
             .retain(|n| n.metadata.name.as_deref().is_none_or(keep));
         self.conditioned
