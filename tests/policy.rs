@@ -7,7 +7,7 @@ mod common;
 use common::demo;
 use serde_json::Value;
 use sextant::policy::{Engine, draft, suite};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The upstream suites copied for these tests.
 fn data(p: &str) -> PathBuf {
@@ -1058,4 +1058,101 @@ fn an_authorizer_check_is_reported_not_guessed() {
         e.to_string().contains("authorizer") && e.to_string().contains("not evaluated offline"),
         "{e}"
     );
+}
+
+/// Objects are cut to what a set's CEL policies read before they are converted for CEL
+/// (`cel::Cover`); the cut must change no verdict and no message. Every upstream Kyverno
+/// bundle with a CEL policy is checked against its own test resources and the workloads of
+/// two real captures, with the cut and without it.
+#[test]
+fn the_object_cut_changes_no_verdict() {
+    use sextant::policy::check::{self, PolicySet};
+    let mut real = Vec::new();
+    for capture in ["real-dumps/troubleshoot-k3s", "real-dumps/sbctl-kurl"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(capture);
+        let state = sextant::source::snapshot::load(&dir).expect("capture loads");
+        real.extend(check::workload_objects(&state));
+    }
+    assert!(real.len() > 50, "{}", real.len());
+    let mut bundles = Vec::new();
+    for entry in walkdir(&data("conformance/kyverno")) {
+        // `<policy>/.kyverno-test/kyverno-test.yaml` beside `<policy>/<policy>.yaml`.
+        if entry.file_name().is_some_and(|n| n == "kyverno-test.yaml") {
+            bundles.extend(entry.parent().map(Path::to_path_buf));
+        }
+    }
+    let (mut covered, mut denials) = (0, 0);
+    for dir in bundles {
+        let policy_dir = match dir.file_name() {
+            Some(n) if n == ".kyverno-test" => dir.parent().map_or(dir.clone(), Path::to_path_buf),
+            _ => dir.clone(),
+        };
+        let mut docs =
+            sextant::policy::read_documents(std::slice::from_ref(&policy_dir)).unwrap_or_default();
+        if !docs.iter().any(|(f, _)| f.starts_with(&dir)) {
+            docs.extend(
+                sextant::policy::read_documents(std::slice::from_ref(&dir)).unwrap_or_default(),
+            );
+        }
+        let mut objects: Vec<Value> = docs
+            .iter()
+            .map(|(_, d)| d)
+            .filter(|d| d.pointer("/metadata/name").is_some() && d.get("spec").is_some())
+            .filter(|d| {
+                !d["apiVersion"].as_str().is_some_and(|a| {
+                    a.contains("kyverno.io") || a.contains("admissionregistration")
+                })
+            })
+            .cloned()
+            .collect();
+        objects.extend(real.iter().cloned());
+        let mut set = PolicySet::from_documents(docs);
+        if set.cover.is_none() {
+            continue;
+        }
+        covered += 1;
+        let with = check::check(&set, &objects, &[]);
+        set.cover = None;
+        let without = check::check(&set, &objects, &[]);
+        // The first difference, not two long lists.
+        let first = |a: &[check::Denial], b: &[check::Denial]| {
+            a.iter()
+                .zip(b)
+                .find(|(x, y)| x != y)
+                .map(|(x, y)| format!("{x:?}\n  vs {y:?}"))
+        };
+        assert!(
+            with.denials == without.denials,
+            "{}: {} vs {} denials; {:?}",
+            dir.display(),
+            with.denials.len(),
+            without.denials.len(),
+            first(&with.denials, &without.denials)
+        );
+        assert_eq!(with.errors, without.errors, "{}", dir.display());
+        denials += with.denials.len();
+    }
+    assert!(
+        covered >= 40,
+        "{covered} bundles with a CEL policy to cut for"
+    );
+    assert!(denials >= 100, "{denials}");
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

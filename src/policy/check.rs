@@ -126,6 +126,9 @@ pub struct PolicySet {
     /// of one controller) share, so one sibling's verdict stands for the others (see
     /// [`sibling_invariant`]).
     pub sibling_safe: Vec<bool>,
+    /// What the set's CEL policies read of an object: each object is cut to it and converted
+    /// to CEL once for all of them ([`cel::Cover`]).
+    pub cover: Option<std::sync::Arc<cel::Cover>>,
 }
 
 impl PolicySet {
@@ -140,6 +143,7 @@ impl PolicySet {
             policies: Vec::new(),
             skipped: Vec::new(),
             sibling_safe: Vec::new(),
+            cover: None,
         };
         // name → whether the policy's documents read only what sibling pods share.
         let mut safe: std::collections::HashMap<String, bool> = Default::default();
@@ -306,6 +310,11 @@ impl PolicySet {
                 !has_params && safe.get(&key).copied().unwrap_or(false)
             })
             .collect();
+        set.cover = cel::Cover::new(set.policies.iter().flat_map(|(_, p)| match p {
+            Loaded::Vap { policy, .. } => vec![&policy.reach],
+            Loaded::Kyverno(k) => k.reaches().collect(),
+            Loaded::Gatekeeper { .. } => Vec::new(),
+        }));
         set
     }
 }
@@ -507,7 +516,8 @@ fn evaluate<'o>(
             bindings,
             params,
         } => {
-            let subject = subject.get_or_init(|| cel::Subject::create(o));
+            let subject =
+                subject.get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
             for b in bindings {
                 let param = policy
                     .param_kind
@@ -529,7 +539,8 @@ fn evaluate<'o>(
             }
         }
         Loaded::Kyverno(k) => {
-            let subject = subject.get_or_init(|| cel::Subject::create(o));
+            let subject =
+                subject.get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
             for (rule, out) in k.evaluate_subject(subject) {
                 match out {
                     kyverno::Outcome::Fail(m) => denials.push(Denial {
@@ -659,6 +670,7 @@ mod tests {
             policies: s.policies,
             skipped: s.skipped,
             sibling_safe: vec![false, false],
+            cover: s.cover,
         };
         let without = check(&plain, &objects, &[]);
         assert_eq!(with.denials, without.denials);

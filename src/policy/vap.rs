@@ -22,6 +22,8 @@ pub struct Policy {
     validations: Vec<Validation>,
     /// `spec.paramKind.kind`, when the policy takes params.
     pub param_kind: Option<String>,
+    /// What its expressions read of `object`.
+    pub reach: cel::Reach,
 }
 
 impl std::fmt::Debug for Policy {
@@ -160,7 +162,7 @@ impl Policy {
                 .filter_map(|(n, e, _)| e.map(|e| (n, e)))
                 .collect()
         };
-        let validations = validations
+        let validations: Vec<Validation> = validations
             .into_iter()
             .filter_map(|(_, e, raw)| {
                 Some(Validation {
@@ -171,6 +173,16 @@ impl Policy {
                 })
             })
             .collect();
+        let match_conditions = pick(conditions);
+        let variables = pick(variables);
+        let reach = cel::Reach::of(
+            variables.iter().map(|(n, e)| (n.as_str(), e)),
+            match_conditions.iter().map(|(_, e)| e).chain(
+                validations
+                    .iter()
+                    .flat_map(|v| std::iter::once(&v.expr).chain(&v.message_expr)),
+            ),
+        );
         (
             Some(Policy {
                 name,
@@ -178,10 +190,11 @@ impl Policy {
                     .pointer("/spec/matchConstraints")
                     .cloned()
                     .unwrap_or(Value::Null),
-                match_conditions: pick(conditions),
-                variables: pick(variables),
+                match_conditions,
+                variables,
                 validations,
                 param_kind: str_at(p, "/spec/paramKind/kind").map(str::to_string),
+                reach,
             }),
             issues,
         )
@@ -246,7 +259,7 @@ impl Policy {
         {
             return Ok(None);
         }
-        let mut scope = subject.scope();
+        let mut scope = subject.scope_for(&self.reach);
         if let Some(p) = params {
             scope.add("params", p);
         }

@@ -95,11 +95,7 @@ pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
             matcher: Matcher::Admission(
                 spec.get("matchConstraints").cloned().unwrap_or(Value::Null),
             ),
-            check: Check::Cel {
-                preconditions,
-                variables,
-                validations,
-            },
+            check: Check::cel(preconditions, variables, validations),
         }],
         unsupported: Vec::new(),
         not_validating: Vec::new(),

@@ -43,9 +43,6 @@ pub struct Reads {
     /// n2 once per pair…): with the longest list of the input `L`, `Σ n_d·L^d` bounds what an
     /// evaluation can cost.
     pub nodes_by_depth: Vec<u64>,
-    /// The paths of `object` it selects, or `None` when it reads `object` whole
-    /// ([`super::paths`]).
-    pub object: Option<BTreeSet<Vec<String>>>,
 }
 
 /// Kyverno library objects whose functions look outside the object under admission.
@@ -79,7 +76,6 @@ pub fn parse(source: &str) -> Result<(IdedExpr, Reads), String> {
     let mut reads = Reads::default();
     rewrite(&mut expr, &mut reads, &mut Vec::new());
     reads.nodes_by_depth = shape(&expr);
-    reads.object = super::paths::object_paths(&expr);
     Ok((expr, reads))
 }
 

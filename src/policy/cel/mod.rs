@@ -67,6 +67,59 @@ pub fn compile(source: &str) -> Result<Expr, String> {
     })
 }
 
+/// What a policy's expressions read of `object` (see [`paths`]), found when it is compiled.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    /// Names this reach in a [`Cover`].
+    id: u64,
+    trie: paths::Trie,
+}
+
+impl Reach {
+    /// What `exprs` read, with `variables` declared in order.
+    pub fn of<'e>(
+        variables: impl IntoIterator<Item = (&'e str, &'e Expr)>,
+        exprs: impl IntoIterator<Item = &'e Expr>,
+    ) -> Reach {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Reach {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            trie: paths::reach(
+                variables.into_iter().map(|(n, e)| (n, &e.expr)),
+                exprs.into_iter().map(|e| &e.expr),
+            ),
+        }
+    }
+}
+
+/// What every policy of a set reads of `object`: an object is cut to it and converted to CEL
+/// once for all of them (those that read it whole get the whole object).
+#[derive(Debug)]
+pub struct Cover {
+    trie: paths::Trie,
+    /// The reaches it covers.
+    ids: Vec<u64>,
+}
+
+impl Cover {
+    /// The cover of `reaches`; `None` when none of them can be cut.
+    pub fn new<'r>(reaches: impl IntoIterator<Item = &'r Reach>) -> Option<Arc<Cover>> {
+        let mut cover = Cover {
+            trie: paths::Trie::default(),
+            ids: Vec::new(),
+        };
+        for r in reaches.into_iter().filter(|r| !r.trie.is_whole()) {
+            cover.trie.union(&r.trie);
+            cover.ids.push(r.id);
+        }
+        (!cover.ids.is_empty()).then(|| Arc::new(cover))
+    }
+
+    fn covers(&self, r: &Reach) -> bool {
+        self.ids.contains(&r.id)
+    }
+}
+
 /// JSON to a CEL value. Integers stay signed (`cel::to_value` would make them `uint`, and
 /// `x > 0` between int and uint is an error in CEL).
 pub fn value(v: &serde_json::Value) -> Value {
@@ -180,6 +233,10 @@ pub struct Subject<'j> {
     /// The object's Namespace, when known (`namespaceObject`).
     namespace: Option<serde_json::Value>,
     ctx: std::cell::OnceCell<Context<'static>>,
+    /// What the policies evaluated over it read of `object`, and the context binding the
+    /// object cut to it.
+    cover: Option<Arc<Cover>>,
+    ctx_cut: std::cell::OnceCell<Context<'static>>,
     /// The longest list or map of the input (for the cost budget).
     longest: std::cell::OnceCell<u64>,
     /// A view derived once and shared by every policy (a controller's pod).
@@ -193,6 +250,8 @@ impl<'j> Subject<'j> {
             review: None,
             namespace: None,
             ctx: std::cell::OnceCell::new(),
+            cover: None,
+            ctx_cut: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
             derived: std::cell::OnceCell::new(),
         }
@@ -206,6 +265,8 @@ impl<'j> Subject<'j> {
             review: Some(review),
             namespace: None,
             ctx: std::cell::OnceCell::new(),
+            cover: None,
+            ctx_cut: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
             derived: std::cell::OnceCell::new(),
         }
@@ -217,6 +278,13 @@ impl<'j> Subject<'j> {
     /// object's is null.
     pub fn in_namespace(mut self, namespace: Option<serde_json::Value>) -> Self {
         self.namespace = namespace;
+        self
+    }
+
+    /// Evaluated by the policies of `cover`: each one that reads part of `object` sees the
+    /// object cut to what they all read ([`Subject::scope_for`]).
+    pub fn covered_by(mut self, cover: Option<Arc<Cover>>) -> Self {
+        self.cover = cover;
         self
     }
 
@@ -243,6 +311,8 @@ impl<'j> Subject<'j> {
                         review: None,
                         namespace: self.namespace.clone(),
                         ctx: std::cell::OnceCell::new(),
+                        cover: self.cover.clone(),
+                        ctx_cut: std::cell::OnceCell::new(),
                         longest: std::cell::OnceCell::new(),
                         derived: std::cell::OnceCell::new(),
                     })
@@ -269,33 +339,51 @@ impl<'j> Subject<'j> {
         }
     }
 
-    /// A fresh scope for one policy: its params, namespace and variables go there.
+    /// A fresh scope for one policy over the whole object: its params, namespace and
+    /// variables go there.
     pub fn scope(&self) -> Scope<'_> {
-        let base = self.ctx.get_or_init(|| {
-            let mut ctx = functions().new_inner_scope();
-            match self.review {
-                None => {
-                    ctx.add_variable_from_value("object", value(&self.json));
-                    ctx.add_variable_from_value("oldObject", Value::Null);
-                    ctx.add_variable_from_value("request", value(&create_request(&self.json)));
-                    ctx.add_variable_from_value(
-                        "namespaceObject",
-                        self.namespace_object(&self.json),
-                    );
-                }
-                Some(r) => {
-                    let get = |k: &str| r.get(k).map_or(Value::Null, value);
-                    ctx.add_variable_from_value("object", get("object"));
-                    ctx.add_variable_from_value("oldObject", get("oldObject"));
-                    ctx.add_variable_from_value("request", value(r));
-                    ctx.add_variable_from_value(
-                        "namespaceObject",
-                        self.namespace_object(&self.json),
-                    );
-                }
+        let base = self.ctx.get_or_init(|| self.base(None));
+        self.scope_over(base)
+    }
+
+    /// A fresh scope for a policy whose expressions read `reach`: over the object cut to its
+    /// cover when the cover includes it, else the whole object.
+    pub fn scope_for(&self, reach: &Reach) -> Scope<'_> {
+        match &self.cover {
+            Some(c) if self.review.is_none() && c.covers(reach) => {
+                let base = self.ctx_cut.get_or_init(|| self.base(Some(&c.trie)));
+                self.scope_over(base)
             }
-            ctx
-        });
+            _ => self.scope(),
+        }
+    }
+
+    /// The bindings every policy shares: `object` (cut to `trie`, if given), `oldObject`,
+    /// `request`, `namespaceObject`.
+    fn base(&self, trie: Option<&paths::Trie>) -> Context<'static> {
+        let mut ctx = functions().new_inner_scope();
+        match self.review {
+            None => {
+                let object = match trie {
+                    Some(t) => value(&paths::cut(&self.json, t)),
+                    None => value(&self.json),
+                };
+                ctx.add_variable_from_value("object", object);
+                ctx.add_variable_from_value("oldObject", Value::Null);
+                ctx.add_variable_from_value("request", value(&create_request(&self.json)));
+            }
+            Some(r) => {
+                let get = |k: &str| r.get(k).map_or(Value::Null, value);
+                ctx.add_variable_from_value("object", get("object"));
+                ctx.add_variable_from_value("oldObject", get("oldObject"));
+                ctx.add_variable_from_value("request", value(r));
+            }
+        }
+        ctx.add_variable_from_value("namespaceObject", self.namespace_object(&self.json));
+        ctx
+    }
+
+    fn scope_over<'s>(&'s self, base: &'s Context<'static>) -> Scope<'s> {
         let longest = *self.longest.get_or_init(|| {
             fn walk(v: &serde_json::Value) -> u64 {
                 match v {
@@ -317,9 +405,6 @@ impl<'j> Subject<'j> {
             order: Vec::new(),
             state: HashMap::new(),
             values: HashMap::new(),
-            // Under a review, `object` comes from the review: bound whole.
-            object: self.review.is_none().then_some(&*self.json),
-            cut: None,
         }
     }
 }
@@ -346,11 +431,6 @@ pub struct Scope<'s> {
     state: HashMap<&'s str, Var>,
     /// The bound values by name, for `variables` read as a whole.
     values: HashMap<&'s str, Value>,
-    /// The object under admission, to bind `object` cut down to what is read
-    /// ([`paths`]); `None` when it is bound whole.
-    object: Option<&'s serde_json::Value>,
-    /// The paths `object` is bound with so far (`None`: the subject's whole `object`).
-    cut: Option<std::collections::BTreeSet<Vec<String>>>,
 }
 
 impl<'s> Scope<'s> {
@@ -393,7 +473,6 @@ impl<'s> Scope<'s> {
 
     /// Bind what `e` reads; `variables` as a whole means the first `before` declared.
     fn ensure_reads(&mut self, e: &Expr, before: usize) {
-        self.bind_object(&e.reads.object);
         for v in &e.reads.variables {
             self.ensure(v);
         }
@@ -418,30 +497,6 @@ impl<'s> Scope<'s> {
                     map: Arc::new(vars),
                 }),
             );
-        }
-    }
-
-    /// Bind `object` cut down to the paths read so far (with `paths`); once an expression
-    /// reads it whole (or its whole spec, most of it: a cut would only convert it a second
-    /// time), the subject's whole `object` (bound below this scope) is used from then on.
-    fn bind_object(&mut self, paths: &Option<std::collections::BTreeSet<Vec<String>>>) {
-        let Some(object) = self.object else { return };
-        let whole = paths
-            .as_ref()
-            .is_none_or(|p| p.iter().any(|p| p.len() == 1 && p[0] == "spec"));
-        if whole {
-            if self.cut.as_ref().is_some_and(|c| !c.is_empty()) {
-                self.ctx.add_variable_from_value("object", value(object));
-            }
-            self.object = None;
-            return;
-        }
-        let cut = self.cut.get_or_insert_with(Default::default);
-        let before = cut.len();
-        cut.extend(paths.iter().flatten().cloned());
-        if cut.len() != before {
-            self.ctx
-                .add_variable_from_value("object", value(&paths::cut(object, cut)));
         }
     }
 
@@ -695,44 +750,88 @@ mod cut_object {
     use super::*;
     use serde_json::json;
 
-    /// One scope over the cut object answers as the whole object would: selections, `has()`,
-    /// a missing field's error; a later expression that reads more widens the cut, and one
-    /// that reads `object` whole sees all of it.
+    /// Every expression answers the same (value or error message) over the object cut to
+    /// what it reads as over the whole object; alone (so another expression's reads cannot
+    /// hide a path it needs) and under the cover of all of them.
+    fn same_both_ways(vars: &[(&str, &str)], exprs: &[&str], objects: &[serde_json::Value]) {
+        let vars: Vec<(&str, Expr)> = vars
+            .iter()
+            .map(|(n, s)| (*n, compile(s).expect("compiles")))
+            .collect();
+        let exprs: Vec<Expr> = exprs
+            .iter()
+            .map(|s| compile(s).expect("compiles"))
+            .collect();
+        let reach_of = |exprs: &[Expr]| Reach::of(vars.iter().map(|(n, e)| (*n, e)), exprs);
+        let all = reach_of(&exprs);
+        let alone: Vec<Reach> = exprs
+            .iter()
+            .map(|e| reach_of(std::slice::from_ref(e)))
+            .collect();
+        for o in objects {
+            for (i, e) in exprs.iter().enumerate() {
+                for (reach, cover) in [
+                    (&alone[i], Cover::new([&alone[i]])),
+                    (&all, Cover::new([&all])),
+                ] {
+                    assert!(cover.is_some(), "nothing to cut for {}", e.source);
+                    let whole = Subject::create(o);
+                    let cut = Subject::create(o).covered_by(cover);
+                    let (mut a, mut b) = (whole.scope(), cut.scope_for(reach));
+                    for (n, v) in &vars {
+                        a.declare(n, v);
+                        b.declare(n, v);
+                    }
+                    assert_eq!(a.eval(e), b.eval(e), "{} over {o}", e.source);
+                }
+            }
+        }
+    }
+
     #[test]
-    fn a_scope_over_the_cut_object_reads_what_the_whole_object_holds() {
-        let obj = json!({"metadata": {"name": "p", "labels": {"a": "1"}},
-            "spec": {"hostNetwork": true, "containers": [{"name": "c"}]}, "status": {"phase": "Running"}});
-        let subject = Subject::create(&obj);
-        let mut scope = subject.scope();
-        let check = |scope: &mut Scope, e: &str| scope.check(&compile(e).expect("compiles"));
-        assert_eq!(
-            check(
-                &mut scope,
-                "has(object.metadata.labels) && !has(object.spec.hostPID) && object.spec.hostNetwork"
-            ),
-            Ok(true)
-        );
-        assert_eq!(
-            check(
-                &mut scope,
-                "object.metadata.name == 'p' && object.status.phase == 'Running'"
-            ),
-            Ok(true)
-        );
-        let missing = check(&mut scope, "object.spec.missing == 1").expect_err("no such key");
-        // The same expression over the whole object (read whole first: no cut from then on).
-        let whole_subject = Subject::create(&obj);
-        let mut whole_scope = whole_subject.scope();
-        assert_eq!(check(&mut whole_scope, "size(object) == 3"), Ok(true));
-        let whole = check(&mut whole_scope, "object.spec.missing == 1");
-        assert_eq!(Err(missing), whole);
-        assert_eq!(
-            check(&mut scope, "size(object) == 3 && size(object.spec) == 2"),
-            Ok(true)
-        );
-        assert_eq!(
-            check(&mut scope, "object.metadata.labels.a == '1'"),
-            Ok(true)
+    fn the_cut_object_answers_as_the_whole_one() {
+        let objects = [
+            json!({"kind": "Pod", "metadata": {"name": "p", "labels": {"a": "1", "b": "2"}},
+                "spec": {"hostNetwork": true, "volumes": [{"name": "v", "hostPath": {"path": "/"}}, {"name": "w"}],
+                    "containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true},
+                        "env": [{"name": "A", "value": "1"}], "ports": [{"containerPort": 80}]}],
+                    "initContainers": [{"name": "i", "image": "busybox:1"}]},
+                "status": {"phase": "Running"}}),
+            json!({"kind": "Deployment", "metadata": {"name": "d"},
+                "spec": {"replicas": 2, "template": {"metadata": {"labels": {}},
+                    "spec": {"containers": [{"name": "c", "image": "r/x@sha256:1", "resources": {"limits": {"cpu": "1"}}}]}}}}),
+            json!({"kind": "Pod", "metadata": {"name": "bare"}, "spec": {"containers": []}}),
+            json!({"kind": "Pod", "metadata": {"name": "odd"}, "spec": {"containers": [{"name": "x", "securityContext": null}], "volumes": "oops"}}),
+        ];
+        same_both_ways(
+            &[
+                ("spec", crate::policy::catalog::CEL_VARIABLES[0].1),
+                ("containers", crate::policy::catalog::CEL_VARIABLES[1].1),
+            ],
+            &[
+                "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.privileged) || c.securityContext.privileged == false)",
+                "!has(variables.spec.volumes) || variables.spec.volumes.all(v, !has(v.hostPath))",
+                "variables.containers.all(c, c.image.contains('@') || c.image.endsWith(':1'))",
+                "variables.containers.map(c, c.name).size() > 0",
+                "'privileged: ' + variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true).map(c, c.name).join(', ')",
+                "[variables.spec.containers, [object.metadata]].all(l, l.all(x, has(x.name)))",
+                "variables.containers.filter(c, c.name != '').map(c, c.ports).exists(p, p != null && p.size() > 0)",
+                "variables.containers.filter(c, has(c.env)).all(c, c.env.size() == 1)",
+                "object.metadata.labels.all(k, k != 'x') && object.metadata.?labels[?'a'].orValue('') == '1'",
+                "object.metadata.?labels.?b.hasValue()",
+                "object.spec.missing.deeper == 1",
+                "has(object.spec.template.spec) ? object.spec.template.spec.containers[0].?resources.?limits.cpu.orValue('') == '1' : true",
+                "variables.spec.containers.exists_one(c, c.ports[0].containerPort == 80)",
+                "size(variables.spec.?volumes.orValue([])) <= 2",
+                "object.status.phase == 'Running'",
+                "['hostNetwork', 'hostPID', 'hostIPC'].filter(f, f in variables.spec && variables.spec[f] == true).join(', ')",
+                "'a' in object.metadata.labels && !('zz' in object.metadata.labels)",
+                "'c' in variables.spec.containers.map(c, c.name)",
+                "['a', 'b'].all(k, k in object.metadata.labels && object.metadata.labels[k] != '')",
+                "object.spec.containers.all(c, 'image' in c)",
+                "'%s/%s'.format([object.kind, object.metadata.name])",
+            ],
+            &objects,
         );
     }
 }

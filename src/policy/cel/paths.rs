@@ -1,129 +1,411 @@
-//! What of `object` an expression reads, and the object cut down to it.
+//! What of `object` a policy reads, through its variables and comprehensions, and the object
+//! cut down to it.
 //!
-//! The `cel` crate copies a value at every field selection (`object.spec` copies the whole
-//! spec, then `.containers` copies the containers): over a real pod, a policy's few
-//! expressions copy the object dozens of times. A scope binds `object` cut down to the paths
-//! its expressions select ([`object_paths`], [`cut`]), so each copy is of what is read. The
-//! cut keeps every selected subtree whole and every map on the way (so a missing field is
-//! missing at the same step, `has()` answers the same): an expression reads the same values
-//! either way. An expression that uses `object` other than by a chain of field selections
-//! (`object == oldObject`, `object[k]`, `size(object)`) reads it whole.
+//! The `cel` crate (0.13) copies a value deeply at every field selection, at every element a
+//! comprehension visits and at every function call (`object.spec` copies the whole spec, then
+//! `.containers` copies the containers, `all(c, …)` copies each container): over a real pod a
+//! policy's few expressions copy most of the object dozens of times, and that was most of a
+//! `policy check`. Binding `object` cut down to what the policies read makes each copy the
+//! size of what is read.
+//!
+//! The analysis follows where values of `object` flow: an expression *aliases* paths of the
+//! object (`object.spec.containers` aliases `spec.containers`; `variables.spec` aliases what
+//! its declaration does; in `l.all(c, …)` `c` aliases every element of what `l` aliases; a
+//! conditional or a `+` aliases what either side does). A path is kept **whole** when a value
+//! at it is used other than by selecting a field of it (compared, passed to a function, sized,
+//! tested with `has()`, put in a list), and kept as **structure** when fields are only
+//! selected from it: a map keeps only the selected keys, a list all its elements (each cut
+//! alike). So every value an expression observes is the same in the cut object: a missing
+//! field is missing at the same step (same error), `has()` answers the same, a comprehension
+//! visits the same elements. What cannot be followed (the root `object` itself used as a
+//! value) keeps the whole object.
 
+use super::ast::{OPT_INDEX, OPT_SELECT, VAR_PREFIX};
+use kube_cel::cel::common::ast::operators;
 use kube_cel::cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap};
 
-/// Field paths selected from `object` (`object.spec.containers` → `["spec", "containers"]`),
-/// or `None` when the expression reads `object` as a whole.
-pub fn object_paths(e: &IdedExpr) -> Option<BTreeSet<Vec<String>>> {
-    let mut out = BTreeSet::new();
-    visit(e, &mut out).then_some(out)
+/// One step of a path: a field, or any element of a list / value of a map.
+type Step = Option<String>;
+type Path = Vec<Step>;
+
+/// The paths of an object to keep, as a tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trie {
+    /// Kept whole from here down.
+    whole: bool,
+    fields: BTreeMap<String, Trie>,
+    /// Every element (list) or value (map).
+    any: Option<Box<Trie>>,
 }
 
-fn visit(e: &IdedExpr, out: &mut BTreeSet<Vec<String>>) -> bool {
-    match &e.expr {
-        Expr::Ident(i) => i != "object",
-        Expr::Select(_) => selection(e, out),
-        Expr::Call(c) if c.func_name == super::ast::OPT_SELECT && step(e).is_some() => {
-            selection(e, out)
+impl Trie {
+    /// The whole object.
+    pub fn everything() -> Trie {
+        Trie {
+            whole: true,
+            ..Trie::default()
         }
-        Expr::Call(c) => c
-            .target
-            .as_deref()
-            .into_iter()
-            .chain(&c.args)
-            .all(|x| visit(x, out)),
-        // A comprehension that names its variable `object` shadows it: read whole, to be safe.
-        Expr::Comprehension(c) => {
-            c.iter_var != "object"
-                && c.iter_var2.as_deref() != Some("object")
-                && c.accu_var != "object"
-                && [
-                    &c.iter_range,
-                    &c.accu_init,
-                    &c.loop_cond,
-                    &c.loop_step,
-                    &c.result,
-                ]
-                .into_iter()
-                .all(|x| visit(x, out))
-        }
-        Expr::List(l) => l.elements.iter().all(|x| visit(x, out)),
-        Expr::Map(m) => m.entries.iter().all(|x| entry(&x.expr, out)),
-        Expr::Struct(s) => s.entries.iter().all(|x| entry(&x.expr, out)),
-        Expr::Literal(_) | Expr::Unspecified => true,
     }
-}
 
-/// One field step: `x.f` (not a `has()` test: that reads the same, and is a step too) or the
-/// rewritten optional step `x.?f`. Its operand and field.
-fn step(e: &IdedExpr) -> Option<(&IdedExpr, &str)> {
-    match &e.expr {
-        Expr::Select(s) => Some((&s.operand, s.field.as_str())),
-        Expr::Call(c) if c.func_name == super::ast::OPT_SELECT && c.target.is_none() => {
-            match c.args.as_slice() {
-                [operand, field] => match &field.expr {
-                    Expr::Literal(LiteralValue::String(f)) => Some((operand, f.as_ref())),
-                    _ => None,
-                },
-                _ => None,
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    fn node(&mut self, path: &[Step]) -> Option<&mut Trie> {
+        let mut at = self;
+        for step in path {
+            if at.whole {
+                return None;
             }
-        }
-        _ => None,
-    }
-}
-
-/// A chain of steps: a path when it starts at `object`, else its root is visited.
-fn selection(e: &IdedExpr, out: &mut BTreeSet<Vec<String>>) -> bool {
-    let mut fields = Vec::new();
-    let mut at = e;
-    while let Some((operand, field)) = step(at) {
-        fields.push(field.to_string());
-        at = operand;
-    }
-    match &at.expr {
-        Expr::Ident(i) if i == "object" => {
-            fields.reverse();
-            out.insert(fields);
-            true
-        }
-        _ => visit(at, out),
-    }
-}
-
-fn entry(e: &EntryExpr, out: &mut BTreeSet<Vec<String>>) -> bool {
-    match e {
-        EntryExpr::MapEntry(me) => visit(&me.key, out) && visit(&me.value, out),
-        EntryExpr::StructField(f) => visit(&f.value, out),
-    }
-}
-
-/// `object` with only `paths`: each selected subtree whole, the maps on the way to it with
-/// only the selected keys.
-pub fn cut(object: &serde_json::Value, paths: &BTreeSet<Vec<String>>) -> serde_json::Value {
-    let serde_json::Value::Object(_) = object else {
-        return object.clone();
-    };
-    let mut out = serde_json::Value::Object(serde_json::Map::new());
-    for path in paths {
-        let (mut from, mut to) = (object, &mut out);
-        for (i, field) in path.iter().enumerate() {
-            let (Some(src), serde_json::Value::Object(dst)) = (from.get(field), &mut *to) else {
-                // Missing here: the map on the way is kept without it, as in the object.
-                break;
+            at = match step {
+                Some(f) => at.fields.entry(f.clone()).or_default(),
+                None => at.any.get_or_insert_with(Default::default),
             };
-            let last = i + 1 == path.len();
-            if last || !src.is_object() {
-                // Selected whole (or not a map: a further selection fails alike on the copy).
-                dst.insert(field.clone(), src.clone());
-                break;
-            }
-            to = dst
-                .entry(field.clone())
-                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
-            from = src;
+        }
+        (!at.whole).then_some(at)
+    }
+
+    /// Keep `path` as structure (at least).
+    fn reach(&mut self, path: &[Step]) {
+        self.node(path);
+    }
+
+    /// Keep `path` whole.
+    fn keep(&mut self, path: &[Step]) {
+        if let Some(n) = self.node(path) {
+            *n = Trie::everything();
         }
     }
-    out
+
+    /// Everything either keeps.
+    pub fn union(&mut self, other: &Trie) {
+        if self.whole {
+            return;
+        }
+        if other.whole {
+            *self = Trie::everything();
+            return;
+        }
+        for (k, t) in &other.fields {
+            self.fields.entry(k.clone()).or_default().union(t);
+        }
+        if let Some(a) = &other.any {
+            self.any.get_or_insert_with(Default::default).union(a);
+        }
+    }
+}
+
+/// What `exprs` read of `object`, with `variables` declared (in order) as `(name, expr)`.
+pub fn reach<'e>(
+    variables: impl IntoIterator<Item = (&'e str, &'e IdedExpr)>,
+    exprs: impl IntoIterator<Item = &'e IdedExpr>,
+) -> Trie {
+    let mut flow = Flow::default();
+    for (name, e) in variables {
+        // A name declared twice: the scope evaluates the last declaration; both are followed.
+        let origins = flow.visit(e);
+        let var = flow.vars.entry(format!("{VAR_PREFIX}{name}")).or_default();
+        var.extend(origins);
+        var.sort();
+        var.dedup();
+    }
+    for e in exprs {
+        let origins = flow.visit(e);
+        flow.keep(origins);
+    }
+    flow.trie
+}
+
+/// A value an expression may yield: the object's value at a path, inside `lists` list
+/// literals (`[c]` yields the value of `c` one list down: iterating it yields `c` again).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Origin {
+    path: Path,
+    lists: u32,
+}
+
+/// Rounds of a comprehension's accumulator before it is given up on (kept whole).
+const ACCUMULATOR_ROUNDS: usize = 4;
+
+#[derive(Default)]
+struct Flow {
+    trie: Trie,
+    /// What each declared variable may yield (by its rewritten identifier).
+    vars: HashMap<String, Vec<Origin>>,
+    /// Comprehension variables in scope, innermost last, with the strings one may be (it
+    /// iterates a list of string literals: `['hostPID', 'hostIPC'].all(f, spec[f] …)`).
+    bound: Vec<(String, Vec<Origin>, Option<Vec<String>>)>,
+}
+
+fn union(mut a: Vec<Origin>, b: Vec<Origin>) -> Vec<Origin> {
+    a.extend(b);
+    a.sort();
+    a.dedup();
+    a
+}
+
+impl Flow {
+    fn keep(&mut self, origins: Vec<Origin>) {
+        for o in origins {
+            self.trie.keep(&o.path);
+        }
+    }
+
+    /// Visit `e`, used as a value (kept whole).
+    fn used(&mut self, e: &IdedExpr) {
+        let o = self.visit(e);
+        self.keep(o);
+    }
+
+    /// Visit `e`: record what it reads and return what its value may be.
+    fn visit(&mut self, e: &IdedExpr) -> Vec<Origin> {
+        match &e.expr {
+            Expr::Ident(name) => self.ident(name),
+            Expr::Select(s) => {
+                // `has()` observes presence only: the field is kept as structure (a map
+                // without its fields, an empty list) unless something reads it.
+                let o = self.visit(&s.operand);
+                let o = self.step(o, Some(&s.field));
+                if s.test { Vec::new() } else { o }
+            }
+            Expr::Call(c) => self.call(c),
+            Expr::Comprehension(c) => {
+                let range = self.visit(&c.iter_range);
+                let elements = self.step(range, None);
+                let before = self.bound.len();
+                let strings = match &c.iter_range.expr {
+                    Expr::List(l) => l
+                        .elements
+                        .iter()
+                        .map(|x| match &x.expr {
+                            Expr::Literal(LiteralValue::String(s)) => Some(s.to_string()),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>(),
+                    _ => None,
+                };
+                match &c.iter_var2 {
+                    // Two variables: an index or key, and a value.
+                    Some(v2) => {
+                        self.bound
+                            .push((c.iter_var.clone(), elements.clone(), None));
+                        self.bound.push((v2.clone(), elements, strings));
+                    }
+                    None => self.bound.push((c.iter_var.clone(), elements, strings)),
+                }
+                // The accumulator holds what its start and each step put in it: followed
+                // until nothing new goes in (`filter` keeps elements, `map` their fields).
+                let mut accu = self.visit(&c.accu_init);
+                let mut settled = false;
+                for _ in 0..ACCUMULATOR_ROUNDS {
+                    self.bound.push((c.accu_var.clone(), accu.clone(), None));
+                    let step = self.visit(&c.loop_step);
+                    self.used(&c.loop_cond);
+                    self.bound.pop();
+                    let next = union(accu.clone(), step);
+                    if next == accu {
+                        settled = true;
+                        break;
+                    }
+                    accu = next;
+                }
+                if !settled {
+                    self.keep(accu);
+                    accu = Vec::new();
+                }
+                self.bound.push((c.accu_var.clone(), accu, None));
+                let result = self.visit(&c.result);
+                self.bound.truncate(before);
+                result
+            }
+            Expr::List(l) => {
+                let mut out = Vec::new();
+                for x in &l.elements {
+                    out.extend(self.visit(x).into_iter().map(|mut o| {
+                        o.lists += 1;
+                        o
+                    }));
+                }
+                union(out, Vec::new())
+            }
+            Expr::Map(m) => {
+                m.entries.iter().for_each(|x| self.entry(&x.expr));
+                Vec::new()
+            }
+            Expr::Struct(s) => {
+                s.entries.iter().for_each(|x| self.entry(&x.expr));
+                Vec::new()
+            }
+            Expr::Literal(_) | Expr::Unspecified => Vec::new(),
+        }
+    }
+
+    fn ident(&mut self, name: &str) -> Vec<Origin> {
+        if let Some((_, o, _)) = self.bound.iter().rev().find(|(n, ..)| n == name) {
+            return o.clone();
+        }
+        match name {
+            "object" => vec![Origin {
+                path: Vec::new(),
+                lists: 0,
+            }],
+            // The variables as a map: each variable's value is observed whole.
+            "variables" => {
+                let all: Vec<Origin> = self.vars.values().flatten().cloned().collect();
+                self.keep(all);
+                Vec::new()
+            }
+            _ => self.vars.get(name).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// One step below `origins`: a field, or an element (`None`). A step into the object is
+    /// kept as structure; an element of a list literal is what was put in it; a field of a
+    /// list literal is nothing of the object.
+    fn step(&mut self, origins: Vec<Origin>, field: Option<&str>) -> Vec<Origin> {
+        let mut out = Vec::new();
+        for mut o in origins {
+            match (o.lists, field) {
+                (0, _) => {
+                    o.path.push(field.map(str::to_string));
+                    self.trie.reach(&o.path);
+                    out.push(o);
+                }
+                (_, None) => {
+                    o.lists -= 1;
+                    out.push(o);
+                }
+                (_, Some(_)) => {}
+            }
+        }
+        union(out, Vec::new())
+    }
+
+    /// The strings `e` can only be: a literal, or a variable iterating literals.
+    fn strings(&self, e: &IdedExpr) -> Option<Vec<String>> {
+        match &e.expr {
+            Expr::Literal(LiteralValue::String(s)) => Some(vec![s.to_string()]),
+            Expr::Ident(name) => self
+                .bound
+                .iter()
+                .rev()
+                .find(|(n, ..)| n == name)
+                .and_then(|(_, _, s)| s.clone()),
+            _ => None,
+        }
+    }
+
+    /// The fields `keys` of `origins` (or every element when they are not known).
+    fn step_keys(&mut self, origins: Vec<Origin>, keys: Option<Vec<String>>) -> Vec<Origin> {
+        match keys {
+            Some(keys) => {
+                let mut out = Vec::new();
+                for k in &keys {
+                    let o = self.step(origins.clone(), Some(k));
+                    out = union(out, o);
+                }
+                out
+            }
+            None => self.step(origins, None),
+        }
+    }
+
+    fn call(&mut self, c: &kube_cel::cel::common::ast::CallExpr) -> Vec<Origin> {
+        let args = c.args.as_slice();
+        match (c.func_name.as_str(), args, &c.target) {
+            // A known key in a map: its presence (a list with a field named is kept whole).
+            (operators::IN, [key, container], None) => {
+                if let Some(keys) = self.strings(key) {
+                    let o = self.visit(container);
+                    self.step_keys(o, Some(keys));
+                    return Vec::new();
+                }
+            }
+            (OPT_SELECT, [operand, field], None) => {
+                if let Expr::Literal(LiteralValue::String(f)) = &field.expr {
+                    let o = self.visit(operand);
+                    return self.step(o, Some(f.as_ref()));
+                }
+            }
+            (operators::INDEX | operators::OPT_INDEX | OPT_INDEX, [operand, index], None) => {
+                let o = self.visit(operand);
+                self.used(index);
+                let keys = self.strings(index);
+                return self.step_keys(o, keys);
+            }
+            (operators::CONDITIONAL, [cond, then, otherwise], None) => {
+                self.used(cond);
+                let o = self.visit(then);
+                let other = self.visit(otherwise);
+                return union(o, other);
+            }
+            // Lists concatenated: the result holds the elements of both sides.
+            (operators::ADD, [a, b], None) => {
+                let o = self.visit(a);
+                let other = self.visit(b);
+                return union(o, other);
+            }
+            _ => {}
+        }
+        // Any other call observes its arguments whole and returns a value of its own.
+        if let Some(t) = c.target.as_deref() {
+            self.used(t);
+        }
+        args.iter().for_each(|a| self.used(a));
+        Vec::new()
+    }
+
+    fn entry(&mut self, e: &EntryExpr) {
+        match e {
+            EntryExpr::MapEntry(me) => {
+                self.used(&me.key);
+                self.used(&me.value);
+            }
+            EntryExpr::StructField(f) => self.used(&f.value),
+        }
+    }
+}
+
+/// `object` with only what `trie` keeps (see the module comment).
+pub fn cut(object: &serde_json::Value, trie: &Trie) -> serde_json::Value {
+    cut_by(object, &[trie])
+}
+
+/// Cut by several tries at once (a field's own and the map's "any value" one).
+fn cut_by(v: &serde_json::Value, tries: &[&Trie]) -> serde_json::Value {
+    use serde_json::Value;
+    if tries.iter().any(|t| t.whole) {
+        return v.clone();
+    }
+    match v {
+        Value::Object(map) => {
+            let any: Vec<&Trie> = tries.iter().filter_map(|t| t.any.as_deref()).collect();
+            let mut out = serde_json::Map::new();
+            for (k, child) in map {
+                let mut at: Vec<&Trie> = tries.iter().filter_map(|t| t.fields.get(k)).collect();
+                if at.is_empty() && any.is_empty() {
+                    continue;
+                }
+                at.extend(&any);
+                out.insert(k.clone(), cut_by(child, &at));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => {
+            if tries.iter().any(|t| !t.fields.is_empty()) {
+                // A field selected of a list: an error either way, on the same value.
+                return v.clone();
+            }
+            let any: Vec<&Trie> = tries.iter().filter_map(|t| t.any.as_deref()).collect();
+            if any.is_empty() {
+                // Reached but never read (only selected past, or tested for presence).
+                return Value::Array(Vec::new());
+            }
+            Value::Array(items.iter().map(|x| cut_by(x, &any)).collect())
+        }
+        scalar => scalar.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -131,59 +413,87 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn paths(source: &str) -> Option<BTreeSet<Vec<String>>> {
-        let (e, _) = super::super::ast::parse(source).expect("parse");
-        object_paths(&e)
+    fn trie(vars: &[(&str, &str)], exprs: &[&str]) -> Trie {
+        let vars: Vec<(&str, IdedExpr)> = vars
+            .iter()
+            .map(|(n, s)| (*n, super::super::ast::parse(s).expect("parse").0))
+            .collect();
+        let exprs: Vec<IdedExpr> = exprs
+            .iter()
+            .map(|s| super::super::ast::parse(s).expect("parse").0)
+            .collect();
+        reach(vars.iter().map(|(n, e)| (*n, e)), exprs.iter())
     }
 
     #[test]
-    fn selections_are_paths_and_other_uses_read_the_whole_object() {
-        let p = paths(
-            "object.spec.containers.all(c, has(c.securityContext)) && has(object.metadata.labels)",
-        )
-        .expect("paths");
-        assert_eq!(
-            p.into_iter().collect::<Vec<_>>(),
-            vec![
-                vec!["metadata".to_string(), "labels".into()],
-                vec!["spec".into(), "containers".into()]
-            ]
-        );
-        assert_eq!(
-            paths("object.?metadata.?labels.orValue({}).size() > 0")
-                .expect("paths")
-                .len(),
-            1
-        );
-        assert!(paths("object == oldObject").is_none());
-        assert!(paths("size(object) > 1").is_none());
-        assert!(paths("[1].all(object, object > 0)").is_none());
-        assert_eq!(
-            paths("request.operation == 'CREATE'"),
-            Some(BTreeSet::new())
-        );
-    }
-
-    #[test]
-    fn the_cut_keeps_selected_subtrees_and_the_maps_on_the_way() {
-        let obj = json!({"metadata": {"name": "p", "labels": {"a": "1"}},
-            "spec": {"containers": [{"name": "c"}], "volumes": [1, 2], "hostNetwork": true}, "status": {}});
-        let p: BTreeSet<Vec<String>> = [
-            vec!["spec".to_string(), "containers".into()],
-            vec!["spec".into(), "missing".into(), "deeper".into()],
-            vec![
-                "metadata".into(),
-                "labels".into(),
-                "a".into(),
-                "beyond".into(),
+    fn values_are_followed_through_variables_and_comprehensions() {
+        let t = trie(
+            &[
+                (
+                    "spec",
+                    "object.kind == 'Pod' ? object.spec : object.spec.template.spec",
+                ),
+                (
+                    "containers",
+                    "variables.spec.containers + (has(variables.spec.initContainers) ? variables.spec.initContainers : [])",
+                ),
             ],
-            vec!["nothing".into()],
-        ]
-        .into_iter()
-        .collect();
+            &["variables.containers.all(c, c.image.startsWith('r/') && !has(c.securityContext))"],
+        );
+        let pod = json!({"kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}},
+            "spec": {"nodeName": "n", "volumes": [{"name": "v"}],
+                "containers": [{"name": "a", "image": "r/a", "env": [{"name": "X"}],
+                    "securityContext": {"privileged": true}}, {"name": "b", "image": "x"}],
+                "initContainers": [{"name": "i", "image": "r/i", "ports": [1]}]},
+            "status": {"phase": "Running"}});
         assert_eq!(
-            cut(&obj, &p),
-            json!({"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [{"name": "c"}]}})
+            cut(&pod, &t),
+            json!({"kind": "Pod", "spec": {
+                "containers": [{"image": "r/a", "securityContext": {}}, {"image": "x"}],
+                "initContainers": [{"image": "r/i"}]}})
+        );
+        let deploy = json!({"kind": "Deployment", "spec": {"replicas": 2, "template": {
+            "metadata": {"labels": {}}, "spec": {"containers": [{"name": "a", "image": "i"}]}}}});
+        assert_eq!(
+            cut(&deploy, &t),
+            json!({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "i"}]}}}})
+        );
+    }
+
+    #[test]
+    fn a_value_used_whole_keeps_its_subtree_and_the_root_keeps_everything() {
+        // Sized, compared, passed, put in a list: whole.
+        let t = trie(
+            &[],
+            &["size(object.spec.containers) > 0 && object.metadata.labels == {}"],
+        );
+        let o = json!({"metadata": {"name": "n", "labels": {"a": "1"}},
+            "spec": {"containers": [{"name": "a", "image": "i"}], "x": 1}});
+        assert_eq!(
+            cut(&o, &t),
+            json!({"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [{"name": "a", "image": "i"}]}})
+        );
+        assert!(trie(&[], &["object == oldObject"]).is_whole());
+        assert!(trie(&[], &["size(object) > 1"]).is_whole());
+        assert!(trie(&[("o", "object")], &["has(variables.o)"]).is_whole());
+        assert!(trie(&[], &["[object].size() == 1"]).is_whole());
+        // A comprehension variable named `object` is not the object.
+        assert!(!trie(&[], &["[1].all(object, object > 0)"]).is_whole());
+        // Maps iterated keep every key; what `filter` and `map` return is followed; a
+        // filtered list used whole keeps its elements whole.
+        let t = trie(
+            &[],
+            &[
+                "object.metadata.labels.all(k, k != 'x') && object.spec.c.filter(c, c.a).map(c, c.n).join(',') == ''",
+                "object.spec.e.filter(e, e.a).size() == 1",
+            ],
+        );
+        let o = json!({"metadata": {"labels": {"a": "1", "b": "2"}, "name": "n"},
+            "spec": {"c": [{"a": true, "n": "x", "b": 1}, {"a": false}], "d": 1, "e": [{"a": true, "b": 2}]}});
+        assert_eq!(
+            cut(&o, &t),
+            json!({"metadata": {"labels": {"a": "1", "b": "2"}},
+                "spec": {"c": [{"a": true, "n": "x"}, {"a": false}], "e": [{"a": true, "b": 2}]}})
         );
     }
 }

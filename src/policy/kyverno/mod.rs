@@ -56,6 +56,8 @@ pub(super) enum Check {
         preconditions: Vec<Expr>,
         variables: Vec<(String, Expr)>,
         validations: Vec<Validation>,
+        /// What its expressions read of `object` ([`Check::cel`]).
+        reach: cel::Reach,
     },
     /// Patterns and JMESPath conditions.
     Native {
@@ -68,6 +70,29 @@ pub(super) enum Check {
         /// Its versions for pod controllers, made on first use.
         generated: Box<native::AutogenCache>,
     },
+}
+
+impl Check {
+    pub(super) fn cel(
+        preconditions: Vec<Expr>,
+        variables: Vec<(String, Expr)>,
+        validations: Vec<Validation>,
+    ) -> Check {
+        let reach = cel::Reach::of(
+            variables.iter().map(|(n, e)| (n.as_str(), e)),
+            preconditions.iter().chain(
+                validations
+                    .iter()
+                    .flat_map(|v| std::iter::once(&v.expr).chain(&v.message_expr)),
+            ),
+        );
+        Check::Cel {
+            preconditions,
+            variables,
+            validations,
+            reach,
+        }
+    }
 }
 
 pub(super) struct Rule {
@@ -121,6 +146,14 @@ impl std::fmt::Debug for Policy {
 }
 
 impl Policy {
+    /// What each CEL rule reads of `object`.
+    pub fn reaches(&self) -> impl Iterator<Item = &cel::Reach> {
+        self.rules.iter().filter_map(|r| match &r.check {
+            Check::Cel { reach, .. } => Some(reach),
+            Check::Native { .. } => None,
+        })
+    }
+
     pub fn from_object(p: &Value) -> Result<Policy, PolicyError> {
         let name = str_at(p, "/metadata/name")
             .unwrap_or("(unnamed)")
@@ -225,11 +258,7 @@ impl Policy {
                     matcher: r.get("match").cloned().unwrap_or(Value::Null),
                     exclude: r.get("exclude").cloned().unwrap_or(Value::Null),
                 },
-                check: Check::Cel {
-                    preconditions,
-                    variables,
-                    validations,
-                },
+                check: Check::cel(preconditions, variables, validations),
             });
         }
         if rules.is_empty() && unsupported.is_empty() && not_validating.is_empty() {
@@ -374,7 +403,7 @@ impl Policy {
         {
             return Outcome::Skip;
         }
-        let (preconditions, variables, validations) = match &r.check {
+        let (preconditions, variables, validations, reach) = match &r.check {
             Check::Native {
                 preconditions,
                 context,
@@ -394,9 +423,10 @@ impl Policy {
                 preconditions,
                 variables,
                 validations,
-            } => (preconditions, variables, validations),
+                reach,
+            } => (preconditions, variables, validations, reach),
         };
-        let mut scope = subject.scope();
+        let mut scope = subject.scope_for(reach);
         for p in preconditions {
             match scope.check(p) {
                 Ok(true) => {}
