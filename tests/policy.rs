@@ -1084,6 +1084,7 @@ fn the_object_cut_changes_no_verdict() {
         }
     }
     let (mut covered, mut denials) = (0, 0);
+    let mut resources: Vec<Value> = Vec::new();
     for dir in bundles {
         let policy_dir = match dir.file_name() {
             Some(n) if n == ".kyverno-test" => dir.parent().map_or(dir.clone(), Path::to_path_buf),
@@ -1107,6 +1108,7 @@ fn the_object_cut_changes_no_verdict() {
             })
             .cloned()
             .collect();
+        resources.extend(objects.iter().cloned());
         objects.extend(real.iter().cloned());
         let mut set = PolicySet::from_documents(docs);
         if set.cover.is_none() {

@@ -43,6 +43,9 @@ pub struct Reads {
     /// n2 once per pair…): with the longest list of the input `L`, `Σ n_d·L^d` bounds what an
     /// evaluation can cost.
     pub nodes_by_depth: Vec<u64>,
+    /// It reads what a policy binds in its own scope (`params`, `namespaceObject`), not only
+    /// the object under admission: its value may differ between policies.
+    pub scoped: bool,
 }
 
 /// Kyverno library objects whose functions look outside the object under admission.
@@ -167,6 +170,9 @@ fn rewrite(e: &mut IdedExpr, reads: &mut Reads, bound: &mut Vec<String>) {
             }
         }
         Expr::Ident(i) if i == "variables" => reads.whole_map = true,
+        Expr::Ident(i) if (i == "params" || i == "namespaceObject") && !bound.contains(i) => {
+            reads.scoped = true
+        }
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
     }
     let id = e.id;

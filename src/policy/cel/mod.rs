@@ -73,6 +73,9 @@ pub struct Reach {
     /// Names this reach in a [`Cover`].
     id: u64,
     trie: paths::Trie,
+    /// The policy's variable declarations in order: name, source, and whether its value
+    /// depends on the object alone (not on `params`, `namespaceObject` or the variables map).
+    decls: Vec<(String, String, bool)>,
 }
 
 impl Reach {
@@ -82,12 +85,26 @@ impl Reach {
         exprs: impl IntoIterator<Item = &'e Expr>,
     ) -> Reach {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let variables: Vec<(&str, &Expr)> = variables.into_iter().collect();
         Reach {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             trie: paths::reach(
-                variables.into_iter().map(|(n, e)| (n, &e.expr)),
+                variables.iter().map(|(n, e)| (*n, &e.expr)),
                 exprs.into_iter().map(|e| &e.expr),
             ),
+            decls: variables
+                .iter()
+                .enumerate()
+                .map(|(i, (n, e))| {
+                    // Only variables declared before it: evaluated apart from the policy, a
+                    // later one would not be there.
+                    let earlier = |v: &String| variables[..i].iter().any(|(m, _)| m == v);
+                    let alone = !e.reads.scoped
+                        && !e.reads.whole_map
+                        && e.reads.variables.iter().all(earlier);
+                    (n.to_string(), e.source.clone(), alone)
+                })
+                .collect(),
         }
     }
 }
@@ -99,6 +116,11 @@ pub struct Cover {
     trie: paths::Trie,
     /// The reaches it covers.
     ids: Vec<u64>,
+    /// Variable declarations that several covered policies start with (the drafts'
+    /// `variables.spec`, `variables.containers`): evaluated once per object, for all of them.
+    shared: Vec<(String, Expr)>,
+    /// The covered reaches that start with exactly those declarations.
+    sharing: Vec<u64>,
 }
 
 impl Cover {
@@ -107,10 +129,51 @@ impl Cover {
         let mut cover = Cover {
             trie: paths::Trie::default(),
             ids: Vec::new(),
+            shared: Vec::new(),
+            sharing: Vec::new(),
         };
-        for r in reaches.into_iter().filter(|r| !r.trie.is_whole()) {
+        let covered: Vec<&Reach> = reaches.into_iter().filter(|r| !r.trie.is_whole()).collect();
+        for r in &covered {
             cover.trie.union(&r.trie);
             cover.ids.push(r.id);
+        }
+        // The longest run of declarations most covered policies start with, each depending
+        // on the object alone. A policy shares them only when it starts with all of them and
+        // declares no name twice: then every shared binding is its own declaration.
+        let unique = |r: &Reach| {
+            let mut names: Vec<&str> = r.decls.iter().map(|d| d.0.as_str()).collect();
+            names.sort_unstable();
+            names.windows(2).all(|w| w[0] != w[1])
+        };
+        let mut group: Vec<&Reach> = covered.iter().copied().filter(|r| unique(r)).collect();
+        let mut prefix: Vec<&(String, String, bool)> = Vec::new();
+        loop {
+            let k = prefix.len();
+            let mut counts: Vec<(&(String, String, bool), usize)> = Vec::new();
+            for d in group.iter().filter_map(|r| r.decls.get(k)).filter(|d| d.2) {
+                match counts.iter_mut().find(|(c, _)| *c == d) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((d, 1)),
+                }
+            }
+            let Some((d, n)) = counts.into_iter().max_by_key(|(_, n)| *n) else {
+                break;
+            };
+            if n < 2 {
+                break;
+            }
+            prefix.push(d);
+            group.retain(|r| r.decls.get(k) == Some(d));
+        }
+        // Compiled again for the cover (sources that compiled once compile again).
+        cover.shared = prefix
+            .iter()
+            .filter_map(|(n, src, _)| Some((n.clone(), compile(src).ok()?)))
+            .collect();
+        if cover.shared.len() == prefix.len() && !prefix.is_empty() {
+            cover.sharing = group.iter().map(|r| r.id).collect();
+        } else {
+            cover.shared.clear();
         }
         (!cover.ids.is_empty()).then(|| Arc::new(cover))
     }
@@ -237,6 +300,9 @@ pub struct Subject<'j> {
     /// object cut to it.
     cover: Option<Arc<Cover>>,
     ctx_cut: std::cell::OnceCell<Context<'static>>,
+    /// The cut object with the cover's shared variables bound, and their values (or why
+    /// each failed), in declaration order.
+    ctx_shared: std::cell::OnceCell<(Context<'static>, Vec<Result<Value, String>>)>,
     /// The longest list or map of the input (for the cost budget).
     longest: std::cell::OnceCell<u64>,
     /// A view derived once and shared by every policy (a controller's pod).
@@ -252,6 +318,7 @@ impl<'j> Subject<'j> {
             ctx: std::cell::OnceCell::new(),
             cover: None,
             ctx_cut: std::cell::OnceCell::new(),
+            ctx_shared: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
             derived: std::cell::OnceCell::new(),
         }
@@ -267,6 +334,7 @@ impl<'j> Subject<'j> {
             ctx: std::cell::OnceCell::new(),
             cover: None,
             ctx_cut: std::cell::OnceCell::new(),
+            ctx_shared: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
             derived: std::cell::OnceCell::new(),
         }
@@ -313,6 +381,7 @@ impl<'j> Subject<'j> {
                         ctx: std::cell::OnceCell::new(),
                         cover: self.cover.clone(),
                         ctx_cut: std::cell::OnceCell::new(),
+                        ctx_shared: std::cell::OnceCell::new(),
                         longest: std::cell::OnceCell::new(),
                         derived: std::cell::OnceCell::new(),
                     })
@@ -350,12 +419,50 @@ impl<'j> Subject<'j> {
     /// cover when the cover includes it, else the whole object.
     pub fn scope_for(&self, reach: &Reach) -> Scope<'_> {
         match &self.cover {
+            Some(c) if self.review.is_none() && c.sharing.contains(&reach.id) => {
+                let (base, values) = self.ctx_shared.get_or_init(|| self.shared_base(c));
+                let mut scope = self.scope_over(base);
+                scope.shared = values;
+                scope
+            }
             Some(c) if self.review.is_none() && c.covers(reach) => {
                 let base = self.ctx_cut.get_or_init(|| self.base(Some(&c.trie)));
                 self.scope_over(base)
             }
             _ => self.scope(),
         }
+    }
+
+    /// The cut object's bindings with the cover's shared variables evaluated (as a policy's
+    /// scope evaluates them, so a failure reads the same) and bound.
+    fn shared_base(&self, c: &Cover) -> (Context<'static>, Vec<Result<Value, String>>) {
+        let mut base = self.base(Some(&c.trie));
+        let results: Vec<Result<Value, String>> = {
+            let mut scope = self.scope_over(&base);
+            for (name, e) in &c.shared {
+                scope.declare(name, e);
+            }
+            c.shared
+                .iter()
+                .map(|(name, _)| {
+                    scope.ensure(name);
+                    match (
+                        scope.values.get(name.as_str()),
+                        scope.state.get(name.as_str()),
+                    ) {
+                        (Some(v), _) => Ok(v.clone()),
+                        (None, Some(Var::Failed(why))) => Err(why.clone()),
+                        (None, _) => Err(format!("no variable `{name}`")),
+                    }
+                })
+                .collect()
+        };
+        for ((name, _), r) in c.shared.iter().zip(&results) {
+            if let Ok(v) = r {
+                base.add_variable_from_value(format!("{}{name}", ast::VAR_PREFIX), v.clone());
+            }
+        }
+        (base, results)
     }
 
     /// The bindings every policy shares: `object` (cut to `trie`, if given), `oldObject`,
@@ -405,6 +512,7 @@ impl<'j> Subject<'j> {
             order: Vec::new(),
             state: HashMap::new(),
             values: HashMap::new(),
+            shared: &[],
         }
     }
 }
@@ -431,6 +539,9 @@ pub struct Scope<'s> {
     state: HashMap<&'s str, Var>,
     /// The bound values by name, for `variables` read as a whole.
     values: HashMap<&'s str, Value>,
+    /// The first declarations' values, evaluated once for the object and bound below this
+    /// scope ([`Cover`]): the policy's own first declarations are exactly those.
+    shared: &'s [Result<Value, String>],
 }
 
 impl<'s> Scope<'s> {
@@ -442,6 +553,17 @@ impl<'s> Scope<'s> {
     /// Declare `variables.NAME`; it is evaluated when an expression first reads it.
     pub fn declare(&mut self, name: &'s str, e: &'s Expr) {
         if self.declared.insert(name, e).is_none() {
+            if let Some(r) = self.shared.get(self.order.len()) {
+                match r {
+                    Ok(v) => {
+                        self.values.insert(name, v.clone());
+                        self.state.insert(name, Var::Bound);
+                    }
+                    Err(why) => {
+                        self.state.insert(name, Var::Failed(why.clone()));
+                    }
+                }
+            }
             self.order.push(name);
         }
     }
@@ -770,9 +892,11 @@ mod cut_object {
             .collect();
         for o in objects {
             for (i, e) in exprs.iter().enumerate() {
+                // Cut alone; cut with the variables shared by two policies.
                 for (reach, cover) in [
                     (&alone[i], Cover::new([&alone[i]])),
-                    (&all, Cover::new([&all])),
+                    (&alone[i], Cover::new([&alone[i], &all])),
+                    (&all, Cover::new([&alone[i], &all])),
                 ] {
                     assert!(cover.is_some(), "nothing to cut for {}", e.source);
                     let whole = Subject::create(o);
@@ -786,6 +910,49 @@ mod cut_object {
                 }
             }
         }
+    }
+
+    /// Variables shared between policies: only a common first run of declarations that
+    /// depend on the object alone, and only for policies that start with all of it.
+    #[test]
+    fn shared_variables_are_the_policies_own() {
+        let c = |s: &str| compile(s).expect("compiles");
+        let (spec, containers, ns, later) = (
+            c("object.spec"),
+            c("variables.spec.containers"),
+            c("namespaceObject.metadata.name"),
+            c("variables.after"),
+        );
+        let check = c("variables.containers.size() > 0");
+        let a = Reach::of([("spec", &spec), ("containers", &containers)], [&check]);
+        let b = Reach::of(
+            [("spec", &spec), ("containers", &containers), ("n", &ns)],
+            [&check],
+        );
+        let lone = Reach::of([("spec", &spec)], [&check]);
+        let cover = Cover::new([&a, &b, &lone]).expect("cover");
+        assert_eq!(cover.shared.len(), 2);
+        assert!(cover.sharing.contains(&a.id) && cover.sharing.contains(&b.id));
+        // Starts with only part of the run: evaluated on its own.
+        assert!(!cover.sharing.contains(&lone.id));
+        // A declaration that reads `namespaceObject` or a later variable is not shared.
+        let d = Reach::of([("n", &ns), ("spec", &spec)], [&check]);
+        let e = Reach::of([("x", &later), ("after", &spec)], [&check]);
+        let cover = Cover::new([&d, &d.clone(), &e, &e.clone()]).expect("cover");
+        assert!(cover.shared.is_empty(), "{:?}", cover.shared);
+        // A shared variable that fails fails its readers with its own message.
+        let o = json!({"spec": {}});
+        let cover = Cover::new([&a, &b]);
+        let subject = Subject::create(&o).covered_by(cover);
+        let mut scope = subject.scope_for(&a);
+        scope.declare("spec", &spec);
+        scope.declare("containers", &containers);
+        let shared = scope.check(&check).expect_err("no containers");
+        let whole = Subject::create(&o);
+        let mut scope = whole.scope();
+        scope.declare("spec", &spec);
+        scope.declare("containers", &containers);
+        assert_eq!(Err(shared), scope.check(&check));
     }
 
     #[test]
