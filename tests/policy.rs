@@ -1067,13 +1067,39 @@ fn an_authorizer_check_is_reported_not_guessed() {
 #[test]
 fn the_object_cut_changes_no_verdict() {
     use sextant::policy::check::{self, PolicySet};
+    // Every catalog draft (Kyverno, Gatekeeper, VAP) in one set: they start with the same
+    // variables, evaluated once per object for all of them.
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for rule in sextant::policy::catalog::rules() {
+        let req =
+            draft::request_for_category(rule.category, Engine::ALL.to_vec()).expect("request");
+        let d = draft::draft(&req, Vec::new()).expect("draft");
+        for e in d.drafts.iter().filter(|e| e.scope == draft::Scope::Cluster) {
+            for (file, text) in &e.files {
+                let path = out
+                    .path()
+                    .join(format!("{}-{}-{file}", d.policy, e.engine.as_str()));
+                std::fs::write(&path, text).expect("write");
+                files.push(path);
+            }
+        }
+    }
+    let mut drafts = PolicySet::load(&files).expect("drafts load");
+    assert!(drafts.cover.is_some());
     let mut real = Vec::new();
     for capture in ["real-dumps/troubleshoot-k3s", "real-dumps/sbctl-kurl"] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data")
             .join(capture);
         let state = sextant::source::snapshot::load(&dir).expect("capture loads");
-        real.extend(check::workload_objects(&state));
+        let objects = check::workload_objects(&state);
+        // What the CLI runs (each object made JSON while it is checked) reports the same.
+        let streamed = check::check_state(&drafts, &state, &[]);
+        let listed = check::check(&drafts, &objects, &[]);
+        assert_eq!(streamed.objects, listed.objects);
+        assert!(streamed.denials == listed.denials && !listed.denials.is_empty());
+        real.extend(objects);
     }
     assert!(real.len() > 50, "{}", real.len());
     let mut bundles = Vec::new();
@@ -1141,6 +1167,20 @@ fn the_object_cut_changes_no_verdict() {
         "{covered} bundles with a CEL policy to cut for"
     );
     assert!(denials >= 100, "{denials}");
+
+    // The drafts over every bundle's resources and the captures' workloads.
+    resources.extend(real);
+    let with = check::check(&drafts, &resources, &[]);
+    drafts.cover = None;
+    let without = check::check(&drafts, &resources, &[]);
+    assert!(with.denials.len() >= 100, "{}", with.denials.len());
+    assert!(
+        with.denials == without.denials,
+        "drafts: {} vs {} denials",
+        with.denials.len(),
+        without.denials.len()
+    );
+    assert_eq!(with.errors, without.errors);
 }
 
 fn walkdir(dir: &Path) -> Vec<PathBuf> {

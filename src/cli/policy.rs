@@ -278,10 +278,9 @@ pub fn check(g: &Global, cfg: &Config, files: &[PathBuf]) -> anyhow::Result<i32>
         .into());
     }
     let (_, state) = load(g, cfg)?;
-    let objects = check::workload_objects(&state);
     let namespaces = check::namespace_labels(&state);
     let t = std::time::Instant::now();
-    let r = check::check(&set, &objects, &namespaces);
+    let r = check::check_state(&set, &state, &namespaces);
     tracing::info!(secs = t.elapsed().as_secs_f64(), "policy check");
     let text = match g.output.unwrap_or(Format::Text) {
         Format::Json => serde_json::to_string_pretty(&r)? + "\n",

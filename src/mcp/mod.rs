@@ -241,9 +241,8 @@ impl SextantMcp {
             Ok(s) => return format!("no usable policy in the YAML: {}", s.skipped.join("; ")),
             Err(e) => return e.to_string(),
         };
-        let objects = crate::policy::check::workload_objects(state);
         let namespaces = crate::policy::check::namespace_labels(state);
-        let report = crate::policy::check::check(&set, &objects, &namespaces);
+        let report = crate::policy::check::check_state(&set, state, &namespaces);
         cap(serde_json::to_string_pretty(&report).unwrap_or_default())
     }
 }

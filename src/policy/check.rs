@@ -16,43 +16,53 @@ use std::path::PathBuf;
 mod siblings;
 use siblings::*;
 
-/// Every pod-bearing object of the state as JSON (controllers, and pods nothing owns).
-pub fn workload_objects(state: &ClusterState) -> Vec<Value> {
-    fn push<T: serde::Serialize>(out: &mut Vec<Value>, items: &[T]) {
-        out.extend(items.iter().filter_map(|i| serde_json::to_value(i).ok()));
+/// An object of the state that becomes JSON when it is checked.
+trait ToJson: Sync {
+    fn to_json(&self) -> Option<Value>;
+}
+
+impl<T: Serialize + Sync> ToJson for T {
+    fn to_json(&self) -> Option<Value> {
+        serde_json::to_value(self).ok()
     }
-    let mut out = Vec::new();
+}
+
+/// Every pod-bearing object of the state (controllers, and pods nothing owns), in order.
+fn workloads(state: &ClusterState) -> Vec<&dyn ToJson> {
+    fn push<'a, T: Serialize + Sync>(out: &mut Vec<&'a dyn ToJson>, items: &'a [T]) {
+        out.extend(items.iter().map(|i| i as &dyn ToJson));
+    }
+    let unowned = |m: &ObjectMeta| m.owner_references.as_ref().is_none_or(Vec::is_empty);
+    let mut out: Vec<&dyn ToJson> = Vec::new();
     push(&mut out, &state.deployments);
     push(&mut out, &state.stateful_sets);
     push(&mut out, &state.daemon_sets);
     push(&mut out, &state.cron_jobs);
-    let unowned_rs: Vec<_> = state
-        .replica_sets
-        .iter()
-        .filter(|r| {
-            r.metadata
-                .owner_references
-                .as_ref()
-                .is_none_or(Vec::is_empty)
-        })
-        .cloned()
-        .collect();
-    push(&mut out, &unowned_rs);
-    let unowned_jobs: Vec<_> = state
-        .jobs
-        .iter()
-        .filter(|j| {
-            j.metadata
-                .owner_references
-                .as_ref()
-                .is_none_or(Vec::is_empty)
-        })
-        .cloned()
-        .collect();
-    push(&mut out, &unowned_jobs);
+    out.extend(
+        state
+            .replica_sets
+            .iter()
+            .filter(|r| unowned(&r.metadata))
+            .map(|r| r as &dyn ToJson),
+    );
+    out.extend(
+        state
+            .jobs
+            .iter()
+            .filter(|j| unowned(&j.metadata))
+            .map(|j| j as &dyn ToJson),
+    );
     push(&mut out, &state.replication_controllers);
     push(&mut out, &state.pods);
     out
+}
+
+/// Every pod-bearing object of the state as JSON (controllers, and pods nothing owns).
+pub fn workload_objects(state: &ClusterState) -> Vec<Value> {
+    workloads(state)
+        .iter()
+        .filter_map(|w| w.to_json())
+        .collect()
 }
 
 /// Each namespace's labels (what `namespaceSelector`s match), by name.
@@ -351,16 +361,50 @@ pub struct Report {
 /// each object is converted to CEL and to Rego once for all policies. The result does not
 /// depend on the number of threads (chunks are joined in order).
 pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)]) -> Report {
+    run(
+        set,
+        objects.len(),
+        &|i| objects.get(i).map(std::borrow::Cow::Borrowed),
+        namespaces,
+    )
+}
+
+/// [`check`] of the state's workloads ([`workload_objects`]), each made JSON only while it is
+/// checked: a large cluster's objects are never all in memory as JSON at once.
+pub fn check_state(
+    set: &PolicySet,
+    state: &ClusterState,
+    namespaces: &[(String, Value)],
+) -> Report {
+    let items = workloads(state);
+    run(
+        set,
+        items.len(),
+        &|i| {
+            items
+                .get(i)
+                .and_then(|w| w.to_json())
+                .map(std::borrow::Cow::Owned)
+        },
+        namespaces,
+    )
+}
+
+/// Objects `0..n` by `get`, in contiguous chunks on every core.
+type Get<'g> = dyn Fn(usize) -> Option<std::borrow::Cow<'g, Value>> + Sync + 'g;
+
+fn run(set: &PolicySet, n: usize, get: &Get<'_>, namespaces: &[(String, Value)]) -> Report {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
-        .min(objects.len().div_ceil(256))
+        .min(n.div_ceil(256))
         .max(1);
-    let chunk = objects.len().div_ceil(threads).max(1);
+    let chunk = n.div_ceil(threads).max(1);
     let parts: Vec<(Vec<Denial>, Vec<String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = objects
-            .chunks(chunk)
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
             .enumerate()
-            .map(|(i, objs)| {
+            .map(|(i, start)| {
+                let objs = (start..(start + chunk).min(n)).filter_map(get);
                 s.spawn(move || {
                     // The first chunk uses the set's engines; the others their own copies of the
                     // Rego engines (an engine evaluates one input at a time).
@@ -385,7 +429,7 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
     });
     let mut r = Report {
         policies: set.policies.len(),
-        objects: objects.len(),
+        objects: n,
         skipped: set.skipped.clone(),
         ..Report::default()
     };
@@ -406,10 +450,10 @@ pub fn check(set: &PolicySet, objects: &[Value], namespaces: &[(String, Value)])
 /// a [`sibling_invariant`] policy, the verdict on one pod stands for its siblings with the same
 /// [`sibling_key`]. The second sibling is still evaluated and compared, and a policy whose
 /// verdicts differ between siblings anyway is evaluated pod by pod from then on.
-fn check_chunk(
+fn check_chunk<'g>(
     set: &PolicySet,
     own_templates: &[Option<gatekeeper::Template>],
-    objects: &[Value],
+    objects: impl Iterator<Item = std::borrow::Cow<'g, Value>>,
     namespaces: &[(String, Value)],
 ) -> (Vec<Denial>, Vec<String>) {
     struct Sibling {
@@ -427,6 +471,7 @@ fn check_chunk(
             .and_then(|ns| namespaces.iter().find(|(n, _)| n == ns).map(|(_, l)| l))
     };
     for o in objects {
+        let o: &Value = &o;
         let subject = std::cell::OnceCell::new();
         let review = std::cell::OnceCell::new();
         let key = if safe.iter().any(|s| *s) {
