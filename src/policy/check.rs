@@ -29,31 +29,29 @@ impl<T: Serialize + Sync> ToJson for T {
 
 /// Every pod-bearing object of the state (controllers, and pods nothing owns), in order.
 fn workloads(state: &ClusterState) -> Vec<&dyn ToJson> {
-    fn push<'a, T: Serialize + Sync>(out: &mut Vec<&'a dyn ToJson>, items: &'a [T]) {
-        out.extend(items.iter().map(|i| i as &dyn ToJson));
+    fn push<'a, T: Serialize + Sync + k8s_openapi::Metadata<Ty = ObjectMeta>>(
+        out: &mut Vec<&'a dyn ToJson>,
+        items: &'a [T],
+        only_unowned: bool,
+    ) {
+        let unowned = |m: &ObjectMeta| m.owner_references.as_ref().is_none_or(Vec::is_empty);
+        out.extend(
+            items
+                .iter()
+                .filter(|i| !only_unowned || unowned(i.metadata()))
+                .map(|i| i as &dyn ToJson),
+        );
     }
-    let unowned = |m: &ObjectMeta| m.owner_references.as_ref().is_none_or(Vec::is_empty);
     let mut out: Vec<&dyn ToJson> = Vec::new();
-    push(&mut out, &state.deployments);
-    push(&mut out, &state.stateful_sets);
-    push(&mut out, &state.daemon_sets);
-    push(&mut out, &state.cron_jobs);
-    out.extend(
-        state
-            .replica_sets
-            .iter()
-            .filter(|r| unowned(&r.metadata))
-            .map(|r| r as &dyn ToJson),
-    );
-    out.extend(
-        state
-            .jobs
-            .iter()
-            .filter(|j| unowned(&j.metadata))
-            .map(|j| j as &dyn ToJson),
-    );
-    push(&mut out, &state.replication_controllers);
-    push(&mut out, &state.pods);
+    push(&mut out, &state.deployments, false);
+    push(&mut out, &state.stateful_sets, false);
+    push(&mut out, &state.daemon_sets, false);
+    push(&mut out, &state.cron_jobs, false);
+    // A ReplicaSet or Job a controller owns is checked through that controller.
+    push(&mut out, &state.replica_sets, true);
+    push(&mut out, &state.jobs, true);
+    push(&mut out, &state.replication_controllers, false);
+    push(&mut out, &state.pods, false);
     out
 }
 
