@@ -1183,6 +1183,93 @@ fn the_object_cut_changes_no_verdict() {
     assert_eq!(with.errors, without.errors);
 }
 
+/// `policy check` evaluates a Gatekeeper template that carries a CEL source with that source,
+/// as Gatekeeper does (its CEL driver comes before Rego). Every draft's two sources must then
+/// deny the same objects over the workloads of two real captures, or `policy check` and an
+/// admission by a Gatekeeper with CEL turned off would differ. (The messages may be cut
+/// differently: Rego says one line per offending container, a CEL validation one in all.)
+#[test]
+fn drafted_gatekeeper_cel_and_rego_deny_alike() {
+    use sextant::policy::check::{self, Loaded, PolicySet};
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for rule in sextant::policy::catalog::rules() {
+        let req =
+            draft::request_for_category(rule.category, vec![Engine::Gatekeeper]).expect("request");
+        let d = draft::draft(&req, Vec::new()).expect("draft");
+        for e in d.drafts.iter().filter(|e| e.scope == draft::Scope::Cluster) {
+            for (file, text) in &e.files {
+                let path = out.path().join(format!("{}-{file}", d.policy));
+                std::fs::write(&path, text).expect("write");
+                files.push(path);
+            }
+        }
+    }
+    let set = PolicySet::load(&files).expect("drafts load");
+    let mut objects = Vec::new();
+    for capture in ["real-dumps/troubleshoot-k3s", "real-dumps/sbctl-kurl"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(capture);
+        let state = sextant::source::snapshot::load(&dir).expect("capture loads");
+        objects.extend(check::workload_objects(&state));
+    }
+    let (mut templates, mut denied) = (0, 0);
+    let mut cel_said = Vec::new();
+    for (name, p) in &set.policies {
+        let Loaded::Gatekeeper {
+            template,
+            constraints,
+        } = p
+        else {
+            continue;
+        };
+        assert!(template.preferred_cel().is_some(), "{name}: no CEL source");
+        templates += 1;
+        for o in &objects {
+            for c in constraints.iter().filter(|c| c.matches(o)) {
+                let review = sextant::policy::gatekeeper::review(o, "CREATE", None);
+                let mut rego: Vec<String> = template
+                    .review(&review, &c.parameters)
+                    .expect("rego evaluates")
+                    .into_iter()
+                    .map(|v| v.msg)
+                    .collect();
+                let mut cel: Vec<String> = template
+                    .cel_violations(&review, o, &c.parameters)
+                    .expect("a CEL source")
+                    .expect("CEL evaluates")
+                    .into_iter()
+                    .map(|v| v.msg)
+                    .collect();
+                rego.sort();
+                cel.sort();
+                cel_said.extend(cel.iter().cloned());
+                assert_eq!(
+                    rego.is_empty(),
+                    cel.is_empty(),
+                    "{name} on {}: Rego {rego:?}, CEL {cel:?}",
+                    o["metadata"]["name"]
+                );
+                denied += usize::from(!rego.is_empty());
+            }
+        }
+    }
+    assert!(
+        templates >= 10 && denied > 20,
+        "{templates} templates, {denied} denials"
+    );
+    // And `policy check` says what the CEL sources say.
+    let mut said: Vec<String> = check::check(&set, &objects, &[])
+        .denials
+        .into_iter()
+        .flat_map(|d| std::iter::repeat_n(d.message, d.count))
+        .collect();
+    said.sort();
+    cel_said.sort();
+    assert_eq!(said, cel_said);
+}
+
 fn walkdir(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];

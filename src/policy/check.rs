@@ -318,10 +318,16 @@ impl PolicySet {
                 !has_params && safe.get(&key).copied().unwrap_or(false)
             })
             .collect();
-        set.cover = cel::Cover::new(set.policies.iter().flat_map(|(_, p)| match p {
-            Loaded::Vap { policy, .. } => vec![&policy.reach],
-            Loaded::Kyverno(k) => k.reaches().collect(),
-            Loaded::Gatekeeper { .. } => Vec::new(),
+        set.cover = cel::Cover::new(set.policies.iter().flat_map(|(_, p)| {
+            match p {
+                Loaded::Vap { policy, .. } => vec![&policy.reach],
+                Loaded::Kyverno(k) => k.reaches().collect(),
+                Loaded::Gatekeeper { template, .. } => template
+                    .preferred_cel()
+                    .map(|p| &p.reach)
+                    .into_iter()
+                    .collect(),
+            }
         }));
         set
     }
@@ -537,10 +543,22 @@ fn evaluate<'o>(
                 .get(i)
                 .and_then(Option::as_ref)
                 .unwrap_or(template);
+            let cel = template.preferred_cel().is_some();
             for c in constraints.iter().filter(|c| c.matches(o)) {
-                let review = review
-                    .get_or_init(|| regorus::Value::from(gatekeeper::review(o, "CREATE", None)));
-                match template.review_prepared(review, &c.parameters_rego) {
+                let result = if cel {
+                    let subject = subject
+                        .get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
+                    template
+                        .cel_subject_violations(subject, &c.parameters)
+                        .unwrap_or_else(|| Ok(Vec::new()))
+                        .map_err(|e| PolicyError::Eval(format!("{}: {e}", template.name)))
+                } else {
+                    let review = review.get_or_init(|| {
+                        regorus::Value::from(gatekeeper::review(o, "CREATE", None))
+                    });
+                    template.review_prepared(review, &c.parameters_rego)
+                };
+                match result {
                     Ok(v) => denials.extend(v.into_iter().map(|v| Denial {
                         engine: Engine::Gatekeeper,
                         policy: name.clone(),

@@ -222,8 +222,18 @@ impl Template {
         subject: &Value,
         parameters: &Value,
     ) -> Option<Result<Vec<Violation>, String>> {
-        let policy = self.cel.as_ref()?;
-        let policy = match policy.as_ref() {
+        self.cel.as_ref()?;
+        self.cel_subject_violations(&super::cel::Subject::reviewed(subject, review), parameters)
+    }
+
+    /// [`Template::cel_violations`] of a subject already made (`policy check` makes one per
+    /// object for every CEL policy of the set).
+    pub fn cel_subject_violations(
+        &self,
+        subject: &super::cel::Subject,
+        parameters: &Value,
+    ) -> Option<Result<Vec<Violation>, String>> {
+        let policy = match self.cel.as_ref()?.as_ref() {
             Ok(p) => p,
             Err(e) => return Some(Err(e.clone())),
         };
@@ -233,12 +243,19 @@ impl Template {
         } else {
             parameters
         };
-        let s = super::cel::Subject::reviewed(subject, review);
         Some(
             policy
-                .denials(&s, Some(params))
+                .denials(subject, Some(params))
                 .map(|d| d.into_iter().map(|msg| Violation { msg }).collect()),
         )
+    }
+
+    /// The CEL source as Gatekeeper runs it when it has one: its k8scel driver is registered
+    /// before the Rego driver (native validation is on by default since 3.17), and a template
+    /// is evaluated by the first driver that has code for it. `None` without CEL, or when
+    /// Sextant could not compile it (Rego then stands in).
+    pub fn preferred_cel(&self) -> Option<&super::vap::Policy> {
+        self.cel.as_deref().and_then(|r| r.as_ref().ok())
     }
 
     /// The violations of `object` under `constraint`'s parameters. Matching is the caller's
