@@ -417,7 +417,9 @@ fn a_corrupt_or_foreign_index_is_rebuilt_with_a_message() {
     drop(index);
     let m = dir.path().join("sextant-manifest.json");
     let text = std::fs::read_to_string(&m).expect("manifest");
-    std::fs::write(&m, text.replacen("\"schema\":1", "\"schema\":999", 1)).expect("edit");
+    let ours = format!("\"schema\":{}", sextant::index::SCHEMA_VERSION);
+    assert!(text.contains(&ours), "{text:.200}");
+    std::fs::write(&m, text.replacen(&ours, "\"schema\":999", 1)).expect("edit");
     let (_, note) = SearchIndex::open(dir.path()).expect("reopen");
     assert!(
         note.as_deref().unwrap_or("").contains("another version"),

@@ -20,6 +20,7 @@ pub mod docs;
 pub mod guidance;
 mod query;
 mod schema;
+mod stem;
 
 pub use query::best_passage;
 use schema::*;
@@ -37,14 +38,15 @@ use tantivy::schema::{
     Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer,
     TokenStream,
 };
 use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use thiserror::Error;
 
 /// Bumped whenever fields or analyzers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: text and title stored in their language's analysed fields, not twice.
+pub const SCHEMA_VERSION: u32 = 2;
 const MANIFEST: &str = "sextant-manifest.json";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
@@ -433,8 +435,6 @@ impl SearchIndex {
         let l = d.lang.unwrap_or(Lang::En);
         doc.add_text(f.lang, l.code());
         doc.add_text(f.source, &d.source);
-        doc.add_text(f.title, &d.title);
-        doc.add_text(f.text, &d.text);
         doc.add_text(f.file, &d.file);
         if let Some(ns) = &d.namespace {
             doc.add_text(f.namespace, ns);

@@ -98,7 +98,15 @@ impl SearchIndex {
             };
             let kind = get(f.kind).parse().unwrap_or(DocKind::Guidance);
             let current = get(f.revision) == "current";
-            let text = get(f.text);
+            // A document stores its text and title in its language's fields only.
+            let first = |fields: &[Field; 3]| {
+                fields
+                    .iter()
+                    .find_map(|&field| doc.get_first(field).and_then(|v| v.as_str()))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let text = first(&f.body);
             let text = if kind == DocKind::Guidance {
                 best_passage(&text, lang, &words)
             } else {
@@ -108,7 +116,7 @@ impl SearchIndex {
                 id: get(f.id),
                 kind,
                 file: get(f.file),
-                heading: get(f.title),
+                heading: first(&f.head),
                 lang: get(f.lang),
                 // The current revision wins a near tie with the earlier one.
                 score: if current { score * 1.25 } else { score },

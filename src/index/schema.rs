@@ -10,15 +10,15 @@ pub(super) struct Fields {
     pub(super) kind: Field,
     pub(super) lang: Field,
     pub(super) source: Field,
-    pub(super) title: Field,
-    pub(super) text: Field,
     pub(super) file: Field,
     pub(super) namespace: Field,
     pub(super) object: Field,
     pub(super) time: Field,
     pub(super) revision: Field,
     pub(super) lines: Field,
-    /// Analysed body and title per language: [en, de, zh].
+    /// Analysed body and title per language: [en, de, zh]. A document fills one language's
+    /// pair, and that pair is also what is stored: the text is kept once, not beside its
+    /// analysed copy (half the copying and the store of a log-heavy index).
     pub(super) body: [Field; 3],
     pub(super) head: [Field; 3],
 }
@@ -36,18 +36,18 @@ const ANALYZERS: [&str; 3] = ["sx_en", "sx_de", "sx_zh"];
 pub(super) fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let analysed = |name: &str| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(name)
-                .set_index_option(IndexRecordOption::WithFreqs),
-        )
+        TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(name)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            )
+            .set_stored()
     };
     let id = b.add_text_field("id", STRING | STORED);
     let kind = b.add_text_field("kind", STRING | STORED);
     let lang = b.add_text_field("lang", STRING | STORED);
     let source = b.add_text_field("source", STRING | STORED);
-    let title = b.add_text_field("title", STORED);
-    let text = b.add_text_field("text", STORED);
     let file = b.add_text_field("file", STRING | STORED);
     let namespace = b.add_text_field("namespace", STRING | STORED);
     let object = b.add_text_field("object", STRING | STORED);
@@ -74,8 +74,6 @@ pub(super) fn schema() -> (Schema, Fields) {
             kind,
             lang,
             source,
-            title,
-            text,
             file,
             namespace,
             object,
@@ -91,8 +89,8 @@ pub(super) fn schema() -> (Schema, Fields) {
 /// The analyzer for a language (also used to analyse queries).
 pub fn analyzer(l: Lang) -> TextAnalyzer {
     match l {
-        Lang::En => stemmed(Language::English),
-        Lang::De => stemmed(Language::German),
+        Lang::En => stemmed(Language::English, frostem::Algorithm::English),
+        Lang::De => stemmed(Language::German, frostem::Algorithm::German),
         Lang::Zh => TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
@@ -100,14 +98,16 @@ pub fn analyzer(l: Lang) -> TextAnalyzer {
     }
 }
 
-/// Words, lower-cased, stop words removed, Snowball-stemmed.
-pub(super) fn stemmed(language: Language) -> TextAnalyzer {
+/// Words, lower-cased, stop words removed, Snowball-stemmed (`stem.rs`: tantivy's stemmer,
+/// remembered per word).
+pub(super) fn stemmed(language: Language, algorithm: frostem::Algorithm) -> TextAnalyzer {
     let b = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser);
+    let stem = super::stem::MemoStemmer::new(algorithm);
     match StopWordFilter::new(language) {
-        Some(stop) => b.filter(stop).filter(Stemmer::new(language)).build(),
-        None => b.filter(Stemmer::new(language)).build(),
+        Some(stop) => b.filter(stop).filter(stem).build(),
+        None => b.filter(stem).build(),
     }
 }
 

@@ -45,20 +45,29 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
     state
 }
 
-/// The per-file states as one, each list allocated once at its final size.
+/// The per-file states as one, each list allocated once at its final size — or, when one
+/// file holds all of a kind, that file's list taken as it is (no copy).
 fn join(parts: Vec<ClusterState>) -> ClusterState {
     let mut into = ClusterState::default();
-    // Each list reserved at its final size, then filled part by part.
+    // Each list held by several parts reserved at its final size, then filled part by part.
     macro_rules! reserve {
         ($($f:ident),*) => {
-            $( into.$f.reserve_exact(parts.iter().map(|p| p.$f.len()).sum()); )*
+            $( if parts.iter().filter(|p| !p.$f.is_empty()).count() > 1 {
+                into.$f.reserve_exact(parts.iter().map(|p| p.$f.len()).sum());
+            } )*
         };
     }
     crate::state::object_lists!(reserve);
     reserve!(conditioned);
     for mut from in parts {
         macro_rules! append {
-            ($($f:ident),*) => { $( into.$f.append(&mut from.$f); )* };
+            ($($f:ident),*) => { $(
+                if into.$f.capacity() == 0 {
+                    into.$f = std::mem::take(&mut from.$f);
+                } else {
+                    into.$f.append(&mut from.$f);
+                }
+            )* };
         }
         crate::state::object_lists!(append);
         append!(conditioned);

@@ -40,6 +40,11 @@ pub(super) fn ingest_list(
     let items = envelope.items?;
     let list_kind = envelope.kind.as_deref();
     let kind = super::item_kind(list_kind, hint);
+    // The list's typed items land in one list of the state: reserved once at the item count
+    // (pushing doubled it, touching each page of a large list twice or three times).
+    if let Some(k) = kind.as_deref() {
+        reserve(k, items.len(), st);
+    }
     let mut any = false;
     let mut typed_items = 0;
     for (i, raw) in items.into_iter().enumerate() {
@@ -64,6 +69,21 @@ pub(super) fn ingest_list(
         any: any || list_kind.is_some() || hint.is_some(),
         typed: typed_items,
     })
+}
+
+/// Room for `n` more items of `kind` in its typed list (nothing for a kind not typed here).
+fn reserve(kind: &str, n: usize, st: &mut ClusterState) {
+    match kind {
+        "Pod" => st.pods.reserve_exact(n),
+        "ReplicaSet" => st.replica_sets.reserve_exact(n),
+        "Deployment" => st.deployments.reserve_exact(n),
+        "StatefulSet" => st.stateful_sets.reserve_exact(n),
+        "DaemonSet" => st.daemon_sets.reserve_exact(n),
+        "Job" => st.jobs.reserve_exact(n),
+        "Service" => st.services.reserve_exact(n),
+        "Event" => st.events.reserve_exact(n),
+        _ => {}
+    }
 }
 
 /// Deserialize one item of `kind` into its typed list. False (nothing kept) when the kind is
