@@ -1060,20 +1060,13 @@ fn an_authorizer_check_is_reported_not_guessed() {
     );
 }
 
-/// Objects are cut to what a set's CEL policies read before they are converted for CEL
-/// (`cel::Cover`); the cut must change no verdict and no message. Every upstream Kyverno
-/// bundle with a CEL policy is checked against its own test resources and the workloads of
-/// two real captures, with the cut and without it.
-#[test]
-fn the_object_cut_changes_no_verdict() {
-    use sextant::policy::check::{self, PolicySet};
-    // Every catalog draft (Kyverno, Gatekeeper, VAP) in one set: they start with the same
-    // variables, evaluated once per object for all of them.
+/// Every catalog rule's cluster-wide drafts for `engines`, written to files in a temporary
+/// directory (kept alive by the returned handle).
+fn cluster_drafts(engines: &[Engine]) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
     let out = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
     for rule in sextant::policy::catalog::rules() {
-        let req =
-            draft::request_for_category(rule.category, Engine::ALL.to_vec()).expect("request");
+        let req = draft::request_for_category(rule.category, engines.to_vec()).expect("request");
         let d = draft::draft(&req, Vec::new()).expect("draft");
         for e in d.drafts.iter().filter(|e| e.scope == draft::Scope::Cluster) {
             for (file, text) in &e.files {
@@ -1085,14 +1078,36 @@ fn the_object_cut_changes_no_verdict() {
             }
         }
     }
+    (out, files)
+}
+
+/// The states of the two real support bundles whose workloads policy tests run over.
+fn two_real_captures() -> Vec<sextant::state::ClusterState> {
+    ["real-dumps/troubleshoot-k3s", "real-dumps/sbctl-kurl"]
+        .iter()
+        .map(|capture| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data")
+                .join(capture);
+            sextant::source::snapshot::load(&dir).expect("capture loads")
+        })
+        .collect()
+}
+
+/// Objects are cut to what a set's CEL policies read before they are converted for CEL
+/// (`cel::Cover`); the cut must change no verdict and no message. Every upstream Kyverno
+/// bundle with a CEL policy is checked against its own test resources and the workloads of
+/// two real captures, with the cut and without it.
+#[test]
+fn the_object_cut_changes_no_verdict() {
+    use sextant::policy::check::{self, PolicySet};
+    // Every catalog draft (Kyverno, Gatekeeper, VAP) in one set: they start with the same
+    // variables, evaluated once per object for all of them.
+    let (_out, files) = cluster_drafts(&Engine::ALL);
     let mut drafts = PolicySet::load(&files).expect("drafts load");
     assert!(drafts.cover.is_some());
     let mut real = Vec::new();
-    for capture in ["real-dumps/troubleshoot-k3s", "real-dumps/sbctl-kurl"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(capture);
-        let state = sextant::source::snapshot::load(&dir).expect("capture loads");
+    for state in two_real_captures() {
         let objects = check::workload_objects(&state);
         // What the CLI runs (each object made JSON while it is checked) reports the same.
         let streamed = check::check_state(&drafts, &state, &[]);
@@ -1191,29 +1206,12 @@ fn the_object_cut_changes_no_verdict() {
 #[test]
 fn drafted_gatekeeper_cel_and_rego_deny_alike() {
     use sextant::policy::check::{self, Loaded, PolicySet};
-    let out = tempfile::tempdir().expect("tempdir");
-    let mut files = Vec::new();
-    for rule in sextant::policy::catalog::rules() {
-        let req =
-            draft::request_for_category(rule.category, vec![Engine::Gatekeeper]).expect("request");
-        let d = draft::draft(&req, Vec::new()).expect("draft");
-        for e in d.drafts.iter().filter(|e| e.scope == draft::Scope::Cluster) {
-            for (file, text) in &e.files {
-                let path = out.path().join(format!("{}-{file}", d.policy));
-                std::fs::write(&path, text).expect("write");
-                files.push(path);
-            }
-        }
-    }
+    let (_out, files) = cluster_drafts(&[Engine::Gatekeeper]);
     let set = PolicySet::load(&files).expect("drafts load");
-    let mut objects = Vec::new();
-    for capture in ["real-dumps/troubleshoot-k3s", "real-dumps/sbctl-kurl"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(capture);
-        let state = sextant::source::snapshot::load(&dir).expect("capture loads");
-        objects.extend(check::workload_objects(&state));
-    }
+    let objects: Vec<Value> = two_real_captures()
+        .iter()
+        .flat_map(check::workload_objects)
+        .collect();
     let (mut templates, mut denied) = (0, 0);
     let mut cel_said = Vec::new();
     for (name, p) in &set.policies {
