@@ -543,20 +543,20 @@ fn evaluate<'o>(
                 .get(i)
                 .and_then(Option::as_ref)
                 .unwrap_or(template);
-            let cel = template.preferred_cel().is_some();
             for c in constraints.iter().filter(|c| c.matches(o)) {
-                let result = if cel {
+                let cel = template.preferred_cel().and_then(|_| {
                     let subject = subject
                         .get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
-                    template
-                        .cel_subject_violations(subject, &c.parameters)
-                        .unwrap_or_else(|| Ok(Vec::new()))
-                        .map_err(|e| PolicyError::Eval(format!("{}: {e}", template.name)))
-                } else {
-                    let review = review.get_or_init(|| {
-                        regorus::Value::from(gatekeeper::review(o, "CREATE", None))
-                    });
-                    template.review_prepared(review, &c.parameters_rego)
+                    template.cel_subject_violations(subject, &c.parameters)
+                });
+                let result = match cel {
+                    Some(r) => r.map_err(|e| PolicyError::Eval(format!("{}: {e}", template.name))),
+                    None => {
+                        let review = review.get_or_init(|| {
+                            regorus::Value::from(gatekeeper::review(o, "CREATE", None))
+                        });
+                        template.review_prepared(review, &c.parameters_rego)
+                    }
                 };
                 match result {
                     Ok(v) => denials.extend(v.into_iter().map(|v| Denial {

@@ -40,16 +40,12 @@ pub(super) fn ingest_list(
     let items = envelope.items?;
     let list_kind = envelope.kind.as_deref();
     let kind = super::item_kind(list_kind, hint);
-    // The list's typed items land in one list of the state: reserved once at the item count
-    // (pushing doubled it, touching each page of a large list twice or three times).
-    if let Some(k) = kind.as_deref() {
-        reserve(k, items.len(), st);
-    }
     let mut any = false;
     let mut typed_items = 0;
+    let n = items.len();
     for (i, raw) in items.into_iter().enumerate() {
         if let Some(k) = kind.as_deref()
-            && typed(k, raw.get(), st, scratch)
+            && typed(k, raw.get(), n - i, st, scratch)
         {
             any = true;
             typed_items += 1;
@@ -71,27 +67,16 @@ pub(super) fn ingest_list(
     })
 }
 
-/// Room for `n` more items of `kind` in its typed list (nothing for a kind not typed here).
-fn reserve(kind: &str, n: usize, st: &mut ClusterState) {
-    match kind {
-        "Pod" => st.pods.reserve_exact(n),
-        "ReplicaSet" => st.replica_sets.reserve_exact(n),
-        "Deployment" => st.deployments.reserve_exact(n),
-        "StatefulSet" => st.stateful_sets.reserve_exact(n),
-        "DaemonSet" => st.daemon_sets.reserve_exact(n),
-        "Job" => st.jobs.reserve_exact(n),
-        "Service" => st.services.reserve_exact(n),
-        "Event" => st.events.reserve_exact(n),
-        _ => {}
-    }
-}
-
 /// Deserialize one item of `kind` into its typed list. False (nothing kept) when the kind is
 /// not one this path types, or the item is not a plain current-version object of it: the
 /// typed model refuses another `kind` or `apiVersion` (a Secret in a PodList, an
 /// `events.k8s.io` Event), and an object without a name (promoted or capitalised metadata)
 /// or an event without a namespace (a reduced record) is left to the general path.
-fn typed(kind: &str, text: &str, st: &mut ClusterState, scratch: &mut String) -> bool {
+///
+/// `room` is how many items of the List are left, this one included: a full typed list grows
+/// by that much at once (pushing doubled it, touching each page of a large list two or three
+/// times).
+fn typed(kind: &str, text: &str, room: usize, st: &mut ClusterState, scratch: &mut String) -> bool {
     use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
     let text = if without_key(text, "\"managedFields\"", scratch) {
         scratch.as_str()
@@ -103,7 +88,7 @@ fn typed(kind: &str, text: &str, st: &mut ClusterState, scratch: &mut String) ->
             match serde_json::from_str::<$ty>(text) {
                 Ok($o) if $o.metadata.name.is_some() => {
                     crate::redact::learn_typed($o.metadata.annotations.as_ref(), $spec);
-                    st.$field.push($o);
+                    push(&mut st.$field, $o, room);
                     true
                 }
                 _ => false,
@@ -137,13 +122,21 @@ fn typed(kind: &str, text: &str, st: &mut ClusterState, scratch: &mut String) ->
         "Event" => match serde_json::from_str::<core::Event>(text) {
             // Events carry no credentials by where they stand (`learn_object` skips them).
             Ok(e) if e.metadata.name.is_some() && e.metadata.namespace.is_some() => {
-                st.events.push(e);
+                push(&mut st.events, e, room);
                 true
             }
             _ => false,
         },
         _ => false,
     }
+}
+
+/// Push `item`, growing a full list by the `room` its List still has.
+fn push<T>(list: &mut Vec<T>, item: T, room: usize) {
+    if list.len() == list.capacity() {
+        list.reserve_exact(room);
+    }
+    list.push(item);
 }
 
 /// Write `text` (one JSON object) without every member named `key` (quoted), at any depth,
