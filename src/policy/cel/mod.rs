@@ -17,6 +17,7 @@ use scope::Var;
 
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::IdedExpr;
+use kube_cel::cel::common::value::Val;
 use kube_cel::cel::extractors::Arguments;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, ResolveResult, Value};
@@ -174,6 +175,10 @@ fn matches_cached(
     })
 }
 
+/// The cover's shared variables evaluated for one object, by name (each bound in the shared
+/// base), or why its evaluation failed.
+type SharedValues = Vec<(String, Result<(), String>)>;
+
 /// An object under admission (a CREATE), converted to CEL once, on first use: `object`,
 /// `oldObject` (null) and `request`. Evaluating many policies against one object shares it
 /// ([`Subject::scope`]); an object no CEL policy matches is never converted.
@@ -192,7 +197,7 @@ pub struct Subject<'j> {
     ctx_cut: std::cell::OnceCell<Context<'static>>,
     /// The cut object with the cover's shared variables bound, and their values (or why
     /// each failed), in declaration order.
-    ctx_shared: std::cell::OnceCell<(Context<'static>, Vec<Result<Value, String>>)>,
+    ctx_shared: std::cell::OnceCell<(Context<'static>, SharedValues)>,
     /// The longest list or map of the input (for the cost budget).
     longest: std::cell::OnceCell<u64>,
     /// A view derived once and shared by every policy (a controller's pod).
@@ -309,10 +314,11 @@ impl<'j> Subject<'j> {
     /// cover when the cover includes it, else the whole object.
     pub fn scope_for(&self, reach: &Reach) -> Scope<'_> {
         match &self.cover {
-            Some(c) if self.review.is_none() && c.sharing.contains(&reach.id) => {
+            Some(c) if self.review.is_none() && c.shares(reach) != 0 => {
                 let (base, values) = self.ctx_shared.get_or_init(|| self.shared_base(c));
                 let mut scope = self.scope_over(base);
                 scope.shared = values;
+                scope.shared_mask = c.shares(reach);
                 scope
             }
             Some(c) if self.review.is_none() && c.covers(reach) => {
@@ -325,34 +331,37 @@ impl<'j> Subject<'j> {
 
     /// The cut object's bindings with the cover's shared variables evaluated (as a policy's
     /// scope evaluates them, so a failure reads the same) and bound.
-    fn shared_base(&self, c: &Cover) -> (Context<'static>, Vec<Result<Value, String>>) {
+    fn shared_base(&self, c: &Cover) -> (Context<'static>, SharedValues) {
         let mut base = self.base(Some(&c.trie));
-        let results: Vec<Result<Value, String>> = {
+        let results: Vec<(String, Result<Box<dyn Val>, String>)> = {
             let mut scope = self.scope_over(&base);
             for (name, e) in &c.shared {
                 scope.declare(name, e);
             }
+            for (name, _) in &c.shared {
+                scope.ensure(name);
+            }
+            // Taken out of the scope once all are evaluated (they read one another there).
             c.shared
                 .iter()
                 .map(|(name, _)| {
-                    scope.ensure(name);
-                    match (
-                        scope.values.get(name.as_str()),
-                        scope.state.get(name.as_str()),
-                    ) {
-                        (Some(v), _) => Ok(v.clone()),
+                    let r = match (scope.take_bound(name), scope.state.get(name.as_str())) {
+                        (Some(v), _) => Ok(v),
                         (None, Some(Var::Failed(why))) => Err(why.clone()),
                         (None, _) => Err(format!("no variable `{name}`")),
-                    }
+                    };
+                    (name.clone(), r)
                 })
                 .collect()
         };
-        for ((name, _), r) in c.shared.iter().zip(&results) {
-            if let Ok(v) = r {
-                base.add_variable_from_value(format!("{}{name}", ast::VAR_PREFIX), v.clone());
-            }
+        let mut named = Vec::with_capacity(results.len());
+        for (name, r) in results {
+            named.push((
+                name.clone(),
+                r.map(|v| scope::bind(&mut base, format!("{}{name}", ast::VAR_PREFIX), v)),
+            ));
         }
-        (base, results)
+        (base, named)
     }
 
     /// The bindings every policy shares: `object` (cut to `trie`, if given), `oldObject`,
@@ -401,8 +410,8 @@ impl<'j> Subject<'j> {
             declared: HashMap::new(),
             order: Vec::new(),
             state: HashMap::new(),
-            values: HashMap::new(),
             shared: &[],
+            shared_mask: 0,
         }
     }
 }

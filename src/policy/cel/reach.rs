@@ -13,6 +13,8 @@ pub struct Reach {
     /// The policy's variable declarations in order: name, source, and whether its value
     /// depends on the object alone (not on `params`, `namespaceObject` or the variables map).
     decls: Vec<(String, String, bool)>,
+    /// The variable names its expressions and declarations read.
+    reads: std::collections::BTreeSet<String>,
 }
 
 impl Reach {
@@ -23,25 +25,33 @@ impl Reach {
     ) -> Reach {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let variables: Vec<(&str, &Expr)> = variables.into_iter().collect();
+        let exprs: Vec<&Expr> = exprs.into_iter().collect();
+        let reads = variables
+            .iter()
+            .map(|(_, e)| *e)
+            .chain(exprs.iter().copied())
+            .flat_map(|e| e.reads.variables.iter().cloned())
+            .collect();
         Reach {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             trie: paths::reach(
                 variables.iter().map(|(n, e)| (*n, &e.expr)),
-                exprs.into_iter().map(|e| &e.expr),
+                exprs.iter().map(|e| &e.expr),
             ),
-            decls: variables
-                .iter()
-                .enumerate()
-                .map(|(i, (n, e))| {
-                    // Only variables declared before it: evaluated apart from the policy, a
-                    // later one would not be there.
-                    let earlier = |v: &String| variables[..i].iter().any(|(m, _)| m == v);
+            decls: {
+                let mut decls: Vec<(String, String, bool)> = Vec::with_capacity(variables.len());
+                for (n, e) in &variables {
+                    // It reads only variables declared before it (evaluated apart from the
+                    // policy, a later one would not be there) that depend on the object alone.
+                    let earlier = |v: &String| decls.iter().any(|(m, _, alone)| m == v && *alone);
                     let alone = !e.reads.scoped
                         && !e.reads.whole_map
                         && e.reads.variables.iter().all(earlier);
-                    (n.to_string(), e.source.clone(), alone)
-                })
-                .collect(),
+                    decls.push((n.to_string(), e.source.clone(), alone));
+                }
+                decls
+            },
+            reads,
         }
     }
 }
@@ -53,11 +63,12 @@ pub struct Cover {
     pub(super) trie: paths::Trie,
     /// The reaches it covers.
     ids: Vec<u64>,
-    /// Variable declarations that several covered policies start with (the drafts'
-    /// `variables.spec`, `variables.containers`): evaluated once per object, for all of them.
+    /// Variable declarations several covered policies make alike, each depending on the
+    /// object alone (the drafts' `variables.spec`, `variables.containers`): evaluated once
+    /// per object, for all of them. At most 64.
     pub(super) shared: Vec<(String, Expr)>,
-    /// The covered reaches that start with exactly those declarations.
-    pub(super) sharing: Vec<u64>,
+    /// The covered reaches that share some of them: which (bit `i`: `shared[i]`).
+    sharing: Vec<(u64, u64)>,
 }
 
 impl Cover {
@@ -74,49 +85,117 @@ impl Cover {
             cover.trie.union(&r.trie);
             cover.ids.push(r.id);
         }
-        // The longest run of declarations most covered policies start with, each depending
-        // on the object alone. A policy shares them only when it starts with all of them and
-        // declares no name twice: then every shared binding is its own declaration.
+        // Only policies that declare no name twice share: then every shared binding a policy
+        // sees is its own declaration.
         let unique = |r: &Reach| {
             let mut names: Vec<&str> = r.decls.iter().map(|d| d.0.as_str()).collect();
             names.sort_unstable();
             names.windows(2).all(|w| w[0] != w[1])
         };
-        let mut group: Vec<&Reach> = covered.iter().copied().filter(|r| unique(r)).collect();
-        let mut prefix: Vec<&(String, String, bool)> = Vec::new();
-        loop {
-            let k = prefix.len();
-            let mut counts: Vec<(&(String, String, bool), usize)> = Vec::new();
-            for d in group.iter().filter_map(|r| r.decls.get(k)).filter(|d| d.2) {
-                match counts.iter_mut().find(|(c, _)| *c == d) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((d, 1)),
-                }
+        let group: Vec<&Reach> = covered.iter().copied().filter(|r| unique(r)).collect();
+        // Object-alone declarations (name, source) and how many policies make them; per name,
+        // the source most make (a shared value is bound under its name), if two or more do.
+        let mut counts: Vec<(&str, &str, usize)> = Vec::new();
+        for d in group.iter().flat_map(|r| r.decls.iter().filter(|d| d.2)) {
+            match counts.iter_mut().find(|(n, s, _)| *n == d.0 && *s == d.1) {
+                Some((_, _, c)) => *c += 1,
+                None => counts.push((&d.0, &d.1, 1)),
             }
-            let Some((d, n)) = counts.into_iter().max_by_key(|(_, n)| *n) else {
-                break;
-            };
-            if n < 2 {
-                break;
+        }
+        let mut chosen: Vec<(&str, &str)> = Vec::new();
+        for (name, _, _) in &counts {
+            if chosen.iter().any(|(n, _)| n == name) {
+                continue;
             }
-            prefix.push(d);
-            group.retain(|r| r.decls.get(k) == Some(d));
+            if let Some((_, src, c)) = counts
+                .iter()
+                .filter(|(n, _, _)| n == name)
+                .max_by_key(|(_, _, c)| *c)
+                && *c >= 2
+            {
+                chosen.push((name, src));
+            }
         }
         // Compiled again for the cover (sources that compiled once compile again).
-        cover.shared = prefix
+        let candidates: Vec<(String, Expr)> = chosen
             .iter()
-            .filter_map(|(n, src, _)| Some((n.clone(), compile(src).ok()?)))
+            .filter_map(|(n, src)| Some((n.to_string(), compile(src).ok()?)))
+            .take(64)
             .collect();
-        if cover.shared.len() == prefix.len() && !prefix.is_empty() {
-            cover.sharing = group.iter().map(|r| r.id).collect();
-        } else {
-            cover.shared.clear();
+        // Per policy: the candidates it declares alike whose reads are shared by it too (a
+        // `containers` over its own, different, `spec` is its own). The shared values are
+        // bound beneath the policy's scope: one that reads a shared name it does not declare
+        // would see another policy's variable instead of failing, so it evaluates on its own.
+        let mut per_reach: Vec<(u64, u64)> = Vec::new();
+        for r in group {
+            if candidates
+                .iter()
+                .any(|(n, _)| r.reads.contains(n) && !r.decls.iter().any(|d| d.0 == *n))
+            {
+                continue;
+            }
+            let mut mask = candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, (n, e))| r.decls.iter().any(|d| d.2 && d.0 == *n && d.1 == e.source))
+                .fold(0u64, |m, (i, _)| m | (1 << i));
+            loop {
+                let has = |m: u64, v: &String| {
+                    candidates
+                        .iter()
+                        .enumerate()
+                        .any(|(i, (n, _))| m & (1 << i) != 0 && n == v)
+                };
+                let kept = candidates
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, (_, e))| {
+                        mask & (1 << i) != 0 && e.reads.variables.iter().all(|v| has(mask, v))
+                    })
+                    .fold(0u64, |m, (i, _)| m | (1 << i));
+                if kept == mask {
+                    break;
+                }
+                mask = kept;
+            }
+            if mask != 0 {
+                per_reach.push((r.id, mask));
+            }
         }
+        // Only what some policy shares is evaluated per object.
+        let used = per_reach.iter().fold(0u64, |m, (_, k)| m | k);
+        let keep: Vec<usize> = (0..candidates.len())
+            .filter(|i| used & (1 << i) != 0)
+            .collect();
+        let remap = |mask: u64| {
+            keep.iter()
+                .enumerate()
+                .filter(|(_, old)| mask & (1 << **old) != 0)
+                .fold(0u64, |m, (new, _)| m | (1 << new))
+        };
+        cover.sharing = per_reach
+            .into_iter()
+            .map(|(id, m)| (id, remap(m)))
+            .collect();
+        cover.shared = candidates
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| used & (1 << i) != 0)
+            .map(|(_, c)| c)
+            .collect();
         (!cover.ids.is_empty()).then(|| Arc::new(cover))
     }
 
     pub(super) fn covers(&self, r: &Reach) -> bool {
         self.ids.contains(&r.id)
+    }
+
+    /// Which of the shared declarations `r` shares (bit `i`: `shared[i]`; 0: none).
+    pub(super) fn shares(&self, r: &Reach) -> u64 {
+        self.sharing
+            .iter()
+            .find(|(id, _)| *id == r.id)
+            .map_or(0, |(_, m)| *m)
     }
 }
 
@@ -185,14 +264,43 @@ mod cut_object {
         let lone = Reach::of([("spec", &spec)], [&check]);
         let cover = Cover::new([&a, &b, &lone]).expect("cover");
         assert_eq!(cover.shared.len(), 2);
-        assert!(cover.sharing.contains(&a.id) && cover.sharing.contains(&b.id));
-        // Starts with only part of the run: evaluated on its own.
-        assert!(!cover.sharing.contains(&lone.id));
-        // A declaration that reads `namespaceObject` or a later variable is not shared.
-        let d = Reach::of([("n", &ns), ("spec", &spec)], [&check]);
-        let e = Reach::of([("x", &later), ("after", &spec)], [&check]);
+        assert_eq!((cover.shares(&a), cover.shares(&b)), (0b11, 0b11));
+        // Starts with only part of the run, and reads `variables.containers` it does not
+        // declare: the shared one would hide its error, so it evaluates on its own.
+        assert_eq!(cover.shares(&lone), 0);
+        // Starts with part of the run and then declares its own: shares that part.
+        let own = c("variables.spec.initContainers");
+        let partial = Reach::of([("spec", &spec), ("containers", &own)], [&check]);
+        let cover = Cover::new([&a, &b, &partial]).expect("cover");
+        assert_eq!((cover.shares(&a), cover.shares(&partial)), (0b11, 0b01));
+        let o = json!({"spec": {"containers": [{"name": "a"}], "initContainers": []}});
+        let subject = Subject::create(&o).covered_by(Some(cover.clone()));
+        let mut scope = subject.scope_for(&partial);
+        scope.declare("spec", &spec);
+        scope.declare("containers", &own);
+        // Its own `containers` (empty), not the shared one (one container).
+        assert_eq!(scope.check(&check), Ok(false));
+        // One that does not declare it at all fails to read it, as over the whole object.
+        let undeclared = Subject::create(&o).covered_by(Some(cover));
+        let mut scope = undeclared.scope_for(&lone);
+        scope.declare("spec", &spec);
+        let whole_subject = Subject::create(&o);
+        let mut whole = whole_subject.scope();
+        whole.declare("spec", &spec);
+        assert_eq!(scope.check(&check), whole.check(&check));
+        assert!(whole.check(&check).is_err());
+        // A declaration that reads `namespaceObject`, a later variable, or one that does
+        // either, is not shared; one after them that reads the object alone is (Gatekeeper
+        // declares `params` first).
+        let on_ns = c("variables.n + 'x'");
+        let d = Reach::of([("n", &ns), ("m", &on_ns)], [&check]);
+        let e = Reach::of([("x", &later), ("after", &ns)], [&check]);
         let cover = Cover::new([&d, &d.clone(), &e, &e.clone()]).expect("cover");
         assert!(cover.shared.is_empty(), "{:?}", cover.shared);
+        let g = Reach::of([("n", &ns), ("spec", &spec)], [&check]);
+        let cover = Cover::new([&g, &g.clone()]).expect("cover");
+        assert_eq!(cover.shared.len(), 1);
+        assert_eq!(cover.shares(&g), 0b1);
         // A shared variable that fails fails its readers with its own message.
         let o = json!({"spec": {}});
         let cover = Cover::new([&a, &b]);

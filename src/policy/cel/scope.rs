@@ -2,6 +2,7 @@
 //! lazily as the API server does.
 
 use super::{COST_BUDGET, Expr, ast, value};
+use kube_cel::cel::common::value::Val;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, Value};
 use std::collections::HashMap;
@@ -27,11 +28,12 @@ pub struct Scope<'s> {
     /// Declaration order, for `variables` read as a whole.
     pub(super) order: Vec<&'s str>,
     pub(super) state: HashMap<&'s str, Var>,
-    /// The bound values by name, for `variables` read as a whole.
-    pub(super) values: HashMap<&'s str, Value>,
-    /// The first declarations' values, evaluated once for the object and bound below this
-    /// scope ([`Cover`]): the policy's own first declarations are exactly those.
-    pub(super) shared: &'s [Result<Value, String>],
+    /// Declarations evaluated once for the object and bound below this scope ([`Cover`]),
+    /// by name (or why each failed): the policy declares each of them itself, from the same
+    /// source.
+    pub(super) shared: &'s [(String, Result<(), String>)],
+    /// Which of `shared` this policy shares (bit `i`: `shared[i]`).
+    pub(super) shared_mask: u64,
 }
 
 impl<'s> Scope<'s> {
@@ -43,10 +45,14 @@ impl<'s> Scope<'s> {
     /// Declare `variables.NAME`; it is evaluated when an expression first reads it.
     pub fn declare(&mut self, name: &'s str, e: &'s Expr) {
         if self.declared.insert(name, e).is_none() {
-            if let Some(r) = self.shared.get(self.order.len()) {
+            if let Some((_, (_, r))) = self
+                .shared
+                .iter()
+                .enumerate()
+                .find(|(i, (n, _))| n == name && self.shared_mask & (1 << i) != 0)
+            {
                 match r {
-                    Ok(v) => {
-                        self.values.insert(name, v.clone());
+                    Ok(()) => {
                         self.state.insert(name, Var::Bound);
                     }
                     Err(why) => {
@@ -70,11 +76,11 @@ impl<'s> Scope<'s> {
         // A variable reads only the ones declared before it.
         let before = self.order.iter().position(|n| *n == name).unwrap_or(0);
         self.ensure_reads(e, before);
-        match self.run(e) {
+        // Kept in the interpreter's representation: converting a list of containers to a
+        // `Value` and back again cost two deep copies per variable.
+        match self.run_val(e) {
             Ok(v) => {
-                self.ctx
-                    .add_variable_from_value(format!("{}{name}", ast::VAR_PREFIX), v.clone());
-                self.values.insert(name, v);
+                bind(&mut self.ctx, format!("{}{name}", ast::VAR_PREFIX), v);
                 self.state.insert(name, Var::Bound);
             }
             Err(why) => {
@@ -96,10 +102,12 @@ impl<'s> Scope<'s> {
             }
             let vars: HashMap<Key, Value> = self.order[..before.min(self.order.len())]
                 .iter()
+                .filter(|n| matches!(self.state.get(*n), Some(Var::Bound)))
                 .filter_map(|n| {
+                    let v = self.ctx.get_variable(format!("{}{n}", ast::VAR_PREFIX))?;
                     Some((
                         Key::String(Arc::new((*n).into())),
-                        self.values.get(n)?.clone(),
+                        Value::try_from(v.as_ref()).ok()?,
                     ))
                 })
                 .collect();
@@ -113,6 +121,19 @@ impl<'s> Scope<'s> {
     }
 
     fn run(&self, e: &Expr) -> Result<Value, String> {
+        self.within_budget(e)?;
+        Value::resolve(&e.expr, &self.ctx).map_err(|err| self.explain(e, err))
+    }
+
+    /// [`Scope::run`], the result left in the interpreter's representation.
+    fn run_val(&self, e: &Expr) -> Result<Box<dyn Val>, String> {
+        self.within_budget(e)?;
+        Value::resolve_val(&e.expr, &self.ctx)
+            .map(|v| v.into_owned())
+            .map_err(|err| self.explain(e, err))
+    }
+
+    fn within_budget(&self, e: &Expr) -> Result<(), String> {
         let cost = e.cost(self.longest);
         if cost > COST_BUDGET {
             return Err(format!(
@@ -120,7 +141,12 @@ impl<'s> Scope<'s> {
                 e.source, self.longest
             ));
         }
-        Value::resolve(&e.expr, &self.ctx).map_err(|err| match &err {
+        Ok(())
+    }
+
+    /// An evaluation error as a message: a read of a variable that failed says why it did.
+    fn explain(&self, e: &Expr, err: ExecutionError) -> String {
+        match &err {
             ExecutionError::UndeclaredReference(r) => match r
                 .strip_prefix(ast::VAR_PREFIX)
                 .map(|name| (name, self.state.get(name)))
@@ -130,7 +156,16 @@ impl<'s> Scope<'s> {
                 None => format!("{}: {err}", e.source),
             },
             _ => format!("{}: {err}", e.source),
-        })
+        }
+    }
+
+    /// Take the variable `name` this scope bound (for the cover's shared base).
+    pub(super) fn take_bound(&mut self, name: &str) -> Option<Box<dyn Val>> {
+        match &mut self.ctx {
+            Context::Root { variables, .. } | Context::Child { variables, .. } => {
+                variables.remove(&format!("{}{name}", ast::VAR_PREFIX))
+            }
+        }
     }
 
     pub fn eval(&mut self, e: &Expr) -> Result<Value, String> {
@@ -156,6 +191,17 @@ impl<'s> Scope<'s> {
         match self.eval(e) {
             Ok(Value::String(s)) => Some(s.to_string()),
             _ => None,
+        }
+    }
+}
+
+/// Bind `name` to a value already in the interpreter's representation. The crate converts
+/// whatever `add_variable_from_value` is given; its own binding of a `Val` is crate-private,
+/// and the context's variables are an open enum field.
+pub(super) fn bind(ctx: &mut Context<'_>, name: String, v: Box<dyn Val>) {
+    match ctx {
+        Context::Root { variables, .. } | Context::Child { variables, .. } => {
+            variables.insert(name, v);
         }
     }
 }
