@@ -17,7 +17,6 @@ use scope::Var;
 
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::IdedExpr;
-use kube_cel::cel::common::value::Val;
 use kube_cel::cel::extractors::Arguments;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, ResolveResult, Value};
@@ -333,7 +332,7 @@ impl<'j> Subject<'j> {
     /// scope evaluates them, so a failure reads the same) and bound.
     fn shared_base(&self, c: &Cover) -> (Context<'static>, SharedValues) {
         let mut base = self.base(Some(&c.trie));
-        let results: Vec<(String, Result<Box<dyn Val>, String>)> = {
+        let results: Vec<_> = {
             let mut scope = self.scope_over(&base);
             for (name, e) in &c.shared {
                 scope.declare(name, e);
