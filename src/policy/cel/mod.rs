@@ -201,6 +201,9 @@ pub struct Subject<'j> {
     longest: std::cell::OnceCell<u64>,
     /// A view derived once and shared by every policy (a controller's pod).
     derived: std::cell::OnceCell<Option<Box<Subject<'static>>>>,
+    /// The object as Kyverno's JMESPath sees it (`request`, `images`), for its operation:
+    /// converted once for every native rule.
+    jmes: std::cell::OnceCell<Result<super::jmes::Data, String>>,
 }
 
 impl<'j> Subject<'j> {
@@ -215,6 +218,7 @@ impl<'j> Subject<'j> {
             ctx_shared: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
             derived: std::cell::OnceCell::new(),
+            jmes: std::cell::OnceCell::new(),
         }
     }
 
@@ -231,6 +235,7 @@ impl<'j> Subject<'j> {
             ctx_shared: std::cell::OnceCell::new(),
             longest: std::cell::OnceCell::new(),
             derived: std::cell::OnceCell::new(),
+            jmes: std::cell::OnceCell::new(),
         }
     }
 
@@ -258,6 +263,17 @@ impl<'j> Subject<'j> {
             .unwrap_or("CREATE")
     }
 
+    /// The JMESPath data of an admission request for this object under `op` (made once for
+    /// the subject's own operation).
+    pub fn jmes_request(&self, op: &str) -> Result<super::jmes::Data, String> {
+        if op != self.operation() {
+            return super::jmes::Data::request(&self.json, op);
+        }
+        self.jmes
+            .get_or_init(|| super::jmes::Data::request(&self.json, op))
+            .clone()
+    }
+
     /// The view `make` derives from this object (a controller's pod), admitted in the same
     /// namespace: made and converted to CEL once, however many policies read it. `make` must
     /// be the same function at every call (the first call's view is kept).
@@ -278,6 +294,7 @@ impl<'j> Subject<'j> {
                         ctx_shared: std::cell::OnceCell::new(),
                         longest: std::cell::OnceCell::new(),
                         derived: std::cell::OnceCell::new(),
+                        jmes: std::cell::OnceCell::new(),
                     })
                 })
             })

@@ -102,7 +102,7 @@ pub(super) fn evaluate(
 ) -> Outcome {
     let json: &Value = &object.json;
     if std::ptr::eq(subject, object) {
-        return native_outcome(name, rule, &subject.json, json, op, values);
+        return native_outcome(name, rule, &subject.json, object, op, values);
     }
     // An autogen rule: Kyverno generates it by rewriting the Pod rule's text
     // (`request.object.spec` → the template's spec, `{{request.object.metadata`
@@ -123,7 +123,7 @@ pub(super) fn evaluate(
             message: g.message.as_deref(),
         },
         &subject.json,
-        json,
+        object,
         op,
         values,
     )
@@ -253,7 +253,7 @@ fn native_outcome(
     rule: &str,
     native: &Native,
     object: &Value,
-    data_object: &Value,
+    data_object: &Subject,
     op: &str,
     values: &serde_json::Map<String, Value>,
 ) -> Outcome {
@@ -276,7 +276,8 @@ fn native_outcome(
         });
     let data = match needs_data
         .then(|| {
-            let d = Data::request(data_object, op)
+            let d = data_object
+                .jmes_request(op)
                 .and_then(|d| d.with_values(values))
                 .map_err(Outcome::Error)?;
             context_data(d, context, values)
