@@ -194,8 +194,8 @@ pub struct Subject<'j> {
     /// object cut to it.
     cover: Option<Arc<Cover>>,
     ctx_cut: std::cell::OnceCell<Context<'static>>,
-    /// The cut object with the cover's shared variables bound, and their values (or why
-    /// each failed), in declaration order.
+    /// The cut object with the cover's shared variables bound, and by name whether each
+    /// was (or why it failed).
     ctx_shared: std::cell::OnceCell<(Context<'static>, SharedValues)>,
     /// The longest list or map of the input (for the cost budget).
     longest: std::cell::OnceCell<u64>,

@@ -122,16 +122,16 @@ impl Cover {
             .filter_map(|(n, src)| Some((n.to_string(), compile(src).ok()?)))
             .take(64)
             .collect();
-        // Per policy: the candidates it declares alike whose reads are shared by it too (a
-        // `containers` over its own, different, `spec` is its own). The shared values are
-        // bound beneath the policy's scope: one that reads a shared name it does not declare
-        // would see another policy's variable instead of failing, so it evaluates on its own.
+        // Per policy: the candidates it declares alike whose reads are shared by it too. The
+        // shared values are bound beneath the policy's scope under their names, so a policy
+        // that reads a shared name it does not declare, or declares one from another source,
+        // evaluates on its own: the shared binding would answer where its own read fails.
         let mut per_reach: Vec<(u64, u64)> = Vec::new();
         for r in group {
-            if candidates
-                .iter()
-                .any(|(n, _)| r.reads.contains(n) && !r.decls.iter().any(|d| d.0 == *n))
-            {
+            if candidates.iter().any(|(n, e)| {
+                let own = r.decls.iter().find(|d| d.0 == *n);
+                (r.reads.contains(n) && own.is_none()) || own.is_some_and(|d| d.1 != e.source)
+            }) {
                 continue;
             }
             let mut mask = candidates
@@ -268,11 +268,12 @@ mod cut_object {
         // Starts with only part of the run, and reads `variables.containers` it does not
         // declare: the shared one would hide its error, so it evaluates on its own.
         assert_eq!(cover.shares(&lone), 0);
-        // Starts with part of the run and then declares its own: shares that part.
+        // Declares `containers` from another source: were its own to fail, the shared one
+        // would answer for it; so it evaluates on its own.
         let own = c("variables.spec.initContainers");
         let partial = Reach::of([("spec", &spec), ("containers", &own)], [&check]);
         let cover = Cover::new([&a, &b, &partial]).expect("cover");
-        assert_eq!((cover.shares(&a), cover.shares(&partial)), (0b11, 0b01));
+        assert_eq!((cover.shares(&a), cover.shares(&partial)), (0b11, 0));
         let o = json!({"spec": {"containers": [{"name": "a"}], "initContainers": []}});
         let subject = Subject::create(&o).covered_by(Some(cover.clone()));
         let mut scope = subject.scope_for(&partial);
@@ -280,6 +281,15 @@ mod cut_object {
         scope.declare("containers", &own);
         // Its own `containers` (empty), not the shared one (one container).
         assert_eq!(scope.check(&check), Ok(false));
+        let failing = c("variables.spec.missing");
+        let broken = Reach::of([("spec", &spec), ("containers", &failing)], [&check]);
+        let broken_cover = Cover::new([&a, &b, &broken]).expect("cover");
+        assert_eq!(broken_cover.shares(&broken), 0);
+        let broken_subject = Subject::create(&o).covered_by(Some(broken_cover));
+        let mut scope = broken_subject.scope_for(&broken);
+        scope.declare("spec", &spec);
+        scope.declare("containers", &failing);
+        assert!(scope.check(&check).is_err(), "its own `containers` fails");
         // One that does not declare it at all fails to read it, as over the whole object.
         let undeclared = Subject::create(&o).covered_by(Some(cover));
         let mut scope = undeclared.scope_for(&lone);
