@@ -46,6 +46,9 @@ pub struct Reads {
     /// It reads what a policy binds in its own scope (`params`, `namespaceObject`), not only
     /// the object under admission: its value may differ between policies.
     pub scoped: bool,
+    /// It constructs a message (`Foo{a: 1}`): no message types are declared (nor are they
+    /// for admission policies in the API server), and the crate's interpreter would panic.
+    pub constructs_message: bool,
 }
 
 /// Kyverno library objects whose functions look outside the object under admission.
@@ -78,6 +81,12 @@ pub fn parse(source: &str) -> Result<(IdedExpr, Reads), String> {
     let mut expr = parsed.map_err(|e| e.to_string().replace('\n', " "))?;
     let mut reads = Reads::default();
     rewrite(&mut expr, &mut reads, &mut Vec::new());
+    if reads.constructs_message {
+        return Err(
+            "message construction (`Type{field: …}`) is not supported: no message types are declared"
+                .to_string(),
+        );
+    }
     reads.nodes_by_depth = shape(&expr);
     Ok((expr, reads))
 }
@@ -152,15 +161,21 @@ fn rewrite(e: &mut IdedExpr, reads: &mut Reads, bound: &mut Vec<String>) {
                 rewrite(&mut me.key, reads, bound);
                 rewrite(&mut me.value, reads, bound);
             }
-            EntryExpr::StructField(f) => rewrite(&mut f.value, reads, bound),
-        }),
-        Expr::Struct(s) => s.entries.iter_mut().for_each(|x| match &mut x.expr {
-            EntryExpr::MapEntry(me) => {
-                rewrite(&mut me.key, reads, bound);
-                rewrite(&mut me.value, reads, bound);
+            EntryExpr::StructField(f) => {
+                reads.constructs_message = true;
+                rewrite(&mut f.value, reads, bound)
             }
-            EntryExpr::StructField(f) => rewrite(&mut f.value, reads, bound),
         }),
+        Expr::Struct(s) => {
+            reads.constructs_message = true;
+            s.entries.iter_mut().for_each(|x| match &mut x.expr {
+                EntryExpr::MapEntry(me) => {
+                    rewrite(&mut me.key, reads, bound);
+                    rewrite(&mut me.value, reads, bound);
+                }
+                EntryExpr::StructField(f) => rewrite(&mut f.value, reads, bound),
+            })
+        }
         Expr::Select(s) => {
             // `variables.NAME` is handled below, before its operand would count as a use
             // of the whole map.

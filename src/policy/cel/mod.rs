@@ -603,6 +603,11 @@ mod tests {
         assert!(compile("object.spec.(").is_err());
         assert!(check("object.spec.missing.field == 1", json!({"spec": {}})).is_err());
         assert!(check("'not a bool'", json!({})).is_err());
+        // The crate's interpreter panics on message construction: refused when compiled.
+        for e in ["Foo{a: 1} == Foo{a: 1}", "[x.Y{}].size() == 1"] {
+            let err = compile(e).expect_err(e);
+            assert!(err.contains("message construction"), "{err}");
+        }
     }
 }
 
