@@ -122,15 +122,16 @@ impl<'s> Scope<'s> {
 
     fn run(&self, e: &Expr) -> Result<Value, String> {
         self.within_budget(e)?;
-        Value::resolve(&e.expr, &self.ctx).map_err(|err| self.explain(e, err))
+        guarded(e, || Value::resolve(&e.expr, &self.ctx)).map_err(|err| self.explain(e, err))
     }
 
     /// [`Scope::run`], the result left in the interpreter's representation.
     fn run_val(&self, e: &Expr) -> Result<Box<dyn Val>, String> {
         self.within_budget(e)?;
-        Value::resolve_val(&e.expr, &self.ctx)
-            .map(|v| v.into_owned())
-            .map_err(|err| self.explain(e, err))
+        guarded(e, || {
+            Value::resolve_val(&e.expr, &self.ctx).map(|v| v.into_owned())
+        })
+        .map_err(|err| self.explain(e, err))
     }
 
     fn within_budget(&self, e: &Expr) -> Result<(), String> {
@@ -203,5 +204,38 @@ pub(super) fn bind(ctx: &mut Context<'_>, name: String, v: Box<dyn Val>) {
         Context::Root { variables, .. } | Context::Child { variables, .. } => {
             variables.insert(name, v);
         }
+    }
+}
+
+/// Run the interpreter; a panic in it (the crate has `todo!`s and `expect`s on shapes the
+/// compile step does not all rule out) is this expression's evaluation error, not a crash of
+/// the whole check.
+fn guarded<T>(
+    e: &Expr,
+    run: impl FnOnce() -> Result<T, ExecutionError>,
+) -> Result<T, ExecutionError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        Err(ExecutionError::function_error(
+            "cel",
+            format!("the CEL interpreter failed on `{}`", e.source),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_interpreter_is_an_evaluation_error() {
+        let e = super::super::compile("1 == 1").expect("compiles");
+        let r: Result<Value, ExecutionError> = guarded(&e, || panic!("not yet implemented"));
+        let err = r.expect_err("an error, not a crash");
+        assert!(
+            err.to_string()
+                .contains("the CEL interpreter failed on `1 == 1`"),
+            "{err}"
+        );
+        assert_eq!(guarded(&e, || Ok(Value::Bool(true))), Ok(Value::Bool(true)));
     }
 }
