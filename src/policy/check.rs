@@ -534,6 +534,8 @@ fn evaluate<'o>(
     let Some((name, p)) = set.policies.get(i) else {
         return (denials, errors);
     };
+    // The object converted for CEL once, for every CEL policy of the set.
+    let subject = || subject.get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
     match p {
         Loaded::Gatekeeper {
             template,
@@ -544,11 +546,9 @@ fn evaluate<'o>(
                 .and_then(Option::as_ref)
                 .unwrap_or(template);
             for c in constraints.iter().filter(|c| c.matches(o)) {
-                let cel = template.preferred_cel().and_then(|_| {
-                    let subject = subject
-                        .get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
-                    template.cel_subject_violations(subject, &c.parameters)
-                });
+                let cel = template
+                    .preferred_cel()
+                    .and_then(|_| template.cel_subject_violations(subject(), &c.parameters));
                 let result = match cel {
                     Some(r) => r.map_err(|e| PolicyError::Eval(format!("{}: {e}", template.name))),
                     None => {
@@ -577,8 +577,7 @@ fn evaluate<'o>(
             bindings,
             params,
         } => {
-            let subject =
-                subject.get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
+            let subject = subject();
             for b in bindings {
                 let param = policy
                     .param_kind
@@ -600,8 +599,7 @@ fn evaluate<'o>(
             }
         }
         Loaded::Kyverno(k) => {
-            let subject =
-                subject.get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
+            let subject = subject();
             for (rule, out) in k.evaluate_subject(subject) {
                 match out {
                     kyverno::Outcome::Fail(m) => denials.push(Denial {

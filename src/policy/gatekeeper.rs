@@ -222,7 +222,6 @@ impl Template {
         subject: &Value,
         parameters: &Value,
     ) -> Option<Result<Vec<Violation>, String>> {
-        self.cel.as_ref()?;
         self.cel_subject_violations(&super::cel::Subject::reviewed(subject, review), parameters)
     }
 

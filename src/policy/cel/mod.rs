@@ -370,13 +370,13 @@ impl<'j> Subject<'j> {
                 })
                 .collect()
         };
-        let mut named = Vec::with_capacity(results.len());
-        for (name, r) in results {
-            named.push((
-                name.clone(),
-                r.map(|v| scope::bind(&mut base, format!("{}{name}", ast::VAR_PREFIX), v)),
-            ));
-        }
+        let named = results
+            .into_iter()
+            .map(|(name, r)| {
+                let r = r.map(|v| scope::bind(&mut base, format!("{}{name}", ast::VAR_PREFIX), v));
+                (name, r)
+            })
+            .collect();
         (base, named)
     }
 
