@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod fswalk;
 pub mod guidance;
 pub mod index;
+pub mod jsonptr;
 pub mod lang;
 pub mod llm;
 pub mod logs;

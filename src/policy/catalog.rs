@@ -8,6 +8,7 @@
 //! `pod_spec` / `containers` (the [`REGO_PRELUDE`]), as the upstream libraries do.
 
 use crate::findings::Category;
+use crate::jsonptr::Pointer as _;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -679,7 +680,7 @@ fn fix_probes(spec: &mut Value, _: &FixContext) -> Vec<String> {
             return;
         }
         let n = name_of(c);
-        let port = c.pointer("/ports/0/containerPort").and_then(Value::as_i64);
+        let port = c.at("/ports/0/containerPort").and_then(Value::as_i64);
         let probe = match port {
             Some(p) => json!({"tcpSocket": {"port": p}, "periodSeconds": 10}),
             None => json!({"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}),

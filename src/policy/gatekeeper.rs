@@ -5,6 +5,7 @@
 //! `violation[{"msg": msg}]`.
 
 use super::{PolicyError, str_at};
+use crate::jsonptr::Pointer as _;
 use serde_json::{Value, json};
 
 /// A compiled template.
@@ -104,7 +105,7 @@ impl Template {
             .ok_or_else(|| bad("spec.crd.spec.names.kind is missing".into()))?
             .to_string();
         let target = t
-            .pointer("/spec/targets/0")
+            .at("/spec/targets/0")
             .ok_or_else(|| bad("spec.targets is empty".into()))?;
         let rego = target
             .get("rego")
@@ -134,7 +135,7 @@ impl Template {
             .into_iter()
             .flatten()
             .filter(|c| c.get("engine").and_then(Value::as_str) == Some("Rego"))
-            .filter_map(|c| c.pointer("/source/libs").and_then(Value::as_array))
+            .filter_map(|c| c.at("/source/libs").and_then(Value::as_array))
             .flatten();
         let libs: Vec<&Value> = target
             .get("libs")
@@ -353,7 +354,7 @@ impl Constraint {
             });
         }
         let parameters = c
-            .pointer("/spec/parameters")
+            .at("/spec/parameters")
             .cloned()
             .unwrap_or_else(|| json!({}));
         Ok(Constraint {
@@ -364,7 +365,7 @@ impl Constraint {
             enforcement: str_at(c, "/spec/enforcementAction")
                 .unwrap_or("deny")
                 .to_string(),
-            matcher: c.pointer("/spec/match").cloned().unwrap_or(Value::Null),
+            matcher: c.at("/spec/match").cloned().unwrap_or(Value::Null),
         })
     }
 
@@ -416,7 +417,7 @@ impl Constraint {
             }
         }
         if let Some(sel) = m.get("labelSelector") {
-            let labels = object.pointer("/metadata/labels").unwrap_or(&Value::Null);
+            let labels = object.at("/metadata/labels").unwrap_or(&Value::Null);
             if !super::label_selector_matches(sel, labels) {
                 return false;
             }

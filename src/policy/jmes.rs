@@ -6,6 +6,7 @@
 //! Kyverno compares them. Standard JMESPath plus Kyverno's functions ([`super::jmes_fns`]);
 //! other Kyverno functions are evaluation errors (reported, never guessed).
 
+use crate::jsonptr::Pointer as _;
 use jmespath::{Rcvar, Runtime, Variable};
 use serde_json::Value;
 use std::sync::LazyLock;
@@ -149,7 +150,7 @@ fn images(object: &Value) -> Value {
         .get("kind")
         .and_then(Value::as_str)
         .and_then(super::pod_spec_pointer)
-        .and_then(|p| object.pointer(p));
+        .and_then(|p| object.at(p));
     let mut out = serde_json::Map::new();
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let Some(cs) = spec.and_then(|s| s.get(list)).and_then(Value::as_array) else {

@@ -21,6 +21,7 @@ pub mod suite;
 pub mod vap;
 mod vpol;
 
+use crate::jsonptr::Pointer as _;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -74,7 +75,7 @@ pub enum PolicyError {
 
 /// A string at a JSON pointer.
 pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    v.at(pointer).and_then(Value::as_str)
 }
 
 /// Kinds that have no namespace (the ones policies meet).

@@ -9,6 +9,7 @@
 
 use super::Engine;
 use super::draft::{Proof, prove};
+use crate::jsonptr::Pointer as _;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -122,9 +123,7 @@ pub fn check(engine: Engine, answer: &str) -> Result<Checked, String> {
     let (offending, fixed) = (object("offending")?, object("fixed")?);
     for (label, o) in [("offending", &offending), ("fixed", &fixed)] {
         if o.get("kind").and_then(Value::as_str).is_none()
-            || o.pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .is_none()
+            || o.at("/metadata/name").and_then(Value::as_str).is_none()
         {
             return Err(format!("the {label} object needs a kind and metadata.name"));
         }

@@ -5,6 +5,7 @@
 
 use super::cel::{self, Expr, Subject};
 use super::{PolicyError, resource_of, str_at};
+use crate::jsonptr::Pointer as _;
 use serde_json::{Value, json};
 
 struct Validation {
@@ -92,7 +93,7 @@ impl Policy {
         let mut compile_list = |field: &str, key: &str| -> Vec<(String, Option<Expr>, Value)> {
             let mut out = Vec::new();
             for (i, e) in p
-                .pointer(&format!("/spec/{field}"))
+                .at(&format!("/spec/{field}"))
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -187,7 +188,7 @@ impl Policy {
             Some(Policy {
                 name,
                 match_constraints: p
-                    .pointer("/spec/matchConstraints")
+                    .at("/spec/matchConstraints")
                     .cloned()
                     .unwrap_or(Value::Null),
                 match_conditions,
@@ -308,7 +309,7 @@ impl Binding {
             name,
             policy,
             actions: b
-                .pointer("/spec/validationActions")
+                .at("/spec/validationActions")
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
@@ -317,11 +318,8 @@ impl Binding {
                         .collect()
                 })
                 .unwrap_or_else(|| vec!["Deny".into()]),
-            match_resources: b
-                .pointer("/spec/matchResources")
-                .cloned()
-                .unwrap_or(Value::Null),
-            param_ref: b.pointer("/spec/paramRef").cloned().unwrap_or(Value::Null),
+            match_resources: b.at("/spec/matchResources").cloned().unwrap_or(Value::Null),
+            param_ref: b.at("/spec/paramRef").cloned().unwrap_or(Value::Null),
         })
     }
 
@@ -335,7 +333,7 @@ impl Binding {
                     (Some(n), _) => str_at(c, "/metadata/name") == Some(n),
                     (None, Some(s)) => super::label_selector_matches(
                         s,
-                        c.pointer("/metadata/labels").unwrap_or(&Value::Null),
+                        c.at("/metadata/labels").unwrap_or(&Value::Null),
                     ),
                     _ => false,
                 }
@@ -407,7 +405,7 @@ pub(super) fn resource_rules_match(
     if let Some(sel) = m.get("objectSelector")
         && !super::label_selector_matches(
             sel,
-            object.pointer("/metadata/labels").unwrap_or(&Value::Null),
+            object.at("/metadata/labels").unwrap_or(&Value::Null),
         )
     {
         return false;

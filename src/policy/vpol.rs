@@ -14,6 +14,7 @@
 use super::cel;
 use super::kyverno::{Check, Matcher, Policy, Rule, Validation};
 use super::{PolicyError, str_at};
+use crate::jsonptr::Pointer as _;
 use serde_json::Value;
 
 pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
@@ -77,7 +78,7 @@ pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
         "Audit"
     };
     // Pod controllers: the named ones, none for an empty list, all by default.
-    let autogen = match spec.pointer("/autogen/podControllers/controllers") {
+    let autogen = match spec.at("/autogen/podControllers/controllers") {
         Some(Value::Array(kinds)) => kinds
             .iter()
             .filter_map(Value::as_str)

@@ -7,6 +7,7 @@
 
 use super::normalize;
 use crate::error::{Error, Result};
+use crate::jsonptr::Pointer as _;
 use crate::logs::{LogBlob, LogStore};
 use crate::state::ClusterState;
 use serde_json::Value;
@@ -470,12 +471,12 @@ fn ingest_object(
         "Secret" => {
             // Never kept: the name only, for reference checks; the data is dropped here.
             let ns = obj
-                .pointer("/metadata/namespace")
+                .at("/metadata/namespace")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
             let name = obj
-                .pointer("/metadata/name")
+                .at("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();

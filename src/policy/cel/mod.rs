@@ -11,15 +11,18 @@ mod paths;
 mod reach;
 mod scope;
 
+use crate::jsonptr::Pointer as _;
 pub use reach::{Cover, Reach};
 pub use scope::Scope;
 use scope::Var;
 
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::IdedExpr;
+use kube_cel::cel::common::value::Val;
 use kube_cel::cel::extractors::Arguments;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, ResolveResult, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -94,6 +97,40 @@ pub fn value(v: &serde_json::Value) -> Value {
             ),
         }),
     }
+}
+
+/// JSON straight to the interpreter's representation ([`value`] then the interpreter's own
+/// conversion made two deep copies of every object evaluated).
+pub fn val(v: &serde_json::Value) -> Box<dyn Val> {
+    use kube_cel::cel::common::types::{
+        CelBool, CelDouble, CelInt, CelList, CelNull, CelString, CelUInt,
+    };
+    match v {
+        serde_json::Value::Null => Box::new(CelNull),
+        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Box::new(CelInt::from(i)),
+            (None, Some(u)) => Box::new(CelUInt::from(u)),
+            _ => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+        },
+        serde_json::Value::String(s) => Box::new(CelString::from(s.as_str())),
+        serde_json::Value::Array(a) => {
+            Box::new(CelList::from(a.iter().map(val).collect::<Vec<_>>()))
+        }
+        serde_json::Value::Object(o) => val_map(o.iter().map(|(k, v)| (k.as_str(), val(v)))),
+    }
+}
+
+/// A CEL map of string keys.
+pub(crate) fn val_map<'k>(
+    fields: impl ExactSizeIterator<Item = (&'k str, Box<dyn Val>)>,
+) -> Box<dyn Val> {
+    use kube_cel::cel::common::types::{CelMap, CelMapKey, CelMapState, CelValMap};
+    let mut map = CelValMap::with_capacity_and_hasher(fields.len(), CelMapState::default());
+    for (k, v) in fields {
+        map.insert(CelMapKey::from(k), v);
+    }
+    Box::new(CelMap::from(map))
 }
 
 /// The `request` of a CREATE of `object` (what a dry-run admission of a manifest is).
@@ -301,19 +338,17 @@ impl<'j> Subject<'j> {
             .as_deref()
     }
 
-    fn namespace_object(&self, object: &serde_json::Value) -> Value {
+    fn namespace_object(&self, object: &serde_json::Value) -> Box<dyn Val> {
         if let Some(ns) = &self.namespace {
-            return value(ns);
+            return val(ns);
         }
         let kind = object.get("kind").and_then(|k| k.as_str()).unwrap_or("");
-        let ns = object
-            .pointer("/metadata/namespace")
-            .and_then(|n| n.as_str());
+        let ns = object.at("/metadata/namespace").and_then(|n| n.as_str());
         match ns {
-            None if super::cluster_scoped(kind) => Value::Null,
+            None if super::cluster_scoped(kind) => val(&serde_json::Value::Null),
             ns => {
                 let ns = ns.unwrap_or("default");
-                value(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                val(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}}))
             }
         }
@@ -384,24 +419,27 @@ impl<'j> Subject<'j> {
     /// `request`, `namespaceObject`.
     fn base(&self, trie: Option<&paths::Trie>) -> Context<'static> {
         let mut ctx = functions().new_inner_scope();
+        let null = || val(&serde_json::Value::Null);
+        let mut bind = |name: &str, v: Box<dyn Val>| ctx.add_variable_cow(name, Cow::Owned(v));
         match self.review {
             None => {
                 let object = match trie {
-                    Some(t) => value(&paths::cut(&self.json, t)),
-                    None => value(&self.json),
+                    Some(t) => paths::cut_val(&self.json, t),
+                    None => val(&self.json),
                 };
-                ctx.add_variable_from_value("object", object);
-                ctx.add_variable_from_value("oldObject", Value::Null);
-                ctx.add_variable_from_value("request", value(&create_request(&self.json)));
+                bind("object", object);
+                bind("oldObject", null());
+                bind("request", val(&create_request(&self.json)));
             }
             Some(r) => {
-                let get = |k: &str| r.get(k).map_or(Value::Null, value);
-                ctx.add_variable_from_value("object", get("object"));
-                ctx.add_variable_from_value("oldObject", get("oldObject"));
-                ctx.add_variable_from_value("request", value(r));
+                let get = |k: &str| r.get(k).map_or_else(null, val);
+                bind("object", get("object"));
+                bind("oldObject", get("oldObject"));
+                bind("request", val(r));
             }
         }
-        ctx.add_variable_from_value("namespaceObject", self.namespace_object(&self.json));
+        let namespace = self.namespace_object(&self.json);
+        ctx.add_variable_cow("namespaceObject", Cow::Owned(namespace));
         ctx
     }
 
@@ -431,6 +469,9 @@ impl<'j> Subject<'j> {
         }
     }
 }
+
+#[cfg(test)]
+mod vendored;
 
 #[cfg(test)]
 mod tests {

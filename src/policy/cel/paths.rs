@@ -23,6 +23,7 @@
 use super::ast::{OPT_INDEX, OPT_SELECT, VAR_PREFIX};
 use kube_cel::cel::common::ast::operators;
 use kube_cel::cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
+use kube_cel::cel::common::value::Val;
 use std::collections::{BTreeMap, HashMap};
 
 /// One step of a path: a field, or any element of a list / value of a map.
@@ -368,43 +369,90 @@ impl Flow {
 }
 
 /// `object` with only what `trie` keeps (see the module comment).
+/// (The tests read the cut as JSON.)
+#[cfg(test)]
 pub fn cut(object: &serde_json::Value, trie: &Trie) -> serde_json::Value {
     cut_by(object, &[trie])
 }
 
+/// [`cut`], built straight in the interpreter's representation (no cut JSON in between).
+pub fn cut_val(object: &serde_json::Value, trie: &Trie) -> Box<dyn Val> {
+    cut_by(object, &[trie])
+}
+
+/// What a cut builds: JSON, or the interpreter's values.
+trait Build {
+    fn whole(v: &serde_json::Value) -> Self;
+    fn object(fields: Vec<(&str, Self)>) -> Self
+    where
+        Self: Sized;
+    fn array(items: Vec<Self>) -> Self
+    where
+        Self: Sized;
+}
+
+impl Build for serde_json::Value {
+    fn whole(v: &serde_json::Value) -> Self {
+        v.clone()
+    }
+    fn object(fields: Vec<(&str, Self)>) -> Self {
+        Self::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+    fn array(items: Vec<Self>) -> Self {
+        Self::Array(items)
+    }
+}
+
+impl Build for Box<dyn Val> {
+    fn whole(v: &serde_json::Value) -> Self {
+        super::val(v)
+    }
+    fn object(fields: Vec<(&str, Self)>) -> Self {
+        super::val_map(fields.into_iter())
+    }
+    fn array(items: Vec<Self>) -> Self {
+        Box::new(kube_cel::cel::common::types::CelList::from(items))
+    }
+}
+
 /// Cut by several tries at once (a field's own and the map's "any value" one).
-fn cut_by(v: &serde_json::Value, tries: &[&Trie]) -> serde_json::Value {
+fn cut_by<B: Build>(v: &serde_json::Value, tries: &[&Trie]) -> B {
     use serde_json::Value;
     if tries.iter().any(|t| t.whole) {
-        return v.clone();
+        return B::whole(v);
     }
     match v {
         Value::Object(map) => {
             let any: Vec<&Trie> = tries.iter().filter_map(|t| t.any.as_deref()).collect();
-            let mut out = serde_json::Map::new();
+            let mut out = Vec::new();
             for (k, child) in map {
                 let mut at: Vec<&Trie> = tries.iter().filter_map(|t| t.fields.get(k)).collect();
                 if at.is_empty() && any.is_empty() {
                     continue;
                 }
                 at.extend(&any);
-                out.insert(k.clone(), cut_by(child, &at));
+                out.push((k.as_str(), cut_by(child, &at)));
             }
-            Value::Object(out)
+            B::object(out)
         }
         Value::Array(items) => {
             if tries.iter().any(|t| !t.fields.is_empty()) {
                 // A field selected of a list: an error either way, on the same value.
-                return v.clone();
+                return B::whole(v);
             }
             let any: Vec<&Trie> = tries.iter().filter_map(|t| t.any.as_deref()).collect();
             if any.is_empty() {
                 // Reached but never read (only selected past, or tested for presence).
-                return Value::Array(Vec::new());
+                return B::array(Vec::new());
             }
-            Value::Array(items.iter().map(|x| cut_by(x, &any)).collect())
+            B::array(items.iter().map(|x| cut_by(x, &any)).collect())
         }
-        scalar => scalar.clone(),
+        scalar => B::whole(scalar),
     }
 }
 

@@ -1,7 +1,7 @@
 //! One policy's evaluation over a [`super::Subject`]: its variables, declared and evaluated
 //! lazily as the API server does.
 
-use super::{COST_BUDGET, Expr, ast, value};
+use super::{COST_BUDGET, Expr, ast, val};
 use kube_cel::cel::common::value::Val;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, Value};
@@ -39,7 +39,8 @@ pub struct Scope<'s> {
 impl<'s> Scope<'s> {
     /// Bind `params` or `namespaceObject` (JSON, converted here).
     pub fn add(&mut self, name: &str, v: &serde_json::Value) {
-        self.ctx.add_variable_from_value(name, value(v));
+        self.ctx
+            .add_variable_cow(name.to_string(), std::borrow::Cow::Owned(val(v)));
     }
 
     /// Declare `variables.NAME`; it is evaluated when an expression first reads it.
@@ -163,9 +164,9 @@ impl<'s> Scope<'s> {
     /// Take the variable `name` this scope bound (for the cover's shared base).
     pub(super) fn take_bound(&mut self, name: &str) -> Option<Box<dyn Val>> {
         match &mut self.ctx {
-            Context::Root { variables, .. } | Context::Child { variables, .. } => {
-                variables.remove(&format!("{}{name}", ast::VAR_PREFIX))
-            }
+            Context::Root { variables, .. } | Context::Child { variables, .. } => variables
+                .remove(&format!("{}{name}", ast::VAR_PREFIX))
+                .map(std::borrow::Cow::into_owned),
         }
     }
 
@@ -196,15 +197,10 @@ impl<'s> Scope<'s> {
     }
 }
 
-/// Bind `name` to a value already in the interpreter's representation. The crate converts
-/// whatever `add_variable_from_value` is given; its own binding of a `Val` is crate-private,
-/// and the context's variables are an open enum field.
+/// Bind `name` to a value already in the interpreter's representation (the vendored crate's
+/// `add_variable_cow`; its `add_variable_from_value` converts whatever it is given).
 pub(super) fn bind(ctx: &mut Context<'_>, name: String, v: Box<dyn Val>) {
-    match ctx {
-        Context::Root { variables, .. } | Context::Child { variables, .. } => {
-            variables.insert(name, v);
-        }
-    }
+    ctx.add_variable_cow(name, std::borrow::Cow::Owned(v));
 }
 
 /// Run the interpreter; a panic in it (the crate has `todo!`s and `expect`s on shapes the

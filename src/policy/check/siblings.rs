@@ -3,6 +3,7 @@
 //! set aside), and the denials of siblings folded into one.
 
 use super::*;
+use crate::jsonptr::Pointer as _;
 
 /// Fields in which pods of one controller differ from each other.
 pub(super) const SIBLING_VARYING_META: &[&str] = &[
@@ -66,7 +67,7 @@ pub fn sibling_invariant(doc: &Value) -> bool {
     // Matching by name: Gatekeeper `match.name`, VAP `resourceNames`, Kyverno `names` in a
     // rule's match or exclude.
     let kyverno_names = doc
-        .pointer("/spec/rules")
+        .at("/spec/rules")
         .and_then(Value::as_array)
         .is_some_and(|rules| {
             rules.iter().any(|r| {
@@ -94,7 +95,7 @@ pub fn sibling_invariant(doc: &Value) -> bool {
         regex::Regex::new(&format!(r"\b({words})\b")).ok()
     });
     if kyverno_names
-        || doc.pointer("/spec/match/name").is_some()
+        || doc.at("/spec/match/name").is_some()
         || text.contains("review.name")
         || varying.as_ref().is_none_or(|r| r.is_match(&text))
     {
@@ -121,7 +122,7 @@ pub fn sibling_invariant(doc: &Value) -> bool {
 /// controller-owned pod.
 pub(super) fn sibling_key(o: &Value) -> Option<u64> {
     use std::hash::{Hash, Hasher};
-    if str_at(o, "/kind") != Some("Pod") || o.pointer("/metadata/ownerReferences/0").is_none() {
+    if str_at(o, "/kind") != Some("Pod") || o.at("/metadata/ownerReferences/0").is_none() {
         return None;
     }
     let mut v = o.clone();

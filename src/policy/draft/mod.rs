@@ -11,6 +11,7 @@ pub use render::{evaluate, prove, render};
 use super::catalog::{self, FixContext, Rule};
 use super::{Engine, PolicyError, SYSTEM_NAMESPACES, pod_spec_pointer, str_at, to_yaml};
 use crate::findings::{Category, Finding, GuidanceRef};
+use crate::jsonptr::Pointer as _;
 use crate::state::ClusterState;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -143,7 +144,7 @@ fn trusted_registries(
     state: &ClusterState,
 ) -> Result<Vec<String>, PolicyError> {
     let mine: Vec<String> = offending
-        .pointer(pod_spec_pointer(str_at(offending, "/kind").unwrap_or("")).unwrap_or("/spec"))
+        .at(pod_spec_pointer(str_at(offending, "/kind").unwrap_or("")).unwrap_or("/spec"))
         .and_then(|s| s.get("containers"))
         .and_then(Value::as_array)
         .map(|cs| {

@@ -5,6 +5,7 @@
 use super::super::pattern::wildcard;
 use super::super::{pod_spec_pointer, str_at};
 use super::Matcher;
+use crate::jsonptr::Pointer as _;
 use serde_json::{Value, json};
 
 impl Matcher {
@@ -45,7 +46,7 @@ pub(super) fn as_pod(object: &Value) -> Option<Value> {
     let kind = str_at(object, "/kind")?;
     let spec_ptr = pod_spec_pointer(kind).filter(|_| kind != "Pod")?;
     let template_ptr = spec_ptr.strip_suffix("/spec")?;
-    let template = object.pointer(template_ptr)?;
+    let template = object.at(template_ptr)?;
     let mut meta = template
         .get("metadata")
         .cloned()
@@ -118,7 +119,7 @@ fn filter(f: &Value, object: &Value, kind: &str, op: &str) -> bool {
         return false;
     }
     if let Some(sel) = r.get("selector") {
-        let labels = object.pointer("/metadata/labels").unwrap_or(&Value::Null);
+        let labels = object.at("/metadata/labels").unwrap_or(&Value::Null);
         if !super::super::label_selector_matches(sel, labels) {
             return false;
         }

@@ -16,6 +16,7 @@ mod native;
 
 use super::cel::{self, Expr, Subject};
 use super::{PolicyError, str_at};
+use crate::jsonptr::Pointer as _;
 use matching::{as_pod, review};
 use native::{ContextEntry, ContextSource, Entry, Native, native_check};
 use serde_json::Value;
@@ -181,7 +182,7 @@ impl Policy {
         let mut unsupported = Vec::new();
         let mut not_validating = Vec::new();
         for r in p
-            .pointer("/spec/rules")
+            .at("/spec/rules")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -195,7 +196,7 @@ impl Policy {
                 not_validating.push((rname, what.to_string()));
                 continue;
             }
-            let Some(c) = r.pointer("/validate/cel") else {
+            let Some(c) = r.at("/validate/cel") else {
                 match native_check(r) {
                     Ok(check) => rules.push(Rule {
                         name: rname,

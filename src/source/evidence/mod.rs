@@ -13,6 +13,7 @@ mod describe;
 mod describe_kinds;
 pub mod table;
 
+use crate::jsonptr::Pointer as _;
 use crate::logs::LogBlob;
 use crate::state::{Absent, ClusterState};
 use serde_json::{Value, json};
@@ -45,7 +46,7 @@ struct Hints {
 fn hints(file_name: &str, header: Option<&Value>) -> Hints {
     let p = |k: &str| {
         header
-            .and_then(|h| h.pointer(&format!("/match_params/{k}")))
+            .and_then(|h| h.at(&format!("/match_params/{k}")))
             .and_then(Value::as_str)
             .map(str::to_string)
     };
@@ -415,7 +416,7 @@ pub fn load(path: &Path) -> crate::Result<ClusterState> {
     // One object pasted twice (a manifest and its `describe`, a table row) is one object:
     // merged, the fullest first (a table row says least).
     objects.sort_by_key(|o| {
-        o.pointer(&format!(
+        o.at(&format!(
             "/metadata/annotations/{}",
             table::FROM_TABLE.replace('/', "~1")
         ))
@@ -607,7 +608,7 @@ fn unwrap_fixture(raw: &str) -> (Option<Value>, String) {
 
 /// The string at a JSON pointer.
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    v.at(pointer).and_then(Value::as_str)
 }
 
 /// Objects of the same kind, namespace and name merged into the first (events are kept as
@@ -690,7 +691,7 @@ mod tests {
         let newer = "{\"toolset_name\": \"k\"}\n{\"schema_version\": \"v1\", \"data\": null}\nName: web-1\nNamespace: shop\n";
         assert_eq!(unwrap_fixture(newer).1, "Name: web-1\nNamespace: shop\n");
         assert_eq!(
-            h.and_then(|h| h.pointer("/match_params/pod_name").cloned()),
+            h.and_then(|h| h.at("/match_params/pod_name").cloned()),
             Some(json!("p"))
         );
     }

@@ -63,7 +63,7 @@ pub(crate) fn kind_for_plural(name: &str) -> Option<&'static str> {
 /// The kind of an object that does not say: from its `selfLink`
 /// (`/api/v1/namespaces/NS/pods/NAME`), else from its shape.
 pub(super) fn infer_kind(obj: &Value) -> Option<&'static str> {
-    if let Some(link) = obj.pointer("/metadata/selfLink").and_then(Value::as_str) {
+    if let Some(link) = obj.at("/metadata/selfLink").and_then(Value::as_str) {
         let parts: Vec<&str> = link.trim_matches('/').split('/').collect();
         if parts.len() >= 2
             && let Some(k) = kind_for_plural(parts[parts.len() - 2])
@@ -71,9 +71,9 @@ pub(super) fn infer_kind(obj: &Value) -> Option<&'static str> {
             return Some(k);
         }
     }
-    if obj.pointer("/spec/containers").is_some() {
+    if obj.at("/spec/containers").is_some() {
         Some("Pod")
-    } else if obj.pointer("/status/nodeInfo").is_some() {
+    } else if obj.at("/status/nodeInfo").is_some() {
         Some("Node")
     } else if obj.get("involvedObject").is_some()
         || (obj.get("reason").is_some() && obj.get("message").is_some())

@@ -1,0 +1,78 @@
+//! The vendored `cel` interpreter (`vendor/cel`, PATCHES.md) borrows where the crate copied:
+//! a field of a borrowed map, a comprehension's element, an accumulator a step leaves as it
+//! was, the items of an owned list being concatenated. These tests hold every such path to
+//! the answers CEL defines (the crate's own answers before the patches), including the
+//! errors.
+
+use super::{Subject, compile};
+use serde_json::json;
+
+fn object() -> serde_json::Value {
+    json!({
+        "metadata": {"labels": {"app": "web", "tier": "front", "team": ""}},
+        "spec": {
+            "containers": [
+                {"name": "a", "ports": [{"containerPort": 80}, {"containerPort": 443}]},
+                {"name": "b"},
+                {"name": "c", "ports": [{"containerPort": 8080}]}
+            ],
+            "initContainers": [{"name": "i"}],
+            "hostPID": false
+        }
+    })
+}
+
+fn check(expr: &str) -> Result<bool, String> {
+    Subject::create(&object()).scope().check(&compile(expr)?)
+}
+
+#[test]
+fn selections_and_comprehensions_answer_as_cel_defines() {
+    for expr in [
+        // Selection through a borrowed object, and through owned values (literals, results).
+        "object.spec.containers[0].name == 'a'",
+        "{'a': {'b': [1, 2]}}.a.b == [1, 2]",
+        "object.spec.containers.map(c, {'n': c.name})[1].n == 'b'",
+        "object.spec.containers.filter(c, c.name == 'c')[0].ports[0].containerPort == 8080",
+        // Comprehensions: every macro, the element borrowed, the accumulator kept or moved.
+        "object.spec.containers.filter(c, c.name != 'b').map(c, c.name) == ['a', 'c']",
+        "object.spec.containers.filter(c, false) == []",
+        "object.spec.containers.filter(c, true).size() == 3",
+        "object.spec.containers.exists_one(c, c.name == 'a')",
+        "!object.spec.containers.exists_one(c, c.name != 'a')",
+        "object.spec.containers.exists(c, c.name == 'c')",
+        "object.spec.containers.all(c, !has(c.ports) || c.ports.all(p, p.containerPort > 0))",
+        "object.spec.containers.map(c, has(c.ports) ? c.ports.size() : 0) == [2, 0, 1]",
+        "object.spec.containers.map(c, c.?ports.orValue([]).map(p, p.containerPort)) == [[80, 443], [], [8080]]",
+        // Over a map's keys.
+        "object.metadata.labels.filter(k, object.metadata.labels[k] != '').size() == 2",
+        "object.metadata.labels.all(k, k != '')",
+        // An inner variable shadows an outer one of the same name, and only inside.
+        "[1, 2].all(x, [3, 4].all(x, x > 2)) && [1, 2].map(x, [x].map(y, y + x)) == [[2], [4]]",
+        // List concatenation: borrowed and owned operands, either side.
+        "size(object.spec.containers + object.spec.initContainers) == 4",
+        "object.spec.containers.map(c, c.name) + object.spec.initContainers.map(c, c.name) == ['a', 'b', 'c', 'i']",
+        "[1, 2].filter(x, x > 1) + [4] == [2, 4]",
+        "[0] + [1, 2].map(x, x * 2) == [0, 2, 4]",
+        "object.spec.initContainers + [] == object.spec.initContainers",
+        // The operands of a concatenation are left as they were.
+        "(object.spec.initContainers + [{'name': 'x'}]).size() == 2 && object.spec.initContainers.size() == 1",
+        "['hostPID', 'hostIPC'].filter(f, f in object.spec && object.spec[f]) == []",
+    ] {
+        assert_eq!(check(expr), Ok(true), "{expr}");
+    }
+}
+
+#[test]
+fn errors_are_the_same_through_borrowed_and_owned_values() {
+    for (expr, want) in [
+        ("object.spec.nope == 1", "nope"),
+        ("{'a': 1}.b == 1", "b"),
+        ("object.spec.containers.all(c, c.ports.size() > 0)", "ports"),
+        ("object.spec.containers.map(c, c.x) == []", "x"),
+        ("[1] + 'a' == [1]", ""),
+    ] {
+        let e = check(expr).expect_err(expr);
+        assert!(e.contains(want), "{expr}: {e}");
+    }
+}
