@@ -351,6 +351,11 @@ pub(super) fn resource_rules_match(
     if m.is_null() {
         return true;
     }
+    // What the rules are matched against, worked out once (this runs per policy and object).
+    let api = str_at(object, "/apiVersion").unwrap_or("v1");
+    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+    let resource = std::cell::OnceCell::new();
+    let resource = || resource.get_or_init(|| resource_of(str_at(object, "/kind").unwrap_or("")));
     let rule_hits = |rules: &Value| -> bool {
         rules.as_array().into_iter().flatten().any(|r| {
             let has = |k: &str, want: &str| {
@@ -358,9 +363,6 @@ pub(super) fn resource_rules_match(
                     .and_then(Value::as_array)
                     .is_none_or(|a| a.iter().any(|v| v == "*" || v == want))
             };
-            let api = str_at(object, "/apiVersion").unwrap_or("v1");
-            let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-            let resource = resource_of(str_at(object, "/kind").unwrap_or(""));
             // `resourceNames`: empty or absent means every name.
             let named = r
                 .get("resourceNames")
@@ -372,7 +374,7 @@ pub(super) fn resource_rules_match(
                 });
             has("apiGroups", group)
                 && has("apiVersions", version)
-                && has("resources", &resource)
+                && has("resources", resource())
                 && has("operations", operation)
                 && named
         })
@@ -392,12 +394,19 @@ pub(super) fn resource_rules_match(
         && !super::cluster_scoped(str_at(object, "/kind").unwrap_or(""))
     {
         let ns = str_at(object, "/metadata/namespace").unwrap_or("default");
-        let mut labels = ns_labels.cloned().unwrap_or_else(|| json!({}));
-        if let Some(l) = labels.as_object_mut() {
-            // Every namespace carries its name as a label (since Kubernetes 1.22).
-            l.entry("kubernetes.io/metadata.name")
-                .or_insert_with(|| json!(ns));
-        }
+        // Every namespace carries its name as a label (since Kubernetes 1.22); the labels
+        // are copied only to add it where a capture lacks it.
+        const NAME: &str = "kubernetes.io/metadata.name";
+        let labels = match ns_labels {
+            Some(l) if l.get(NAME).is_some() => std::borrow::Cow::Borrowed(l),
+            _ => {
+                let mut l = ns_labels.cloned().unwrap_or_else(|| json!({}));
+                if let Some(m) = l.as_object_mut() {
+                    m.entry(NAME).or_insert_with(|| json!(ns));
+                }
+                std::borrow::Cow::Owned(l)
+            }
+        };
         if !super::label_selector_matches(sel, &labels) {
             return false;
         }

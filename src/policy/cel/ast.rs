@@ -51,6 +51,14 @@ pub struct Reads {
     pub constructs_message: bool,
 }
 
+impl Reads {
+    /// It reads the object under admission alone: no variable, no `params` or
+    /// `namespaceObject` a policy binds in its own scope.
+    pub fn object_alone(&self) -> bool {
+        self.variables.is_empty() && !self.whole_map && !self.scoped
+    }
+}
+
 /// Kyverno library objects whose functions look outside the object under admission.
 const OUTSIDE_TARGETS: &[&str] = &[
     // Kubernetes' own: the API server's authorization checks.

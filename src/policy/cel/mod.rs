@@ -461,9 +461,9 @@ impl<'j> Subject<'j> {
         Scope {
             longest,
             ctx: base.new_inner_scope(),
-            declared: HashMap::new(),
+            declared: Default::default(),
             order: Vec::new(),
-            state: HashMap::new(),
+            state: Default::default(),
             shared: &[],
             shared_mask: 0,
         }

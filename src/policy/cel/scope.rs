@@ -5,6 +5,7 @@ use super::{COST_BUDGET, Expr, ast, val};
 use kube_cel::cel::common::value::Val;
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -24,10 +25,11 @@ pub struct Scope<'s> {
     /// The longest list or map of the input, for [`COST_BUDGET`].
     pub(super) longest: u64,
     pub(super) ctx: Context<'s>,
-    pub(super) declared: HashMap<&'s str, &'s Expr>,
+    // A few names per policy, made for every policy and object: foldhash, not SipHash.
+    pub(super) declared: foldhash::HashMap<&'s str, &'s Expr>,
     /// Declaration order, for `variables` read as a whole.
     pub(super) order: Vec<&'s str>,
-    pub(super) state: HashMap<&'s str, Var>,
+    pub(super) state: foldhash::HashMap<&'s str, Var>,
     /// Declarations evaluated once for the object and bound below this scope ([`Cover`]),
     /// by name (or why each failed): the policy declares each of them itself, from the same
     /// source.
@@ -78,10 +80,17 @@ impl<'s> Scope<'s> {
         let before = self.order.iter().position(|n| *n == name).unwrap_or(0);
         self.ensure_reads(e, before);
         // Kept in the interpreter's representation: converting a list of containers to a
-        // `Value` and back again cost two deep copies per variable.
-        match self.run_val(e) {
+        // `Value` and back again cost two deep copies per variable. A declaration that reads
+        // the object alone runs below this scope, so its value may borrow from the object
+        // (`object.spec.template.spec` is not copied).
+        let value = match self.below() {
+            Some(below) if e.reads.object_alone() => self.run_below(below, e),
+            _ => self.run_val(e).map(Cow::Owned),
+        };
+        match value {
             Ok(v) => {
-                bind(&mut self.ctx, format!("{}{name}", ast::VAR_PREFIX), v);
+                self.ctx
+                    .add_variable_cow(format!("{}{name}", ast::VAR_PREFIX), v);
                 self.state.insert(name, Var::Bound);
             }
             Err(why) => {
@@ -124,6 +133,20 @@ impl<'s> Scope<'s> {
     fn run(&self, e: &Expr) -> Result<Value, String> {
         self.within_budget(e)?;
         guarded(e, || Value::resolve(&e.expr, &self.ctx)).map_err(|err| self.explain(e, err))
+    }
+
+    /// The bindings this scope sits on (the object's), which outlive it.
+    fn below(&self) -> Option<&'s Context<'s>> {
+        match &self.ctx {
+            Context::Child { parent, .. } => Some(*parent),
+            Context::Root { .. } => None,
+        }
+    }
+
+    /// [`Scope::run_val`] over the bindings below this scope: the value may borrow from them.
+    fn run_below(&self, below: &'s Context<'s>, e: &'s Expr) -> Result<Cow<'s, dyn Val>, String> {
+        self.within_budget(e)?;
+        guarded(e, || Value::resolve_val(&e.expr, below)).map_err(|err| self.explain(e, err))
     }
 
     /// [`Scope::run`], the result left in the interpreter's representation.

@@ -58,6 +58,11 @@ fn selections_and_comprehensions_answer_as_cel_defines() {
         // The operands of a concatenation are left as they were.
         "(object.spec.initContainers + [{'name': 'x'}]).size() == 2 && object.spec.initContainers.size() == 1",
         "['hostPID', 'hostIPC'].filter(f, f in object.spec && object.spec[f]) == []",
+        // `map` and `filter` append to their accumulator in place.
+        "[1, 2, 3].map(x, x * 2) == [2, 4, 6] && [].map(x, x) == [] && [1, 2, 3].filter(x, x != 2) == [1, 3]",
+        "[1, 2, 3].map(x, x > 1, x * 10) == [20, 30]",
+        "[[1], [2, 3]].map(l, l.map(x, x + 1)) == [[2], [3, 4]]",
+        "object.spec.containers.map(c, c).filter(c, c.name == 'a')[0].ports.size() == 2",
     ] {
         assert_eq!(check(expr), Ok(true), "{expr}");
     }
@@ -71,6 +76,8 @@ fn errors_are_the_same_through_borrowed_and_owned_values() {
         ("object.spec.containers.all(c, c.ports.size() > 0)", "ports"),
         ("object.spec.containers.map(c, c.x) == []", "x"),
         ("[1] + 'a' == [1]", ""),
+        ("[1, 'a'].map(x, x + 1) == []", ""),
+        ("[1, 'a'].filter(x, x > 0) == []", ""),
     ] {
         let e = check(expr).expect_err(expr);
         assert!(e.contains(want), "{expr}: {e}");

@@ -125,6 +125,15 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Patch (PATCHES.md): the value this scope (not a parent) binds to `name`, to change.
+    pub(crate) fn own_variable_mut(&mut self, name: &str) -> Option<&mut Cow<'a, dyn Val>> {
+        match self {
+            Context::Root { variables, .. } | Context::Child { variables, .. } => {
+                variables.get_mut(name)
+            }
+        }
+    }
+
     /// Patch (PATCHES.md): the value this scope (not a parent) binds to `name`.
     pub(crate) fn own_variable(&self, name: &str) -> Option<&dyn Val> {
         match self {

@@ -985,17 +985,17 @@ impl Value {
                         operators::LOGICAL_OR => {
                             let left = try_bool(Value::resolve_val(&call.args[0], ctx));
                             return if Ok(true) == left {
-                                Ok(Cow::<dyn Val>::Owned(Box::new(CelBool::from(true))))
+                                Ok(bool(true))
                             } else {
                                 let right = Value::resolve_val(&call.args[1], ctx)?
                                     .downcast_ref::<CelBool>()
                                     .map(|b| *b.inner());
                                 match (&left, right) {
                                     (Ok(false), Some(right)) => {
-                                        Ok(Cow::<dyn Val>::Owned(Box::new(CelBool::from(right))))
+                                        Ok(bool(right))
                                     }
                                     (Err(_), Some(true)) => {
-                                        Ok(Cow::<dyn Val>::Owned(Box::new(CelBool::from(true))))
+                                        Ok(bool(true))
                                     }
                                     (_, _) => Err(left.err().unwrap_or(NoSuchOverload)),
                                 }
@@ -1004,17 +1004,17 @@ impl Value {
                         operators::LOGICAL_AND => {
                             let left = try_bool(Value::resolve_val(&call.args[0], ctx));
                             return if Ok(false) == left {
-                                Ok(Cow::<dyn Val>::Owned(Box::new(CelBool::from(false))))
+                                Ok(bool(false))
                             } else {
                                 let right = Value::resolve_val(&call.args[1], ctx)?
                                     .downcast_ref::<CelBool>()
                                     .map(|b| *b.inner());
                                 match (&left, right) {
                                     (Ok(true), Some(right)) => {
-                                        Ok(Cow::<dyn Val>::Owned(Box::new(CelBool::from(right))))
+                                        Ok(bool(right))
                                     }
                                     (Err(_), Some(false)) => {
-                                        Ok(Cow::<dyn Val>::Owned(Box::new(CelBool::from(false))))
+                                        Ok(bool(false))
                                     }
                                     (_, _) => Err(left.err().unwrap_or(NoSuchOverload)),
                                 }
@@ -1437,6 +1437,7 @@ impl Value {
                     .ok_or(ExecutionError::NoSuchOverload)?
                     .iter();
                 let mut bound_iter = false;
+                let appends = appends(comprehension);
                 while let Some(item) = items.next() {
                     if !try_bool(Value::resolve_val(&comprehension.loop_cond, &ctx))? {
                         break;
@@ -1446,6 +1447,11 @@ impl Value {
                     } else {
                         ctx.add_variable_cow(comprehension.iter_var.as_str(), Cow::Borrowed(item));
                         bound_iter = true;
+                    }
+                    if let Some((cond, elements)) = appends {
+                        if append_in_place(&mut ctx, &comprehension.accu_var, cond, elements)? {
+                            continue;
+                        }
                     }
                     let next: Option<Box<dyn Val>> = {
                         let accu = Value::resolve_val(&comprehension.loop_step, &ctx)?;
@@ -1490,6 +1496,78 @@ impl Value {
     }
 }
 
+/// Patch (PATCHES.md): a step that appends to the accumulator, as `map` and `filter` expand:
+/// `accu + [e…]`, or `c ? accu + [e…] : accu`. The condition (if any) and the elements.
+fn appends(
+    c: &crate::common::ast::ComprehensionExpr,
+) -> Option<(Option<&Expression>, &[Expression])> {
+    fn is_accu(e: &Expression, accu: &str) -> bool {
+        matches!(&e.expr, Expr::Ident(n) if n == accu)
+    }
+    fn append<'e>(e: &'e Expression, accu: &str) -> Option<&'e [Expression]> {
+        match &e.expr {
+            Expr::Call(call)
+                if call.func_name == operators::ADD
+                    && call.target.is_none()
+                    && call.args.len() == 2
+                    && is_accu(&call.args[0], accu) =>
+            {
+                match &call.args[1].expr {
+                    Expr::List(l) if l.optional_indices.is_empty() => Some(&l.elements),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    match &c.loop_step.expr {
+        Expr::Call(call)
+            if call.func_name == operators::CONDITIONAL
+                && call.args.len() == 3
+                && is_accu(&call.args[2], &c.accu_var) =>
+        {
+            append(&call.args[1], &c.accu_var).map(|elements| (Some(&call.args[0]), elements))
+        }
+        _ => append(&c.loop_step, &c.accu_var).map(|elements| (None, elements)),
+    }
+}
+
+/// Patch (PATCHES.md): run an appending step ([`appends`]) on the accumulator in place, as
+/// `accu + [e…]` would make it (elements evaluated in order, errors the same). `false` when
+/// the accumulator is not a list (the general step runs instead; nothing was evaluated).
+fn append_in_place(
+    ctx: &mut Context,
+    accu: &str,
+    cond: Option<&Expression>,
+    elements: &[Expression],
+) -> Result<bool, ExecutionError> {
+    if !ctx
+        .own_variable(accu)
+        .is_some_and(|v| v.downcast_ref::<CelList>().is_some())
+    {
+        return Ok(false);
+    }
+    if let Some(cond) = cond {
+        if !try_bool(Value::resolve_val(cond, ctx))? {
+            return Ok(true);
+        }
+    }
+    let mut items = Vec::with_capacity(elements.len());
+    for e in elements {
+        items.push(Value::resolve_val(e, ctx)?.into_owned());
+    }
+    let list = ctx
+        .own_variable_mut(accu)
+        .and_then(|v| (&mut **v.to_mut() as &mut dyn Any).downcast_mut::<CelList>());
+    match list {
+        Some(list) => {
+            list.extend(items);
+            Ok(true)
+        }
+        None => Err(NoSuchOverload),
+    }
+}
+
 /// Patch (PATCHES.md): a list's items, moved out when the list is owned.
 fn owned_items(list: Cow<'_, dyn Val>) -> Result<Vec<Box<dyn Val>>, ExecutionError> {
     match list {
@@ -1501,8 +1579,12 @@ fn owned_items(list: Cow<'_, dyn Val>) -> Result<Vec<Box<dyn Val>>, ExecutionErr
     }
 }
 
+/// Patch (PATCHES.md): a boolean result is one of two statics, not an allocation.
+static TRUE: CelBool = CelBool::new(true);
+static FALSE: CelBool = CelBool::new(false);
+
 fn bool<'a>(boolean: bool) -> Cow<'a, dyn Val> {
-    Cow::<dyn Val>::Owned(Box::new(CelBool::from(boolean)))
+    Cow::Borrowed(if boolean { &TRUE } else { &FALSE })
 }
 
 fn try_bool(val: Result<Cow<dyn Val>, ExecutionError>) -> Result<bool, ExecutionError> {

@@ -19,6 +19,11 @@ impl DefaultList {
         &self.0
     }
 
+    /// Patch (PATCHES.md): append in place (a comprehension's accumulator).
+    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = Box<dyn Val>>) {
+        self.0.extend(items);
+    }
+
     fn clone(&self) -> Self {
         let mut vec = Vec::with_capacity(self.0.len());
         for i in self.0.iter().map(|i| i.clone_as_boxed()) {
