@@ -210,11 +210,43 @@ impl jmespath::ToJmespath for Shared<'_> {
     }
 }
 
+/// Expressions compiled once per thread: a policy's `{{ … }}` run for every object, and
+/// parsing them each time was a fiftieth of checking upstream Kyverno policies.
+fn with_compiled<R>(
+    expr: &str,
+    run: impl FnOnce(&jmespath::Expression<'static>) -> R,
+) -> Result<R, String> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    /// Distinct expressions one thread keeps (rendered nested variables can make new ones).
+    const CACHED: usize = 4096;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Rc<jmespath::Expression<'static>>>> =
+            RefCell::new(HashMap::new());
+    }
+    // Taken out of the cache before it runs: a function it calls may evaluate another.
+    let cached = CACHE.with(|cache| cache.borrow().get(expr).cloned());
+    let compiled = match cached {
+        Some(c) => c,
+        None => {
+            let c = Rc::new(RUNTIME.compile(expr).map_err(|e| e.to_string())?);
+            CACHE.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                if cache.len() >= CACHED {
+                    cache.clear();
+                }
+                cache.insert(expr.to_string(), c.clone());
+            });
+            c
+        }
+    };
+    Ok(run(&compiled))
+}
+
 /// Evaluate one expression against `data`, as JMESPath's own value.
 pub fn search(expr: &str, data: &Data) -> Result<Rcvar, String> {
-    let compiled = RUNTIME.compile(expr).map_err(|e| e.to_string())?;
-    compiled
-        .search(Shared(&data.0))
+    with_compiled(expr, |compiled| compiled.search(Shared(&data.0)))?
         .map_err(|e| format!("{{{{ {expr} }}}}: {e}"))
 }
 
@@ -231,11 +263,9 @@ pub fn eval(expr: &str, data: &Data) -> Result<Value, String> {
 /// Evaluate one expression against a plain value (a context variable's `value`).
 pub fn eval_on(expr: &str, v: &Value) -> Result<Value, String> {
     use jmespath::ToJmespath;
-    let compiled = RUNTIME.compile(expr).map_err(|e| e.to_string())?;
     let v = v.to_jmespath().map_err(|e| e.to_string())?;
     to_json(
-        &compiled
-            .search(&v)
+        &with_compiled(expr, |compiled| compiled.search(&v))?
             .map_err(|e| format!("{{{{ {expr} }}}}: {e}"))?,
     )
 }
@@ -486,6 +516,17 @@ fn matches(k: &Value, v: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn compiled_expressions_are_reused_across_objects_and_errors_stay_errors() {
+        for (name, n) in [("a", 1), ("b", 2), ("a", 1)] {
+            let data = Data::request(&json!({"metadata": {"name": name}, "n": n}), "CREATE")
+                .expect("data");
+            assert_eq!(eval("request.object.metadata.name", &data), Ok(json!(name)));
+            assert_eq!(eval_on("n", &json!({"n": n})), Ok(json!(n)));
+            assert!(eval("request.object.[", &data).is_err());
+        }
+    }
 
     #[test]
     fn variables_and_operators() {
