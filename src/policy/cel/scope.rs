@@ -25,7 +25,7 @@ pub struct Scope<'s> {
     /// The longest list or map of the input, for [`COST_BUDGET`].
     pub(super) longest: u64,
     pub(super) ctx: Context<'s>,
-    // A few names per policy, made for every policy and object: foldhash, not SipHash.
+    /// A few names per policy, made for every policy and object: foldhash, not SipHash.
     pub(super) declared: foldhash::HashMap<&'s str, &'s Expr>,
     /// Declaration order, for `variables` read as a whole.
     pub(super) order: Vec<&'s str>,
@@ -42,7 +42,7 @@ impl<'s> Scope<'s> {
     /// Bind `params` or `namespaceObject` (JSON, converted here).
     pub fn add(&mut self, name: &str, v: &serde_json::Value) {
         self.ctx
-            .add_variable_cow(name.to_string(), std::borrow::Cow::Owned(val(v)));
+            .add_variable_cow(name.to_string(), Cow::Owned(val(v)));
     }
 
     /// Declare `variables.NAME`; it is evaluated when an expression first reads it.
@@ -189,7 +189,7 @@ impl<'s> Scope<'s> {
         match &mut self.ctx {
             Context::Root { variables, .. } | Context::Child { variables, .. } => variables
                 .remove(&format!("{}{name}", ast::VAR_PREFIX))
-                .map(std::borrow::Cow::into_owned),
+                .map(Cow::into_owned),
         }
     }
 
@@ -223,7 +223,7 @@ impl<'s> Scope<'s> {
 /// Bind `name` to a value already in the interpreter's representation (the vendored crate's
 /// `add_variable_cow`; its `add_variable_from_value` converts whatever it is given).
 pub(super) fn bind(ctx: &mut Context<'_>, name: String, v: Box<dyn Val>) {
-    ctx.add_variable_cow(name, std::borrow::Cow::Owned(v));
+    ctx.add_variable_cow(name, Cow::Owned(v));
 }
 
 /// Run the interpreter; a panic in it (the crate has `todo!`s and `expect`s on shapes the
