@@ -314,10 +314,10 @@ fn read_line_bounded<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::
     }
 }
 
-/// Bytes as text, invalid UTF-8 replaced. Valid text (nearly every log line) is checked by
-/// `str::from_utf8`, which runs a word at a time over ASCII; `from_utf8_lossy`'s chunking
-/// went a byte at a time and was a fifth of reading logs for the index.
-fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+/// Bytes as text, invalid UTF-8 replaced. Valid text (nearly every log line and file) is
+/// checked by `str::from_utf8`, which runs a word at a time over ASCII; `from_utf8_lossy`'s
+/// chunking went a byte at a time and was a fifth of reading logs for the index.
+pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),

@@ -212,10 +212,8 @@ impl jmespath::ToJmespath for Shared<'_> {
 
 /// Expressions compiled once per thread: a policy's `{{ … }}` run for every object, and
 /// parsing them each time was a fiftieth of checking upstream Kyverno policies.
-fn with_compiled<R>(
-    expr: &str,
-    run: impl FnOnce(&jmespath::Expression<'static>) -> R,
-) -> Result<R, String> {
+/// Taken out of the cache (an `Rc`) before it runs: a function it calls may compile another.
+fn compiled(expr: &str) -> Result<std::rc::Rc<jmespath::Expression<'static>>, String> {
     use std::cell::RefCell;
     use std::collections::HashMap;
     use std::rc::Rc;
@@ -225,28 +223,24 @@ fn with_compiled<R>(
         static CACHE: RefCell<HashMap<String, Rc<jmespath::Expression<'static>>>> =
             RefCell::new(HashMap::new());
     }
-    // Taken out of the cache before it runs: a function it calls may evaluate another.
-    let cached = CACHE.with(|cache| cache.borrow().get(expr).cloned());
-    let compiled = match cached {
-        Some(c) => c,
-        None => {
-            let c = Rc::new(RUNTIME.compile(expr).map_err(|e| e.to_string())?);
-            CACHE.with(|cache| {
-                let mut cache = cache.borrow_mut();
-                if cache.len() >= CACHED {
-                    cache.clear();
-                }
-                cache.insert(expr.to_string(), c.clone());
-            });
-            c
+    if let Some(c) = CACHE.with(|cache| cache.borrow().get(expr).cloned()) {
+        return Ok(c);
+    }
+    let c = Rc::new(RUNTIME.compile(expr).map_err(|e| e.to_string())?);
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHED {
+            cache.clear();
         }
-    };
-    Ok(run(&compiled))
+        cache.insert(expr.to_string(), c.clone());
+    });
+    Ok(c)
 }
 
 /// Evaluate one expression against `data`, as JMESPath's own value.
 pub fn search(expr: &str, data: &Data) -> Result<Rcvar, String> {
-    with_compiled(expr, |compiled| compiled.search(Shared(&data.0)))?
+    compiled(expr)?
+        .search(Shared(&data.0))
         .map_err(|e| format!("{{{{ {expr} }}}}: {e}"))
 }
 
@@ -265,7 +259,8 @@ pub fn eval_on(expr: &str, v: &Value) -> Result<Value, String> {
     use jmespath::ToJmespath;
     let v = v.to_jmespath().map_err(|e| e.to_string())?;
     to_json(
-        &with_compiled(expr, |compiled| compiled.search(&v))?
+        &compiled(expr)?
+            .search(&v)
             .map_err(|e| format!("{{{{ {expr} }}}}: {e}"))?,
     )
 }

@@ -260,11 +260,7 @@ pub(super) fn parse_file(root: &Path, file: &Path, st: &mut ClusterState, buffer
         st.report.skipped_files.push((shown, e.to_string()));
         return;
     }
-    // Checked as a whole first (the fast path for valid text); replaced only where invalid.
-    let text = match std::str::from_utf8(&buffers.bytes) {
-        Ok(t) => std::borrow::Cow::Borrowed(t),
-        Err(_) => String::from_utf8_lossy(&buffers.bytes),
-    };
+    let text = crate::logs::lossy(&buffers.bytes);
     let hint = kind_hint(file);
     if (is_json(file) || text.trim_start().starts_with('{'))
         && let Some(listed) = fast::ingest_list(&text, hint, &shown, st, &mut buffers.scratch)

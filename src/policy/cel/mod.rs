@@ -20,7 +20,6 @@ use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::IdedExpr;
 use kube_cel::cel::common::value::Val;
 use kube_cel::cel::extractors::Arguments;
-use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, ResolveResult, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -76,31 +75,10 @@ pub fn compile(source: &str) -> Result<Expr, String> {
     })
 }
 
-/// JSON to a CEL value. Integers stay signed (`cel::to_value` would make them `uint`, and
-/// `x > 0` between int and uint is an error in CEL).
-pub fn value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::UInt(u),
-            _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(value).collect())),
-        serde_json::Value::Object(o) => Value::Map(Map {
-            map: Arc::new(
-                o.iter()
-                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), value(v)))
-                    .collect(),
-            ),
-        }),
-    }
-}
-
-/// JSON straight to the interpreter's representation ([`value`] then the interpreter's own
-/// conversion made two deep copies of every object evaluated).
+/// JSON to a CEL value, straight in the interpreter's representation (through the crate's
+/// `Value` it was two deep copies of every object evaluated). Integers stay signed
+/// (`cel::to_value` would make them `uint`, and `x > 0` between int and uint is an error in
+/// CEL).
 pub fn val(v: &serde_json::Value) -> Box<dyn Val> {
     use kube_cel::cel::common::types::{
         CelBool, CelDouble, CelInt, CelList, CelNull, CelString, CelUInt,
@@ -408,7 +386,9 @@ impl<'j> Subject<'j> {
         let named = results
             .into_iter()
             .map(|(name, r)| {
-                let r = r.map(|v| scope::bind(&mut base, format!("{}{name}", ast::VAR_PREFIX), v));
+                let r = r.map(|v| {
+                    base.add_variable_cow(format!("{}{name}", ast::VAR_PREFIX), Cow::Owned(v))
+                });
                 (name, r)
             })
             .collect();

@@ -368,63 +368,17 @@ impl Flow {
     }
 }
 
-/// `object` with only what `trie` keeps (see the module comment).
-/// (The tests read the cut as JSON.)
-#[cfg(test)]
-pub fn cut(object: &serde_json::Value, trie: &Trie) -> serde_json::Value {
-    cut_by(object, &[trie])
-}
-
-/// [`cut`], built straight in the interpreter's representation (no cut JSON in between).
+/// `object` with only what `trie` keeps (see the module comment), built straight in the
+/// interpreter's representation (no cut JSON in between).
 pub fn cut_val(object: &serde_json::Value, trie: &Trie) -> Box<dyn Val> {
     cut_by(object, &[trie])
 }
 
-/// What a cut builds: JSON, or the interpreter's values.
-trait Build {
-    fn whole(v: &serde_json::Value) -> Self;
-    fn object(fields: Vec<(&str, Self)>) -> Self
-    where
-        Self: Sized;
-    fn array(items: Vec<Self>) -> Self
-    where
-        Self: Sized;
-}
-
-impl Build for serde_json::Value {
-    fn whole(v: &serde_json::Value) -> Self {
-        v.clone()
-    }
-    fn object(fields: Vec<(&str, Self)>) -> Self {
-        Self::Object(
-            fields
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        )
-    }
-    fn array(items: Vec<Self>) -> Self {
-        Self::Array(items)
-    }
-}
-
-impl Build for Box<dyn Val> {
-    fn whole(v: &serde_json::Value) -> Self {
-        super::val(v)
-    }
-    fn object(fields: Vec<(&str, Self)>) -> Self {
-        super::val_map(fields.into_iter())
-    }
-    fn array(items: Vec<Self>) -> Self {
-        Box::new(kube_cel::cel::common::types::CelList::from(items))
-    }
-}
-
 /// Cut by several tries at once (a field's own and the map's "any value" one).
-fn cut_by<B: Build>(v: &serde_json::Value, tries: &[&Trie]) -> B {
+fn cut_by(v: &serde_json::Value, tries: &[&Trie]) -> Box<dyn Val> {
     use serde_json::Value;
     if tries.iter().any(|t| t.whole) {
-        return B::whole(v);
+        return super::val(v);
     }
     match v {
         Value::Object(map) => {
@@ -438,28 +392,40 @@ fn cut_by<B: Build>(v: &serde_json::Value, tries: &[&Trie]) -> B {
                 at.extend(&any);
                 out.push((k.as_str(), cut_by(child, &at)));
             }
-            B::object(out)
+            super::val_map(out.into_iter())
         }
         Value::Array(items) => {
             if tries.iter().any(|t| !t.fields.is_empty()) {
                 // A field selected of a list: an error either way, on the same value.
-                return B::whole(v);
+                return super::val(v);
             }
             let any: Vec<&Trie> = tries.iter().filter_map(|t| t.any.as_deref()).collect();
             if any.is_empty() {
                 // Reached but never read (only selected past, or tested for presence).
-                return B::array(Vec::new());
+                return list(Vec::new());
             }
-            B::array(items.iter().map(|x| cut_by(x, &any)).collect())
+            list(items.iter().map(|x| cut_by(x, &any)).collect())
         }
-        scalar => B::whole(scalar),
+        scalar => super::val(scalar),
     }
+}
+
+/// A CEL list of `items`.
+fn list(items: Vec<Box<dyn Val>>) -> Box<dyn Val> {
+    Box::new(kube_cel::cel::common::types::CelList::from(items))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The object cut by `t` is `want` (compared as the interpreter's values).
+    #[track_caller]
+    fn assert_cut(object: &serde_json::Value, t: &Trie, want: serde_json::Value) {
+        let (got, want) = (cut_val(object, t), super::super::val(&want));
+        assert!(got.equals(want.as_ref()), "cut: {got:?}\nwant: {want:?}");
+    }
 
     fn trie(vars: &[(&str, &str)], exprs: &[&str]) -> Trie {
         let vars: Vec<(&str, IdedExpr)> = vars
@@ -494,17 +460,19 @@ mod tests {
                     "securityContext": {"privileged": true}}, {"name": "b", "image": "x"}],
                 "initContainers": [{"name": "i", "image": "r/i", "ports": [1]}]},
             "status": {"phase": "Running"}});
-        assert_eq!(
-            cut(&pod, &t),
+        assert_cut(
+            &pod,
+            &t,
             json!({"kind": "Pod", "spec": {
                 "containers": [{"image": "r/a", "securityContext": {}}, {"image": "x"}],
-                "initContainers": [{"image": "r/i"}]}})
+                "initContainers": [{"image": "r/i"}]}}),
         );
         let deploy = json!({"kind": "Deployment", "spec": {"replicas": 2, "template": {
             "metadata": {"labels": {}}, "spec": {"containers": [{"name": "a", "image": "i"}]}}}});
-        assert_eq!(
-            cut(&deploy, &t),
-            json!({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "i"}]}}}})
+        assert_cut(
+            &deploy,
+            &t,
+            json!({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "i"}]}}}}),
         );
     }
 
@@ -517,9 +485,10 @@ mod tests {
         );
         let o = json!({"metadata": {"name": "n", "labels": {"a": "1"}},
             "spec": {"containers": [{"name": "a", "image": "i"}], "x": 1}});
-        assert_eq!(
-            cut(&o, &t),
-            json!({"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [{"name": "a", "image": "i"}]}})
+        assert_cut(
+            &o,
+            &t,
+            json!({"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [{"name": "a", "image": "i"}]}}),
         );
         assert!(trie(&[], &["object == oldObject"]).is_whole());
         assert!(trie(&[], &["size(object) > 1"]).is_whole());
@@ -538,10 +507,11 @@ mod tests {
         );
         let o = json!({"metadata": {"labels": {"a": "1", "b": "2"}, "name": "n"},
             "spec": {"c": [{"a": true, "n": "x", "b": 1}, {"a": false}], "d": 1, "e": [{"a": true, "b": 2}]}});
-        assert_eq!(
-            cut(&o, &t),
+        assert_cut(
+            &o,
+            &t,
             json!({"metadata": {"labels": {"a": "1", "b": "2"}},
-                "spec": {"c": [{"a": true, "n": "x"}, {"a": false}], "e": [{"a": true, "b": 2}]}})
+                "spec": {"c": [{"a": true, "n": "x"}, {"a": false}], "e": [{"a": true, "b": 2}]}}),
         );
     }
 }

@@ -220,12 +220,6 @@ impl<'s> Scope<'s> {
     }
 }
 
-/// Bind `name` to a value already in the interpreter's representation (the vendored crate's
-/// `add_variable_cow`; its `add_variable_from_value` converts whatever it is given).
-pub(super) fn bind(ctx: &mut Context<'_>, name: String, v: Box<dyn Val>) {
-    ctx.add_variable_cow(name, Cow::Owned(v));
-}
-
 /// Run the interpreter; a panic in it (the crate has `todo!`s and `expect`s on shapes the
 /// compile step does not all rule out) is this expression's evaluation error, not a crash of
 /// the whole check.

@@ -102,7 +102,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Patch (PATCHES.md): rebind an existing variable without allocating its name again.
+    /// Patch (PATCHES.md): bind `name`, rebinding without allocating its name again.
     pub(crate) fn set_variable_cow(&mut self, name: &str, value: Cow<'a, dyn Val>) {
         match self {
             Context::Root { variables, .. } | Context::Child { variables, .. } => {

@@ -1430,24 +1430,18 @@ impl Value {
                 let accu_init = Value::resolve_val(&comprehension.accu_init, ctx)?;
                 let iter = Value::resolve_val(&comprehension.iter_range, ctx)?;
                 let mut ctx = ctx.new_inner_scope();
-                ctx.add_variable_cow(comprehension.accu_var.as_str(), accu_init);
+                ctx.set_variable_cow(&comprehension.accu_var, accu_init);
 
                 let mut items = iter
                     .as_iterable()
                     .ok_or(ExecutionError::NoSuchOverload)?
                     .iter();
-                let mut bound_iter = false;
                 let appends = appends(comprehension);
                 while let Some(item) = items.next() {
                     if !try_bool(Value::resolve_val(&comprehension.loop_cond, &ctx))? {
                         break;
                     }
-                    if bound_iter {
-                        ctx.set_variable_cow(&comprehension.iter_var, Cow::Borrowed(item));
-                    } else {
-                        ctx.add_variable_cow(comprehension.iter_var.as_str(), Cow::Borrowed(item));
-                        bound_iter = true;
-                    }
+                    ctx.set_variable_cow(&comprehension.iter_var, Cow::Borrowed(item));
                     if let Some((cond, elements)) = appends {
                         if append_in_place(&mut ctx, &comprehension.accu_var, cond, elements)? {
                             continue;
