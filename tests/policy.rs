@@ -719,12 +719,10 @@ fn an_authorizer_check_is_reported_not_guessed() {
 /// refused as the policy loads: one clear line and exit 2, never a crash mid-check.
 #[test]
 fn policy_check_refuses_message_construction_in_cel() {
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::write(
-        dir.path().join("structy.yaml"),
+    let dir = common::write_tree(&[(
+        "structy.yaml",
         "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: structy\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: ['']\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [pods]\n  validations:\n  - expression: \"Foo{a: 1} == Foo{a: 1}\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: structy\nspec:\n  policyName: structy\n  validationActions: [Deny]\n",
-    )
-    .expect("write");
+    )]);
     let out = common::sextant()
         .args(["policy", "check"])
         .arg(dir.path())
