@@ -99,22 +99,42 @@ pub(crate) fn cluster_scoped(kind: &str) -> bool {
 }
 
 /// The plural resource name of a kind, as admission rules name it.
-pub(crate) fn resource_of(kind: &str) -> String {
+pub(crate) fn resource_of(kind: &str) -> std::borrow::Cow<'static, str> {
+    // The workload kinds, which every policy check matches, without building a string.
+    if let Some((_, r)) = WORKLOAD_RESOURCES.iter().find(|(k, _)| *k == kind) {
+        return std::borrow::Cow::Borrowed(r);
+    }
     let l = kind.to_ascii_lowercase();
     if l.ends_with("policy") {
-        format!("{}ies", &l[..l.len() - 1])
+        format!("{}ies", &l[..l.len() - 1]).into()
     } else if l.ends_with("ss") || l.ends_with("ch") || l.ends_with("sh") || l.ends_with('x') {
-        format!("{l}es")
+        format!("{l}es").into()
     } else if l.ends_with('s') {
-        l
+        l.into()
     } else {
-        format!("{l}s")
+        format!("{l}s").into()
     }
 }
 
+/// [`resource_of`] the kinds a policy check sees most.
+const WORKLOAD_RESOURCES: [(&str, &str); 8] = [
+    ("Pod", "pods"),
+    ("Deployment", "deployments"),
+    ("ReplicaSet", "replicasets"),
+    ("StatefulSet", "statefulsets"),
+    ("DaemonSet", "daemonsets"),
+    ("Job", "jobs"),
+    ("CronJob", "cronjobs"),
+    ("ReplicationController", "replicationcontrollers"),
+];
+
 /// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) against labels.
 pub(crate) fn label_selector_matches(sel: &Value, labels: &Value) -> bool {
-    let get = |k: &str| labels.get(k).and_then(Value::as_str);
+    selector_matches(sel, |k| labels.get(k).and_then(Value::as_str))
+}
+
+/// [`label_selector_matches`] over labels read by `get` (no map is built to match against).
+pub(crate) fn selector_matches<'l>(sel: &Value, get: impl Fn(&str) -> Option<&'l str>) -> bool {
     if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object)
         && !ml.iter().all(|(k, v)| get(k) == v.as_str())
     {
@@ -127,16 +147,16 @@ pub(crate) fn label_selector_matches(sel: &Value, labels: &Value) -> bool {
         .flatten()
     {
         let key = str_at(e, "/key").unwrap_or("");
-        let values: Vec<&str> = e
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let values = || {
+            e.get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+        };
         let ok = match str_at(e, "/operator").unwrap_or("") {
-            "In" => get(key).is_some_and(|v| values.contains(&v)),
-            "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
+            "In" => get(key).is_some_and(|v| values().any(|w| w == v)),
+            "NotIn" => get(key).is_none_or(|v| !values().any(|w| w == v)),
             "Exists" => get(key).is_some(),
             "DoesNotExist" => get(key).is_none(),
             _ => false,
@@ -268,6 +288,11 @@ mod tests {
         assert_eq!(resource_of("Ingress"), "ingresses");
         assert_eq!(resource_of("NetworkPolicy"), "networkpolicies");
         assert_eq!(resource_of("Deployment"), "deployments");
+        for (kind, resource) in WORKLOAD_RESOURCES {
+            let mut general = kind.to_ascii_lowercase();
+            general.push('s');
+            assert_eq!(resource, general, "{kind}");
+        }
     }
 
     #[test]

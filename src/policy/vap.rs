@@ -394,20 +394,16 @@ pub(super) fn resource_rules_match(
         && !super::cluster_scoped(str_at(object, "/kind").unwrap_or(""))
     {
         let ns = str_at(object, "/metadata/namespace").unwrap_or("default");
-        // Every namespace carries its name as a label (since Kubernetes 1.22); the labels
-        // are copied only to add it where a capture lacks it.
+        // Every namespace carries its name as a label (since Kubernetes 1.22); a capture that
+        // lacks it (or has no Namespace object) is read as if it had it.
         const NAME: &str = "kubernetes.io/metadata.name";
-        let labels = match ns_labels {
-            Some(l) if l.get(NAME).is_some() => std::borrow::Cow::Borrowed(l),
-            _ => {
-                let mut l = ns_labels.cloned().unwrap_or_else(|| json!({}));
-                if let Some(m) = l.as_object_mut() {
-                    m.entry(NAME).or_insert_with(|| json!(ns));
-                }
-                std::borrow::Cow::Owned(l)
-            }
+        let label = |k: &str| {
+            ns_labels
+                .and_then(|l| l.get(k))
+                .and_then(Value::as_str)
+                .or_else(|| (k == NAME).then_some(ns))
         };
-        if !super::label_selector_matches(sel, &labels) {
+        if !super::selector_matches(sel, label) {
             return false;
         }
     }

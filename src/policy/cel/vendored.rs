@@ -63,6 +63,13 @@ fn selections_and_comprehensions_answer_as_cel_defines() {
         "[1, 2, 3].map(x, x > 1, x * 10) == [20, 30]",
         "[[1], [2, 3]].map(l, l.map(x, x + 1)) == [[2], [3, 4]]",
         "object.spec.containers.map(c, c).filter(c, c.name == 'a')[0].ports.size() == 2",
+        // Maps share their entries when copied: a field moved out of a copy (an owned
+        // result) leaves the map it was copied from, and its other copies, whole.
+        "(object.spec.containers + []).map(c, c.name) == ['a', 'b', 'c'] && object.spec.containers[0].ports.size() == 2",
+        "[object.spec.containers[0], object.spec.containers[0]].map(c, c.ports)[1].size() == 2",
+        "(object.spec.containers + object.spec.initContainers)[0].ports[1].containerPort == 443 && object.spec.containers[0].ports[1].containerPort == 443",
+        "[{'a': {'b': 1}}][0].a.b == 1 && {'m': object.metadata.labels}.m.app == 'web' && object.metadata.labels.app == 'web'",
+        "object.metadata.labels == {'app': 'web', 'tier': 'front', 'team': ''}",
     ] {
         assert_eq!(check(expr), Ok(true), "{expr}");
     }

@@ -125,20 +125,35 @@ pub(super) fn sibling_key(o: &Value) -> Option<u64> {
     if str_at(o, "/kind") != Some("Pod") || o.at("/metadata/ownerReferences/0").is_none() {
         return None;
     }
-    let mut v = o.clone();
-    let m = v.as_object_mut()?;
-    m.remove("status");
-    if let Some(Value::Object(meta)) = m.get_mut("metadata") {
-        for f in SIBLING_VARYING_META {
-            meta.remove(*f);
+    // Hashed in place, field by field, leaving out what differs (a copy of the pod and its
+    // text cost more than evaluating a policy). A map's entries end with their count, so
+    // leaving a field out cannot make two different pods hash alike by shifting another.
+    fn entries<'a, H: Hasher>(
+        m: &'a serde_json::Map<String, Value>,
+        skip: &[&str],
+        h: &mut H,
+        mut each: impl FnMut(&'a str, &'a Value, &mut H),
+    ) {
+        let mut n = 0usize;
+        for (k, v) in m.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+            k.hash(h);
+            each(k, v, h);
+            n += 1;
         }
-    }
-    if let Some(Value::Object(spec)) = m.get_mut("spec") {
-        spec.remove("nodeName");
-        spec.remove("hostname");
+        n.hash(h);
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    serde_json::to_string(&v).ok()?.hash(&mut h);
+    entries(o.as_object()?, &["status"], &mut h, |k, v, h| {
+        match (k, v) {
+            ("metadata", Value::Object(meta)) => {
+                entries(meta, SIBLING_VARYING_META, h, |_, v, h| v.hash(h))
+            }
+            ("spec", Value::Object(spec)) => {
+                entries(spec, &["nodeName", "hostname"], h, |_, v, h| v.hash(h))
+            }
+            (_, v) => v.hash(h),
+        }
+    });
     Some(h.finish())
 }
 
@@ -177,4 +192,40 @@ pub(super) fn fold(denials: Vec<Denial>) -> Vec<Denial> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, node: &str, image: &str) -> Value {
+        json!({"kind": "Pod", "metadata": {"name": name, "namespace": "shop", "uid": name,
+            "labels": {"app": "web"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "web-1", "controller": true}]},
+            "spec": {"nodeName": node, "containers": [{"name": "web", "image": image}]},
+            "status": {"phase": "Running", "podIP": format!("10.0.0.{}", name.len())}})
+    }
+
+    #[test]
+    fn sibling_keys_ignore_only_what_replicas_differ_in() {
+        let a = sibling_key(&pod("web-1-a", "n1", "web:1")).expect("owned pod has a key");
+        assert_eq!(sibling_key(&pod("web-1-bb", "n2", "web:1")), Some(a));
+        assert_ne!(sibling_key(&pod("web-1-a", "n1", "web:2")), Some(a));
+        let mut labelled = pod("web-1-a", "n1", "web:1");
+        labelled["metadata"]["labels"]["tier"] = json!("front");
+        assert_ne!(sibling_key(&labelled), Some(a));
+        // A field moved between the skipped and the kept ones does not collide.
+        let mut moved = pod("web-1-a", "n1", "web:1");
+        moved["spec"]["hostname"] = json!("x");
+        assert_eq!(sibling_key(&moved), Some(a));
+        moved["spec"]["subdomain"] = json!("x");
+        assert_ne!(sibling_key(&moved), Some(a));
+        let mut unowned = pod("web-1-a", "n1", "web:1");
+        unowned["metadata"]
+            .as_object_mut()
+            .expect("metadata")
+            .remove("ownerReferences");
+        assert_eq!(sibling_key(&unowned), None);
+    }
 }

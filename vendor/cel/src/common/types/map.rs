@@ -18,12 +18,15 @@ pub type MapState = foldhash::fast::RandomState;
 /// The map a [`DefaultMap`] holds.
 pub type ValMap = HashMap<Key, Box<dyn Val>, MapState>;
 
+/// Patch (PATCHES.md): the entries are shared (`Arc`), so copying a map (a container bound
+/// to a variable, an item of a list concatenation, a comprehension's element kept) is a
+/// reference count, not a rebuild of every nested map; maps are never mutated once built.
 #[derive(Debug, Default)]
-pub struct DefaultMap(ValMap);
+pub struct DefaultMap(Arc<ValMap>);
 
 impl DefaultMap {
     pub fn into_inner(self) -> ValMap {
-        self.0
+        Arc::try_unwrap(self.0).unwrap_or_else(|shared| copy(&shared))
     }
 
     pub fn inner(&self) -> &ValMap {
@@ -67,12 +70,17 @@ impl Val for DefaultMap {
     }
 
     fn clone_as_boxed(&self) -> Box<dyn Val> {
-        let mut map = HashMap::with_capacity_and_hasher(self.0.len(), MapState::default());
-        for (k, v) in self.0.iter() {
-            map.insert(k.clone(), v.clone_as_boxed());
-        }
-        Box::new(Self(map))
+        Box::new(Self(Arc::clone(&self.0)))
     }
+}
+
+/// A map's own copy of shared entries.
+fn copy(map: &ValMap) -> ValMap {
+    let mut out = HashMap::with_capacity_and_hasher(map.len(), MapState::default());
+    for (k, v) in map.iter() {
+        out.insert(k.clone(), v.clone_as_boxed());
+    }
+    out
 }
 
 impl Container for DefaultMap {
@@ -123,7 +131,12 @@ impl Indexer for DefaultMap {
     fn steal(self: Box<Self>, key: &dyn Val) -> Result<Box<dyn Val>, ExecutionError> {
         let mut map = self;
         let key: Key = key.clone_as_boxed().try_into()?;
-        map.0.remove(&key).ok_or_else(|| {
+        // Moved out when this map is the only holder of its entries, copied otherwise.
+        let found = match Arc::get_mut(&mut map.0) {
+            Some(own) => own.remove(&key),
+            None => map.0.get(&key).map(|v| v.clone_as_boxed()),
+        };
+        found.ok_or_else(|| {
             let key = match key {
                 Key::Bool(b) => b.into_inner().to_string(),
                 Key::Int(i) => i.into_inner().to_string(),
@@ -143,7 +156,7 @@ impl Iterable for DefaultMap {
 
 impl From<ValMap> for DefaultMap {
     fn from(value: ValMap) -> Self {
-        Self(value)
+        Self(Arc::new(value))
     }
 }
 
