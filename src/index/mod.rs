@@ -480,10 +480,6 @@ impl SearchIndex {
         })
     }
 
-    /// The streaming form of [`update_observed`](Self::update_observed): `produce` hands each
-    /// document to `emit` as it is made, and a changed one goes straight to tantivy's indexing
-    /// threads. Producing (reading, redacting, windowing) overlaps indexing, and a million log
-    /// lines never sit in memory as one batch.
     /// Index a cluster state's events, log windows and findings under `source` (streamed:
     /// documents are indexed as they are made). Returns the stats and the counts of events,
     /// log windows and findings.
@@ -511,6 +507,10 @@ impl SearchIndex {
         Ok((stats, ne, nl, fd.len()))
     }
 
+    /// The streaming form of [`update_observed`](Self::update_observed): `produce` hands each
+    /// document to `emit` as it is made, and a changed one goes straight to tantivy's indexing
+    /// threads. Producing (reading, redacting, windowing) overlaps indexing, and a million log
+    /// lines never sit in memory as one batch.
     pub fn update_with(
         &mut self,
         source: &str,

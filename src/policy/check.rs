@@ -627,4 +627,37 @@ mod tests {
             .expect("pod 3");
         assert_eq!(by_name.count, 1);
     }
+
+    #[test]
+    fn the_report_is_the_same_however_the_objects_are_chunked() {
+        let (s, _d) = set(&[no_latest(), by_name()]);
+        // Several chunks' worth, a bad replica now and then.
+        let objects: Vec<Value> = (0..700)
+            .map(|i| {
+                pod(
+                    i,
+                    if i % 7 == 3 {
+                        "web:latest"
+                    } else {
+                        "web:1.2.3"
+                    },
+                )
+            })
+            .collect();
+        let whole = check(&s, &objects, &[]);
+        let mut one_by_one: Vec<Denial> = objects
+            .iter()
+            .flat_map(|o| check(&s, std::slice::from_ref(o), &[]).denials)
+            .collect();
+        one_by_one = fold(one_by_one);
+        one_by_one.sort_by(|a, b| (&a.policy, &a.via).cmp(&(&b.policy, &b.via)));
+        assert_eq!(whole.denials, one_by_one);
+        assert_eq!(whole.objects, 700);
+        let latest = whole
+            .denials
+            .iter()
+            .find(|d| d.policy == "no-latest")
+            .expect("denied");
+        assert_eq!(latest.count, 100);
+    }
 }
