@@ -611,21 +611,20 @@ mod tests {
         let without = check(&plain, &objects, &[]);
         assert_eq!(with.denials, without.denials);
         assert_eq!(with.errors, without.errors);
-        let latest = with
-            .denials
-            .iter()
-            .find(|d| d.policy == "no-latest")
-            .expect("denied");
         assert_eq!(
-            latest.count, 12,
+            denial(&with, "no-latest").count,
+            12,
             "the differing pod is evaluated on its own"
         );
-        let by_name = with
-            .denials
+        assert_eq!(denial(&with, "by-name").count, 1);
+    }
+
+    /// The (first) denial line of `policy`.
+    fn denial<'r>(r: &'r Report, policy: &str) -> &'r Denial {
+        r.denials
             .iter()
-            .find(|d| d.policy == "by-name")
-            .expect("pod 3");
-        assert_eq!(by_name.count, 1);
+            .find(|d| d.policy == policy)
+            .unwrap_or_else(|| panic!("no denial by {policy}"))
     }
 
     #[test]
@@ -653,11 +652,6 @@ mod tests {
         one_by_one.sort_by(|a, b| (&a.policy, &a.via).cmp(&(&b.policy, &b.via)));
         assert_eq!(whole.denials, one_by_one);
         assert_eq!(whole.objects, 700);
-        let latest = whole
-            .denials
-            .iter()
-            .find(|d| d.policy == "no-latest")
-            .expect("denied");
-        assert_eq!(latest.count, 100);
+        assert_eq!(denial(&whole, "no-latest").count, 100);
     }
 }
