@@ -321,5 +321,6 @@ pub fn check(g: &Global, cfg: &Config, files: &[PathBuf]) -> anyhow::Result<i32>
         }
     };
     write_out(&text)?;
+    super::leave_to_exit(state);
     Ok(0)
 }
