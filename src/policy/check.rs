@@ -396,8 +396,8 @@ pub fn check_state(
     )
 }
 
-/// Policy `i` of the set on one object: its denials (messages as the policy wrote them, not
-/// yet [`shown`]) and evaluation errors.
+/// Policy `i` of the set on one object: its denials and evaluation errors, their text as the
+/// policy and the evaluation wrote it (not yet [`shown`]).
 fn evaluate<'o>(
     set: &PolicySet,
     own_templates: &[Option<gatekeeper::Template>],
@@ -625,6 +625,48 @@ mod tests {
             .iter()
             .find(|d| d.policy == policy)
             .unwrap_or_else(|| panic!("no denial by {policy}"))
+    }
+
+    #[test]
+    fn what_the_report_quotes_of_an_object_is_redacted_and_neutralised() {
+        let token = format!("ghp_{}", "a1B2".repeat(9));
+        let (s, _d) = set(&[
+            vap(
+                "image-quoted",
+                "object.spec.containers.all(c, !c.image.startsWith('ghp_'))",
+                "'image ' + object.spec.containers[0].image",
+            ),
+            // An error can quote the object too: the key it did not find.
+            vap(
+                "label-by-image",
+                "object.metadata.labels[object.spec.containers[0].image] == 'x'",
+                "'never'",
+            ),
+        ]);
+        // Many replicas and a few distinct images: messages repeat, and the ones shown again
+        // are still the redacted ones.
+        let objects: Vec<Value> = (0..300)
+            .map(|i| pod(i, &format!("{token}\u{1b}[2J{}", i % 3)))
+            .collect();
+        let r = check(&s, &objects, &[]);
+        let text = serde_json::to_string(&r).expect("json");
+        assert!(!text.contains(&token), "the token is shown");
+        assert!(!text.contains('\u{1b}'), "an escape is shown raw");
+        let quoted = denial(&r, "image-quoted");
+        assert!(
+            quoted.message.contains("[REDACTED:github-token]"),
+            "{}",
+            quoted.message
+        );
+        assert_eq!(quoted.count, 300);
+        assert_eq!(r.errors.len(), 300, "one error per pod");
+        assert!(
+            r.errors
+                .iter()
+                .all(|e| e.contains("[REDACTED:github-token]")),
+            "{:?}",
+            r.errors.first()
+        );
     }
 
     #[test]

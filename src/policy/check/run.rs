@@ -84,7 +84,8 @@ struct Worker<'s> {
     /// Verdicts by (sibling key, policy) within the current chunk: a controller's pods are
     /// adjacent, so this stays small (kept for the whole check it reached a million entries).
     memo: foldhash::HashMap<(u64, usize), Sibling>,
-    /// Messages as [`shown`]: policies repeat a few messages over thousands of objects.
+    /// Messages and errors as [`shown`]: policies repeat a few messages over thousands of
+    /// objects.
     shown: foldhash::HashMap<String, String>,
 }
 
@@ -119,7 +120,8 @@ impl<'s> Worker<'s> {
         }
     }
 
-    /// `message` as shown, redacted and neutralised once per distinct message.
+    /// `message` (a denial's or an error) as shown, redacted and neutralised once per
+    /// distinct text.
     fn shown(&mut self, message: String) -> String {
         if let Some(s) = self.shown.get(&message) {
             return s.clone();
@@ -164,10 +166,12 @@ impl<'s> Worker<'s> {
                     errors.extend(m.errors.iter().cloned());
                     continue;
                 }
-                let (mut d, e) =
+                let (mut d, mut e) =
                     evaluate(set, &self.own_templates, i, o, &subject, &review, labels);
-                for x in &mut d {
-                    x.message = self.shown(std::mem::take(&mut x.message));
+                // An error quotes the object as readily as a message does (the key a lookup
+                // did not find): both are shown only redacted and neutralised.
+                for x in d.iter_mut().map(|d| &mut d.message).chain(e.iter_mut()) {
+                    *x = self.shown(std::mem::take(x));
                 }
                 if let Some(k) = memo_key {
                     match self.memo.entry(k) {
