@@ -100,33 +100,27 @@ pub(crate) fn cluster_scoped(kind: &str) -> bool {
 
 /// The plural resource name of a kind, as admission rules name it.
 pub(crate) fn resource_of(kind: &str) -> std::borrow::Cow<'static, str> {
-    // The workload kinds, which every policy check matches, without building a string.
-    if let Some((_, r)) = WORKLOAD_RESOURCES.iter().find(|(k, _)| *k == kind) {
-        return std::borrow::Cow::Borrowed(r);
-    }
-    let l = kind.to_ascii_lowercase();
-    if l.ends_with("policy") {
-        format!("{}ies", &l[..l.len() - 1]).into()
-    } else if l.ends_with("ss") || l.ends_with("ch") || l.ends_with("sh") || l.ends_with('x') {
-        format!("{l}es").into()
-    } else if l.ends_with('s') {
-        l.into()
-    } else {
-        format!("{l}s").into()
+    // The kinds Sextant reads (every policy check's workloads among them) by the table that
+    // names their resources, without building a string; others by the API's plural rules.
+    match crate::cluster::kinds::KINDS.iter().find(|k| k.kind == kind) {
+        Some(k) => std::borrow::Cow::Borrowed(k.plural),
+        None => plural_by_rules(kind).into(),
     }
 }
 
-/// [`resource_of`] the kinds a policy check sees most.
-const WORKLOAD_RESOURCES: [(&str, &str); 8] = [
-    ("Pod", "pods"),
-    ("Deployment", "deployments"),
-    ("ReplicaSet", "replicasets"),
-    ("StatefulSet", "statefulsets"),
-    ("DaemonSet", "daemonsets"),
-    ("Job", "jobs"),
-    ("CronJob", "cronjobs"),
-    ("ReplicationController", "replicationcontrollers"),
-];
+/// A kind's plural as the API forms it for kinds without irregular names.
+fn plural_by_rules(kind: &str) -> String {
+    let l = kind.to_ascii_lowercase();
+    if l.ends_with("policy") {
+        format!("{}ies", &l[..l.len() - 1])
+    } else if l.ends_with("ss") || l.ends_with("ch") || l.ends_with("sh") || l.ends_with('x') {
+        format!("{l}es")
+    } else if l.ends_with('s') {
+        l
+    } else {
+        format!("{l}s")
+    }
+}
 
 /// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) against labels.
 pub(crate) fn label_selector_matches(sel: &Value, labels: &Value) -> bool {
@@ -288,10 +282,9 @@ mod tests {
         assert_eq!(resource_of("Ingress"), "ingresses");
         assert_eq!(resource_of("NetworkPolicy"), "networkpolicies");
         assert_eq!(resource_of("Deployment"), "deployments");
-        for (kind, resource) in WORKLOAD_RESOURCES {
-            let mut general = kind.to_ascii_lowercase();
-            general.push('s');
-            assert_eq!(resource, general, "{kind}");
+        // The table's names are the ones the plural rules give.
+        for k in crate::cluster::kinds::KINDS {
+            assert_eq!(plural_by_rules(k.kind), k.plural, "{}", k.kind);
         }
     }
 

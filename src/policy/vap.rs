@@ -354,8 +354,7 @@ pub(super) fn resource_rules_match(
     // What the rules are matched against, worked out once (this runs per policy and object).
     let api = str_at(object, "/apiVersion").unwrap_or("v1");
     let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-    let resource = std::cell::OnceCell::new();
-    let resource = || resource.get_or_init(|| resource_of(str_at(object, "/kind").unwrap_or("")));
+    let resource = resource_of(str_at(object, "/kind").unwrap_or(""));
     let rule_hits = |rules: &Value| -> bool {
         rules.as_array().into_iter().flatten().any(|r| {
             let has = |k: &str, want: &str| {
@@ -374,7 +373,7 @@ pub(super) fn resource_rules_match(
                 });
             has("apiGroups", group)
                 && has("apiVersions", version)
-                && has("resources", resource())
+                && has("resources", &resource)
                 && has("operations", operation)
                 && named
         })
