@@ -210,31 +210,21 @@ impl jmespath::ToJmespath for Shared<'_> {
     }
 }
 
-/// Expressions compiled once per thread: a policy's `{{ … }}` run for every object, and
-/// parsing them each time was a fiftieth of checking upstream Kyverno policies.
-/// Taken out of the cache (an `Rc`) before it runs: a function it calls may compile another.
+/// Expressions compiled once per thread ([`super::compiled_once`]): a policy's `{{ … }}` run
+/// for every object, and parsing them each time was a fiftieth of checking upstream Kyverno
+/// policies.
 fn compiled(expr: &str) -> Result<std::rc::Rc<jmespath::Expression<'static>>, String> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::rc::Rc;
-    /// Distinct expressions one thread keeps (rendered nested variables can make new ones).
-    const CACHED: usize = 4096;
+    type Compiled = std::rc::Rc<jmespath::Expression<'static>>;
     thread_local! {
-        static CACHE: RefCell<HashMap<String, Rc<jmespath::Expression<'static>>>> =
-            RefCell::new(HashMap::new());
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Compiled>> =
+            Default::default();
     }
-    if let Some(c) = CACHE.with(|cache| cache.borrow().get(expr).cloned()) {
-        return Ok(c);
-    }
-    let c = Rc::new(RUNTIME.compile(expr).map_err(|e| e.to_string())?);
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= CACHED {
-            cache.clear();
-        }
-        cache.insert(expr.to_string(), c.clone());
-    });
-    Ok(c)
+    super::compiled_once(&CACHE, 4096, expr, || {
+        RUNTIME
+            .compile(expr)
+            .map(std::rc::Rc::new)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Evaluate one expression against `data`, as JMESPath's own value.

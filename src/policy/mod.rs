@@ -98,6 +98,31 @@ pub(crate) fn cluster_scoped(kind: &str) -> bool {
     )
 }
 
+/// A per-thread cache of what is compiled from a policy's text (a JMESPath expression, a
+/// `matches()` regex): policies run the same few over every object. Bounded: cleared when
+/// `bound` entries are held (rendered expressions can make new texts). The value is handed out
+/// as a clone (an `Rc`), so the cache is not borrowed while it runs: a JMESPath function may
+/// compile another expression.
+pub(crate) fn compiled_once<V: Clone, E>(
+    cache: &'static std::thread::LocalKey<std::cell::RefCell<std::collections::HashMap<String, V>>>,
+    bound: usize,
+    source: &str,
+    compile: impl FnOnce() -> Result<V, E>,
+) -> Result<V, E> {
+    if let Some(v) = cache.with(|c| c.borrow().get(source).cloned()) {
+        return Ok(v);
+    }
+    let v = compile()?;
+    cache.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= bound {
+            c.clear();
+        }
+        c.insert(source.to_string(), v.clone());
+    });
+    Ok(v)
+}
+
 /// The plural resource name of a kind, as admission rules name it.
 pub(crate) fn resource_of(kind: &str) -> std::borrow::Cow<'static, str> {
     // The kinds Sextant reads (every policy check's workloads among them) by the table that

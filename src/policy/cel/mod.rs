@@ -167,26 +167,16 @@ fn matches_cached(
     pattern: Arc<String>,
 ) -> kube_cel::cel::ResolveResult {
     thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<String, regex::Regex>> =
-            std::cell::RefCell::new(HashMap::new());
+        static CACHE: std::cell::RefCell<HashMap<String, std::rc::Rc<regex::Regex>>> =
+            Default::default();
     }
-    CACHE.with(|c| {
-        let mut cache = c.borrow_mut();
-        if !cache.contains_key(pattern.as_str()) {
-            let re = regex::Regex::new(&pattern)
-                .map_err(|e| ftx.error(format!("'{pattern}' not a valid regex: {e}")))?;
-            // Patterns come from policies, not objects: a small bound is plenty.
-            if cache.len() >= 512 {
-                cache.clear();
-            }
-            cache.insert(pattern.to_string(), re);
-        }
-        Ok(Value::Bool(
-            cache
-                .get(pattern.as_str())
-                .is_some_and(|re| re.is_match(&this)),
-        ))
-    })
+    // Patterns come from policies, not objects: a small bound is plenty.
+    let re = crate::policy::compiled_once(&CACHE, 512, &pattern, || {
+        regex::Regex::new(&pattern)
+            .map(std::rc::Rc::new)
+            .map_err(|e| ftx.error(format!("'{pattern}' not a valid regex: {e}")))
+    })?;
+    Ok(Value::Bool(re.is_match(&this)))
 }
 
 /// The cover's shared variables evaluated for one object, by name (each bound in the shared
