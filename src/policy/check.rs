@@ -670,6 +670,24 @@ mod tests {
     }
 
     #[test]
+    fn namespace_selectors_read_the_namespaces_labels() {
+        let policy = vap("team-a", "false", "'denied'").replace(
+            "  validations:",
+            "    namespaceSelector:\n      matchLabels: {team: a}\n  validations:",
+        );
+        let (s, _d) = set(&[policy]);
+        let objects = [pod(1, "web:1")];
+        let labelled = |team: &str| vec![("shop".to_string(), json!({"team": team}))];
+        assert_eq!(check(&s, &objects, &labelled("a")).denials.len(), 1);
+        assert!(check(&s, &objects, &labelled("b")).denials.is_empty());
+        assert!(check(&s, &objects, &[]).denials.is_empty());
+        // A name listed twice keeps its first labels.
+        let mut twice = labelled("a");
+        twice.extend(labelled("b"));
+        assert_eq!(check(&s, &objects, &twice).denials.len(), 1);
+    }
+
+    #[test]
     fn the_report_is_the_same_however_the_objects_are_chunked() {
         let (s, _d) = set(&[no_latest(), by_name()]);
         // Several chunks' worth, a bad replica now and then.

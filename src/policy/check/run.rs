@@ -79,7 +79,8 @@ struct Worker<'s> {
     /// This thread's copies of the Rego engines (an engine evaluates one input at a time);
     /// the first thread uses the set's own.
     own_templates: Vec<Option<gatekeeper::Template>>,
-    namespaces: &'s [(String, Value)],
+    /// The namespaces' labels by name (looked up for every object).
+    namespaces: foldhash::HashMap<&'s str, &'s Value>,
     safe: Vec<bool>,
     /// Verdicts by (sibling key, policy) within the current chunk: a controller's pods are
     /// adjacent, so this stays small (kept for the whole check it reached a million entries).
@@ -113,7 +114,12 @@ impl<'s> Worker<'s> {
         Worker {
             set,
             own_templates,
-            namespaces,
+            // Reversed, so a name listed twice keeps its first labels, as a search would.
+            namespaces: namespaces
+                .iter()
+                .rev()
+                .map(|(n, l)| (n.as_str(), l))
+                .collect(),
             safe,
             memo: Default::default(),
             shown: Default::default(),
@@ -139,13 +145,9 @@ impl<'s> Worker<'s> {
         &mut self,
         objects: impl Iterator<Item = std::borrow::Cow<'g, Value>>,
     ) -> (Vec<Denial>, Vec<String>) {
-        let (set, namespaces) = (self.set, self.namespaces);
+        let set = self.set;
         let (mut denials, mut errors) = (Vec::new(), Vec::new());
         self.memo.clear();
-        let ns_labels = |o: &Value| {
-            str_at(o, "/metadata/namespace")
-                .and_then(|ns| namespaces.iter().find(|(n, _)| n == ns).map(|(_, l)| l))
-        };
         for o in objects {
             let o: &Value = &o;
             let subject = std::cell::OnceCell::new();
@@ -155,7 +157,8 @@ impl<'s> Worker<'s> {
             } else {
                 None
             };
-            let labels = ns_labels(o);
+            let labels =
+                str_at(o, "/metadata/namespace").and_then(|ns| self.namespaces.get(ns).copied());
             for (i, (policy, _)) in set.policies.iter().enumerate() {
                 let memo_key = key.filter(|_| self.safe[i]).map(|k| (k, i));
                 if let Some(m) = memo_key
