@@ -659,7 +659,9 @@ mod tests {
             quoted.message
         );
         assert_eq!(quoted.count, 300);
-        assert_eq!(r.errors.len(), 300, "one error per pod");
+        // One line per distinct image, counted over the replicas.
+        assert_eq!(r.errors.len(), 3, "{:?}", r.errors.first());
+        assert!(r.errors.iter().all(|e| e.ends_with("(×100)")));
         assert!(
             r.errors
                 .iter()

@@ -62,6 +62,7 @@ pub(super) fn run(
         r.errors.extend(e);
     }
     r.denials = fold(std::mem::take(&mut r.denials));
+    r.errors = fold_errors(std::mem::take(&mut r.errors));
     // Grouped by policy, objects in state order (a stable sort keeps it).
     r.denials
         .sort_by(|a, b| (&a.policy, &a.via).cmp(&(&b.policy, &b.via)));

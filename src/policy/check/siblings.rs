@@ -194,6 +194,27 @@ pub(super) fn fold(denials: Vec<Denial>) -> Vec<Denial> {
     out
 }
 
+/// Identical error lines as one, in the order they first came, with how many there were
+/// (`(×12)`): a policy that fails on a controller's template fails the same way on each of its
+/// pods, which are one `pods of …` line already.
+pub(super) fn fold_errors(errors: Vec<String>) -> Vec<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for e in errors {
+        match seen.get(&e) {
+            Some(&i) => counts[i].1 += 1,
+            None => {
+                seen.insert(e.clone(), counts.len());
+                counts.push((e, 1));
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(e, n)| if n > 1 { format!("{e} (×{n})") } else { e })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
