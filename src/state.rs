@@ -20,6 +20,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod as_json;
+pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
+
 /// Where the state came from; printed in headers and the JSON `source`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceInfo {
@@ -137,6 +140,11 @@ pub struct ClusterState {
     /// Objects of other kinds (custom resources, operators' objects) that report
     /// `status.conditions` or `status.phase`: what the generic condition analyzer reads.
     pub conditioned: Vec<ConditionedObject>,
+    /// Workloads kept as JSON text, not typed, in a state read for `policy check`
+    /// ([`ClusterState::keeping_workloads_as_json`]); empty otherwise.
+    pub workload_json: Vec<WorkloadJson>,
+    /// Whether readers put workloads in `workload_json` instead of the typed lists.
+    workloads_as_json: bool,
     pub logs: LogStore,
     pub report: LoadReport,
     /// The moment the state describes: the newest timestamp seen in a snapshot, or now for a
@@ -366,6 +374,11 @@ impl ClusterState {
             hpas,
             pdbs
         );
+        for o in &self.workload_json {
+            if let Some(ns) = &o.namespace {
+                set.insert(ns.to_string());
+            }
+        }
         set
     }
 
@@ -503,7 +516,7 @@ impl ClusterState {
         macro_rules! count {
             ($($f:ident),*) => { 0 $( + self.$f.len() )* };
         }
-        object_lists!(count)
+        object_lists!(count) + self.workload_json.len()
     }
 
     /// Keep only objects in the given namespaces (cluster-scoped objects stay).
@@ -519,6 +532,8 @@ impl ClusterState {
         self.namespaces
             .retain(|n| n.metadata.name.as_deref().is_none_or(keep));
         self.conditioned
+            .retain(|o| o.namespace.as_deref().is_none_or(keep));
+        self.workload_json
             .retain(|o| o.namespace.as_deref().is_none_or(keep));
         // Everything keyed by namespace goes too: logs, Secret names, where objects came from.
         self.logs.retain_namespaces(keep);

@@ -220,3 +220,48 @@ fn drafted_gatekeeper_cel_and_rego_deny_alike() {
     cel_said.sort();
     assert_eq!(said, cel_said);
 }
+
+/// `policy check` reads a snapshot with its pods and controllers kept as JSON text (a fraction
+/// of the typed model's memory): over every real capture, all drafts and the upstream Pod
+/// Security policies in CEL, the report is the one the typed state gives, whole and kept to
+/// one namespace.
+#[test]
+fn a_state_kept_as_json_checks_as_the_typed_state_does() {
+    use sextant::policy::check::{self, PolicySet};
+    use sextant::source::snapshot;
+    let (_out, mut files) = cluster_drafts(&Engine::ALL);
+    files.push(data("kyverno-policies/pod-security-cel"));
+    let set = PolicySet::load(&files).expect("policies load");
+    assert!(set.policies.len() > 30, "{}", set.policies.len());
+    let mut denials = 0;
+    for capture in [
+        "troubleshoot-k3s",
+        "sbctl-kurl",
+        "must-gather-metal",
+        "k8s-bench",
+    ] {
+        let dir = common::data("real-dumps").join(capture);
+        let typed = snapshot::load(&dir).expect("capture loads");
+        let json = snapshot::load_workloads_as_json(&dir).expect("capture loads");
+        // Nothing of the workloads is typed in it; everything a check reads is there.
+        assert!(
+            json.pods.is_empty() && json.deployments.is_empty() && json.replica_sets.is_empty()
+        );
+        assert!(!json.workload_json.is_empty(), "{capture}");
+        let report = |s: &sextant::state::ClusterState| {
+            let r = check::check_state(&set, s, &check::namespace_labels(s));
+            serde_json::to_value(&r).expect("report is JSON")
+        };
+        let (a, b) = (report(&typed), report(&json));
+        assert_eq!(a, b, "{capture}");
+        assert!(a["objects"].as_u64().is_some_and(|n| n > 0), "{capture}");
+        denials += a["denials"].as_array().map_or(0, Vec::len);
+        // `-n kube-system`.
+        let (mut typed, mut json) = (typed, json);
+        typed.retain_namespaces(&|n| n == "kube-system");
+        json.retain_namespaces(&|n| n == "kube-system");
+        assert_eq!(json.namespace_names(), typed.namespace_names(), "{capture}");
+        assert_eq!(report(&typed), report(&json), "{capture} -n kube-system");
+    }
+    assert!(denials > 100, "{denials}");
+}

@@ -354,6 +354,15 @@ fn load(
     g: &Global,
     cfg: &Config,
 ) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
+    load_for(g, cfg, |src, scope| src.load(scope))
+}
+
+/// [`load`], reading the source with `read` (the typed state, or what `policy check` needs).
+fn load_for(
+    g: &Global,
+    cfg: &Config,
+    read: impl FnOnce(&dyn Source, &Scope) -> crate::error::Result<crate::state::ClusterState>,
+) -> anyhow::Result<(crate::state::SourceInfo, crate::state::ClusterState)> {
     let tally = std::sync::Arc::new(crate::cluster::collect::Tally::default());
     let src = source_tallied(g, cfg, tally.clone());
     let busy = match g.snapshot() {
@@ -369,7 +378,7 @@ fn load(
             )
         }),
     };
-    let state = src.load(&scope(g))?;
+    let state = read(src.as_ref(), &scope(g))?;
     drop(busy);
     // After loading: a live source knows its context only once connected.
     let info = src.info();

@@ -1,6 +1,6 @@
 //! `sextant policy draft|test|check`.
 
-use super::{Global, load, search, write_out};
+use super::{Global, load, load_for, search, write_out};
 use crate::analyzers;
 use crate::config::Config;
 use crate::error::Error;
@@ -277,7 +277,7 @@ pub fn check(g: &Global, cfg: &Config, files: &[PathBuf]) -> anyhow::Result<i32>
         ))
         .into());
     }
-    let (_, state) = load(g, cfg)?;
+    let (_, state) = load_for(g, cfg, |src, scope| src.load_for_policy_check(scope))?;
     let namespaces = check::namespace_labels(&state);
     let t = std::time::Instant::now();
     let r = check::check_state(&set, &state, &namespaces);

@@ -7,7 +7,7 @@
 //! one line, not one per replica.
 
 use super::{Engine, PolicyError, cel, gatekeeper, kyverno, str_at, vap};
-use crate::state::ClusterState;
+use crate::state::{ClusterState, WorkloadJson};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
@@ -29,7 +29,17 @@ impl<T: Serialize + Sync> ToJson for T {
     }
 }
 
-/// Every pod-bearing object of the state (controllers, and pods nothing owns), in order.
+/// A workload kept as JSON text: parsed when it is checked.
+struct Text<'a>(&'a WorkloadJson);
+
+impl ToJson for Text<'_> {
+    fn to_json(&self) -> Option<Value> {
+        serde_json::from_str(&self.0.json).ok()
+    }
+}
+
+/// Every pod-bearing object of the state (controllers, ReplicaSets and Jobs nothing owns, and
+/// every pod), in order.
 fn workloads(state: &ClusterState) -> Vec<&dyn ToJson> {
     fn push<'a, T: Serialize + Sync + k8s_openapi::Metadata<Ty = ObjectMeta>>(
         out: &mut Vec<&'a dyn ToJson>,
@@ -57,10 +67,20 @@ fn workloads(state: &ClusterState) -> Vec<&dyn ToJson> {
     out
 }
 
-/// Every pod-bearing object of the state as JSON (controllers, and pods nothing owns).
+/// The workloads a state keeps as JSON ([`ClusterState::keeping_workloads_as_json`]; owned
+/// ReplicaSets and Jobs were not kept), in the order [`workloads`] gives the typed ones.
+fn texts(state: &ClusterState) -> Vec<Text<'_>> {
+    let mut out: Vec<Text> = state.workload_json.iter().map(Text).collect();
+    out.sort_by_key(|t| t.0.rank());
+    out
+}
+
+/// Every pod-bearing object of the state as JSON, in the order [`workloads`] gives.
 pub fn workload_objects(state: &ClusterState) -> Vec<Value> {
+    let texts = texts(state);
     workloads(state)
-        .iter()
+        .into_iter()
+        .chain(texts.iter().map(|t| t as &dyn ToJson))
         .filter_map(|w| w.to_json())
         .collect()
 }
@@ -382,7 +402,9 @@ pub fn check_state(
     state: &ClusterState,
     namespaces: &[(String, Value)],
 ) -> Report {
-    let items = workloads(state);
+    let texts = texts(state);
+    let mut items = workloads(state);
+    items.extend(texts.iter().map(|t| t as &dyn ToJson));
     run(
         set,
         items.len(),

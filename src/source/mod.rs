@@ -25,6 +25,12 @@ pub trait Source: Send {
     fn info(&self) -> SourceInfo;
     /// Read the state, scoped.
     fn load(&self, scope: &Scope) -> Result<ClusterState>;
+    /// Read the state for `policy check`: a source that can keeps pods and controllers as
+    /// JSON text ([`ClusterState::keeping_workloads_as_json`]), which is all a policy reads of
+    /// them. By default, the typed state.
+    fn load_for_policy_check(&self, scope: &Scope) -> Result<ClusterState> {
+        self.load(scope)
+    }
 }
 
 /// A dump on disk (`--snapshot PATH`). Never touches a cluster.
@@ -41,14 +47,22 @@ impl Source for SnapshotSource {
     }
 
     fn load(&self, scope: &Scope) -> Result<ClusterState> {
-        let mut state = snapshot::load(&self.path)?;
-        if let Scope::Namespace(ns) = scope {
-            check_namespace(&state, ns)?;
-            let ns = ns.clone();
-            state.retain_namespaces(&move |n| n == ns);
-        }
-        Ok(state)
+        scoped(snapshot::load(&self.path)?, scope)
     }
+
+    fn load_for_policy_check(&self, scope: &Scope) -> Result<ClusterState> {
+        scoped(snapshot::load_workloads_as_json(&self.path)?, scope)
+    }
+}
+
+/// A snapshot's state kept to `scope`.
+fn scoped(mut state: ClusterState, scope: &Scope) -> Result<ClusterState> {
+    if let Scope::Namespace(ns) = scope {
+        check_namespace(&state, ns)?;
+        let ns = ns.clone();
+        state.retain_namespaces(&move |n| n == ns);
+    }
+    Ok(state)
 }
 
 /// A `-n` that names no namespace of the state is a usage error, never an empty all-clear:
@@ -115,6 +129,12 @@ impl Source for Judged {
 
     fn load(&self, scope: &Scope) -> Result<ClusterState> {
         let mut state = self.inner.load(scope)?;
+        state.recent_minutes = self.recent_minutes;
+        Ok(state)
+    }
+
+    fn load_for_policy_check(&self, scope: &Scope) -> Result<ClusterState> {
+        let mut state = self.inner.load_for_policy_check(scope)?;
         state.recent_minutes = self.recent_minutes;
         Ok(state)
     }

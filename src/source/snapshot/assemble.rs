@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::path::{Path, PathBuf};
 
 /// Parse object files on all cores; each worker fills its own state, merged at the end.
-pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
+pub(super) fn parse_files(root: &Path, files: &[PathBuf], empty: &ClusterState) -> ClusterState {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -25,7 +25,7 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break };
-                        let mut st = ClusterState::default();
+                        let mut st = empty.fresh();
                         parse_file(root, file, &mut st, &mut buffers);
                         done.push((i, st));
                     }
@@ -39,7 +39,7 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
             .collect()
     });
     parts.sort_unstable_by_key(|(i, _)| *i);
-    let mut state = join(parts.into_iter().map(|(_, st)| st).collect());
+    let mut state = join(parts.into_iter().map(|(_, st)| st).collect(), empty.fresh());
     state.report.skipped_files.sort();
     state.report.skipped_objects.sort();
     state
@@ -47,8 +47,7 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf]) -> ClusterState {
 
 /// The per-file states as one, each list allocated once at its final size — or, when one
 /// file holds all of a kind, that file's list taken as it is (no copy).
-fn join(parts: Vec<ClusterState>) -> ClusterState {
-    let mut into = ClusterState::default();
+fn join(parts: Vec<ClusterState>, mut into: ClusterState) -> ClusterState {
     // Each list held by several parts reserved at its final size, then filled part by part.
     macro_rules! reserve {
         ($($f:ident),*) => {
@@ -58,7 +57,7 @@ fn join(parts: Vec<ClusterState>) -> ClusterState {
         };
     }
     crate::state::object_lists!(reserve);
-    reserve!(conditioned);
+    reserve!(conditioned, workload_json);
     for mut from in parts {
         macro_rules! append {
             ($($f:ident),*) => { $(
@@ -70,7 +69,7 @@ fn join(parts: Vec<ClusterState>) -> ClusterState {
             )* };
         }
         crate::state::object_lists!(append);
-        append!(conditioned);
+        append!(conditioned, workload_json);
         merge_rest(&mut into, from);
     }
     into
@@ -116,6 +115,9 @@ pub(super) fn dedupe(st: &mut ClusterState) {
     once(&mut st.network_policies);
     once(&mut st.ingresses);
     once(&mut st.hpas);
+    let mut seen = std::collections::HashSet::new();
+    st.workload_json
+        .retain(|o| seen.insert((o.kind, o.namespace.clone(), o.name.clone())));
     let mut seen = std::collections::HashSet::new();
     st.conditioned
         .retain(|o| seen.insert((o.kind.clone(), o.namespace.clone(), o.name.clone())));

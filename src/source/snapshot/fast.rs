@@ -88,7 +88,9 @@ fn typed(kind: &str, text: &str, room: usize, st: &mut ClusterState, scratch: &m
             match serde_json::from_str::<$ty>(text) {
                 Ok($o) if $o.metadata.name.is_some() => {
                     crate::redact::learn_typed($o.metadata.annotations.as_ref(), $spec);
-                    push(&mut st.$field, $o, room);
+                    if let Some($o) = st.take_typed(kind, $o) {
+                        push(&mut st.$field, $o, room);
+                    }
                     true
                 }
                 _ => false,
