@@ -223,6 +223,50 @@ fn fifos_are_never_read() {
     assert!(err.contains("not a regular file"), "{err}");
 }
 
+/// A support bundle or must-gather passed still packed (`--snapshot bundle.tar.gz`) is one line
+/// that says to extract it, exit 2, never a YAML error about byte 0x1f.
+#[test]
+fn a_packed_capture_says_extract_it_first() {
+    let dir = common::write_tree(&[(
+        "ns/pods.yaml",
+        &common::pod(
+            "ns",
+            "web-1",
+            "app: web",
+            &common::spec("web", "nginx:1.27"),
+            "  phase: Running",
+        ),
+    )]);
+    for (flags, name, format) in [
+        ("czf", "bundle.tar.gz", "gzip"),
+        ("cf", "bundle.tar", "tar"),
+    ] {
+        let packed = dir.path().join(name);
+        let made = std::process::Command::new("tar")
+            .arg(flags)
+            .arg(&packed)
+            .arg("-C")
+            .arg(dir.path())
+            .arg("ns")
+            .status()
+            .expect("tar runs");
+        assert!(made.success(), "tar failed");
+        let out = common::sextant()
+            .args(["analyze", "--snapshot"])
+            .arg(&packed)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("packed as {format}")) && err.contains("extract it"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
 /// A JSON list of tens of megabytes is read item by item (never held whole): in kubectl's key
 /// order (`items` before `kind`, items without `kind`, the kind from the file name), in the API
 /// server's order (`kind` first), and truncated (reported, the items before the cut kept).
@@ -336,4 +380,46 @@ fn oversized_object_files_are_refused_with_one_line() {
             .any(|s| s.contains("pods.json") && s.contains("over the 4096 MiB limit")),
         "{skipped:?}"
     );
+}
+
+/// The same object read from two files (a must-gather lists each pod in its namespace and again
+/// beside its logs; bundles repeat events) is one object, whatever its kind; two objects that
+/// share a name in different namespaces stay two.
+#[test]
+fn an_object_read_twice_is_one_object_of_every_kind() {
+    let objects = "\
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy, namespace: shop}
+spec: {replicas: 1, selector: {app: legacy}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: other}
+data: {mode: slow}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec: {minAvailable: 1}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: web-1.17f, namespace: shop}
+involvedObject: {kind: Pod, name: web-1, namespace: shop}
+reason: BackOff
+message: Back-off restarting failed container
+type: Warning
+";
+    let dir = write_tree(&[("a/all.yaml", objects), ("b/again.yaml", objects)]);
+    let st = sextant::source::snapshot::load(dir.path()).expect("loads");
+    assert_eq!(st.replication_controllers.len(), 1);
+    assert_eq!(st.config_maps.len(), 2, "one per namespace");
+    assert_eq!(st.pdbs.len(), 1);
+    assert_eq!(st.events.len(), 1);
 }

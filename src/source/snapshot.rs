@@ -272,6 +272,15 @@ pub(super) fn parse_file(root: &Path, file: &Path, st: &mut ClusterState, buffer
         st.report.skipped_files.push((shown, e.to_string()));
         return;
     }
+    if let Some(format) = archive_format(&buffers.bytes) {
+        st.report.skipped_files.push((
+            shown,
+            format!(
+                "a capture packed as {format}, not manifests: extract it and pass the extracted directory"
+            ),
+        ));
+        return;
+    }
     let text = crate::logs::lossy(&buffers.bytes);
     let hint = kind_hint(file);
     if (is_json(file) || text.trim_start().starts_with('{'))
@@ -311,6 +320,27 @@ pub(super) fn parse_file(root: &Path, file: &Path, st: &mut ClusterState, buffer
             .skipped_files
             .push((shown, "no Kubernetes objects in this file".into()));
     }
+}
+
+/// The archive format a file's first bytes name (support bundles and must-gathers come as
+/// `.tar.gz`/`.tar.xz`): read as text it would be one baffling parse error.
+fn archive_format(bytes: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 6] = [
+        (&[0x1f, 0x8b], "gzip"),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz"),
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd"),
+        (b"BZh", "bzip2"),
+        (b"PK\x03\x04", "zip"),
+        (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+    ];
+    if let Some((_, format)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Some(format);
+    }
+    // A POSIX tar header names its format at byte 257.
+    bytes
+        .get(257..262)
+        .filter(|m| *m == b"ustar")
+        .map(|_| "tar")
 }
 
 /// The documents of a manifest file's text: one JSON value, or a multi-document YAML stream

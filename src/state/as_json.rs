@@ -127,14 +127,17 @@ mod tests {
         }
     }
 
+    fn pod(name: Option<&str>, owned: bool) -> Pod {
+        Pod {
+            metadata: meta(name, owned),
+            ..Pod::default()
+        }
+    }
+
     #[test]
     fn a_typed_state_keeps_every_object_typed() {
         let mut st = ClusterState::default();
-        let pod = Pod {
-            metadata: meta(Some("web-1"), true),
-            ..Pod::default()
-        };
-        assert!(st.take_typed("Pod", pod).is_some());
+        assert!(st.take_typed("Pod", pod(Some("web-1"), true)).is_some());
         assert!(st.workload_json.is_empty());
         assert!(!st.fresh().keeps_workloads_as_json());
     }
@@ -143,11 +146,7 @@ mod tests {
     fn a_json_state_keeps_named_workloads_as_text_and_drops_owned_replica_sets() {
         let mut st = ClusterState::keeping_workloads_as_json();
         assert!(st.fresh().keeps_workloads_as_json());
-        let pod = Pod {
-            metadata: meta(Some("web-1"), true),
-            ..Pod::default()
-        };
-        assert!(st.take_typed("Pod", pod).is_none());
+        assert!(st.take_typed("Pod", pod(Some("web-1"), true)).is_none());
         let owned = ReplicaSet {
             metadata: meta(Some("web-7f"), true),
             ..ReplicaSet::default()
@@ -159,17 +158,9 @@ mod tests {
         };
         assert!(st.take_typed("ReplicaSet", alone).is_none());
         // Nameless: handed back for the reader to report.
-        let nameless = Pod {
-            metadata: meta(None, false),
-            ..Pod::default()
-        };
-        assert!(st.take_typed("Pod", nameless).is_some());
+        assert!(st.take_typed("Pod", pod(None, false)).is_some());
         // Not a workload kind: stays typed.
-        let other = Pod {
-            metadata: meta(Some("x"), false),
-            ..Pod::default()
-        };
-        assert!(st.take_typed("Something", other).is_some());
+        assert!(st.take_typed("Something", pod(Some("x"), false)).is_some());
 
         let kept: Vec<(&str, &str)> = st
             .workload_json
@@ -177,10 +168,10 @@ mod tests {
             .map(|w| (w.kind, &*w.name))
             .collect();
         assert_eq!(kept, [("Pod", "web-1"), ("ReplicaSet", "solo")]);
-        let pod: serde_json::Value = serde_json::from_str(&st.workload_json[0].json).unwrap();
-        assert_eq!(pod["apiVersion"], "v1");
-        assert_eq!(pod["kind"], "Pod");
-        assert_eq!(pod["metadata"]["namespace"], "shop");
+        let text: serde_json::Value = serde_json::from_str(&st.workload_json[0].json).unwrap();
+        assert_eq!(text["apiVersion"], "v1");
+        assert_eq!(text["kind"], "Pod");
+        assert_eq!(text["metadata"]["namespace"], "shop");
         assert!(st.workload_json[1].rank() < st.workload_json[0].rank());
         assert_eq!(st.object_count(), 2);
     }

@@ -90,31 +90,20 @@ fn merge_rest(into: &mut ClusterState, from: ClusterState) {
 }
 
 /// The same object read twice (must-gather writes each pod in its namespace's list and again
-/// beside its logs) is one object.
+/// beside its logs) is one object, of every kind. Objects without a name are never folded
+/// together (nothing says they are the same object).
 pub(super) fn dedupe(st: &mut ClusterState) {
     fn once<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(items: &mut Vec<T>) {
         let mut seen = std::collections::HashSet::new();
         items.retain(|i| {
             let m = i.metadata();
-            seen.insert((m.namespace.clone(), m.name.clone()))
+            m.name.is_none() || seen.insert((m.namespace.clone(), m.name.clone()))
         });
     }
-    once(&mut st.pods);
-    once(&mut st.deployments);
-    once(&mut st.replica_sets);
-    once(&mut st.stateful_sets);
-    once(&mut st.daemon_sets);
-    once(&mut st.jobs);
-    once(&mut st.cron_jobs);
-    once(&mut st.services);
-    once(&mut st.nodes);
-    once(&mut st.pvcs);
-    once(&mut st.pvs);
-    once(&mut st.namespaces);
-    once(&mut st.config_maps);
-    once(&mut st.network_policies);
-    once(&mut st.ingresses);
-    once(&mut st.hpas);
+    macro_rules! dedupe {
+        ($($field:ident),*) => { $( once(&mut st.$field); )* };
+    }
+    crate::state::object_lists!(dedupe);
     let mut seen = std::collections::HashSet::new();
     st.workload_json
         .retain(|o| seen.insert((o.kind, o.namespace.clone(), o.name.clone())));
