@@ -185,11 +185,9 @@ fn must_gather_and_insights_log_layouts_are_found() {
     );
 }
 
-/// A FIFO named like a dump file is never opened (it would block forever): in a snapshot
-/// folder it is skipped with a note; given as the snapshot itself it is one clear line, exit 2.
-#[test]
-fn fifos_are_never_read() {
-    let dir = common::write_tree(&[(
+/// A snapshot folder holding one running pod, `ns/pods.yaml`.
+fn one_running_pod() -> tempfile::TempDir {
+    common::write_tree(&[(
         "ns/pods.yaml",
         &common::pod(
             "ns",
@@ -198,7 +196,14 @@ fn fifos_are_never_read() {
             &common::spec("web", "nginx:1.27"),
             "  phase: Running",
         ),
-    )]);
+    )])
+}
+
+/// A FIFO named like a dump file is never opened (it would block forever): in a snapshot
+/// folder it is skipped with a note; given as the snapshot itself it is one clear line, exit 2.
+#[test]
+fn fifos_are_never_read() {
+    let dir = one_running_pod();
     let fifo = dir.path().join("ns/deployments.json");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -227,16 +232,7 @@ fn fifos_are_never_read() {
 /// that says to extract it, exit 2, never a YAML error about byte 0x1f.
 #[test]
 fn a_packed_capture_says_extract_it_first() {
-    let dir = common::write_tree(&[(
-        "ns/pods.yaml",
-        &common::pod(
-            "ns",
-            "web-1",
-            "app: web",
-            &common::spec("web", "nginx:1.27"),
-            "  phase: Running",
-        ),
-    )]);
+    let dir = one_running_pod();
     for (flags, name, format) in [
         ("czf", "bundle.tar.gz", "gzip"),
         ("cf", "bundle.tar", "tar"),
