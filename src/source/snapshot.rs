@@ -27,7 +27,9 @@ pub fn load(path: &Path) -> Result<ClusterState> {
 
 /// [`load`], pods and controllers kept as JSON text rather than typed
 /// ([`ClusterState::keeping_workloads_as_json`]): what `policy check` reads, in a fraction
-/// of the memory. Analyzers find no workloads in this state.
+/// of the memory. Analyzers find no workloads in this state, and what the reader derives from
+/// typed objects (`report.manifests_only`, `observed_at`) does not see the workloads: only
+/// `policy check`, which reads neither, may use it.
 pub fn load_workloads_as_json(path: &Path) -> Result<ClusterState> {
     load_into(path, ClusterState::keeping_workloads_as_json())
 }
