@@ -140,7 +140,8 @@ pub enum Loaded {
         constraints: Vec<gatekeeper::Constraint>,
     },
     Vap {
-        policy: vap::Policy,
+        /// Boxed: its compiled resource rules make it the largest variant.
+        policy: Box<vap::Policy>,
         bindings: Vec<vap::Binding>,
         params: Vec<Value>,
     },
@@ -321,7 +322,7 @@ impl PolicySet {
             set.policies.push((
                 p.name.clone(),
                 Loaded::Vap {
-                    policy: p,
+                    policy: Box::new(p),
                     bindings: mine,
                     params,
                 },

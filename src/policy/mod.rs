@@ -17,6 +17,7 @@ pub mod kyverno;
 pub mod pattern;
 pub mod propose;
 mod rego_compat;
+mod resource_rules;
 pub mod suite;
 pub mod vap;
 mod vpol;

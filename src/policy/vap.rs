@@ -4,7 +4,8 @@
 //! `params` from the binding's `paramRef` when the param object is given.
 
 use super::cel::{self, Expr, Subject};
-use super::{PolicyError, resource_of, str_at};
+use super::resource_rules::ResourceRules;
+use super::{PolicyError, str_at};
 use crate::jsonptr::Pointer as _;
 use serde_json::{Value, json};
 
@@ -17,7 +18,7 @@ struct Validation {
 /// A compiled ValidatingAdmissionPolicy.
 pub struct Policy {
     pub name: String,
-    match_constraints: Value,
+    match_constraints: ResourceRules,
     match_conditions: Vec<(String, Expr)>,
     variables: Vec<(String, Expr)>,
     validations: Vec<Validation>,
@@ -41,7 +42,8 @@ pub struct Binding {
     pub name: String,
     pub policy: String,
     pub actions: Vec<String>,
-    match_resources: Value,
+    /// `spec.matchResources` (`None`: absent, the policy's constraints alone).
+    match_resources: Option<ResourceRules>,
     param_ref: Value,
 }
 
@@ -187,10 +189,9 @@ impl Policy {
         (
             Some(Policy {
                 name,
-                match_constraints: p
-                    .at("/spec/matchConstraints")
-                    .cloned()
-                    .unwrap_or(Value::Null),
+                match_constraints: ResourceRules::new(
+                    p.at("/spec/matchConstraints").unwrap_or(&Value::Null),
+                ),
                 match_conditions,
                 variables,
                 validations,
@@ -251,12 +252,11 @@ impl Policy {
     ) -> Result<Option<Vec<String>>, String> {
         let object: &serde_json::Value = &subject.json;
         let op = subject.operation();
-        if !resource_rules_match(&self.match_constraints, object, namespace_labels, op) {
+        if !self.match_constraints.matches(object, namespace_labels, op) {
             return Ok(None);
         }
-        if let Some(b) = binding
-            && !b.match_resources.is_null()
-            && !resource_rules_match(&b.match_resources, object, namespace_labels, op)
+        if let Some(m) = binding.and_then(|b| b.match_resources.as_ref())
+            && !m.matches(object, namespace_labels, op)
         {
             return Ok(None);
         }
@@ -318,7 +318,10 @@ impl Binding {
                         .collect()
                 })
                 .unwrap_or_else(|| vec!["Deny".into()]),
-            match_resources: b.at("/spec/matchResources").cloned().unwrap_or(Value::Null),
+            match_resources: b
+                .at("/spec/matchResources")
+                .filter(|m| !m.is_null())
+                .map(ResourceRules::new),
             param_ref: b.at("/spec/paramRef").cloned().unwrap_or(Value::Null),
         })
     }
@@ -339,82 +342,6 @@ impl Binding {
                 }
         })
     }
-}
-
-/// `matchConstraints` / `matchResources`: resource rules, excluded rules, namespace selector.
-pub(super) fn resource_rules_match(
-    m: &Value,
-    object: &Value,
-    ns_labels: Option<&Value>,
-    operation: &str,
-) -> bool {
-    if m.is_null() {
-        return true;
-    }
-    // What the rules are matched against, worked out once (this runs per policy and object).
-    let api = str_at(object, "/apiVersion").unwrap_or("v1");
-    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-    let resource = resource_of(str_at(object, "/kind").unwrap_or(""));
-    let rule_hits = |rules: &Value| -> bool {
-        rules.as_array().into_iter().flatten().any(|r| {
-            let has = |k: &str, want: &str| {
-                r.get(k)
-                    .and_then(Value::as_array)
-                    .is_none_or(|a| a.iter().any(|v| v == "*" || v == want))
-            };
-            // `resourceNames`: empty or absent means every name.
-            let named = r
-                .get("resourceNames")
-                .and_then(Value::as_array)
-                .filter(|a| !a.is_empty())
-                .is_none_or(|a| {
-                    let name = str_at(object, "/metadata/name").unwrap_or("");
-                    a.iter().any(|v| v == name)
-                });
-            has("apiGroups", group)
-                && has("apiVersions", version)
-                && has("resources", &resource)
-                && has("operations", operation)
-                && named
-        })
-    };
-    if let Some(rules) = m.get("resourceRules")
-        && !rule_hits(rules)
-    {
-        return false;
-    }
-    if let Some(rules) = m.get("excludeResourceRules")
-        && rule_hits(rules)
-    {
-        return false;
-    }
-    if let Some(sel) = m.get("namespaceSelector")
-        && sel.as_object().is_some_and(|o| !o.is_empty())
-        && !super::cluster_scoped(str_at(object, "/kind").unwrap_or(""))
-    {
-        let ns = str_at(object, "/metadata/namespace").unwrap_or("default");
-        // Every namespace carries its name as a label (since Kubernetes 1.22); a capture that
-        // lacks it (or has no Namespace object) is read as if it had it.
-        const NAME: &str = "kubernetes.io/metadata.name";
-        let label = |k: &str| {
-            ns_labels
-                .and_then(|l| l.get(k))
-                .and_then(Value::as_str)
-                .or_else(|| (k == NAME).then_some(ns))
-        };
-        if !super::selector_matches(sel, label) {
-            return false;
-        }
-    }
-    if let Some(sel) = m.get("objectSelector")
-        && !super::label_selector_matches(
-            sel,
-            object.at("/metadata/labels").unwrap_or(&Value::Null),
-        )
-    {
-        return false;
-    }
-    true
 }
 
 /// The fields read directly off `object.` in an expression (`object.spec.x` → `spec`).

@@ -93,9 +93,9 @@ pub(super) fn from_object(p: &Value) -> Result<Policy, PolicyError> {
         autogen,
         rules: vec![Rule {
             name,
-            matcher: Matcher::Admission(
-                spec.get("matchConstraints").cloned().unwrap_or(Value::Null),
-            ),
+            matcher: Matcher::Admission(super::resource_rules::ResourceRules::new(
+                spec.get("matchConstraints").unwrap_or(&Value::Null),
+            )),
             check: Check::cel(preconditions, variables, validations),
         }],
         unsupported: Vec::new(),

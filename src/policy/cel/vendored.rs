@@ -90,3 +90,30 @@ fn errors_are_the_same_through_borrowed_and_owned_values() {
         assert!(e.contains(want), "{expr}: {e}");
     }
 }
+
+/// The interpreter tells its operators by their names' bytes, functions by a hashed lookup,
+/// qualified functions only under a prefix some function has: every operator and call form
+/// answers as CEL defines, and a name near an operator's is a function, not that operator.
+#[test]
+fn every_operator_and_call_form_answers() {
+    for expr in [
+        "(true ? 1 : 2) == 1 && (false ? 1 : 2) == 2",
+        "true && !false && (false || true)",
+        "1 + 2 == 3 && 5 - 2 == 3 && 2 * 3 == 6 && 7 / 2 == 3 && 7 % 2 == 1 && -(1) == -1",
+        "1 != 2 && 1 < 2 && 2 > 1 && 1 <= 1 && 1 >= 1 && !(2 <= 1) && !(1 >= 2)",
+        "[1, 2][1] == 2 && {'a': 1}['a'] == 1 && 'a' in {'a': 1} && 2 in [1, 2]",
+        "{'a': 1}[?'a'].orValue(0) == 1 && {'a': 1}[?'b'].orValue(0) == 0",
+        "object.spec.?hostPID.orValue(true) == false && object.spec.?nope.orValue(7) == 7",
+        "has(object.spec.hostPID) && !has(object.spec.nope) && !has(object.metadata.labels.x)",
+        "object.metadata.labels.team == '' && object.metadata.labels['app'] == 'web'",
+        "size('abc') == 3 && 'abc'.startsWith('ab') && 'abc'.size() == 3",
+        "math.greatest([1, 3, 2]) == 3 && ['a', 'b'].join(',') == 'a,b'",
+        "object.spec.containers.exists(c, c.name.endsWith('a'))",
+        "'x'.matches('^x$') && quantity('1Gi').isGreaterThan(quantity('1Mi'))",
+    ] {
+        assert_eq!(check(expr), Ok(true), "{expr}");
+    }
+    for expr in ["undefinedFn(1)", "object.spec.containers[0].name.nope()"] {
+        assert!(check(expr).is_err(), "{expr}");
+    }
+}

@@ -14,7 +14,7 @@ impl Matcher {
             Matcher::Kyverno { matcher, exclude } => {
                 selects(matcher, object, kind, op) && !excluded(exclude, object, kind, op)
             }
-            Matcher::Admission(m) => super::super::vap::resource_rules_match(m, object, None, op),
+            Matcher::Admission(m) => m.matches(object, None, op),
         }
     }
 }

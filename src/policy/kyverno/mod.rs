@@ -107,7 +107,7 @@ pub(super) enum Matcher {
     /// A `ClusterPolicy` rule's `match` and `exclude`.
     Kyverno { matcher: Value, exclude: Value },
     /// A `ValidatingPolicy`'s `matchConstraints` (admission resource rules, as in a VAP).
-    Admission(Value),
+    Admission(super::resource_rules::ResourceRules),
 }
 
 /// The Pod controllers Kyverno generates rules for when none are named.

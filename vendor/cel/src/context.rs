@@ -200,6 +200,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Patch (PATCHES.md): whether a function's name is qualified by `prefix`.
+    pub(crate) fn has_function_namespace(&self, prefix: &str) -> bool {
+        match self {
+            Context::Root { functions, .. } => functions.has_namespace(prefix),
+            Context::Child { parent, .. } => parent.has_function_namespace(prefix),
+        }
+    }
+
     pub fn add_function<T: 'static, F>(&mut self, name: &str, value: F)
     where
         F: IntoFunction<T> + 'static + Send + Sync,

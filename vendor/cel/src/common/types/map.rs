@@ -32,6 +32,14 @@ impl DefaultMap {
     pub fn inner(&self) -> &ValMap {
         &self.0
     }
+
+    /// Patch (PATCHES.md): the value under a string key, looked up by the key borrowed (a
+    /// field selection's name) rather than a fresh string.
+    pub fn get_str(&self, key: &str) -> Option<&dyn Val> {
+        self.0
+            .get(&KeyRef::String(key) as &dyn AsKeyRef)
+            .map(|v| v.as_ref())
+    }
 }
 
 impl Deref for DefaultMap {
