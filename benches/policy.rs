@@ -14,14 +14,15 @@ mod support;
 mod synthetic;
 
 use sextant::policy::{Engine, check, draft};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const RUNS: usize = 3;
 
-/// Write the cluster-wide draft of every catalog rule for every engine; returns the count.
-fn write_policies(out: &Path) -> usize {
-    let mut n = 0;
+/// Write the cluster-wide draft of every catalog rule for every engine; returns each draft's
+/// files (a VAP's policy and binding, a Gatekeeper template and constraint: one policy).
+fn write_policies(out: &Path) -> Vec<Vec<PathBuf>> {
+    let mut drafts = Vec::new();
     for rule in sextant::policy::catalog::rules() {
         let req = draft::request_for_category(
             rule.category,
@@ -31,24 +32,24 @@ fn write_policies(out: &Path) -> usize {
         let d = draft::draft(&req, Vec::new()).expect("draft");
         assert!(d.proven(), "{} does not prove", d.policy);
         for e in d.drafts.iter().filter(|e| e.scope == draft::Scope::Cluster) {
+            let mut files = Vec::new();
             for (file, text) in &e.files {
-                std::fs::write(
-                    out.join(format!("{}-{}-{file}", d.policy, e.engine.as_str())),
-                    text,
-                )
-                .expect("write policy");
+                let path = out.join(format!("{}-{}-{file}", d.policy, e.engine.as_str()));
+                std::fs::write(&path, text).expect("write policy");
+                files.push(path);
             }
-            n += 1;
+            drafts.push(files);
         }
     }
-    n
+    drafts
 }
 
 /// Upstream Kyverno policies (kyverno/policies, as copied for the conformance tests) that
-/// Sextant evaluates, Pod Security and best practices first: `want` of them, copied to `out`.
-fn upstream_policies(out: &Path, want: usize) -> usize {
+/// Sextant evaluates, Pod Security and best practices first: `want` of them, copied to `out`
+/// (the copies' paths).
+fn upstream_policies(out: &Path, want: usize) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/policy/conformance/kyverno");
-    let mut n = 0;
+    let mut copied = Vec::new();
     for group in [
         "pod-security",
         "pod-security-cel",
@@ -76,14 +77,14 @@ fn upstream_policies(out: &Path, want: usize) -> usize {
                     matches!(p, check::Loaded::Kyverno(k)
                         if k.unsupported.is_empty() && k.not_validating.is_empty())
                 });
-            if usable && n < want {
-                std::fs::copy(&file, out.join(format!("upstream-{group}-{name}.yaml")))
-                    .expect("copy policy");
-                n += 1;
+            if usable && copied.len() < want {
+                let to = out.join(format!("upstream-{group}-{name}.yaml"));
+                std::fs::copy(&file, &to).expect("copy policy");
+                copied.push(to);
             }
         }
     }
-    n
+    copied
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -103,7 +104,8 @@ fn main() {
     let dir = synthetic::realistic_dump_dir();
     synthetic::ensure(&dir, &synthetic::Size::REALISTIC);
     let policies_dir = tempfile::tempdir().expect("tempdir");
-    let n = write_policies(policies_dir.path());
+    let drafts = write_policies(policies_dir.path());
+    let n = drafts.len();
     let set = check::PolicySet::load(&[policies_dir.path().to_path_buf()]).expect("load policies");
     assert_eq!(set.policies.len(), n, "skipped: {:?}", set.skipped);
 
@@ -135,12 +137,18 @@ fn main() {
         (median(loads), median(checks), detail)
     };
     if args.iter().any(|a| a == "--each") {
-        return each(&dir, policies_dir.path());
+        let upstream = upstream_policies(policies_dir.path(), 80 - n);
+        return each(
+            &dir,
+            drafts
+                .into_iter()
+                .chain(upstream.into_iter().map(|p| vec![p])),
+        );
     }
     let (load, chk, detail) = measure(&set);
 
     // 80 policies: the drafts and upstream Kyverno policies, as a platform team runs them.
-    let upstream = upstream_policies(policies_dir.path(), 80 - n);
+    let upstream = upstream_policies(policies_dir.path(), 80 - n).len();
     let big = check::PolicySet::load(&[policies_dir.path().to_path_buf()]).expect("load policies");
     let (big_load, big_chk, big_detail) = measure(&big);
     let rss = support::peak_rss_mb();
@@ -176,29 +184,25 @@ fn main() {
     );
 }
 
-/// `--each`: every policy (the drafts and 47 upstream ones) checked alone against one load of
-/// the state, slowest first: where a check's time goes.
-fn each(dir: &Path, policies: &Path) {
-    upstream_policies(policies, 47);
+/// `--each`: every policy of the 80 (a draft's files together) checked alone against one load
+/// of the state, slowest first: where a check's time goes.
+fn each(dir: &Path, policies: impl Iterator<Item = Vec<PathBuf>>) {
     let state = sextant::source::snapshot::load_workloads_as_json(dir).expect("load");
     let namespaces = check::namespace_labels(&state);
-    let mut files: Vec<_> = std::fs::read_dir(policies)
-        .expect("policies")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
     let mut times = Vec::new();
-    for f in files {
-        let set = check::PolicySet::load(std::slice::from_ref(&f)).expect("load policy");
+    for files in policies {
+        let set = check::PolicySet::load(&files).expect("load policy");
+        assert_eq!(set.policies.len(), 1, "{files:?}: {:?}", set.skipped);
         let t = Instant::now();
         let r = check::check_state(&set, &state, &namespaces);
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
-        times.push((
-            t.elapsed().as_secs_f64(),
-            name.unwrap_or_default(),
-            r.denials.len(),
-        ));
+        let (name, p) = &set.policies[0];
+        let engine = match p {
+            check::Loaded::Gatekeeper { .. } => "Gatekeeper",
+            check::Loaded::Vap { .. } => "VAP",
+            check::Loaded::Kyverno(_) => "Kyverno",
+        };
+        let name = format!("{name} ({engine})");
+        times.push((t.elapsed().as_secs_f64(), name, r.denials.len()));
     }
     times.sort_by(|a, b| b.0.total_cmp(&a.0));
     let total: f64 = times.iter().map(|t| t.0).sum();

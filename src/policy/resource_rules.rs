@@ -45,8 +45,8 @@ struct Target<'o> {
 
 /// A rule's list of strings: `None` when absent or not a list (which matches anything, as
 /// the API server's defaulting reads it); items that are not strings never match.
-fn strings(r: &Value, key: &str) -> Option<Vec<String>> {
-    r.get(key).and_then(Value::as_array).map(|a| {
+fn strings(list: Option<&Value>) -> Option<Vec<String>> {
+    list.and_then(Value::as_array).map(|a| {
         a.iter()
             .filter_map(Value::as_str)
             .map(str::to_string)
@@ -62,20 +62,14 @@ fn has(list: &Option<Vec<String>>, want: &str) -> bool {
 impl Rule {
     fn new(r: &Value) -> Rule {
         Rule {
-            groups: strings(r, "apiGroups"),
-            versions: strings(r, "apiVersions"),
-            resources: strings(r, "resources"),
-            operations: strings(r, "operations"),
-            names: r
-                .get("resourceNames")
-                .and_then(Value::as_array)
-                .filter(|a| !a.is_empty())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                }),
+            groups: strings(r.get("apiGroups")),
+            versions: strings(r.get("apiVersions")),
+            resources: strings(r.get("resources")),
+            operations: strings(r.get("operations")),
+            names: strings(
+                r.get("resourceNames")
+                    .filter(|a| a.as_array().is_some_and(|a| !a.is_empty())),
+            ),
         }
     }
 
@@ -132,13 +126,14 @@ impl ResourceRules {
         if self.any {
             return true;
         }
+        let kind = str_at(object, "/kind").unwrap_or("");
         if self.rules.is_some() || self.exclude.is_some() {
             let api = str_at(object, "/apiVersion").unwrap_or("v1");
             let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
             let target = Target {
                 group,
                 version,
-                resource: resource_of(str_at(object, "/kind").unwrap_or("")),
+                resource: resource_of(kind),
                 name: str_at(object, "/metadata/name").unwrap_or(""),
             };
             if let Some(rules) = &self.rules
@@ -153,7 +148,7 @@ impl ResourceRules {
             }
         }
         if let Some(sel) = &self.namespace_selector
-            && !cluster_scoped(str_at(object, "/kind").unwrap_or(""))
+            && !cluster_scoped(kind)
         {
             let ns = str_at(object, "/metadata/namespace").unwrap_or("default");
             // Every namespace carries its name as a label (since Kubernetes 1.22); a capture

@@ -1350,16 +1350,15 @@ impl Value {
                     MAP_TYPE => {
                         // Patch (PATCHES.md): a map's field is looked up by the field's
                         // name borrowed; a fresh string only for an error or an owned map.
-                        if let Some(map) = left.downcast_ref::<CelMap>() {
-                            if select.test {
+                        if select.test {
+                            if let Some(map) = left.downcast_ref::<CelMap>() {
                                 return Ok(bool(map.get_str(&select.field).is_some()));
                             }
-                            if let Cow::Borrowed(left) = left {
-                                if let Some(map) = left.downcast_ref::<CelMap>() {
-                                    return map.get_str(&select.field).map(Cow::Borrowed).ok_or_else(
-                                        || ExecutionError::NoSuchKey(Arc::new(select.field.clone())),
-                                    );
-                                }
+                        } else if let Cow::Borrowed(left) = left {
+                            if let Some(map) = left.downcast_ref::<CelMap>() {
+                                return map.get_str(&select.field).map(Cow::Borrowed).ok_or_else(
+                                    || ExecutionError::NoSuchKey(Arc::new(select.field.clone())),
+                                );
                             }
                         }
                         let key: CelString = select.field.as_str().into();
