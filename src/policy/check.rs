@@ -428,14 +428,21 @@ fn evaluate<'o>(
     o: &'o Value,
     subject: &std::cell::OnceCell<cel::Subject<'o>>,
     review: &std::cell::OnceCell<regorus::Value>,
-    ns_labels: Option<&Value>,
+    namespace: Option<&(Value, &Value)>,
 ) -> (Vec<Denial>, Vec<String>) {
+    let ns_labels = namespace.map(|(_, labels)| *labels);
     let (mut denials, mut errors) = (Vec::new(), Vec::new());
     let Some((name, p)) = set.policies.get(i) else {
         return (denials, errors);
     };
     // The object converted for CEL once, for every CEL policy of the set.
-    let subject = || subject.get_or_init(|| cel::Subject::create(o).covered_by(set.cover.clone()));
+    let subject = || {
+        subject.get_or_init(|| {
+            cel::Subject::create(o)
+                .covered_by(set.cover.clone())
+                .in_namespace(namespace.map(|(ns, _)| ns.clone()))
+        })
+    };
     match p {
         Loaded::Gatekeeper {
             template,
@@ -710,6 +717,41 @@ mod tests {
         let mut twice = labelled("a");
         twice.extend(labelled("b"));
         assert_eq!(check(&s, &objects, &twice).denials.len(), 1);
+    }
+
+    /// What a policy reads as `namespaceObject` is the object's Namespace as the snapshot has
+    /// it (name and labels), in every engine; a namespace the snapshot lacks reads as the API
+    /// server guarantees it.
+    #[test]
+    fn policies_read_the_namespace_the_snapshot_has() {
+        let expr = "namespaceObject.metadata.name == 'shop' && namespaceObject.metadata.labels.team == 'a'";
+        let msg = "'in ' + namespaceObject.metadata.name";
+        let vpol = format!(
+            "apiVersion: policies.kyverno.io/v1\nkind: ValidatingPolicy\nmetadata:\n  name: vpol-team\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: ['']\n      apiVersions: [v1]\n      operations: [CREATE, UPDATE]\n      resources: [pods]\n  validations:\n  - expression: \"!({expr})\"\n    messageExpression: \"{msg}\"\n"
+        );
+        let (s, _d) = set(&[vap("vap-team", &format!("!({expr})"), msg), vpol]);
+        let objects = [pod(1, "web:1")];
+        let team = |t: &str| vec![("shop".to_string(), json!({"team": t}))];
+        let r = check(&s, &objects, &team("a"));
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let mut denied: Vec<(&str, &str)> = r
+            .denials
+            .iter()
+            .map(|d| (d.policy.as_str(), d.message.as_str()))
+            .collect();
+        denied.sort();
+        assert_eq!(denied, [("vap-team", "in shop"), ("vpol-team", "in shop")]);
+        assert!(check(&s, &objects, &team("b")).denials.is_empty());
+        // Not in the snapshot: its name, and no `team` label (an evaluation error, never a
+        // denial's message).
+        let r = check(&s, &objects, &[]);
+        assert!(
+            r.denials
+                .iter()
+                .all(|d| d.message.starts_with("evaluation error") && d.message.contains("team")),
+            "{:?}",
+            r.denials
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::cel::{self, Expr, Subject};
 use super::resource_rules::ResourceRules;
 use super::{PolicyError, str_at};
 use crate::jsonptr::Pointer as _;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 struct Validation {
     expr: Expr,
@@ -203,7 +203,8 @@ impl Policy {
     }
 
     /// Evaluate `object` (a CREATE) under `binding` (None: the policy's own constraints only),
-    /// with `params` when the policy takes them.
+    /// with `params` when the policy takes them, in a namespace labelled `namespace_labels`
+    /// when known (its `namespaceObject`, and what `namespaceSelector`s match).
     pub fn evaluate(
         &self,
         object: &Value,
@@ -211,10 +212,17 @@ impl Policy {
         params: Option<&Value>,
         namespace_labels: Option<&Value>,
     ) -> Verdict {
-        self.evaluate_subject(&Subject::create(object), binding, params, namespace_labels)
+        let namespace = namespace_labels.map(|l| {
+            let name = str_at(object, "/metadata/namespace").unwrap_or("default");
+            super::cel::namespace_json(name, l)
+        });
+        let subject = Subject::create(object).in_namespace(namespace);
+        self.evaluate_subject(&subject, binding, params, namespace_labels)
     }
 
-    /// [`Policy::evaluate`] over an object already prepared for CEL (shared by policies).
+    /// [`Policy::evaluate`] over an object already prepared for CEL (shared by policies):
+    /// `namespaceObject` is the subject's ([`Subject::in_namespace`]), `namespace_labels` what
+    /// `namespaceSelector`s match.
     pub fn evaluate_subject(
         &self,
         subject: &Subject,
@@ -263,9 +271,6 @@ impl Policy {
         let mut scope = subject.scope_for(&self.reach);
         if let Some(p) = params {
             scope.add("params", p);
-        }
-        if let Some(l) = namespace_labels {
-            scope.add("namespaceObject", &json!({"metadata": {"labels": l}}));
         }
         for (_, c) in &self.match_conditions {
             if !scope.check(c)? {
@@ -370,6 +375,7 @@ fn object_fields(src: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn policy() -> Value {
         json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",

@@ -111,6 +111,13 @@ pub(crate) fn val_map<'k>(
     Box::new(CelMap::from(map))
 }
 
+/// The Namespace object named `name` with `labels`, as `namespaceObject` shows it when the
+/// namespace is known (a snapshot's Namespace, a test's resources).
+pub fn namespace_json(name: &str, labels: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels}})
+}
+
 /// The `request` of a CREATE of `object` (what a dry-run admission of a manifest is).
 fn create_request(object: &serde_json::Value) -> serde_json::Value {
     let kind = object.get("kind").cloned().unwrap_or_default();

@@ -24,6 +24,13 @@ pub(super) fn run(
         .min(chunks)
         .max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // Reversed, so a name listed twice keeps its first labels, as a search would.
+    let namespaces: Namespaces = namespaces
+        .iter()
+        .rev()
+        .map(|(n, l)| (n.as_str(), (cel::namespace_json(n, l), l)))
+        .collect();
+    let namespaces = &namespaces;
     // Each worker takes the next chunk until none is left; chunks are joined in their order,
     // so the report does not depend on the number of threads or on which took what.
     let mut parts: Vec<(usize, Vec<Denial>, Vec<String>)> = std::thread::scope(|s| {
@@ -80,8 +87,7 @@ struct Worker<'s> {
     /// This thread's copies of the Rego engines (an engine evaluates one input at a time);
     /// the first thread uses the set's own.
     own_templates: Vec<Option<gatekeeper::Template>>,
-    /// The namespaces' labels by name (looked up for every object).
-    namespaces: foldhash::HashMap<&'s str, &'s Value>,
+    namespaces: &'s Namespaces<'s>,
     safe: Vec<bool>,
     /// Verdicts by (sibling key, policy) within the current chunk: a controller's pods are
     /// adjacent, so this stays small (kept for the whole check it reached a million entries).
@@ -91,6 +97,10 @@ struct Worker<'s> {
     shown: foldhash::HashMap<String, String>,
 }
 
+/// Each namespace by name, as `namespaceObject` (looked up for every object), and its labels
+/// (what `namespaceSelector`s match).
+type Namespaces<'s> = foldhash::HashMap<&'s str, (Value, &'s Value)>;
+
 struct Sibling {
     denials: Vec<Denial>,
     errors: Vec<String>,
@@ -99,7 +109,7 @@ struct Sibling {
 }
 
 impl<'s> Worker<'s> {
-    fn new(set: &'s PolicySet, thread: usize, namespaces: &'s [(String, Value)]) -> Self {
+    fn new(set: &'s PolicySet, thread: usize, namespaces: &'s Namespaces<'s>) -> Self {
         let own_templates = set
             .policies
             .iter()
@@ -115,12 +125,7 @@ impl<'s> Worker<'s> {
         Worker {
             set,
             own_templates,
-            // Reversed, so a name listed twice keeps its first labels, as a search would.
-            namespaces: namespaces
-                .iter()
-                .rev()
-                .map(|(n, l)| (n.as_str(), l))
-                .collect(),
+            namespaces,
             safe,
             memo: Default::default(),
             shown: Default::default(),
@@ -158,8 +163,8 @@ impl<'s> Worker<'s> {
             } else {
                 None
             };
-            let labels =
-                str_at(o, "/metadata/namespace").and_then(|ns| self.namespaces.get(ns).copied());
+            let namespaces: &'s Namespaces<'s> = self.namespaces;
+            let namespace = str_at(o, "/metadata/namespace").and_then(|ns| namespaces.get(ns));
             for (i, (policy, _)) in set.policies.iter().enumerate() {
                 let memo_key = key.filter(|_| self.safe[i]).map(|k| (k, i));
                 if let Some(m) = memo_key
@@ -171,7 +176,7 @@ impl<'s> Worker<'s> {
                     continue;
                 }
                 let (mut d, mut e) =
-                    evaluate(set, &self.own_templates, i, o, &subject, &review, labels);
+                    evaluate(set, &self.own_templates, i, o, &subject, &review, namespace);
                 // An error quotes the object as readily as a message does (the key a lookup
                 // did not find): both are shown only redacted and neutralised.
                 for x in d.iter_mut().map(|d| &mut d.message).chain(e.iter_mut()) {
