@@ -56,7 +56,7 @@ fn vap_examples_parse_and_compile_and_typos_are_reported() {
     let p = sextant::policy::vap::Policy::from_object(d).expect("compiles");
     let obj = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "namespace": "default"},
         "spec": {"containers": []}});
-    let v = p.evaluate(&obj, None, None, None);
+    let v = p.evaluate(&obj, None, None);
     assert!(
         matches!(
             v,

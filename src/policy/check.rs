@@ -428,9 +428,10 @@ fn evaluate<'o>(
     o: &'o Value,
     subject: &std::cell::OnceCell<cel::Subject<'o>>,
     review: &std::cell::OnceCell<regorus::Value>,
-    namespace: Option<&(Value, &Value)>,
+    namespace: Option<&Value>,
 ) -> (Vec<Denial>, Vec<String>) {
-    let ns_labels = namespace.map(|(_, labels)| *labels);
+    // What `namespaceSelector`s match.
+    let ns_labels = namespace.and_then(|n| n.get("metadata")?.get("labels"));
     let (mut denials, mut errors) = (Vec::new(), Vec::new());
     let Some((name, p)) = set.policies.get(i) else {
         return (denials, errors);
@@ -440,7 +441,7 @@ fn evaluate<'o>(
         subject.get_or_init(|| {
             cel::Subject::create(o)
                 .covered_by(set.cover.clone())
-                .in_namespace(namespace.map(|(ns, _)| ns.clone()))
+                .in_namespace(namespace.cloned())
         })
     };
     match p {

@@ -557,7 +557,7 @@ pub fn run_vap(file: &Path) -> Result<Vec<CaseResult>, PolicyError> {
         for p in &policies {
             for b in bindings.iter().filter(|b| b.policy == p.name) {
                 let param = p.param_kind.as_deref().and_then(|k| b.params(k, &params));
-                match p.evaluate(&object, Some(b), param, None) {
+                match p.evaluate(&object, Some(b), param) {
                     vap::Verdict::Deny(m) => denied = denied.or(Some(m)),
                     vap::Verdict::Error(e) => error = Some(e),
                     _ => {}

@@ -203,21 +203,15 @@ impl Policy {
     }
 
     /// Evaluate `object` (a CREATE) under `binding` (None: the policy's own constraints only),
-    /// with `params` when the policy takes them, in a namespace labelled `namespace_labels`
-    /// when known (its `namespaceObject`, and what `namespaceSelector`s match).
+    /// with `params` when the policy takes them, its namespace unknown (`namespaceObject` is
+    /// what the API server guarantees of it).
     pub fn evaluate(
         &self,
         object: &Value,
         binding: Option<&Binding>,
         params: Option<&Value>,
-        namespace_labels: Option<&Value>,
     ) -> Verdict {
-        let namespace = namespace_labels.map(|l| {
-            let name = str_at(object, "/metadata/namespace").unwrap_or("default");
-            super::cel::namespace_json(name, l)
-        });
-        let subject = Subject::create(object).in_namespace(namespace);
-        self.evaluate_subject(&subject, binding, params, namespace_labels)
+        self.evaluate_subject(&Subject::create(object), binding, params, None)
     }
 
     /// [`Policy::evaluate`] over an object already prepared for CEL (shared by policies):
@@ -394,13 +388,13 @@ mod tests {
     #[test]
     fn admits_denies_and_ignores() {
         let p = Policy::from_object(&policy()).expect("policy");
-        assert_eq!(p.evaluate(&deploy(3), None, None, None), Verdict::Admit);
+        assert_eq!(p.evaluate(&deploy(3), None, None), Verdict::Admit);
         assert_eq!(
-            p.evaluate(&deploy(7), None, None, None),
+            p.evaluate(&deploy(7), None, None),
             Verdict::Deny("replicas 7 > 5".into())
         );
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}});
-        assert_eq!(p.evaluate(&pod, None, None, None), Verdict::NotMatched);
+        assert_eq!(p.evaluate(&pod, None, None), Verdict::NotMatched);
     }
 
     #[test]
@@ -410,10 +404,7 @@ mod tests {
             "validationActions": ["Warn"],
             "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "prod"}}}}}))
         .expect("binding");
-        assert_eq!(
-            p.evaluate(&deploy(7), Some(&b), None, None),
-            Verdict::NotMatched
-        );
+        assert_eq!(p.evaluate(&deploy(7), Some(&b), None), Verdict::NotMatched);
     }
 
     #[test]

@@ -323,8 +323,10 @@ impl<'j> Subject<'j> {
             None if super::cluster_scoped(kind) => val(&serde_json::Value::Null),
             ns => {
                 let ns = ns.unwrap_or("default");
-                val(&serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}}))
+                val(&namespace_json(
+                    ns,
+                    &serde_json::json!({"kubernetes.io/metadata.name": ns}),
+                ))
             }
         }
     }

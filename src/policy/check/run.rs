@@ -28,7 +28,7 @@ pub(super) fn run(
     let namespaces: Namespaces = namespaces
         .iter()
         .rev()
-        .map(|(n, l)| (n.as_str(), (cel::namespace_json(n, l), l)))
+        .map(|(n, l)| (n.as_str(), cel::namespace_json(n, l)))
         .collect();
     let namespaces = &namespaces;
     // Each worker takes the next chunk until none is left; chunks are joined in their order,
@@ -97,9 +97,8 @@ struct Worker<'s> {
     shown: foldhash::HashMap<String, String>,
 }
 
-/// Each namespace by name, as `namespaceObject` (looked up for every object), and its labels
-/// (what `namespaceSelector`s match).
-type Namespaces<'s> = foldhash::HashMap<&'s str, (Value, &'s Value)>;
+/// Each namespace by name, as `namespaceObject` (looked up for every object).
+type Namespaces<'s> = foldhash::HashMap<&'s str, Value>;
 
 struct Sibling {
     denials: Vec<Denial>,
@@ -154,6 +153,8 @@ impl<'s> Worker<'s> {
         let set = self.set;
         let (mut denials, mut errors) = (Vec::new(), Vec::new());
         self.memo.clear();
+        // Borrowed for the worker's lifetime, not through `self` (updated in the loop).
+        let namespaces: &'s Namespaces<'s> = self.namespaces;
         for o in objects {
             let o: &Value = &o;
             let subject = std::cell::OnceCell::new();
@@ -163,7 +164,6 @@ impl<'s> Worker<'s> {
             } else {
                 None
             };
-            let namespaces: &'s Namespaces<'s> = self.namespaces;
             let namespace = str_at(o, "/metadata/namespace").and_then(|ns| namespaces.get(ns));
             for (i, (policy, _)) in set.policies.iter().enumerate() {
                 let memo_key = key.filter(|_| self.safe[i]).map(|k| (k, i));

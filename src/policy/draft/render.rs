@@ -345,7 +345,7 @@ pub fn evaluate(
         Engine::Vap => {
             let p = vap::Policy::from_object(&file("policy.yaml")?).map_err(|e| e.to_string())?;
             let b = vap::Binding::from_object(&file("binding.yaml")?).map_err(|e| e.to_string())?;
-            match p.evaluate(object, Some(&b), None, None) {
+            match p.evaluate(object, Some(&b), None) {
                 vap::Verdict::Deny(m) => Ok(Some(m)),
                 vap::Verdict::Error(e) => Err(e),
                 _ => Ok(None),
