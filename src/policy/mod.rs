@@ -155,37 +155,82 @@ pub(crate) fn label_selector_matches(sel: &Value, labels: &Value) -> bool {
 
 /// [`label_selector_matches`] over labels read by `get` (no map is built to match against).
 pub(crate) fn selector_matches<'l>(sel: &Value, get: impl Fn(&str) -> Option<&'l str>) -> bool {
-    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object)
-        && !ml.iter().all(|(k, v)| get(k) == v.as_str())
-    {
-        return false;
-    }
-    for e in sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = str_at(e, "/key").unwrap_or("");
-        let values = || {
-            e.get("values")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-        };
-        let ok = match str_at(e, "/operator").unwrap_or("") {
-            "In" => get(key).is_some_and(|v| values().any(|w| w == v)),
-            "NotIn" => get(key).is_none_or(|v| !values().any(|w| w == v)),
-            "Exists" => get(key).is_some(),
-            "DoesNotExist" => get(key).is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
+    Selector::new(sel).matches(get)
+}
+
+/// A `metav1.LabelSelector` read once, to match many objects: a policy's namespace selector
+/// is matched for every object of a check.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selector {
+    /// `matchLabels`; a value that is not a string matches only where the label is absent.
+    labels: Vec<(String, Option<String>)>,
+    /// `matchExpressions`: key, operator, values (items that are not strings never match).
+    expressions: Vec<(String, SelectorOp, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum SelectorOp {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    /// An operator the API does not have: the requirement matches nothing.
+    Unknown,
+}
+
+impl Selector {
+    pub(crate) fn new(sel: &Value) -> Selector {
+        let labels = sel
+            .get("matchLabels")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
+            .collect();
+        let expressions = sel
+            .get("matchExpressions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let op = match str_at(e, "/operator").unwrap_or("") {
+                    "In" => SelectorOp::In,
+                    "NotIn" => SelectorOp::NotIn,
+                    "Exists" => SelectorOp::Exists,
+                    "DoesNotExist" => SelectorOp::DoesNotExist,
+                    _ => SelectorOp::Unknown,
+                };
+                let values = e
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+                (str_at(e, "/key").unwrap_or("").to_string(), op, values)
+            })
+            .collect();
+        Selector {
+            labels,
+            expressions,
         }
     }
-    true
+
+    /// Whether labels read by `get` match (no map is built to match against).
+    pub(crate) fn matches<'l>(&self, get: impl Fn(&str) -> Option<&'l str>) -> bool {
+        self.labels.iter().all(|(k, v)| get(k) == v.as_deref())
+            && self.expressions.iter().all(|(key, op, values)| {
+                let has = |v: &str| values.iter().any(|w| w == v);
+                match op {
+                    SelectorOp::In => get(key).is_some_and(has),
+                    SelectorOp::NotIn => get(key).is_none_or(|v| !has(v)),
+                    SelectorOp::Exists => get(key).is_some(),
+                    SelectorOp::DoesNotExist => get(key).is_none(),
+                    SelectorOp::Unknown => false,
+                }
+            })
+    }
 }
 
 /// Workload kinds whose pods a policy governs, and where their pod template lives.

@@ -5,7 +5,7 @@
 //! Why compiled: matching ran for every policy on every object, and read the rules out of
 //! their JSON each time (a dozen map lookups by string per rule); it was a tenth of a check.
 
-use super::{cluster_scoped, label_selector_matches, resource_of, selector_matches, str_at};
+use super::{Selector, cluster_scoped, resource_of, str_at};
 use crate::jsonptr::Pointer as _;
 use serde_json::Value;
 
@@ -19,9 +19,9 @@ pub(crate) struct ResourceRules {
     /// `excludeResourceRules`, when given.
     exclude: Option<Vec<Rule>>,
     /// `namespaceSelector`, when it selects anything less than every namespace.
-    namespace_selector: Option<Value>,
+    namespace_selector: Option<Selector>,
     /// `objectSelector`, when given.
-    object_selector: Option<Value>,
+    object_selector: Option<Selector>,
 }
 
 /// One rule: each list absent means any; `*` in a list means any.
@@ -111,8 +111,8 @@ impl ResourceRules {
             namespace_selector: m
                 .get("namespaceSelector")
                 .filter(|s| s.as_object().is_some_and(|o| !o.is_empty()))
-                .cloned(),
-            object_selector: m.get("objectSelector").cloned(),
+                .map(Selector::new),
+            object_selector: m.get("objectSelector").map(Selector::new),
         }
     }
 
@@ -160,14 +160,15 @@ impl ResourceRules {
                     .and_then(Value::as_str)
                     .or_else(|| (k == NAME).then_some(ns))
             };
-            if !selector_matches(sel, label) {
+            if !sel.matches(label) {
                 return false;
             }
         }
-        if let Some(sel) = &self.object_selector
-            && !label_selector_matches(sel, object.at("/metadata/labels").unwrap_or(&Value::Null))
-        {
-            return false;
+        if let Some(sel) = &self.object_selector {
+            let labels = object.at("/metadata/labels");
+            if !sel.matches(|k| labels.and_then(|l| l.get(k)).and_then(Value::as_str)) {
+                return false;
+            }
         }
         true
     }

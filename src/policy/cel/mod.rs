@@ -345,8 +345,16 @@ impl<'j> Subject<'j> {
             Some(c) if self.review.is_none() && c.shares(reach) != 0 => {
                 let (base, values) = self.ctx_shared.get_or_init(|| self.shared_base(c));
                 let mut scope = self.scope_over(base);
+                let (shares, hides) = c.sharing(reach);
                 scope.shared = values;
-                scope.shared_mask = c.shares(reach);
+                scope.shared_mask = shares;
+                for (i, (name, _)) in c.shared.iter().enumerate() {
+                    if hides & (1 << i) != 0 {
+                        scope
+                            .ctx
+                            .hide_variable(format!("{}{name}", ast::VAR_PREFIX));
+                    }
+                }
                 scope
             }
             Some(c) if self.review.is_none() && c.covers(reach) => {

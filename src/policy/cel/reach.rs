@@ -67,8 +67,9 @@ pub struct Cover {
     /// object alone (the drafts' `variables.spec`, `variables.containers`): evaluated once
     /// per object, for all of them. At most 64.
     pub(super) shared: Vec<(String, Expr)>,
-    /// The covered reaches that share some of them: which (bit `i`: `shared[i]`).
-    sharing: Vec<(u64, u64)>,
+    /// The covered reaches that share some of them: which (bit `i`: `shared[i]`), and which
+    /// others each must not see.
+    sharing: Vec<(u64, u64, u64)>,
 }
 
 impl Cover {
@@ -123,17 +124,12 @@ impl Cover {
             .take(64)
             .collect();
         // Per policy: the candidates it declares alike whose reads are shared by it too. The
-        // shared values are bound beneath the policy's scope under their names, so a policy
-        // that reads a shared name it does not declare, or declares one from another source,
-        // evaluates on its own: the shared binding would answer where its own read fails.
-        let mut per_reach: Vec<(u64, u64)> = Vec::new();
+        // shared values are bound beneath the policy's scope under their names, so the other
+        // shared names it reads or declares (from another source) are hidden in its scope:
+        // where its own declaration fails, or it declares none, the shared binding must not
+        // answer for it.
+        let mut per_reach: Vec<(u64, u64, u64)> = Vec::new();
         for r in group {
-            if candidates.iter().any(|(n, e)| {
-                let own = r.decls.iter().find(|d| d.0 == *n);
-                (r.reads.contains(n) && own.is_none()) || own.is_some_and(|d| d.1 != e.source)
-            }) {
-                continue;
-            }
             let mut mask = candidates
                 .iter()
                 .enumerate()
@@ -159,11 +155,19 @@ impl Cover {
                 mask = kept;
             }
             if mask != 0 {
-                per_reach.push((r.id, mask));
+                let hide = candidates
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, (n, _))| {
+                        mask & (1 << i) == 0
+                            && (r.reads.contains(n) || r.decls.iter().any(|d| d.0 == *n))
+                    })
+                    .fold(0u64, |m, (i, _)| m | (1 << i));
+                per_reach.push((r.id, mask, hide));
             }
         }
         // Only what some policy shares is evaluated per object.
-        let used = per_reach.iter().fold(0u64, |m, (_, k)| m | k);
+        let used = per_reach.iter().fold(0u64, |m, (_, k, _)| m | k);
         let keep: Vec<usize> = (0..candidates.len())
             .filter(|i| used & (1 << i) != 0)
             .collect();
@@ -175,7 +179,7 @@ impl Cover {
         };
         cover.sharing = per_reach
             .into_iter()
-            .map(|(id, m)| (id, remap(m)))
+            .map(|(id, m, h)| (id, remap(m), remap(h)))
             .collect();
         cover.shared = candidates
             .into_iter()
@@ -192,10 +196,16 @@ impl Cover {
 
     /// Which of the shared declarations `r` shares (bit `i`: `shared[i]`; 0: none).
     pub(super) fn shares(&self, r: &Reach) -> u64 {
+        self.sharing(r).0
+    }
+
+    /// Which of the shared declarations `r` shares, and which it must not see (it reads them
+    /// or declares them otherwise); `(0, 0)` when it shares none.
+    pub(super) fn sharing(&self, r: &Reach) -> (u64, u64) {
         self.sharing
             .iter()
-            .find(|(id, _)| *id == r.id)
-            .map_or(0, |(_, m)| *m)
+            .find(|(id, _, _)| *id == r.id)
+            .map_or((0, 0), |(_, m, h)| (*m, *h))
     }
 }
 
@@ -266,14 +276,16 @@ mod cut_object {
         assert_eq!(cover.shared.len(), 2);
         assert_eq!((cover.shares(&a), cover.shares(&b)), (0b11, 0b11));
         // Starts with only part of the run, and reads `variables.containers` it does not
-        // declare: the shared one would hide its error, so it evaluates on its own.
-        assert_eq!(cover.shares(&lone), 0);
-        // Declares `containers` from another source: were its own to fail, the shared one
-        // would answer for it; so it evaluates on its own.
+        // declare: it shares `spec`, and the shared `containers` is hidden from it (it would
+        // answer where its read must fail).
+        assert_eq!(cover.sharing(&lone), (0b01, 0b10));
+        // Declares `containers` from another source: it shares `spec`; the shared
+        // `containers` is hidden, so its own answers, or its own failure.
         let own = c("variables.spec.initContainers");
         let partial = Reach::of([("spec", &spec), ("containers", &own)], [&check]);
         let cover = Cover::new([&a, &b, &partial]).expect("cover");
-        assert_eq!((cover.shares(&a), cover.shares(&partial)), (0b11, 0));
+        assert_eq!(cover.sharing(&a), (0b11, 0));
+        assert_eq!(cover.sharing(&partial), (0b01, 0b10));
         let o = json!({"spec": {"containers": [{"name": "a"}], "initContainers": []}});
         let subject = Subject::create(&o).covered_by(Some(cover.clone()));
         let mut scope = subject.scope_for(&partial);
@@ -284,12 +296,22 @@ mod cut_object {
         let failing = c("variables.spec.missing");
         let broken = Reach::of([("spec", &spec), ("containers", &failing)], [&check]);
         let broken_cover = Cover::new([&a, &b, &broken]).expect("cover");
-        assert_eq!(broken_cover.shares(&broken), 0);
+        assert_eq!(broken_cover.sharing(&broken), (0b01, 0b10));
         let broken_subject = Subject::create(&o).covered_by(Some(broken_cover));
         let mut scope = broken_subject.scope_for(&broken);
         scope.declare("spec", &spec);
         scope.declare("containers", &failing);
-        assert!(scope.check(&check).is_err(), "its own `containers` fails");
+        let whole_subject = Subject::create(&o);
+        let mut whole = whole_subject.scope();
+        whole.declare("spec", &spec);
+        whole.declare("containers", &failing);
+        let failed = scope.check(&check);
+        assert!(failed.is_err(), "its own `containers` fails");
+        // With the same message as over the whole object, where nothing is shared.
+        assert_eq!(failed, whole.check(&check));
+        // A failure the expression does not reach is no failure, as without sharing.
+        let unreached = c("false && variables.containers.size() > 0");
+        assert_eq!(scope.check(&unreached), Ok(false));
         // One that does not declare it at all fails to read it, as over the whole object.
         let undeclared = Subject::create(&o).covered_by(Some(cover));
         let mut scope = undeclared.scope_for(&lone);

@@ -117,3 +117,27 @@ fn every_operator_and_call_form_answers() {
         assert!(check(expr).is_err(), "{expr}");
     }
 }
+
+/// Patch 12: a hidden name is undeclared in its scope and below, whatever a parent binds,
+/// until bound there again; the parent keeps its binding.
+#[test]
+fn a_hidden_name_is_undeclared_below_until_bound_again() {
+    use kube_cel::cel::{Context, ExecutionError, Value};
+    let e = compile("x + 1").expect("compiles");
+    let mut parent = Context::default();
+    parent.add_variable_from_value("x", 1i64);
+    let mut child = parent.new_inner_scope();
+    child.hide_variable("x");
+    {
+        let grandchild = child.new_inner_scope();
+        for ctx in [&child, &grandchild] {
+            assert!(matches!(
+                Value::resolve(&e.expr, ctx),
+                Err(ExecutionError::UndeclaredReference(n)) if n.as_str() == "x"
+            ));
+        }
+    }
+    assert_eq!(Value::resolve(&e.expr, &parent), Ok(Value::Int(2)));
+    child.add_variable_from_value("x", 41i64);
+    assert_eq!(Value::resolve(&e.expr, &child), Ok(Value::Int(42)));
+}

@@ -7,6 +7,22 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Patch (PATCHES.md): what [`Context::hide_variable`] binds; never seen by an expression.
+#[derive(Debug)]
+struct Hidden;
+
+static HIDDEN: Hidden = Hidden;
+
+impl Val for Hidden {
+    fn get_type(&self) -> crate::common::types::Type<'_> {
+        crate::common::types::NULL_TYPE
+    }
+
+    fn clone_as_boxed(&self) -> Box<dyn Val> {
+        Box::new(Hidden)
+    }
+}
+
 /// Context is a collection of variables and functions that can be used
 /// by the interpreter to resolve expressions.
 ///
@@ -102,6 +118,16 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Patch (PATCHES.md): make `name` undeclared in this scope and the scopes made from it,
+    /// whatever a parent binds to it, until it is bound here again. A read of it fails as a
+    /// read of a name never bound does (`UndeclaredReference`).
+    pub fn hide_variable<S>(&mut self, name: S)
+    where
+        S: Into<String>,
+    {
+        self.add_variable_cow(name, Cow::Borrowed(&HIDDEN));
+    }
+
     /// Patch (PATCHES.md): bind `name`, rebinding without allocating its name again.
     pub(crate) fn set_variable_cow(&mut self, name: &str, value: Cow<'a, dyn Val>) {
         match self {
@@ -169,11 +195,11 @@ impl<'a> Context<'a> {
                     r.resolve(name)
                         .map(|v| Cow::<dyn Val>::Owned(v.try_into().unwrap()))
                 })
-                .or_else(|| {
-                    variables
-                        .get(name)
-                        .map(|b| Cow::<dyn Val>::Borrowed(b.as_ref()))
-                        .or_else(|| parent.get_variable(name))
+                // Patch (PATCHES.md): a name hidden here is undeclared, whatever a parent binds.
+                .or_else(|| match variables.get(name) {
+                    Some(b) if b.downcast_ref::<Hidden>().is_some() => None,
+                    Some(b) => Some(Cow::<dyn Val>::Borrowed(b.as_ref())),
+                    None => parent.get_variable(name),
                 }),
             Context::Root {
                 variables,
@@ -187,6 +213,7 @@ impl<'a> Context<'a> {
                 .or_else(|| {
                     variables
                         .get(name)
+                        .filter(|v| v.downcast_ref::<Hidden>().is_none())
                         .map(|v| Cow::<dyn Val>::Borrowed(v.as_ref()))
                 }),
         }
