@@ -341,27 +341,28 @@ impl<'j> Subject<'j> {
     /// A fresh scope for a policy whose expressions read `reach`: over the object cut to its
     /// cover when the cover includes it, else the whole object.
     pub fn scope_for(&self, reach: &Reach) -> Scope<'_> {
-        match &self.cover {
-            Some(c) if self.review.is_none() && c.shares(reach) != 0 => {
-                let (base, values) = self.ctx_shared.get_or_init(|| self.shared_base(c));
-                let mut scope = self.scope_over(base);
-                let (shares, hides) = c.sharing(reach);
-                scope.shared = values;
-                scope.shared_mask = shares;
-                for (i, (name, _)) in c.shared.iter().enumerate() {
-                    if hides & (1 << i) != 0 {
-                        scope
-                            .ctx
-                            .hide_variable(format!("{}{name}", ast::VAR_PREFIX));
-                    }
+        let Some(c) = self.cover.as_ref().filter(|_| self.review.is_none()) else {
+            return self.scope();
+        };
+        let (shares, hides) = c.sharing(reach);
+        if shares != 0 {
+            let (base, values) = self.ctx_shared.get_or_init(|| self.shared_base(c));
+            let mut scope = self.scope_over(base);
+            scope.shared = values;
+            scope.shared_mask = shares;
+            for (i, (name, _)) in c.shared.iter().enumerate() {
+                if hides & (1 << i) != 0 {
+                    scope
+                        .ctx
+                        .hide_variable(format!("{}{name}", ast::VAR_PREFIX));
                 }
-                scope
             }
-            Some(c) if self.review.is_none() && c.covers(reach) => {
-                let base = self.ctx_cut.get_or_init(|| self.base(Some(&c.trie)));
-                self.scope_over(base)
-            }
-            _ => self.scope(),
+            scope
+        } else if c.covers(reach) {
+            let base = self.ctx_cut.get_or_init(|| self.base(Some(&c.trie)));
+            self.scope_over(base)
+        } else {
+            self.scope()
         }
     }
 

@@ -194,13 +194,8 @@ impl Cover {
         self.ids.contains(&r.id)
     }
 
-    /// Which of the shared declarations `r` shares (bit `i`: `shared[i]`; 0: none).
-    pub(super) fn shares(&self, r: &Reach) -> u64 {
-        self.sharing(r).0
-    }
-
-    /// Which of the shared declarations `r` shares, and which it must not see (it reads them
-    /// or declares them otherwise); `(0, 0)` when it shares none.
+    /// Which of the shared declarations `r` shares (bit `i`: `shared[i]`), and which it must
+    /// not see (it reads them or declares them otherwise); `(0, 0)` when it shares none.
     pub(super) fn sharing(&self, r: &Reach) -> (u64, u64) {
         self.sharing
             .iter()
@@ -274,7 +269,7 @@ mod cut_object {
         let lone = Reach::of([("spec", &spec)], [&check]);
         let cover = Cover::new([&a, &b, &lone]).expect("cover");
         assert_eq!(cover.shared.len(), 2);
-        assert_eq!((cover.shares(&a), cover.shares(&b)), (0b11, 0b11));
+        assert_eq!((cover.sharing(&a).0, cover.sharing(&b).0), (0b11, 0b11));
         // Starts with only part of the run, and reads `variables.containers` it does not
         // declare: it shares `spec`, and the shared `containers` is hidden from it (it would
         // answer where its read must fail).
@@ -332,7 +327,7 @@ mod cut_object {
         let g = Reach::of([("n", &ns), ("spec", &spec)], [&check]);
         let cover = Cover::new([&g, &g.clone()]).expect("cover");
         assert_eq!(cover.shared.len(), 1);
-        assert_eq!(cover.shares(&g), 0b1);
+        assert_eq!(cover.sharing(&g).0, 0b1);
         // A shared variable that fails fails its readers with its own message.
         let o = json!({"spec": {}});
         let cover = Cover::new([&a, &b]);
