@@ -26,7 +26,8 @@ pub struct Loaded {
     pub state: crate::Result<ClusterState>,
 }
 
-/// Read every member, at most `concurrency` at a time; results in the members' order.
+/// Read every member for `analyze` ([`Source::load_for_analysis`]), at most `concurrency` at a
+/// time; results in the members' order.
 pub fn load(members: Vec<Member>, scope: &Scope, concurrency: usize) -> Vec<Loaded> {
     let n = members.len();
     let queue = Mutex::new(members.into_iter().enumerate());
@@ -39,7 +40,7 @@ pub fn load(members: Vec<Member>, scope: &Scope, concurrency: usize) -> Vec<Load
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((i, m)) = next else { break };
                     let _span = tracing::info_span!("cluster", name = %m.name).entered();
-                    let state = m.source.load(scope);
+                    let state = m.source.load_for_analysis(scope);
                     // A live source knows its context only once connected: ask after loading.
                     let loaded = Loaded {
                         info: m.source.info(),

@@ -21,7 +21,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod as_json;
+mod keep;
 pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
+pub use keep::Keep;
 
 /// Where the state came from; printed in headers and the JSON `source`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -143,8 +145,8 @@ pub struct ClusterState {
     /// Workloads kept as JSON text, not typed, in a state read for `policy check`
     /// ([`ClusterState::keeping_workloads_as_json`]); empty otherwise.
     pub workload_json: Vec<WorkloadJson>,
-    /// Whether readers put workloads in `workload_json` instead of the typed lists.
-    workloads_as_json: bool,
+    /// What readers keep of the objects they read into this state.
+    keep: Keep,
     pub logs: LogStore,
     pub report: LoadReport,
     /// The moment the state describes: the newest timestamp seen in a snapshot, or now for a

@@ -465,7 +465,7 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     if g.names_fleet() || args.all_contexts {
         return fleet::analyze(g, cfg, args, &categories, min, fail_on);
     }
-    let (info, state) = load(g, cfg)?;
+    let (info, state) = load_for(g, cfg, |src, scope| src.load_for_analysis(scope))?;
     let all = findings_with_guidance(g, &search::guidance_index(g, cfg)?, &state);
     let total = all.len();
     let findings = analyzers::filter(all, &categories, min);

@@ -31,6 +31,11 @@ pub trait Source: Send {
     fn load_for_policy_check(&self, scope: &Scope) -> Result<ClusterState> {
         self.load(scope)
     }
+    /// Read the state for `analyze`: a source that can keeps only what the analyzers read
+    /// ([`crate::state::Keep::ForAnalysis`]). By default, the whole typed state.
+    fn load_for_analysis(&self, scope: &Scope) -> Result<ClusterState> {
+        self.load(scope)
+    }
 }
 
 /// A dump on disk (`--snapshot PATH`). Never touches a cluster.
@@ -52,6 +57,10 @@ impl Source for SnapshotSource {
 
     fn load_for_policy_check(&self, scope: &Scope) -> Result<ClusterState> {
         scoped(snapshot::load_workloads_as_json(&self.path)?, scope)
+    }
+
+    fn load_for_analysis(&self, scope: &Scope) -> Result<ClusterState> {
+        scoped(snapshot::load_for_analysis(&self.path)?, scope)
     }
 }
 
@@ -128,14 +137,24 @@ impl Source for Judged {
     }
 
     fn load(&self, scope: &Scope) -> Result<ClusterState> {
-        let mut state = self.inner.load(scope)?;
-        state.recent_minutes = self.recent_minutes;
-        Ok(state)
+        self.inner.load(scope).map(|s| self.judging(s))
     }
 
     fn load_for_policy_check(&self, scope: &Scope) -> Result<ClusterState> {
-        let mut state = self.inner.load_for_policy_check(scope)?;
+        self.inner
+            .load_for_policy_check(scope)
+            .map(|s| self.judging(s))
+    }
+
+    fn load_for_analysis(&self, scope: &Scope) -> Result<ClusterState> {
+        self.inner.load_for_analysis(scope).map(|s| self.judging(s))
+    }
+}
+
+impl Judged {
+    /// `state`, judged by this source's window of "recent".
+    fn judging(&self, mut state: ClusterState) -> ClusterState {
         state.recent_minutes = self.recent_minutes;
-        Ok(state)
+        state
     }
 }

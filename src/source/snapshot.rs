@@ -34,6 +34,13 @@ pub fn load_workloads_as_json(path: &Path) -> Result<ClusterState> {
     load_into(path, ClusterState::keeping_workloads_as_json())
 }
 
+/// [`load`], keeping what the analyzers read ([`Keep::ForAnalysis`]): what `analyze` reads.
+///
+/// [`Keep::ForAnalysis`]: crate::state::Keep::ForAnalysis
+pub fn load_for_analysis(path: &Path) -> Result<ClusterState> {
+    load_into(path, ClusterState::keeping(crate::state::Keep::ForAnalysis))
+}
+
 /// Read the snapshot into states made like `empty` (one per file, joined).
 fn load_into(path: &Path, empty: ClusterState) -> Result<ClusterState> {
     if !path.exists() {

@@ -44,39 +44,16 @@ impl WorkloadJson {
 }
 
 impl ClusterState {
-    /// A state whose readers keep workloads as JSON ([`ClusterState::workload_json`]):
-    /// analyzers find no pods or controllers in it; only `policy check` reads it.
-    pub fn keeping_workloads_as_json() -> Self {
-        ClusterState {
-            workloads_as_json: true,
-            ..ClusterState::default()
-        }
-    }
-
-    /// An empty state read the same way as this one.
-    pub fn fresh(&self) -> Self {
-        ClusterState {
-            workloads_as_json: self.workloads_as_json,
-            ..ClusterState::default()
-        }
-    }
-
-    /// Whether readers keep workloads as JSON in this state.
-    pub fn keeps_workloads_as_json(&self) -> bool {
-        self.workloads_as_json
-    }
-
-    /// Hand a freshly read object to the state: in a state that keeps workloads as JSON, a
-    /// named workload becomes its JSON text (`None`: nothing left to push) and a ReplicaSet or
-    /// Job a controller owns is dropped (checked through its controller); anything else comes
-    /// back to be pushed typed.
-    pub(crate) fn take_typed<T>(&mut self, kind: &str, object: T) -> Option<T>
+    /// In a state that keeps workloads as JSON ([`Keep::WorkloadsAsJson`]): a named workload
+    /// becomes its JSON text (`None`: nothing left to push) and a ReplicaSet or Job a
+    /// controller owns is dropped (checked through its controller); anything else comes back
+    /// to be pushed typed.
+    ///
+    /// [`Keep::WorkloadsAsJson`]: super::Keep::WorkloadsAsJson
+    pub(super) fn take_as_json<T>(&mut self, kind: &str, object: T) -> Option<T>
     where
         T: Serialize + k8s_openapi::Metadata<Ty = ObjectMeta>,
     {
-        if !self.workloads_as_json {
-            return Some(object);
-        }
         let Some(kind) = WORKLOAD_KINDS.iter().copied().find(|k| *k == kind) else {
             return Some(object);
         };
@@ -132,14 +109,6 @@ mod tests {
             metadata: meta(name, owned),
             ..Pod::default()
         }
-    }
-
-    #[test]
-    fn a_typed_state_keeps_every_object_typed() {
-        let mut st = ClusterState::default();
-        assert!(st.take_typed("Pod", pod(Some("web-1"), true)).is_some());
-        assert!(st.workload_json.is_empty());
-        assert!(!st.fresh().keeps_workloads_as_json());
     }
 
     #[test]

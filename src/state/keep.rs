@@ -1,0 +1,139 @@
+//! What a reader keeps of the objects it reads into a state: everything (the REPL, `ask`, MCP,
+//! the index), what the analyzers read (`analyze`), or the workloads as JSON text
+//! (`policy check`). The reader asks [`ClusterState::take_typed`] for every object it types.
+
+use super::ClusterState;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+/// What readers keep of the objects they read into a state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// Every object, typed, as read.
+    #[default]
+    Everything,
+    /// What the analyzers read: every object typed, but a ReplicaSet a controller owns without
+    /// its pod template. Why: the analyzers read a pod template only of a top-level workload
+    /// (a ReplicaSet nobody owns; `analyzers::workload::all`), and of an owned ReplicaSet only
+    /// its metadata, status and events; its template is the Deployment's (or an older
+    /// revision of it, kept up to `revisionHistoryLimit`, 10 by default), ~80% of its memory.
+    ForAnalysis,
+    /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
+    /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.
+    WorkloadsAsJson,
+}
+
+impl ClusterState {
+    /// An empty state whose readers keep `keep`.
+    pub fn keeping(keep: Keep) -> Self {
+        ClusterState {
+            keep,
+            ..ClusterState::default()
+        }
+    }
+
+    /// A state whose readers keep workloads as JSON ([`Keep::WorkloadsAsJson`]).
+    pub fn keeping_workloads_as_json() -> Self {
+        Self::keeping(Keep::WorkloadsAsJson)
+    }
+
+    /// An empty state read the same way as this one.
+    pub fn fresh(&self) -> Self {
+        Self::keeping(self.keep)
+    }
+
+    /// What readers keep in this state.
+    pub fn keeps(&self) -> Keep {
+        self.keep
+    }
+
+    /// Whether readers keep workloads as JSON in this state.
+    pub fn keeps_workloads_as_json(&self) -> bool {
+        self.keep == Keep::WorkloadsAsJson
+    }
+
+    /// Hand a freshly read object to the state, after the reader has learned the credentials
+    /// it carries: what comes back is pushed typed (`None`: nothing left to push).
+    pub(crate) fn take_typed<T>(&mut self, kind: &str, object: T) -> Option<T>
+    where
+        T: Serialize + k8s_openapi::Metadata<Ty = ObjectMeta> + 'static,
+    {
+        match self.keep {
+            Keep::Everything => Some(object),
+            Keep::ForAnalysis => Some(without_owned_template(object)),
+            Keep::WorkloadsAsJson => self.take_as_json(kind, object),
+        }
+    }
+}
+
+/// `object`, its pod template dropped when it is a ReplicaSet a controller owns.
+fn without_owned_template<T: 'static>(mut object: T) -> T {
+    if let Some(rs) = (&mut object as &mut dyn std::any::Any).downcast_mut::<ReplicaSet>()
+        // The same test as `analyzers::workload::all`'s: any owner makes it not top-level.
+        && rs.metadata.owner_references.as_ref().is_some_and(|o| !o.is_empty())
+        && let Some(spec) = rs.spec.as_mut()
+    {
+        spec.template = None;
+    }
+    object
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::ReplicaSetSpec;
+    use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+
+    fn rs(owned: bool) -> ReplicaSet {
+        ReplicaSet {
+            metadata: ObjectMeta {
+                name: Some("web-7f".into()),
+                owner_references: owned.then(|| {
+                    vec![OwnerReference {
+                        kind: "Deployment".into(),
+                        name: "web".into(),
+                        ..OwnerReference::default()
+                    }]
+                }),
+                ..ObjectMeta::default()
+            },
+            spec: Some(ReplicaSetSpec {
+                replicas: Some(2),
+                template: Some(PodTemplateSpec::default()),
+                ..ReplicaSetSpec::default()
+            }),
+            ..ReplicaSet::default()
+        }
+    }
+
+    #[test]
+    fn a_full_state_keeps_every_object_as_read() {
+        let mut st = ClusterState::default();
+        assert_eq!(st.keeps(), Keep::Everything);
+        assert_eq!(st.take_typed("ReplicaSet", rs(true)), Some(rs(true)));
+        assert!(st.take_typed("Pod", Pod::default()).is_some());
+        assert!(st.workload_json.is_empty());
+        assert!(!st.fresh().keeps_workloads_as_json());
+    }
+
+    #[test]
+    fn an_analysis_state_drops_only_an_owned_replica_sets_template() {
+        let mut st = ClusterState::keeping(Keep::ForAnalysis);
+        assert_eq!(st.fresh().keeps(), Keep::ForAnalysis);
+        let owned = st.take_typed("ReplicaSet", rs(true)).expect("kept");
+        let spec = owned.spec.expect("spec");
+        assert_eq!(spec.template, None);
+        assert_eq!(spec.replicas, Some(2), "the rest of the spec stays");
+        assert_eq!(owned.metadata, rs(true).metadata);
+        // A ReplicaSet nobody owns is a top-level workload: its template is analysed.
+        assert_eq!(st.take_typed("ReplicaSet", rs(false)), Some(rs(false)));
+        let pod = Pod {
+            spec: Some(Default::default()),
+            ..Pod::default()
+        };
+        assert_eq!(st.take_typed("Pod", pod.clone()), Some(pod));
+        assert!(st.workload_json.is_empty());
+    }
+}
