@@ -83,13 +83,14 @@ impl ClusterState {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use k8s_openapi::api::apps::v1::ReplicaSet;
     use k8s_openapi::api::core::v1::Pod;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
-    fn meta(name: Option<&str>, owned: bool) -> ObjectMeta {
+    /// Metadata in namespace `shop`, owned by Deployment `web` when `owned`.
+    pub(in crate::state) fn meta(name: Option<&str>, owned: bool) -> ObjectMeta {
         ObjectMeta {
             name: name.map(str::to_string),
             namespace: Some("shop".into()),

@@ -82,23 +82,13 @@ fn without_owned_template<T: 'static>(mut object: T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::as_json::tests::meta;
     use k8s_openapi::api::apps::v1::ReplicaSetSpec;
     use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
     fn rs(owned: bool) -> ReplicaSet {
         ReplicaSet {
-            metadata: ObjectMeta {
-                name: Some("web-7f".into()),
-                owner_references: owned.then(|| {
-                    vec![OwnerReference {
-                        kind: "Deployment".into(),
-                        name: "web".into(),
-                        ..OwnerReference::default()
-                    }]
-                }),
-                ..ObjectMeta::default()
-            },
+            metadata: meta(Some("web-7f"), owned),
             spec: Some(ReplicaSetSpec {
                 replicas: Some(2),
                 template: Some(PodTemplateSpec::default()),
