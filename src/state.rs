@@ -567,6 +567,15 @@ pub fn event_time(ev: &Event) -> Option<jiff::Timestamp> {
         .or_else(|| ev.metadata.creation_timestamp.as_ref().map(|t| t.0))
 }
 
+/// Whether an object names any owner: a controller's ReplicaSet, Job or pod, an operator's
+/// Service; not a top-level workload. Any owner counts, controller or not (what
+/// `analyzers::workload::all` and the readers' [`Keep`] modes must agree on).
+pub fn has_owner(meta: &ObjectMeta) -> bool {
+    meta.owner_references
+        .as_ref()
+        .is_some_and(|r| !r.is_empty())
+}
+
 /// Namespaces whose workloads are the platform's own; hygiene findings are not reported there.
 pub fn is_system_namespace(ns: &str) -> bool {
     matches!(

@@ -146,6 +146,39 @@ fn healthy_openshift_must_gather_raises_only_its_failed_install_plan() {
 }
 
 #[test]
+fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
+    // `analyze` reads a snapshot keeping only what the analyzers read (`Keep::ForAnalysis`:
+    // an owned ReplicaSet without its pod template); every real capture must give the same
+    // findings as from the whole state.
+    let mut captures: Vec<std::path::PathBuf> =
+        ["troubleshoot-k3s", "sbctl-kurl", "must-gather-metal"]
+            .iter()
+            .map(|c| data(&format!("real-dumps/{c}")))
+            .collect();
+    for e in std::fs::read_dir(data("real-dumps/k8s-bench")).expect("k8s-bench") {
+        captures.push(e.expect("entry").path());
+    }
+    let mut trimmed = 0;
+    for dir in &captures {
+        let whole = load(dir);
+        let kept = sextant::source::snapshot::load_for_analysis(dir).expect("load for analysis");
+        assert_eq!(
+            kept.object_count(),
+            whole.object_count(),
+            "{}",
+            dir.display()
+        );
+        trimmed += kept
+            .replica_sets
+            .iter()
+            .filter(|r| r.spec.as_ref().is_some_and(|s| s.template.is_none()))
+            .count();
+        assert_eq!(analyze(&kept), analyze(&whole), "{}", dir.display());
+    }
+    assert!(trimmed >= 10, "owned ReplicaSets were trimmed: {trimmed}");
+}
+
+#[test]
 fn benchmark_manifests_flag_only_what_manifests_can_show() {
     let f = findings("real-dumps/k8s-bench/fix-service-routing");
     let ops = operational(&f);

@@ -359,3 +359,88 @@ async fn no_planted_secret_leaves_through_mcp() {
     found.extend(leaks("mcp audit log", &trail, &planted));
     assert!(found.is_empty(), "secrets left:\n{}", found.join("\n"));
 }
+
+/// `analyze` drops an owned ReplicaSet's pod template (`Keep::ForAnalysis`) only after the
+/// reader has learned the credentials in it: a password rotated out of the Deployment that
+/// an old revision still carries, quoted by an event, is redacted as it is everywhere else.
+#[test]
+fn an_old_revisions_credential_is_learned_before_its_template_is_dropped() {
+    let old = "OldPw-9x7Kq2Lm3nZ";
+    let meta = |name: &str, owner: Option<(&str, &str)>| {
+        let mut m = json!({"name": name, "namespace": "shop", "uid": format!("uid-{name}")});
+        if let Some((kind, owner)) = owner {
+            m["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": kind,
+                "name": owner, "uid": format!("uid-{owner}"), "controller": true}]);
+        }
+        m
+    };
+    let template = |password: &str| {
+        json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "app",
+            "image": "registry.example.com/shop/web:2", "env": [{"name": "DB_PASSWORD",
+            "value": password}]}]}})
+    };
+    let list = |kind: &str, api: &str, items: Vec<serde_json::Value>| {
+        json!({"apiVersion": "v1", "kind": "List", "items": items.into_iter().map(|mut i| {
+            i["apiVersion"] = json!(api);
+            i["kind"] = json!(kind);
+            i
+        }).collect::<Vec<_>>()})
+        .to_string()
+    };
+    let selector = json!({"matchLabels": {"app": "web"}});
+    let deployments = list(
+        "Deployment",
+        "apps/v1",
+        vec![json!({"metadata": meta("web", None),
+        "spec": {"replicas": 1, "selector": selector, "template": template("NewPw-current-7Hq")},
+        "status": {"replicas": 1, "unavailableReplicas": 1}})],
+    );
+    let replica_sets = list(
+        "ReplicaSet",
+        "apps/v1",
+        vec![json!({
+        "metadata": meta("web-6b9f", Some(("Deployment", "web"))),
+        "spec": {"replicas": 0, "selector": selector, "template": template(old)},
+        "status": {"replicas": 0}})],
+    );
+    let pods = list(
+        "Pod",
+        "v1",
+        vec![json!({
+        "metadata": meta("web-7c4d-x2x9q", Some(("ReplicaSet", "web-7c4d"))),
+        "spec": template("NewPw-current-7Hq")["spec"].clone(),
+        "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": false,
+            "restartCount": 9, "image": "registry.example.com/shop/web:2", "imageID": "",
+            "state": {"waiting": {"reason": "CrashLoopBackOff",
+                "message": "back-off 5m0s restarting failed container=app"}},
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                "finishedAt": "2026-12-01T10:00:00Z", "startedAt": "2026-12-01T09:59:58Z"}}}]}})],
+    );
+    let events = list(
+        "Event",
+        "v1",
+        vec![json!({"metadata": meta("web-7c4d-x2x9q.1", None),
+        "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-7c4d-x2x9q",
+            "uid": "uid-web-7c4d-x2x9q"},
+        "type": "Warning", "reason": "Failed", "count": 3,
+        "firstTimestamp": "2026-12-01T09:50:00Z", "lastTimestamp": "2026-12-01T10:00:00Z",
+        "message": format!("login failed for user app with {old}: access denied")})],
+    );
+    let dir = common::write_tree(&[
+        ("shop/deployments.json", &deployments),
+        ("shop/replicasets.json", &replica_sets),
+        ("shop/pods.json", &pods),
+        ("shop/events.json", &events),
+    ]);
+    let out = common::stdout_ok(
+        sextant_no_cluster()
+            .arg("--snapshot")
+            .arg(dir.path())
+            .args(["analyze", "-A", "-o", "json"]),
+    );
+    assert!(
+        out.contains("login failed for user app"),
+        "the event is quoted: {out}"
+    );
+    assert!(!out.contains(old), "{out}");
+}

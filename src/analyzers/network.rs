@@ -142,12 +142,8 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         }
         // An operator-managed Service (it has an owner) or a platform one whose backends do
         // not exist is usually a feature that is not enabled on this cluster.
-        let managed = svc
-            .metadata
-            .owner_references
-            .as_ref()
-            .is_some_and(|r| !r.is_empty())
-            || crate::state::is_system_namespace(ns);
+        let managed =
+            crate::state::has_owner(&svc.metadata) || crate::state::is_system_namespace(ns);
         let mut d = draft(
             if managed && matching == 0 {
                 Severity::Info

@@ -1,7 +1,7 @@
 //! Workloads as "something with a pod template": the unit hygiene findings are reported on,
 //! and what Services and policies match when a state has no pods (plain manifests).
 
-use crate::state::ClusterState;
+use crate::state::{ClusterState, has_owner};
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
@@ -54,12 +54,6 @@ impl Workload<'_> {
     }
 }
 
-fn controlled(meta: &ObjectMeta) -> bool {
-    meta.owner_references
-        .as_ref()
-        .is_some_and(|r| !r.is_empty())
-}
-
 /// Every top-level workload: controllers, and pods nobody controls.
 pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
     let mut out = Vec::new();
@@ -108,7 +102,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
     for d in state
         .replica_sets
         .iter()
-        .filter(|r| !controlled(&r.metadata))
+        .filter(|r| !has_owner(&r.metadata))
     {
         if let Some(s) = &d.spec
             && let Some(t) = &s.template
@@ -127,7 +121,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
     for d in state
         .replication_controllers
         .iter()
-        .filter(|r| !controlled(&r.metadata))
+        .filter(|r| !has_owner(&r.metadata))
     {
         if let Some(s) = &d.spec
             && let Some(t) = &s.template
@@ -162,7 +156,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
             });
         }
     }
-    for d in state.jobs.iter().filter(|r| !controlled(&r.metadata)) {
+    for d in state.jobs.iter().filter(|r| !has_owner(&r.metadata)) {
         if let Some(s) = &d.spec
             && let Some(spec) = &s.template.spec
         {
@@ -176,7 +170,7 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
             });
         }
     }
-    for p in state.pods.iter().filter(|p| !controlled(&p.metadata)) {
+    for p in state.pods.iter().filter(|p| !has_owner(&p.metadata)) {
         // Static/mirror pods are the node's, not a workload anyone deploys.
         let mirror = p
             .metadata
@@ -209,7 +203,7 @@ fn orphans<'a>(state: &'a ClusterState, out: &mut Vec<Workload<'a>>) {
         .iter()
         .map(|w| (w.kind.to_string(), w.ns().to_string(), w.name().to_string()))
         .collect();
-    for p in state.pods.iter().filter(|p| controlled(&p.metadata)) {
+    for p in state.pods.iter().filter(|p| has_owner(&p.metadata)) {
         let Some(top) = owners.top(&p.metadata) else {
             continue; // the Node's static pods
         };

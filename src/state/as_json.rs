@@ -62,8 +62,7 @@ impl ClusterState {
         let Some(name) = m.name.as_deref().filter(|n| !n.is_empty()) else {
             return Some(object);
         };
-        let owned = m.owner_references.as_ref().is_some_and(|o| !o.is_empty());
-        if owned && matches!(kind, "ReplicaSet" | "Job") {
+        if super::has_owner(m) && matches!(kind, "ReplicaSet" | "Job") {
             return None;
         }
         match serde_json::to_string(&object) {

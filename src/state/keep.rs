@@ -70,8 +70,8 @@ impl ClusterState {
 /// `object`, its pod template dropped when it is a ReplicaSet a controller owns.
 fn without_owned_template<T: 'static>(mut object: T) -> T {
     if let Some(rs) = (&mut object as &mut dyn std::any::Any).downcast_mut::<ReplicaSet>()
-        // The same test as `analyzers::workload::all`'s: any owner makes it not top-level.
-        && rs.metadata.owner_references.as_ref().is_some_and(|o| !o.is_empty())
+        // Not top-level (`analyzers::workload::all` asks the same).
+        && super::has_owner(&rs.metadata)
         && let Some(spec) = rs.spec.as_mut()
     {
         spec.template = None;
