@@ -46,7 +46,8 @@ use thiserror::Error;
 
 /// Bumped whenever fields or analyzers change: an index of another version is rebuilt.
 /// 2: text and title stored in their language's analysed fields, not twice.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: source, file, object and revision stored only (no query looks them up).
+pub const SCHEMA_VERSION: u32 = 3;
 const MANIFEST: &str = "sextant-manifest.json";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 

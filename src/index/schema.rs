@@ -44,18 +44,22 @@ pub(super) fn schema() -> (Schema, Fields) {
             )
             .set_stored()
     };
+    // Indexed (as one term) only where a query or a delete looks a document up by it: the id
+    // (replacing and deleting), kind and language (filters, counts), namespace (`--namespace`).
+    // Source, file, object, revision and lines are only shown: stored, never a term (four
+    // terms a document fewer for the indexing threads to sort and write).
     let id = b.add_text_field("id", STRING | STORED);
     let kind = b.add_text_field("kind", STRING | STORED);
     let lang = b.add_text_field("lang", STRING | STORED);
-    let source = b.add_text_field("source", STRING | STORED);
-    let file = b.add_text_field("file", STRING | STORED);
+    let source = b.add_text_field("source", STORED);
+    let file = b.add_text_field("file", STORED);
     let namespace = b.add_text_field("namespace", STRING | STORED);
-    let object = b.add_text_field("object", STRING | STORED);
+    let object = b.add_text_field("object", STORED);
     let time = b.add_date_field(
         "time",
         DateOptions::default().set_indexed().set_stored().set_fast(),
     );
-    let revision = b.add_text_field("revision", STRING | STORED);
+    let revision = b.add_text_field("revision", STORED);
     let lines = b.add_text_field("lines", STORED);
     let body = [
         b.add_text_field("body_en", analysed(ANALYZERS[0])),
