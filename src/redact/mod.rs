@@ -579,8 +579,10 @@ mod keyword_tests {
                 .unwrap_or_else(|| panic!("rule {id} has no sample"));
             let rule = builtin.rules.iter().find(|r| r.id == id).expect("rule");
             assert!(rule.regex.is_match(text), "{id} does not match its sample");
+            let own =
+                prefilter::Prefilter::new(words.iter().map(String::as_str)).expect("keywords");
             assert!(
-                words.iter().any(|w| prefilter::holds(text, w)),
+                own.may_match(text),
                 "{id}: its sample holds none of {words:?}"
             );
             let out = builtin.redact(text);
@@ -608,6 +610,23 @@ mod keyword_tests {
             assert!(out.contains("[REDACTED:"), "{text} → {out}");
             assert_eq!(out, unfiltered().redact(text));
         }
+    }
+
+    /// A team's own patterns name no keywords: they run on every text, whatever the
+    /// built-in keywords say.
+    #[test]
+    fn a_teams_patterns_run_without_keywords() {
+        let team = Redactor::from_rules("team-token\ttt_[A-Za-z0-9]{10}\n").expect("rules");
+        assert!(team.prefilter.is_none());
+        let text = "deploying build tt_ABCDEFGHIJ";
+        assert!(
+            !Redactor::builtin()
+                .prefilter
+                .as_ref()
+                .expect("keyed")
+                .may_match(text)
+        );
+        assert_eq!(team.redact(text), "deploying build [REDACTED:team-token]");
     }
 
     /// On the real captures' logs, events and objects, the pre-filter changes nothing.

@@ -4,7 +4,7 @@
 //! Why: most cluster text (a million log lines of request ids and durations) holds no secret,
 //! and the rule set, with its case-insensitive `\b[a-z0-9_.-]{0,24}(?:password|…)` rules, has
 //! no literal the regex engine could search for first: it ran its automaton over every byte,
-//! a seventh of making the documents of an index. Two Aho-Corasick searches (SIMD over the
+//! a seventh of making the documents of an index. Two keyword searches (Teddy, SIMD over the
 //! text) answer "any keyword?" first.
 
 use aho_corasick::{AhoCorasick, MatchKind, packed};
@@ -20,14 +20,18 @@ impl Finder {
         // Why not `AhoCorasick` alone: past 16 keywords it leaves its SIMD searcher for a
         // byte-at-a-time automaton, slower than the regexes this filter spares. Teddy takes up
         // to 64 keywords; there are fewer than that.
-        let teddy = packed::Config::new()
-            .heuristic_pattern_limits(false)
-            .builder()
-            .extend(words)
-            .build();
+        let teddy = (words.len() <= 64)
+            .then(|| {
+                packed::Config::new()
+                    .heuristic_pattern_limits(false)
+                    .builder()
+                    .extend(words)
+                    .build()
+            })
+            .flatten();
         match teddy {
-            Some(t) if words.len() <= 64 => Ok(Finder::Teddy(t)),
-            _ => AhoCorasick::builder()
+            Some(t) => Ok(Finder::Teddy(t)),
+            None => AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(words)
                 .map(Finder::Automaton)
@@ -98,15 +102,5 @@ impl Prefilter {
                 }
                 found
             })
-    }
-}
-
-/// Whether `text` holds `keyword` as [`Prefilter`] matches it (for checking one rule).
-#[cfg(test)]
-pub(super) fn holds(text: &str, keyword: &str) -> bool {
-    if keyword.bytes().any(|b| b.is_ascii_uppercase()) {
-        text.contains(keyword)
-    } else {
-        text.to_ascii_lowercase().contains(keyword)
     }
 }

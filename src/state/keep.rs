@@ -43,11 +43,6 @@ impl ClusterState {
         Self::keeping(self.keep)
     }
 
-    /// What readers keep in this state.
-    pub fn keeps(&self) -> Keep {
-        self.keep
-    }
-
     /// Whether readers keep workloads as JSON in this state.
     pub fn keeps_workloads_as_json(&self) -> bool {
         self.keep == Keep::WorkloadsAsJson
@@ -101,7 +96,7 @@ mod tests {
     #[test]
     fn a_full_state_keeps_every_object_as_read() {
         let mut st = ClusterState::default();
-        assert_eq!(st.keeps(), Keep::Everything);
+        assert_eq!(st.keep, Keep::Everything);
         assert_eq!(st.take_typed("ReplicaSet", rs(true)), Some(rs(true)));
         assert!(st.take_typed("Pod", Pod::default()).is_some());
         assert!(st.workload_json.is_empty());
@@ -111,7 +106,7 @@ mod tests {
     #[test]
     fn an_analysis_state_drops_only_an_owned_replica_sets_template() {
         let mut st = ClusterState::keeping(Keep::ForAnalysis);
-        assert_eq!(st.fresh().keeps(), Keep::ForAnalysis);
+        assert_eq!(st.fresh().keep, Keep::ForAnalysis);
         let owned = st.take_typed("ReplicaSet", rs(true)).expect("kept");
         let spec = owned.spec.expect("spec");
         assert_eq!(spec.template, None);
