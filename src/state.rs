@@ -21,6 +21,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod as_json;
+mod compact;
 mod keep;
 pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
 pub use keep::Keep;

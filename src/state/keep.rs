@@ -3,7 +3,7 @@
 //! (`policy check`). The reader asks [`ClusterState::take_typed`] for every object it types.
 
 use super::ClusterState;
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use super::compact::Kept;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -13,11 +13,8 @@ pub enum Keep {
     /// Every object, typed, as read.
     #[default]
     Everything,
-    /// What the analyzers read: every object typed, but a ReplicaSet a controller owns without
-    /// its pod template. Why: the analyzers read a pod template only of a top-level workload
-    /// (a ReplicaSet nobody owns; `analyzers::workload::all`), and of an owned ReplicaSet only
-    /// its metadata, status and events; its template is the Deployment's (or an older
-    /// revision of it, kept up to `revisionHistoryLimit`, 10 by default), ~80% of its memory.
+    /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
+    /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.
@@ -49,36 +46,32 @@ impl ClusterState {
     }
 
     /// Hand a freshly read object to the state, after the reader has learned the credentials
-    /// it carries: what comes back is pushed typed (`None`: nothing left to push).
-    pub(crate) fn take_typed<T>(&mut self, kind: &str, object: T) -> Option<T>
+    /// it carries: what comes back is pushed typed (`None`: nothing left to push), its lists
+    /// without spare room (`state::compact`).
+    pub(crate) fn take_typed<T>(&mut self, kind: &str, mut object: T) -> Option<T>
     where
-        T: Serialize + k8s_openapi::Metadata<Ty = ObjectMeta> + 'static,
+        T: Kept + Serialize + k8s_openapi::Metadata<Ty = ObjectMeta>,
     {
         match self.keep {
-            Keep::Everything => Some(object),
-            Keep::ForAnalysis => Some(without_owned_template(object)),
-            Keep::WorkloadsAsJson => self.take_as_json(kind, object),
+            Keep::Everything => {}
+            Keep::ForAnalysis => object.for_analysis(),
+            Keep::WorkloadsAsJson => {
+                return self.take_as_json(kind, object).map(|mut o| {
+                    o.shrink();
+                    o
+                });
+            }
         }
+        object.shrink();
+        Some(object)
     }
-}
-
-/// `object`, its pod template dropped when it is a ReplicaSet a controller owns.
-fn without_owned_template<T: 'static>(mut object: T) -> T {
-    if let Some(rs) = (&mut object as &mut dyn std::any::Any).downcast_mut::<ReplicaSet>()
-        // Not top-level (`analyzers::workload::all` asks the same).
-        && super::has_owner(&rs.metadata)
-        && let Some(spec) = rs.spec.as_mut()
-    {
-        spec.template = None;
-    }
-    object
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::state::as_json::tests::meta;
-    use k8s_openapi::api::apps::v1::ReplicaSetSpec;
+    use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec};
     use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 
     fn rs(owned: bool) -> ReplicaSet {

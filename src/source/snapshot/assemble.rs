@@ -47,29 +47,27 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf], empty: &ClusterState) 
 
 /// The per-file states as one, each list allocated once at its final size — or, when one
 /// file holds all of a kind, that file's list taken as it is (no copy).
-fn join(parts: Vec<ClusterState>, mut into: ClusterState) -> ClusterState {
-    // Each list held by several parts reserved at its final size, then filled part by part.
-    macro_rules! reserve {
-        ($($f:ident),*) => {
-            $( if parts.iter().filter(|p| !p.$f.is_empty()).count() > 1 {
+///
+/// One kind at a time, every part's list of it freed as soon as it is copied: at the peak the
+/// per-file lists and the joined one coexist for one kind only, not for all of them (on a
+/// dump of 9,600 pods, joining every kind at once held ~50 MB twice).
+fn join(mut parts: Vec<ClusterState>, mut into: ClusterState) -> ClusterState {
+    macro_rules! join {
+        ($($f:ident),*) => { $(
+            if parts.iter().filter(|p| !p.$f.is_empty()).count() > 1 {
                 into.$f.reserve_exact(parts.iter().map(|p| p.$f.len()).sum());
-            } )*
-        };
-    }
-    crate::state::object_lists!(reserve);
-    reserve!(conditioned, workload_json);
-    for mut from in parts {
-        macro_rules! append {
-            ($($f:ident),*) => { $(
-                if into.$f.capacity() == 0 {
-                    into.$f = std::mem::take(&mut from.$f);
-                } else {
-                    into.$f.append(&mut from.$f);
+                for p in &mut parts {
+                    // Taken, not appended from: the part's allocation goes now.
+                    into.$f.append(&mut std::mem::take(&mut p.$f));
                 }
-            )* };
-        }
-        crate::state::object_lists!(append);
-        append!(conditioned, workload_json);
+            } else if let Some(p) = parts.iter_mut().find(|p| !p.$f.is_empty()) {
+                into.$f = std::mem::take(&mut p.$f);
+            }
+        )* };
+    }
+    crate::state::object_lists!(join);
+    join!(conditioned, workload_json);
+    for from in parts {
         merge_rest(&mut into, from);
     }
     into
