@@ -140,3 +140,46 @@ pub(super) fn nameless_warnings(st: &mut ClusterState) {
     // Events have generated names; an event without one is still about its object.
     st.report.warnings.extend(w);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Event, Pod};
+
+    fn pod(name: &str) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..ObjectMeta::default()
+            },
+            ..Pod::default()
+        }
+    }
+
+    #[test]
+    fn parts_join_in_file_order_and_a_kind_held_by_one_part_is_moved() {
+        let mut first = ClusterState::default();
+        first.pods = vec![pod("a"), pod("b")];
+        first.report.secrets_skipped = 1;
+        let mut second = ClusterState::default();
+        second.events = vec![Event::default()];
+        let events_at = second.events.as_ptr();
+        let mut third = ClusterState::default();
+        third.pods = vec![pod("c")];
+        third.report.secrets_skipped = 2;
+        let st = join(vec![first, second, third], ClusterState::default());
+        let names: Vec<_> = st
+            .pods
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(st.pods.capacity(), 3, "allocated once at its final size");
+        assert_eq!(
+            st.events.as_ptr(),
+            events_at,
+            "the only list of a kind is moved"
+        );
+        assert_eq!(st.report.secrets_skipped, 3);
+    }
+}
