@@ -241,8 +241,9 @@ pub struct Stats {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Manifest {
     schema: u32,
-    /// id → (source, hash)
-    docs: HashMap<String, (String, String)>,
+    /// id → (source, hash). foldhash, seeded per process: SipHash on the ids of a
+    /// million-line build was a percent of it.
+    docs: HashMap<String, (String, String), foldhash::fast::RandomState>,
     /// source → the moment its state was observed (seconds): `--since 2h` counts back from
     /// the newest, so a snapshot from last week can still be searched by relative time.
     #[serde(default)]
@@ -528,7 +529,7 @@ impl SearchIndex {
             }
             None => false,
         };
-        let mut present: HashSet<String> = HashSet::new();
+        let mut present: HashSet<String, foldhash::fast::RandomState> = HashSet::default();
         let mut writer: Option<IndexWriter> = None;
         let mut failed: Option<IndexError> = None;
         // Manifest entries replaced so far, to put back if the update fails half-way.

@@ -102,17 +102,17 @@ pub fn analyzer(l: Lang) -> TextAnalyzer {
     }
 }
 
-/// Words, lower-cased, stop words removed, Snowball-stemmed (`stem.rs`: tantivy's stemmer,
-/// remembered per word).
+/// Words, lower-cased, stop words removed, Snowball-stemmed (`stem.rs`: tantivy's stop-word
+/// filter and stemmer, remembered per word).
 pub(super) fn stemmed(language: Language, algorithm: frostem::Algorithm) -> TextAnalyzer {
     let b = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser);
-    let stem = super::stem::MemoStemmer::new(algorithm);
-    match StopWordFilter::new(language) {
-        Some(stop) => b.filter(stop).filter(stem).build(),
-        None => b.filter(stem).build(),
-    }
+    b.filter(super::stem::MemoStemmer::new(
+        algorithm,
+        StopWordFilter::new(language),
+    ))
+    .build()
 }
 
 /// The terms `text` yields in language `l`, deduplicated, punctuation dropped.

@@ -1,9 +1,11 @@
-//! Snowball stemming that remembers each word it stemmed.
+//! Snowball stemming and stop-word removal that remember each word they judged.
 //!
 //! Logs repeat a small vocabulary millions of times, and the Snowball algorithm is dear beside
 //! a hash lookup: stemming was a fifth of an indexing thread's time on a realistic dump. This
-//! filter gives exactly what tantivy's `Stemmer` gives (the same `frostem` algorithm; a test
-//! holds the two equal) and looks a word up before stemming it.
+//! filter gives exactly what tantivy's `StopWordFilter` followed by its `Stemmer` give (the
+//! same word lists and the same `frostem` algorithm; a test holds the two equal) and looks a
+//! word up once: whether it is a stop word and what its stem is are one memo entry, so a
+//! token costs one hash lookup, not one per filter.
 //!
 //! Each indexing thread works on its own clone of the analyzer, and a clone starts with an
 //! empty memo, so nothing is shared or locked. The memo is bounded: past [`MEMO_WORDS`] words it
@@ -12,23 +14,38 @@
 //! collisions at it.
 
 use std::collections::HashMap;
-use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    RawTokenizer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+};
 
 /// Words one memo holds before it starts over (a few MB at most).
 const MEMO_WORDS: usize = 50_000;
 /// Longer words are not remembered.
 const MEMO_WORD_BYTES: usize = 24;
 
-/// Stem → `None` when the word is its own stem (most log words), so a hit copies nothing.
-type Memo = HashMap<Box<str>, Option<Box<str>>, foldhash::fast::RandomState>;
+/// What the memo knows of a word.
+enum Known {
+    /// A stop word: dropped.
+    Stop,
+    /// Its own stem (most log words): nothing copied.
+    Own,
+    Stem(Box<str>),
+}
 
-/// The filter: Snowball stemming for one language, remembered per word.
-#[derive(Clone, Copy)]
-pub(super) struct MemoStemmer(frostem::Algorithm);
+type Memo = HashMap<Box<str>, Known, foldhash::fast::RandomState>;
+
+/// The filter: stop words of one language dropped, the rest Snowball-stemmed, remembered per
+/// word.
+#[derive(Clone)]
+pub(super) struct MemoStemmer {
+    algorithm: frostem::Algorithm,
+    stop: Option<StopWordFilter>,
+}
 
 impl MemoStemmer {
-    pub(super) fn new(algorithm: frostem::Algorithm) -> MemoStemmer {
-        MemoStemmer(algorithm)
+    /// `stop`: the language's stop words (tantivy's lists), or none.
+    pub(super) fn new(algorithm: frostem::Algorithm, stop: Option<StopWordFilter>) -> MemoStemmer {
+        MemoStemmer { algorithm, stop }
     }
 }
 
@@ -38,7 +55,14 @@ impl TokenFilter for MemoStemmer {
     fn transform<T: Tokenizer>(self, inner: T) -> MemoStemmerFilter<T> {
         MemoStemmerFilter {
             inner,
-            stemmer: frostem::Stemmer::new(self.0),
+            stemmer: frostem::Stemmer::new(self.algorithm),
+            // Why an analyzer: tantivy keeps its stop lists private; its filter over a whole
+            // word says whether the word is one (asked once per word, on a memo miss).
+            stop: self.stop.map(|s| {
+                TextAnalyzer::builder(RawTokenizer::default())
+                    .filter(s)
+                    .build()
+            }),
             memo: Memo::default(),
         }
     }
@@ -47,6 +71,7 @@ impl TokenFilter for MemoStemmer {
 pub(super) struct MemoStemmerFilter<T> {
     inner: T,
     stemmer: frostem::Stemmer,
+    stop: Option<TextAnalyzer>,
     memo: Memo,
 }
 
@@ -56,6 +81,7 @@ impl<T: Clone> Clone for MemoStemmerFilter<T> {
         MemoStemmerFilter {
             inner: self.inner.clone(),
             stemmer: self.stemmer,
+            stop: self.stop.clone(),
             memo: Memo::default(),
         }
     }
@@ -68,6 +94,7 @@ impl<T: Tokenizer> Tokenizer for MemoStemmerFilter<T> {
         MemoStemmerStream {
             tail: self.inner.token_stream(text),
             stemmer: self.stemmer,
+            stop: self.stop.as_mut(),
             memo: &mut self.memo,
         }
     }
@@ -76,49 +103,74 @@ impl<T: Tokenizer> Tokenizer for MemoStemmerFilter<T> {
 pub(super) struct MemoStemmerStream<'a, T> {
     tail: T,
     stemmer: frostem::Stemmer,
+    stop: Option<&'a mut TextAnalyzer>,
     memo: &'a mut Memo,
+}
+
+/// What `word` is: a stop word (when the language has a list), its own stem, or another stem.
+fn judge(stop: Option<&mut TextAnalyzer>, stemmer: &frostem::Stemmer, word: &str) -> Known {
+    if stop.is_some_and(|a| !a.token_stream(word).advance()) {
+        return Known::Stop;
+    }
+    match stemmer.stem(word) {
+        std::borrow::Cow::Borrowed(_) => Known::Own,
+        std::borrow::Cow::Owned(s) => Known::Stem(s.into_boxed_str()),
+    }
+}
+
+/// Apply what is known of the token's word; false when the token is dropped.
+fn apply(known: &Known, text: &mut String) -> bool {
+    match known {
+        Known::Stop => false,
+        Known::Own => true,
+        Known::Stem(stem) => {
+            text.clear();
+            text.push_str(stem);
+            true
+        }
+    }
 }
 
 impl<T: TokenStream> TokenStream for MemoStemmerStream<'_, T> {
     fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        // Numbers (a third of log tokens) have no letters, and every Snowball rule strips or
-        // rewrites letters: a number is its own stem. A word with a digit in it (`v1`, `12ms`,
-        // `7f3ab`, a request id) rarely repeats: stemmed, not remembered.
-        if token.text.bytes().all(|b| b.is_ascii_digit()) {
-            return true;
-        }
-        if token.text.bytes().any(|b| b.is_ascii_digit()) {
-            if let std::borrow::Cow::Owned(stem) = self.stemmer.stem(&token.text) {
-                token.text = stem;
+        loop {
+            if !self.tail.advance() {
+                return false;
             }
-            return true;
-        }
-        if let Some(known) = self.memo.get(token.text.as_str()) {
-            if let Some(stem) = known {
-                token.text.clear();
-                token.text.push_str(stem);
+            let token = self.tail.token_mut();
+            // Numbers (a third of log tokens) have no letters, and every Snowball rule strips
+            // or rewrites letters: a number is its own stem. A word with a digit in it (`v1`,
+            // `12ms`, `7f3ab`, a request id) rarely repeats: stemmed, not remembered. No stop
+            // word has a digit (Snowball's lists, which tantivy ships, are letters only).
+            if token.text.bytes().all(|b| b.is_ascii_digit()) {
+                return true;
             }
-            return true;
-        }
-        let stem = match self.stemmer.stem(&token.text) {
-            std::borrow::Cow::Borrowed(_) => None,
-            std::borrow::Cow::Owned(s) => Some(s.into_boxed_str()),
-        };
-        if token.text.len() <= MEMO_WORD_BYTES {
-            if self.memo.len() >= MEMO_WORDS {
-                self.memo.clear();
+            if token.text.bytes().any(|b| b.is_ascii_digit()) {
+                if let std::borrow::Cow::Owned(stem) = self.stemmer.stem(&token.text) {
+                    token.text = stem;
+                }
+                return true;
             }
-            self.memo.insert(token.text.as_str().into(), stem.clone());
+            let keep = match self.memo.get(token.text.as_str()) {
+                Some(known) => apply(known, &mut token.text),
+                None => {
+                    let known = judge(self.stop.as_deref_mut(), &self.stemmer, &token.text);
+                    let word: Option<Box<str>> =
+                        (token.text.len() <= MEMO_WORD_BYTES).then(|| token.text.as_str().into());
+                    let keep = apply(&known, &mut token.text);
+                    if let Some(word) = word {
+                        if self.memo.len() >= MEMO_WORDS {
+                            self.memo.clear();
+                        }
+                        self.memo.insert(word, known);
+                    }
+                    keep
+                }
+            };
+            if keep {
+                return true;
+            }
         }
-        if let Some(stem) = stem {
-            token.text.clear();
-            token.text.push_str(&stem);
-        }
-        true
     }
 
     fn token(&self) -> &Token {
@@ -133,7 +185,7 @@ impl<T: TokenStream> TokenStream for MemoStemmerStream<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer};
+    use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer};
 
     fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
         let mut s = a.token_stream(text);
@@ -176,7 +228,7 @@ mod tests {
                 .build();
             let mut ours = TextAnalyzer::builder(SimpleTokenizer::default())
                 .filter(LowerCaser)
-                .filter(MemoStemmer::new(algorithm))
+                .filter(MemoStemmer::new(algorithm, None))
                 .build();
             let text = corpus();
             let want = tokens(&mut theirs, &text);
@@ -192,7 +244,7 @@ mod tests {
         let build = |memo: bool| {
             let b = TextAnalyzer::builder(SimpleTokenizer::default());
             if memo {
-                b.filter(MemoStemmer::new(frostem::Algorithm::English))
+                b.filter(MemoStemmer::new(frostem::Algorithm::English, None))
                     .build()
             } else {
                 b.filter(Stemmer::new(Language::English)).build()
@@ -204,5 +256,39 @@ mod tests {
         let want = tokens(&mut build(false), &text);
         assert_eq!(want.len(), 2 * (MEMO_WORDS + 10));
         assert_eq!(tokens(&mut build(true), &text), want);
+    }
+
+    #[test]
+    fn stop_words_are_dropped_as_tantivys_filter_drops_them() {
+        for (language, algorithm) in [
+            (Language::English, frostem::Algorithm::English),
+            (Language::German, frostem::Algorithm::German),
+        ] {
+            let mut theirs = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .filter(StopWordFilter::new(language).expect("stop words"))
+                .filter(Stemmer::new(language))
+                .build();
+            let mut ours = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .filter(MemoStemmer::new(algorithm, StopWordFilter::new(language)))
+                .build();
+            let text = format!(
+                "The pod and the node were not ready. Der und die. {}",
+                corpus()
+            );
+            let want = tokens(&mut theirs, &text);
+            assert_eq!(tokens(&mut ours, &text), want);
+            // Again, every word a memo hit; and a clone starts afresh and agrees.
+            assert_eq!(tokens(&mut ours, &text), want);
+            assert_eq!(tokens(&mut ours.clone(), &text), want);
+            let words: Vec<&str> = want.iter().map(|(t, ..)| t.as_str()).collect();
+            let dropped = match language {
+                Language::English => ["the", "and"],
+                _ => ["der", "und"],
+            };
+            assert!(dropped.iter().all(|w| !words.contains(w)), "{words:?}");
+            assert!(words.contains(&"pod"), "{words:?}");
+        }
     }
 }
