@@ -1,6 +1,6 @@
 //! `sextant guidance search` and `sextant index build|search|stats`.
 
-use super::{Global, load, write_out};
+use super::{Global, write_out};
 use crate::analyzers;
 use crate::config::Config;
 use crate::error::Error;
@@ -166,7 +166,9 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
     );
     // The cluster's text too: a dump, or the live cluster when one is configured (no cluster
     // is not an error here: the guidance alone is still worth indexing).
-    let loaded = match load(g, cfg) {
+    // Read as `analyze` reads it: what is indexed is the events, the logs and the findings,
+    // none of which reads an owned ReplicaSet's template.
+    let loaded = match super::load_for(g, cfg, |src, scope| src.load_for_analysis(scope)) {
         Ok(l) => Ok(l),
         // A context named on the command line must be reached (exit 2 when it is not).
         Err(e)
@@ -202,6 +204,7 @@ pub fn index_build(g: &Global, cfg: &Config) -> anyhow::Result<i32> {
         );
         let (cs, ne, nl, nf) = index.update_cluster(&source, &state, &findings)?;
         drop(busy);
+        super::leave_to_exit(state);
         let _ = writeln!(
             report,
             "{source}: {ne} events, {nl} log windows, {nf} findings ({} added, {} updated, {} removed, {} unchanged)",
