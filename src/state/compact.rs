@@ -31,48 +31,34 @@ pub(crate) trait Kept {
     fn for_analysis(&mut self) {}
 }
 
-/// `Option<Vec<T>>` without spare room.
-fn fit<T>(list: &mut Option<Vec<T>>) {
-    if let Some(l) = list {
-        l.shrink_to_fit();
-    }
+/// Each named `Option<Vec<_>>` field of `$o` without spare room.
+macro_rules! fit {
+    ($o:expr => $($f:ident),* $(,)?) => { $(
+        if let Some(list) = $o.$f.as_mut() {
+            list.shrink_to_fit();
+        }
+    )* };
 }
 
 fn meta(m: &mut ObjectMeta) {
-    fit(&mut m.owner_references);
-    fit(&mut m.finalizers);
+    fit!(m => owner_references, finalizers);
 }
 
 fn container(c: &mut Container) {
-    fit(&mut c.env);
-    fit(&mut c.env_from);
-    fit(&mut c.ports);
-    fit(&mut c.volume_mounts);
-    fit(&mut c.volume_devices);
-    fit(&mut c.args);
-    fit(&mut c.command);
+    fit!(c => env, env_from, ports, volume_mounts, volume_devices, args, command);
 }
 
 fn pod_spec(s: &mut PodSpec) {
     s.containers.shrink_to_fit();
     s.containers.iter_mut().for_each(container);
-    fit(&mut s.init_containers);
     s.init_containers.iter_mut().flatten().for_each(container);
-    fit(&mut s.ephemeral_containers);
-    fit(&mut s.volumes);
-    fit(&mut s.tolerations);
-    fit(&mut s.image_pull_secrets);
-    fit(&mut s.topology_spread_constraints);
-    fit(&mut s.host_aliases);
+    fit!(s => init_containers, ephemeral_containers, volumes, tolerations, image_pull_secrets,
+        topology_spread_constraints, host_aliases);
 }
 
 fn pod_status(s: &mut PodStatus) {
-    fit(&mut s.conditions);
-    fit(&mut s.container_statuses);
-    fit(&mut s.init_container_statuses);
-    fit(&mut s.ephemeral_container_statuses);
-    fit(&mut s.pod_ips);
-    fit(&mut s.host_ips);
+    fit!(s => conditions, container_statuses, init_container_statuses,
+        ephemeral_container_statuses, pod_ips, host_ips);
 }
 
 fn template(t: &mut PodTemplateSpec) {
@@ -96,18 +82,31 @@ impl Kept for Pod {
     }
 }
 
+/// A workload: its metadata, its pod template (when it has one), its status conditions.
+fn workload<C>(
+    m: &mut ObjectMeta,
+    t: Option<&mut PodTemplateSpec>,
+    conditions: Option<&mut Vec<C>>,
+) {
+    meta(m);
+    if let Some(t) = t {
+        template(t);
+    }
+    if let Some(c) = conditions {
+        c.shrink_to_fit();
+    }
+}
+
 /// Workloads whose spec holds a pod template directly and whose status reports conditions.
 macro_rules! templated {
     ($($ty:ty),*) => { $(
         impl Kept for $ty {
             fn shrink(&mut self) {
-                meta(&mut self.metadata);
-                if let Some(s) = self.spec.as_mut() {
-                    template(&mut s.template);
-                }
-                if let Some(s) = self.status.as_mut() {
-                    fit(&mut s.conditions);
-                }
+                workload(
+                    &mut self.metadata,
+                    self.spec.as_mut().map(|s| &mut s.template),
+                    self.status.as_mut().and_then(|s| s.conditions.as_mut()),
+                );
             }
         }
     )* };
@@ -116,13 +115,11 @@ templated!(Deployment, StatefulSet, DaemonSet, Job);
 
 impl Kept for ReplicaSet {
     fn shrink(&mut self) {
-        meta(&mut self.metadata);
-        if let Some(t) = self.spec.as_mut().and_then(|s| s.template.as_mut()) {
-            template(t);
-        }
-        if let Some(s) = self.status.as_mut() {
-            fit(&mut s.conditions);
-        }
+        workload(
+            &mut self.metadata,
+            self.spec.as_mut().and_then(|s| s.template.as_mut()),
+            self.status.as_mut().and_then(|s| s.conditions.as_mut()),
+        );
     }
 
     /// An owned ReplicaSet without its pod template. Why: the analyzers read a pod template
@@ -142,13 +139,11 @@ impl Kept for ReplicaSet {
 
 impl Kept for ReplicationController {
     fn shrink(&mut self) {
-        meta(&mut self.metadata);
-        if let Some(t) = self.spec.as_mut().and_then(|s| s.template.as_mut()) {
-            template(t);
-        }
-        if let Some(s) = self.status.as_mut() {
-            fit(&mut s.conditions);
-        }
+        workload(
+            &mut self.metadata,
+            self.spec.as_mut().and_then(|s| s.template.as_mut()),
+            self.status.as_mut().and_then(|s| s.conditions.as_mut()),
+        );
     }
 }
 
@@ -242,5 +237,27 @@ mod tests {
         assert_eq!(room(&kept), (1, 2, 1));
         assert_eq!(kept, read, "the same object");
         assert_eq!(statuses(&kept), statuses(&read));
+    }
+
+    #[test]
+    fn a_workloads_template_and_conditions_are_shrunk_too() {
+        let text = r#"{"metadata":{"name":"web","namespace":"shop"},
+          "spec":{"selector":{},"template":{"spec":{"containers":[{"name":"app",
+            "env":[{"name":"A","value":"1"}]}]}}},
+          "status":{"conditions":[{"type":"Available","status":"True"}]}}"#;
+        let read: Deployment = serde_json::from_str(text).expect("deployment");
+        let room = |d: &Deployment| {
+            let spec = d.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+            let env = spec
+                .and_then(|s| s.containers[0].env.as_ref())
+                .expect("env");
+            let conditions = d.status.as_ref().and_then(|s| s.conditions.as_ref());
+            (env.capacity(), conditions.expect("conditions").capacity())
+        };
+        assert_eq!(room(&read), (4, 4));
+        let mut kept = read.clone();
+        kept.shrink();
+        assert_eq!(room(&kept), (1, 1));
+        assert_eq!(kept, read);
     }
 }
