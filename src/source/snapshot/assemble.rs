@@ -8,6 +8,16 @@ use std::path::{Path, PathBuf};
 
 /// Parse object files on all cores; each worker fills its own state, merged at the end.
 pub(super) fn parse_files(root: &Path, files: &[PathBuf], empty: &ClusterState) -> ClusterState {
+    parse_files_with(root, files, empty, parse_file)
+}
+
+/// [`parse_files`] with the per-file reader given (a test gives one that fails).
+fn parse_files_with(
+    root: &Path,
+    files: &[PathBuf],
+    empty: &ClusterState,
+    parse: impl Fn(&Path, &Path, &mut ClusterState, &mut Buffers) + Sync,
+) -> ClusterState {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -26,20 +36,31 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf], empty: &ClusterState) 
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break };
                         let mut st = empty.fresh();
-                        parse_file(root, file, &mut st, &mut buffers);
+                        parse(root, file, &mut st, &mut buffers);
                         done.push((i, st));
                     }
                     done
                 })
             })
             .collect();
+        // A thread that failed (a bug, never the input's fault) loses what it read: those
+        // files are reported as not read below, not silently left out.
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
     parts.sort_unstable_by_key(|(i, _)| *i);
+    let read: Vec<usize> = parts.iter().map(|(i, _)| *i).collect();
     let mut state = join(parts.into_iter().map(|(_, st)| st).collect(), empty.fresh());
+    for (i, file) in files.iter().enumerate() {
+        if read.binary_search(&i).is_err() {
+            state.report.skipped_files.push((
+                super::display(root, file),
+                "not read: the thread reading it failed (a Sextant bug; please report it)".into(),
+            ));
+        }
+    }
     state.report.skipped_files.sort();
     state.report.skipped_objects.sort();
     state
@@ -181,5 +202,43 @@ mod tests {
             "the only list of a kind is moved"
         );
         assert_eq!(st.report.secrets_skipped, 3);
+    }
+
+    #[test]
+    fn files_a_failed_reading_thread_held_are_reported_not_dropped() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let files: Vec<PathBuf> = (0..6)
+            .map(|i| dir.path().join(format!("f{i}.json")))
+            .collect();
+        let st = parse_files_with(
+            dir.path(),
+            &files,
+            &ClusterState::default(),
+            |_, f, st, _| {
+                if f.ends_with("f3.json") {
+                    panic!("a reader bug");
+                }
+                st.pods.push(pod(&f.display().to_string()));
+            },
+        );
+        let not_read: Vec<&str> = st
+            .report
+            .skipped_files
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect();
+        // The failed thread lost f3 and whatever else it had read; every file is either read
+        // or reported.
+        assert!(
+            not_read.iter().any(|f| f.ends_with("f3.json")),
+            "{not_read:?}"
+        );
+        assert_eq!(st.pods.len() + not_read.len(), files.len());
+        assert!(
+            st.report
+                .skipped_files
+                .iter()
+                .all(|(_, why)| why.contains("thread"))
+        );
     }
 }
