@@ -216,20 +216,30 @@ mod tests {
         text
     }
 
+    /// tantivy's filters and ours for one language, with its stop words or without.
+    fn both(language: Language, algorithm: frostem::Algorithm, stop: bool) -> [TextAnalyzer; 2] {
+        let stops = || StopWordFilter::new(language).filter(|_| stop);
+        let theirs = TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser);
+        let theirs = match stops() {
+            Some(s) => theirs.filter(s).filter(Stemmer::new(language)).build(),
+            None => theirs.filter(Stemmer::new(language)).build(),
+        };
+        let ours = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(MemoStemmer::new(algorithm, stops()))
+            .build();
+        [theirs, ours]
+    }
+
+    const LANGUAGES: [(Language, frostem::Algorithm); 2] = [
+        (Language::English, frostem::Algorithm::English),
+        (Language::German, frostem::Algorithm::German),
+    ];
+
     #[test]
     fn the_memo_stems_as_tantivys_stemmer_does() {
-        for (language, algorithm) in [
-            (Language::English, frostem::Algorithm::English),
-            (Language::German, frostem::Algorithm::German),
-        ] {
-            let mut theirs = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(LowerCaser)
-                .filter(Stemmer::new(language))
-                .build();
-            let mut ours = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(LowerCaser)
-                .filter(MemoStemmer::new(algorithm, None))
-                .build();
+        for (language, algorithm) in LANGUAGES {
+            let [mut theirs, mut ours] = both(language, algorithm, false);
             let text = corpus();
             let want = tokens(&mut theirs, &text);
             // Twice through one analyzer: the second pass is all memo hits.
@@ -260,19 +270,8 @@ mod tests {
 
     #[test]
     fn stop_words_are_dropped_as_tantivys_filter_drops_them() {
-        for (language, algorithm) in [
-            (Language::English, frostem::Algorithm::English),
-            (Language::German, frostem::Algorithm::German),
-        ] {
-            let mut theirs = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(LowerCaser)
-                .filter(StopWordFilter::new(language).expect("stop words"))
-                .filter(Stemmer::new(language))
-                .build();
-            let mut ours = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(LowerCaser)
-                .filter(MemoStemmer::new(algorithm, StopWordFilter::new(language)))
-                .build();
+        for (language, algorithm) in LANGUAGES {
+            let [mut theirs, mut ours] = both(language, algorithm, true);
             let text = format!(
                 "The pod and the node were not ready. Der und die. {}",
                 corpus()

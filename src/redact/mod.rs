@@ -591,6 +591,34 @@ mod keyword_tests {
         }
     }
 
+    /// A rule that still matches its sample written in upper or lower case is still reached
+    /// through the keywords: a case-insensitive rule's keyword written with a capital would
+    /// be searched for as written, and `BEARER …` or `bearer …` would go unredacted.
+    #[test]
+    fn every_rule_is_reached_in_whatever_case_it_matches() {
+        let (builtin, all) = (Redactor::builtin(), unfiltered());
+        let mut checked = 0;
+        for (id, words) in keywords() {
+            let rule = builtin.rules.iter().find(|r| r.id == id).expect("rule");
+            let (_, text, _) = SAMPLES
+                .iter()
+                .find(|(s, _, _)| *s == id)
+                .unwrap_or_else(|| panic!("rule {id} has no sample"));
+            // The rule's own keywords: another rule's may hide a miss in the whole set.
+            let own =
+                prefilter::Prefilter::new(words.iter().map(String::as_str)).expect("keywords");
+            for variant in [text.to_uppercase(), text.to_lowercase()] {
+                if rule.regex.is_match(&variant) {
+                    assert!(own.may_match(&variant), "{id}: {variant}");
+                    assert_eq!(builtin.redact(&variant), all.redact(&variant), "{id}");
+                    checked += 1;
+                }
+            }
+        }
+        // The case-insensitive rules match both ways.
+        assert!(checked > 30, "{checked}");
+    }
+
     /// Text without a keyword is returned as it is, unscanned; a case-insensitive rule's
     /// keyword is found in any case, and written with a character that folds onto ASCII.
     #[test]

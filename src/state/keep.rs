@@ -52,18 +52,18 @@ impl ClusterState {
     where
         T: Kept + Serialize + k8s_openapi::Metadata<Ty = ObjectMeta>,
     {
-        match self.keep {
-            Keep::Everything => {}
-            Keep::ForAnalysis => object.for_analysis(),
-            Keep::WorkloadsAsJson => {
-                return self.take_as_json(kind, object).map(|mut o| {
-                    o.shrink();
-                    o
-                });
+        let kept = match self.keep {
+            Keep::Everything => Some(object),
+            Keep::ForAnalysis => {
+                object.for_analysis();
+                Some(object)
             }
-        }
-        object.shrink();
-        Some(object)
+            Keep::WorkloadsAsJson => self.take_as_json(kind, object),
+        };
+        kept.map(|mut o| {
+            o.shrink();
+            o
+        })
     }
 }
 

@@ -26,7 +26,7 @@ fn parse_files_with(
     let next = std::sync::atomic::AtomicUsize::new(0);
     // Each file is read into its own state, and the states are joined in file order: the
     // objects come out in the same order whichever thread read which file.
-    let mut parts: Vec<(usize, ClusterState)> = std::thread::scope(|s| {
+    let parts: Vec<(usize, ClusterState)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 s.spawn(|| {
@@ -50,17 +50,26 @@ fn parse_files_with(
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    parts.sort_unstable_by_key(|(i, _)| *i);
-    let read: Vec<usize> = parts.iter().map(|(i, _)| *i).collect();
-    let mut state = join(parts.into_iter().map(|(_, st)| st).collect(), empty.fresh());
-    for (i, file) in files.iter().enumerate() {
-        if read.binary_search(&i).is_err() {
-            state.report.skipped_files.push((
-                super::display(root, file),
-                "not read: the thread reading it failed (a Sextant bug; please report it)".into(),
-            ));
+    // One slot a file, in file order.
+    let mut slots: Vec<Option<ClusterState>> = files.iter().map(|_| None).collect();
+    for (i, st) in parts {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(st);
         }
     }
+    let not_read: Vec<(String, String)> = slots
+        .iter()
+        .zip(files)
+        .filter(|(slot, _)| slot.is_none())
+        .map(|(_, file)| {
+            (
+                super::display(root, file),
+                "not read: the thread reading it failed (a Sextant bug; please report it)".into(),
+            )
+        })
+        .collect();
+    let mut state = join(slots.into_iter().flatten().collect(), empty.fresh());
+    state.report.skipped_files.extend(not_read);
     state.report.skipped_files.sort();
     state.report.skipped_objects.sort();
     state
