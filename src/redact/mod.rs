@@ -34,16 +34,24 @@ pub struct Redactor {
     prefilter: Option<prefilter::Prefilter>,
 }
 
+/// How a rule list's lines are laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `ID<TAB>REGEX<TAB>KEYWORDS` (the built-in `rules.txt`): the keywords feed the prefilter.
+    Keyed,
+    /// `ID<TAB>REGEX` (a team's own list): the regex is the rest of the line, tabs and all.
+    Plain,
+}
+
 impl Redactor {
     /// Parse a rule list (`ID<TAB>REGEX` lines; `#` comments). Invalid rules are an error
     /// naming the rule, so a user-supplied extra list fails loudly.
     pub fn from_rules(text: &str) -> Result<Self, String> {
-        Self::parse(text, false)
+        Self::parse(text, Layout::Plain)
     }
 
-    /// Parse `ID<TAB>REGEX<TAB>KEYWORDS` lines (`rules.txt`), or `ID<TAB>REGEX` ones when not
-    /// `keyed` (then the regex is the rest of the line, tabs and all).
-    fn parse(text: &str, keyed: bool) -> Result<Self, String> {
+    /// Parse lines laid out as `layout` says.
+    fn parse(text: &str, layout: Layout) -> Result<Self, String> {
         let mut rules = Vec::new();
         let mut keywords: Vec<&str> = Vec::new();
         for (n, line) in text.lines().enumerate() {
@@ -54,7 +62,7 @@ impl Redactor {
             let (id, pattern) = line
                 .split_once('\t')
                 .ok_or_else(|| format!("rule on line {}: expected ID<TAB>REGEX", n + 1))?;
-            let pattern = if keyed {
+            let pattern = if layout == Layout::Keyed {
                 let (pattern, words) = pattern.rsplit_once('\t').ok_or_else(|| {
                     format!("rule on line {}: expected ID<TAB>REGEX<TAB>KEYWORDS", n + 1)
                 })?;
@@ -81,7 +89,7 @@ impl Redactor {
         }
         let set = RegexSet::new(rules.iter().map(|r| r.regex.as_str()))
             .map_err(|e| format!("rule set: {e}"))?;
-        let prefilter = if keyed {
+        let prefilter = if layout == Layout::Keyed {
             Some(prefilter::Prefilter::new(keywords)?)
         } else {
             None
@@ -98,7 +106,8 @@ impl Redactor {
         static R: OnceLock<Redactor> = OnceLock::new();
         R.get_or_init(|| {
             // The built-in rules are tested (see tests below); failing here is a build defect.
-            Redactor::parse(RULES, true).unwrap_or_else(|e| panic!("built-in redaction rules: {e}"))
+            Redactor::parse(RULES, Layout::Keyed)
+                .unwrap_or_else(|e| panic!("built-in redaction rules: {e}"))
         })
     }
 
@@ -546,7 +555,7 @@ mod keyword_tests {
 
     /// The built-in rules without their keywords: every text goes to the regexes.
     fn unfiltered() -> Redactor {
-        let mut r = Redactor::parse(RULES, true).expect("rules");
+        let mut r = Redactor::parse(RULES, Layout::Keyed).expect("rules");
         r.prefilter = None;
         r
     }
