@@ -9,9 +9,10 @@
 //!
 //! Each indexing thread works on its own clone of the analyzer, and a clone starts with an
 //! empty memo, so nothing is shared or locked. The memo is bounded: past [`MEMO_WORDS`] words it
-//! starts over, and words longer than [`MEMO_WORD_BYTES`] or with a digit in them are stemmed
-//! every time (ids and hashes, which never repeat). Its hasher is seeded per memo, so crafted
-//! log text cannot aim collisions at it.
+//! starts over, and words longer than [`MEMO_WORD_BYTES`] or with a digit in them are not
+//! remembered (ids and hashes, which never repeat): numbers and English words ending in a
+//! digit are their own stems, the rest are stemmed every time. Its hasher is seeded per memo,
+//! so crafted log text cannot aim collisions at it.
 
 use std::collections::HashMap;
 use tantivy::tokenizer::{
@@ -32,7 +33,7 @@ enum Known {
     Stem(Box<str>),
 }
 
-type Memo = HashMap<Box<[u8]>, Known, foldhash::fast::RandomState>;
+type Memo = HashMap<Box<str>, Known, foldhash::fast::RandomState>;
 
 /// The filter: stop words of one language dropped, the rest Snowball-stemmed, remembered per
 /// word.
@@ -146,43 +147,43 @@ impl<T: TokenStream> TokenStream for MemoStemmerStream<'_, T> {
             // `12ms`, `7f3ab`, a request id) rarely repeats: stemmed, not remembered. No stop
             // word has a digit (Snowball's lists, which tantivy ships, are letters only).
             let bytes = token.text.as_bytes();
-            let Some(digit) = bytes.iter().position(u8::is_ascii_digit) else {
-                let keep = match self.memo.get(bytes) {
-                    Some(known) => apply(known, &mut token.text),
-                    None => {
-                        let known = judge(self.stop.as_deref_mut(), &self.stemmer, &token.text);
-                        let word: Option<Box<[u8]>> = (token.text.len() <= MEMO_WORD_BYTES)
-                            .then(|| token.text.as_bytes().into());
-                        let keep = apply(&known, &mut token.text);
-                        if let Some(word) = word {
-                            if self.memo.len() >= MEMO_WORDS {
-                                self.memo.clear();
-                            }
-                            self.memo.insert(word, known);
-                        }
-                        keep
-                    }
-                };
-                if keep {
-                    return true;
+            if bytes.iter().any(u8::is_ascii_digit) {
+                // Why an English word of ASCII letters and digits that ends in a digit is its
+                // own stem too: every rule of the English algorithm removes or replaces a suffix
+                // of letters, and its one other change (`y` marked, then unmarked) gives back
+                // what it took. German is not so: it reads `ae` as `ä` and then drops the umlaut
+                // anywhere in the word. A test holds the English claim on generated words.
+                let number = bytes.iter().all(u8::is_ascii_digit);
+                let english_own = self.english
+                    && bytes.last().is_some_and(u8::is_ascii_digit)
+                    && bytes.iter().all(u8::is_ascii_alphanumeric);
+                if !number
+                    && !english_own
+                    && let std::borrow::Cow::Owned(stem) = self.stemmer.stem(&token.text)
+                {
+                    token.text = stem;
                 }
-                continue;
-            };
-            // Why English words of ASCII letters and digits that end in a digit are left alone:
-            // every rule of the English algorithm removes or replaces a suffix of letters, and
-            // its one other change (`y` marked, then unmarked) gives back what it took. German is
-            // not so: it reads `ae` as `ä` and then drops the umlaut anywhere in the word. A
-            // test holds the English claim on generated words.
-            let number = digit == 0 && bytes.iter().all(u8::is_ascii_digit);
-            let digit_last = bytes.last().is_some_and(u8::is_ascii_digit);
-            let plain = || bytes.iter().all(u8::is_ascii_alphanumeric);
-            if number || (self.english && digit_last && plain()) {
                 return true;
             }
-            if let std::borrow::Cow::Owned(stem) = self.stemmer.stem(&token.text) {
-                token.text = stem;
+            let keep = match self.memo.get(token.text.as_str()) {
+                Some(known) => apply(known, &mut token.text),
+                None => {
+                    let known = judge(self.stop.as_deref_mut(), &self.stemmer, &token.text);
+                    let word: Option<Box<str>> =
+                        (token.text.len() <= MEMO_WORD_BYTES).then(|| token.text.as_str().into());
+                    let keep = apply(&known, &mut token.text);
+                    if let Some(word) = word {
+                        if self.memo.len() >= MEMO_WORDS {
+                            self.memo.clear();
+                        }
+                        self.memo.insert(word, known);
+                    }
+                    keep
+                }
+            };
+            if keep {
+                return true;
             }
-            return true;
         }
     }
 
