@@ -577,6 +577,10 @@ pub fn has_owner(meta: &ObjectMeta) -> bool {
         .is_some_and(|r| !r.is_empty())
 }
 
+/// ConfigMaps Kubernetes itself publishes in every namespace (the cluster's CA bundle; its
+/// service CA on OpenShift): a reference to one is never missing.
+pub const BUILT_IN_CONFIGMAPS: &[&str] = &["kube-root-ca.crt", "openshift-service-ca.crt"];
+
 /// Namespaces whose workloads are the platform's own; hygiene findings are not reported there.
 pub fn is_system_namespace(ns: &str) -> bool {
     matches!(

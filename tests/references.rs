@@ -38,6 +38,18 @@ spec:
           sources:
           - configMap: {name: kube-root-ca.crt}
           - secret: {name: shop-tls}
+      - name: tls
+        secret: {secretName: shop-certs}
+      - name: assets
+        configMap: {name: shop-assets}
+      - name: kube-api-access-x7k2p
+        projected:
+          sources:
+          - serviceAccountToken: {expirationSeconds: 3607, path: token}
+          - configMap: {name: kube-root-ca.crt, items: [{key: ca.crt, path: ca.crt}]}
+          - downwardAPI: {items: [{path: namespace, fieldRef: {fieldPath: metadata.namespace}}]}
+      - name: scratch
+        emptyDir: {}
 "#;
 
 const NAMESPACE_CONTENTS: &str = r#"
@@ -74,11 +86,20 @@ fn config_and_secret_references_that_name_nothing() {
         "{}",
         r.explanation
     );
+    // Plain ConfigMap and Secret volumes are references too.
     assert!(
-        r.evidence
-            .iter()
-            .any(|e| e.text.contains("projected volume certs"))
+        r.title
+            .contains("Secret shop-certs and ConfigMap shop-assets"),
+        "{}",
+        r.title
     );
+    for place in ["projected volume certs", "volume tls", "volume assets"] {
+        assert!(
+            r.evidence.iter().any(|e| e.text.contains(place)),
+            "{place}: {:#?}",
+            r.evidence
+        );
+    }
     // Optional references, built-in ConfigMaps and existing Secrets are fine.
     assert!(!f.iter().any(|f| f.title.contains("nowhere")
         || f.title.contains("kube-root-ca")

@@ -13,11 +13,9 @@
 use super::workload::Workload;
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
+use crate::state::BUILT_IN_CONFIGMAPS;
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
 use std::collections::BTreeSet;
-
-/// ConfigMaps Kubernetes itself creates in every namespace.
-const BUILT_IN_CONFIGMAPS: &[&str] = &["kube-root-ca.crt", "openshift-service-ca.crt"];
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     for w in &ctx.workloads {

@@ -14,7 +14,9 @@ pub enum Keep {
     #[default]
     Everything,
     /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
-    /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template).
+    /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
+    /// specs without the volumes and environment variables that name nothing analyzers check,
+    /// such as the service account's token volume).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.

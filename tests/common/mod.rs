@@ -35,13 +35,22 @@ pub fn load(path: &Path) -> ClusterState {
 
 /// Load one YAML stream and analyze it.
 pub fn analyze_yaml(yaml: &str) -> Vec<Finding> {
-    let dir = write_tree(&[("state.yaml", yaml)]);
-    sextant::analyzers::analyze(&load(dir.path()))
+    analyze_files(&[("state.yaml", yaml)])
 }
 
+/// Analyze the files as a snapshot, and check that what `analyze` keeps of them
+/// (`load_for_analysis`: what no analyzer reads dropped) gives the same findings: every
+/// analyzer test is also a test of what that drops.
 pub fn analyze_files(files: &[(&str, &str)]) -> Vec<Finding> {
     let dir = write_tree(files);
-    sextant::analyzers::analyze(&load(dir.path()))
+    let findings = sextant::analyzers::analyze(&load(dir.path()));
+    let kept = sextant::source::snapshot::load_for_analysis(dir.path()).expect("load for analysis");
+    assert_eq!(
+        sextant::analyzers::analyze(&kept),
+        findings,
+        "what `analyze` keeps of the objects finds the same"
+    );
+    findings
 }
 
 pub fn categories(findings: &[Finding]) -> Vec<Category> {
