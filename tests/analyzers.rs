@@ -546,6 +546,28 @@ fn ingress_backends_tls_and_class() {
             .explanation
             .contains("nginx")
     );
+    // The class named the old way, by annotation, and a class marked as the default.
+    let annotated = ing.replace(
+        "namespace: shop}\nspec:\n  ingressClassName: traefik\n",
+        "namespace: shop, annotations: {kubernetes.io/ingress.class: nginx}}\nspec:\n",
+    );
+    let default = class.replace(
+        "{name: nginx}",
+        "{name: nginx, annotations: {ingressclass.kubernetes.io/is-default-class: 'true'}}",
+    );
+    let unnamed = ing.replace("  ingressClassName: traefik\n", "");
+    for (what, yaml) in [
+        ("the annotation", format!("{annotated}{class}")),
+        ("the default class", format!("{unnamed}{default}")),
+    ] {
+        assert!(annotated.contains("ingress.class") && unnamed != ing);
+        let f = analyze_yaml(&yaml);
+        assert!(!has(&f, C::IngressClassMissing), "{what}: {f:#?}");
+    }
+    assert!(has(
+        &analyze_yaml(&format!("{unnamed}{class}")),
+        C::IngressClassMissing
+    ));
 }
 
 #[test]
@@ -745,4 +767,25 @@ fn static_pods_are_not_replicas_of_their_node() {
     assert_eq!(crashes.len(), 2, "{crashes:#?}");
     assert!(crashes.iter().all(|c| c.owner.is_none()), "{crashes:#?}");
     assert_ne!(crashes[0].id, crashes[1].id);
+}
+
+#[test]
+fn a_static_pods_mirror_is_not_a_workload_to_nag() {
+    // A bare pod with a `:latest` image is a workload someone deploys; the same pod marked as
+    // the mirror of a node's static pod is the node's.
+    let bare = pod(
+        "ops",
+        "agent-node-1",
+        "app: agent",
+        &spec("agent", "agent:latest"),
+        &running_status("agent", 0, ""),
+    );
+    assert!(has(&analyze_yaml(&bare), C::LatestTag));
+    let mirror = bare.replace(
+        "  uid: uid-agent-node-1\n",
+        "  uid: uid-agent-node-1\n  annotations: {kubernetes.io/config.mirror: abc123}\n",
+    );
+    assert_ne!(mirror, bare);
+    let f = analyze_yaml(&mirror);
+    assert!(!f.iter().any(|f| f.category.is_hygiene()), "{f:#?}");
 }

@@ -107,8 +107,34 @@ fn pod_spec_for_analysis(s: &mut PodSpec) {
 }
 
 fn template_for_analysis(t: Option<&mut PodTemplateSpec>) {
-    if let Some(s) = t.and_then(|t| t.spec.as_mut()) {
+    let Some(t) = t else { return };
+    if let Some(m) = t.metadata.as_mut() {
+        annotations_for_analysis(m);
+    }
+    if let Some(s) = t.spec.as_mut() {
         pod_spec_for_analysis(s);
+    }
+}
+
+/// The annotations an analyzer reads: the class an Ingress names the old way and the default
+/// IngressClass (`network`), a static pod's mirror mark (`workload`). Keep this list with them:
+/// every analyzer test compares the findings of such a state with the whole one's.
+const ANNOTATIONS_READ: &[&str] = &[
+    "kubernetes.io/ingress.class",
+    "ingressclass.kubernetes.io/is-default-class",
+    "kubernetes.io/config.mirror",
+];
+
+/// An object's metadata without the annotations no analyzer reads (a state read for
+/// `analyze`). Why: tools and controllers annotate freely — `kubectl apply` repeats the whole
+/// object in `last-applied-configuration`, operators keep their state there — and each entry
+/// is two strings in a B-tree, on every object.
+pub(super) fn annotations_for_analysis(m: &mut ObjectMeta) {
+    if let Some(a) = m.annotations.as_mut() {
+        a.retain(|k, _| ANNOTATIONS_READ.contains(&k.as_str()));
+        if a.is_empty() {
+            m.annotations = None;
+        }
     }
 }
 

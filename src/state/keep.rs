@@ -16,7 +16,7 @@ pub enum Keep {
     /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
     /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
     /// specs without the volumes and environment variables that name nothing analyzers check,
-    /// such as the service account's token volume).
+    /// such as the service account's token volume; no annotation but the three analyzers read).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.
@@ -58,6 +58,7 @@ impl ClusterState {
             Keep::Everything => Some(object),
             Keep::ForAnalysis => {
                 object.for_analysis();
+                super::compact::annotations_for_analysis(object.metadata_mut());
                 Some(object)
             }
             Keep::WorkloadsAsJson => self.take_as_json(kind, object),
