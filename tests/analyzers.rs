@@ -556,11 +556,11 @@ fn ingress_backends_tls_and_class() {
         "{name: nginx, annotations: {ingressclass.kubernetes.io/is-default-class: 'true'}}",
     );
     let unnamed = ing.replace("  ingressClassName: traefik\n", "");
+    assert!(annotated.contains("ingress.class") && unnamed != ing);
     for (what, yaml) in [
         ("the annotation", format!("{annotated}{class}")),
         ("the default class", format!("{unnamed}{default}")),
     ] {
-        assert!(annotated.contains("ingress.class") && unnamed != ing);
         let f = analyze_yaml(&yaml);
         assert!(!has(&f, C::IngressClassMissing), "{what}: {f:#?}");
     }

@@ -150,7 +150,8 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     // `analyze` reads a snapshot keeping only what the analyzers read (`Keep::ForAnalysis`: an
     // owned ReplicaSet without its pod template; pod specs without the volumes and environment
     // variables that name nothing the analyzers check, such as the service account's token
-    // volume); every real capture must give the same findings as from the whole state.
+    // volume; no annotation but the three analyzers read); every real capture must give the
+    // same findings as from the whole state.
     let mut captures: Vec<std::path::PathBuf> =
         ["troubleshoot-k3s", "sbctl-kurl", "must-gather-metal"]
             .iter()
@@ -167,6 +168,7 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     captures.push(data("../../examples/demo-incident"));
     // (ReplicaSets without a template, pods with fewer volumes, pods with fewer variables).
     let mut trimmed = (0, 0, 0);
+    let mut unannotated = 0;
     for dir in &captures {
         let whole = load(dir);
         let kept = sextant::source::snapshot::load_for_analysis(dir).expect("load for analysis");
@@ -200,8 +202,24 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
             trimmed.1 += usize::from(k.0 < w.0);
             trimmed.2 += usize::from(k.1 < w.1);
         }
+        let annotations = |st: &sextant::state::ClusterState| -> Vec<usize> {
+            let count = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+                m.annotations.as_ref().map_or(0, |a| a.len())
+            };
+            let pods = st.pods.iter().map(|p| count(&p.metadata));
+            pods.chain(st.deployments.iter().map(|d| count(&d.metadata)))
+                .collect()
+        };
+        for (k, w) in annotations(&kept).into_iter().zip(annotations(&whole)) {
+            assert!(k <= w, "{}: only ever fewer annotations", dir.display());
+            unannotated += usize::from(k < w);
+        }
         assert_eq!(analyze(&kept), analyze(&whole), "{}", dir.display());
     }
+    assert!(
+        unannotated >= 50,
+        "pods and Deployments lost annotations: {unannotated}"
+    );
     let (sets, volumes, env) = trimmed;
     assert!(sets >= 10, "owned ReplicaSets were trimmed: {sets}");
     assert!(volumes >= 50, "pods lost volumes nobody reads: {volumes}");

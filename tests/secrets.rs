@@ -362,7 +362,8 @@ async fn no_planted_secret_leaves_through_mcp() {
 
 /// `analyze` drops an owned ReplicaSet's pod template (`Keep::ForAnalysis`) only after the
 /// reader has learned the credentials in it: a password rotated out of the Deployment that
-/// an old revision still carries, quoted by an event, is redacted as it is everywhere else.
+/// an old revision still carries, quoted by an event, is redacted as it is everywhere else; so
+/// is a token in an annotation, which `analyze` does not keep either.
 #[test]
 fn an_old_revisions_credential_is_learned_before_its_template_is_dropped() {
     let old = "OldPw-9x7Kq2Lm3nZ";
@@ -387,6 +388,13 @@ fn an_old_revisions_credential_is_learned_before_its_template_is_dropped() {
         }).collect::<Vec<_>>()})
         .to_string()
     };
+    // `analyze` keeps no annotation an analyzer does not read: one carrying a token is
+    // learned before it goes.
+    let token = "Qz8-annot-4Kp2Wm9";
+    let annotated = |mut m: serde_json::Value| {
+        m["annotations"] = json!({"example.com/api-token": token});
+        m
+    };
     let selector = json!({"matchLabels": {"app": "web"}});
     let deployments = list(
         "Deployment",
@@ -407,7 +415,7 @@ fn an_old_revisions_credential_is_learned_before_its_template_is_dropped() {
         "Pod",
         "v1",
         vec![json!({
-        "metadata": meta("web-7c4d-x2x9q", Some(("ReplicaSet", "web-7c4d"))),
+        "metadata": annotated(meta("web-7c4d-x2x9q", Some(("ReplicaSet", "web-7c4d")))),
         "spec": template("NewPw-current-7Hq")["spec"].clone(),
         "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": false,
             "restartCount": 9, "image": "registry.example.com/shop/web:2", "imageID": "",
@@ -424,7 +432,7 @@ fn an_old_revisions_credential_is_learned_before_its_template_is_dropped() {
             "uid": "uid-web-7c4d-x2x9q"},
         "type": "Warning", "reason": "Failed", "count": 3,
         "firstTimestamp": "2026-12-01T09:50:00Z", "lastTimestamp": "2026-12-01T10:00:00Z",
-        "message": format!("login failed for user app with {old}: access denied")})],
+        "message": format!("login failed for user app with {old}: access denied (token {token})")})],
     );
     let dir = common::write_tree(&[
         ("shop/deployments.json", &deployments),
@@ -443,4 +451,5 @@ fn an_old_revisions_credential_is_learned_before_its_template_is_dropped() {
         "the event is quoted: {out}"
     );
     assert!(!out.contains(old), "{out}");
+    assert!(!out.contains(token), "{out}");
 }

@@ -9,7 +9,7 @@
 //! unused room was tens of megabytes of the peak. Shrinking is a reallocation per list that had
 //! room to spare, never a change of content.
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, ReplicaSetSpec, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
@@ -219,15 +219,18 @@ impl Kept for ReplicaSet {
     /// only of a top-level workload (a ReplicaSet nobody owns; `analyzers::workload::all`),
     /// and of an owned ReplicaSet only its metadata, status and events; its template is the
     /// Deployment's (or an older revision of it, kept up to `revisionHistoryLimit`, 10 by
-    /// default), ~80% of its memory.
+    /// default), ~80% of its memory. A ReplicaSet nobody owns keeps its template as any
+    /// workload does.
     fn for_analysis(&mut self) {
+        let Some(spec) = self.spec.as_mut() else {
+            return;
+        };
         // Not top-level (`analyzers::workload::all` asks the same).
-        if super::has_owner(&self.metadata)
-            && let Some(ReplicaSetSpec { template, .. }) = self.spec.as_mut()
-        {
-            *template = None;
+        if super::has_owner(&self.metadata) {
+            spec.template = None;
+        } else {
+            template_for_analysis(spec.template.as_mut());
         }
-        template_for_analysis(self.spec.as_mut().and_then(|s| s.template.as_mut()));
     }
 }
 
