@@ -170,6 +170,7 @@ fn measure_cli(dir: &Path) -> f64 {
 }
 
 fn main() {
+    sextant::allocator::return_freed_memory_soon();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let what = args.get(i + 1).map(String::as_str).unwrap_or("analyze");
@@ -229,4 +230,4 @@ fn main() {
 
 // The binary's allocator, so the figure is the one a user sees.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sextant::allocator::Allocator = sextant::allocator::Allocator;

@@ -147,6 +147,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
+    sextant::allocator::return_freed_memory_soon();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let dump = PathBuf::from(&args[i + 2]);
@@ -295,4 +296,4 @@ fn main() {
 
 /// The allocator of the binary (see Cargo.toml), so both sides measure the same.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sextant::allocator::Allocator = sextant::allocator::Allocator;

@@ -93,6 +93,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    sextant::allocator::return_freed_memory_soon();
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test --benches` runs this with no bench flag: nothing to measure then.
     if !args.iter().any(|a| a == "--bench") {
@@ -214,4 +215,4 @@ fn each(dir: &Path, policies: impl Iterator<Item = Vec<PathBuf>>) {
 
 // The binary's allocator, so the figure is the one a user sees.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sextant::allocator::Allocator = sextant::allocator::Allocator;

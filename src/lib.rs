@@ -4,6 +4,7 @@
 //! turn it into [`findings`]; [`render`] prints them. Everything that leaves the process
 //! (printed, indexed or sent) passes through [`redact`] first.
 
+pub mod allocator;
 pub mod analyzers;
 pub mod assistant;
 pub mod audit;
