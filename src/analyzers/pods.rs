@@ -17,9 +17,10 @@ use exited::*;
 const LOG_LINES: usize = 6;
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
-    for pod in &ctx.state.pods {
-        analyze_pod(ctx, pod, out);
-    }
+    // The pods are independent and the most work of all analyzers (their logs are read here).
+    out.extend(super::each_on_all_cores(&ctx.state.pods, |pod, out| {
+        analyze_pod(ctx, pod, out)
+    }));
 }
 
 pub(super) struct PodInfo<'a> {
