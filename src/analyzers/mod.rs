@@ -190,7 +190,7 @@ fn each_on_all_cores<T: Sync>(
     items: &[T],
     each: impl Fn(&T, &mut Vec<Draft>) + Sync,
 ) -> Vec<Draft> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let cores = crate::runtime::cores().min(8);
     // Below a few hundred items a thread costs more than it saves.
     let run = items.len().div_ceil(cores).max(256);
     if run >= items.len() {

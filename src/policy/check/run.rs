@@ -19,10 +19,7 @@ pub(super) fn run(
     namespaces: &[(String, Value)],
 ) -> Report {
     let chunks = n.div_ceil(CHUNK);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(chunks)
-        .max(1);
+    let threads = crate::runtime::cores().min(chunks).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     // Reversed, so a name listed twice keeps its first labels, as a search would.
     let namespaces: Namespaces = namespaces

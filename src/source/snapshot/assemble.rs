@@ -18,11 +18,7 @@ fn parse_files_with(
     empty: &ClusterState,
     parse: impl Fn(&Path, &Path, &mut ClusterState, &mut Buffers) + Sync,
 ) -> ClusterState {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8)
-        .min(files.len().max(1));
+    let workers = crate::runtime::cores().min(8).min(files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     // Each file is read into its own state, and the states are joined in file order: the
     // objects come out in the same order whichever thread read which file.
