@@ -70,8 +70,19 @@ fn pod_spec(s: &mut PodSpec) {
 /// of an environment variable, its value (`netpol` finds the Services a workload calls) and
 /// its key references.
 fn pod_spec_for_analysis(s: &mut PodSpec) {
+    // Scheduling and DNS details no analyzer reads (the scheduler's own words in the events and
+    // conditions are what `pod_start` explains a pending pod with).
+    s.topology_spread_constraints = None;
+    s.host_aliases = None;
+    s.readiness_gates = None;
+    s.dns_config = None;
+    s.scheduling_gates = None;
+    s.resource_claims = None;
+    s.overhead = None;
+    s.ephemeral_containers = None;
     let containers = s.containers.iter_mut();
     for c in containers.chain(s.init_containers.iter_mut().flatten()) {
+        container_for_analysis(c);
         if let Some(env) = c.env.as_mut() {
             env.retain(|e| {
                 e.value.is_some()
@@ -105,6 +116,48 @@ fn pod_spec_for_analysis(s: &mut PodSpec) {
                 .as_ref()
                 .is_some_and(|p| p.sources.as_ref().is_some_and(|s| !s.is_empty()))
     });
+}
+
+/// A container without what no analyzer reads of it: where its volumes are mounted (every
+/// container mounts the service account's token), its termination-message settings, pull and
+/// resize policies and working directory. Its environment goes through
+/// [`pod_spec_for_analysis`].
+fn container_for_analysis(c: &mut Container) {
+    c.volume_mounts = None;
+    c.volume_devices = None;
+    c.termination_message_path = None;
+    c.termination_message_policy = None;
+    c.image_pull_policy = None;
+    c.working_dir = None;
+    c.resize_policy = None;
+}
+
+/// A pod status without what no analyzer reads of it: its addresses, QoS class and resize
+/// state, and of each container's status the runtime's ids, its mounts, user and the resources
+/// the kubelet allocated (the spec's requests and limits are what the analyzers compare).
+/// Why: Kubernetes 1.33 reports `allocatedResources` and `resources` in every container's
+/// status, two more B-trees per container beside the spec's.
+fn pod_status_for_analysis(s: &mut PodStatus) {
+    s.pod_ip = None;
+    s.pod_ips = None;
+    s.host_ips = None;
+    s.qos_class = None;
+    s.resize = None;
+    s.nominated_node_name = None;
+    s.resource_claim_statuses = None;
+    let statuses = s.container_statuses.iter_mut().flatten();
+    let init = s.init_container_statuses.iter_mut().flatten();
+    for c in statuses.chain(init) {
+        c.image_id = String::new();
+        c.container_id = None;
+        c.volume_mounts = None;
+        c.user = None;
+        c.allocated_resources = None;
+        c.allocated_resources_status = None;
+        c.resources = None;
+        c.stop_signal = None;
+    }
+    s.ephemeral_container_statuses = None;
 }
 
 fn template_for_analysis(t: Option<&mut PodTemplateSpec>) {
@@ -167,6 +220,9 @@ impl Kept for Pod {
     fn for_analysis(&mut self) {
         if let Some(s) = self.spec.as_mut() {
             pod_spec_for_analysis(s);
+        }
+        if let Some(s) = self.status.as_mut() {
+            pod_status_for_analysis(s);
         }
     }
 }
@@ -299,9 +355,28 @@ plain!(
     PodDisruptionBudget,
     ResourceQuota,
     ConfigMap,
-    ServiceAccount,
-    Event
+    ServiceAccount
 );
+
+impl Kept for Event {
+    fn shrink(&mut self) {
+        meta(&mut self.metadata);
+    }
+
+    /// An event without what no analyzer (nor the index) reads of it: who reported it and from
+    /// where, the action and related object of the newer API, the versions it was written at.
+    /// What stays: the object it is about (the uid included: events are matched by it), the
+    /// type, reason, message, count, series and times.
+    fn for_analysis(&mut self) {
+        self.source = None;
+        self.reporting_component = None;
+        self.reporting_instance = None;
+        self.action = None;
+        self.related = None;
+        self.metadata.resource_version = None;
+        self.involved_object.resource_version = None;
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -443,5 +518,71 @@ mod tests {
         dep.for_analysis();
         let template = dep.spec.and_then(|s| s.template.spec).expect("template");
         assert_eq!(&template, spec);
+    }
+
+    #[test]
+    fn an_analysis_state_drops_mounts_runtime_ids_and_reporters_but_keeps_what_is_matched() {
+        let text = r#"{"metadata":{"name":"web-1","namespace":"shop"},
+          "spec":{"containers":[{"name":"app","image":"shop:1","imagePullPolicy":"Always",
+              "terminationMessagePath":"/dev/termination-log",
+              "resources":{"limits":{"memory":"256Mi"}},
+              "volumeMounts":[{"name":"kube-api-access-x7k2p","mountPath":"/var/run/secrets"}]}],
+            "nodeName":"node-1","hostAliases":[{"ip":"10.0.0.1","hostnames":["db"]}]},
+          "status":{"phase":"Running","hostIP":"10.0.0.5","podIP":"10.1.0.7",
+            "podIPs":[{"ip":"10.1.0.7"}],"qosClass":"Burstable",
+            "containerStatuses":[{"name":"app","image":"shop:1","imageID":"shop@sha256:00",
+              "containerID":"containerd://abc","ready":true,"restartCount":3,
+              "allocatedResources":{"memory":"256Mi"},
+              "lastState":{"terminated":{"exitCode":137,"reason":"OOMKilled"}}}]}}"#;
+        let read: Pod = serde_json::from_str(text).expect("pod");
+        let mut kept = read.clone();
+        kept.for_analysis();
+        let c = &kept.spec.as_ref().expect("spec").containers[0];
+        assert_eq!(c.volume_mounts, None);
+        assert_eq!(c.image_pull_policy, None);
+        assert_eq!(c.termination_message_path, None);
+        assert_eq!(c.image.as_deref(), Some("shop:1"));
+        assert_eq!(
+            c.resources,
+            read.spec.as_ref().expect("spec").containers[0].resources
+        );
+        let spec = kept.spec.as_ref().expect("spec");
+        assert_eq!(
+            (spec.node_name.as_deref(), &spec.host_aliases),
+            (Some("node-1"), &None)
+        );
+        let s = kept.status.as_ref().expect("status");
+        assert_eq!((&s.pod_ip, &s.pod_ips, &s.qos_class), (&None, &None, &None));
+        assert_eq!(s.host_ip.as_deref(), Some("10.0.0.5"));
+        let cs = &s.container_statuses.as_ref().expect("statuses")[0];
+        assert_eq!((cs.image_id.as_str(), &cs.container_id), ("", &None));
+        assert_eq!(cs.allocated_resources, None);
+        let was = &read
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.clone())
+            .expect("s")[0];
+        assert_eq!((cs.restart_count, &cs.last_state), (3, &was.last_state));
+
+        let text = r#"{"metadata":{"name":"web-1.0","namespace":"shop","resourceVersion":"9"},
+          "involvedObject":{"kind":"Pod","name":"web-1","namespace":"shop","uid":"u-1",
+            "resourceVersion":"7","fieldPath":"spec.containers{app}"},
+          "reason":"BackOff","message":"Back-off restarting failed container","type":"Warning",
+          "count":4,"source":{"component":"kubelet","host":"node-1"},
+          "reportingComponent":"kubelet","reportingInstance":"node-1"}"#;
+        let read: Event = serde_json::from_str(text).expect("event");
+        let mut kept = read.clone();
+        kept.for_analysis();
+        assert_eq!((&kept.source, &kept.reporting_instance), (&None, &None));
+        assert_eq!(kept.involved_object.resource_version, None);
+        assert_eq!(
+            kept.involved_object.uid.as_deref(),
+            Some("u-1"),
+            "matched by uid"
+        );
+        assert_eq!(
+            (&kept.reason, &kept.message, kept.count, &kept.type_),
+            (&read.reason, &read.message, read.count, &read.type_)
+        );
     }
 }

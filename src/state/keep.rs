@@ -16,7 +16,8 @@ pub enum Keep {
     /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
     /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
     /// specs without the volumes and environment variables that name nothing analyzers check,
-    /// such as the service account's token volume; no annotation but the three analyzers read).
+    /// such as the service account's token volume; containers, pod statuses and events without
+    /// the fields no analyzer reads; no annotation but the three analyzers read).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.

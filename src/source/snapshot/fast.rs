@@ -130,7 +130,9 @@ fn typed(kind: &str, text: &str, room: usize, st: &mut ClusterState, scratch: &m
         "Event" => match serde_json::from_str::<core::Event>(text) {
             // Events carry no credentials by where they stand (`learn_object` skips them).
             Ok(e) if e.metadata.name.is_some() && e.metadata.namespace.is_some() => {
-                push(&mut st.events, e, room);
+                if let Some(e) = st.take_typed(kind, e) {
+                    push(&mut st.events, e, room);
+                }
                 true
             }
             _ => false,
