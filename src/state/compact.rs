@@ -57,8 +57,9 @@ fn pod_spec(s: &mut PodSpec) {
 }
 
 /// A pod spec without what no analyzer reads of it (a state read for `analyze`): volumes that
-/// name no ConfigMap, Secret, claim or host path, and environment variables with neither a
-/// value nor a ConfigMap or Secret key behind them.
+/// name no ConfigMap, Secret, claim or host path, environment variables with neither a value
+/// nor a ConfigMap or Secret key behind them, scheduling and DNS details, ephemeral containers,
+/// and of each container what [`container_for_analysis`] drops.
 ///
 /// Why: every pod carries the service account's projected token volume
 /// (`kube-api-access-*`: a token, the cluster's CA ConfigMap, the namespace from the downward
@@ -135,8 +136,9 @@ fn container_for_analysis(c: &mut Container) {
 /// A pod status without what no analyzer reads of it: its addresses, QoS class and resize
 /// state, and of each container's status the runtime's ids, its mounts, user and the resources
 /// the kubelet allocated (the spec's requests and limits are what the analyzers compare).
-/// Why: Kubernetes 1.33 reports `allocatedResources` and `resources` in every container's
-/// status, two more B-trees per container beside the spec's.
+/// Why: from Kubernetes 1.33 in-place resize is on by default, and the kubelet reports each
+/// running container's `resources` in its status (`allocatedResources` too, behind a further
+/// feature gate): more B-trees per container, copies of the spec's.
 fn pod_status_for_analysis(s: &mut PodStatus) {
     s.pod_ip = None;
     s.pod_ips = None;
