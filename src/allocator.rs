@@ -15,6 +15,22 @@
 //!
 //! `index build` on the index bench's dump, three alternating runs: 543–551 → 506–521 MB, wall
 //! time within the noise (5.95–7.32 s against 6.96–7.66 s), 0.2–0.4 s more system time.
+//!
+//! It is built without transparent huge pages (mimalloc's `no_thp` feature, Cargo.toml).
+//! mimalloc reserves its arena (1 GiB) before `main` runs, commits it at once on a kernel that
+//! overcommits, and advises huge pages on it: where the kernel grants them on advice (THP
+//! `madvise`, Debian's and Ubuntu's default), each first touch faulted in 2 MiB, so the pages
+//! of half-used size classes and of the per-thread heaps of the reading threads counted whole
+//! in the peak, and a purge split them back. Setting mimalloc's options from `main` came too
+//! late (the arena was already mapped; measured: no change). A kernel set to THP `always` (the
+//! RHEL family's default) still grants huge pages unasked; there `MIMALLOC_ALLOW_THP=0` in the
+//! environment turns them off for the process (docs/performance.md). Measured with the allocator built each way, the same
+//! day, on the realistic dump (three alternating runs of `analyze -A -o json`) and the demo:
+//!
+//! | | realistic dump, peak RSS | wall | demo, peak RSS |
+//! |---|---|---|---|
+//! | huge pages advised (before) | 369–388 MB | 0.80–1.60 s | 62 MB |
+//! | `no_thp` (this) | 358–359 MB | 0.92–0.98 s | 46 MB |
 
 pub use mimalloc::MiMalloc as Allocator;
 
