@@ -23,8 +23,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 mod as_json;
 mod compact;
 mod keep;
+mod volumes;
 pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
 pub use keep::Keep;
+pub use volumes::{Holder, Named, PodVolume, Projection, VolumeTable};
 
 /// Where the state came from; printed in headers and the JSON `source`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -163,6 +165,9 @@ pub struct ClusterState {
     /// figures, which listings are complete.
     pub evidence: EvidenceFacts,
     event_index: HashMap<EventKey, Vec<usize>>,
+    /// The volumes a state read for `analyze` moved out of its pod specs
+    /// ([`ClusterState::volumes_of`] reads them).
+    pub(crate) pod_volumes: VolumeTable,
 }
 
 /// What pasted evidence (`ask --evidence`) says beyond objects.
@@ -439,14 +444,10 @@ impl ClusterState {
                     out.extend(f.config_map_ref.as_ref().map(|r| r.name.clone()));
                 }
             }
-            for v in spec.volumes.iter().flatten() {
-                out.extend(v.secret.as_ref().and_then(|s| s.secret_name.clone()));
+            for v in self.volumes_of(Holder::Pod, &p.metadata, spec).iter() {
+                out.extend(v.secret.as_ref().map(|s| s.name.clone()));
                 out.extend(v.config_map.as_ref().map(|c| c.name.clone()));
-                out.extend(
-                    v.persistent_volume_claim
-                        .as_ref()
-                        .map(|c| c.claim_name.clone()),
-                );
+                out.extend(v.claim.clone());
             }
         }
         out.retain(|n| !n.is_empty());

@@ -8,6 +8,7 @@ mod common;
 use common::{data, load, write_tree};
 use sextant::analyzers::analyze;
 use sextant::findings::{Category, Finding, Severity};
+use sextant::state::Holder;
 
 fn findings(rel: &str) -> Vec<Finding> {
     analyze(&load(&data(rel)))
@@ -148,9 +149,9 @@ fn healthy_openshift_must_gather_raises_only_its_failed_install_plan() {
 #[test]
 fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     // `analyze` reads a snapshot keeping only what the analyzers read (`Keep::ForAnalysis`: an
-    // owned ReplicaSet without its pod template; pod specs without the volumes and environment
-    // variables that name nothing the analyzers check, such as the service account's token
-    // volume; no annotation but the three analyzers read); every real capture must give the
+    // owned ReplicaSet without its pod template; pod specs without their volumes, kept beside
+    // them but for those that name nothing the analyzers check, such as the service account's
+    // token volume; without the environment variables that name nothing; no annotation but the three analyzers read); every real capture must give the
     // same findings as from the whole state.
     let mut captures: Vec<std::path::PathBuf> =
         ["troubleshoot-k3s", "sbctl-kurl", "must-gather-metal"]
@@ -169,6 +170,7 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     // (ReplicaSets without a template, pods with fewer volumes, pods with fewer variables).
     let mut trimmed = (0, 0, 0);
     let mut unannotated = 0;
+    let mut moved = 0;
     for dir in &captures {
         let whole = load(dir);
         let kept = sextant::source::snapshot::load_for_analysis(dir).expect("load for analysis");
@@ -183,16 +185,27 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
             .iter()
             .filter(|r| r.spec.as_ref().is_some_and(|s| s.template.is_none()))
             .count();
+        // Volumes as the analyzers read them: from the spec of a whole state, from where a
+        // state read for `analyze` moved them.
         let specs = |st: &sextant::state::ClusterState| -> Vec<(usize, usize)> {
             st.pods
                 .iter()
-                .filter_map(|p| p.spec.as_ref())
-                .map(|s| {
+                .filter_map(|p| p.spec.as_ref().map(|s| (p, s)))
+                .map(|(p, s)| {
                     let env = s.containers.iter().flat_map(|c| c.env.iter().flatten());
-                    (s.volumes.iter().flatten().count(), env.count())
+                    let volumes = st.volumes_of(Holder::Pod, &p.metadata, s);
+                    (volumes.len(), env.count())
                 })
                 .collect()
         };
+        assert!(
+            kept.pods
+                .iter()
+                .all(|p| p.spec.as_ref().is_none_or(|s| s.volumes.is_none())),
+            "{}: the volumes left the specs",
+            dir.display()
+        );
+        moved += specs(&kept).iter().map(|(v, _)| v).sum::<usize>();
         for (k, w) in specs(&kept).into_iter().zip(specs(&whole)) {
             assert!(
                 k.0 <= w.0 && k.1 <= w.1,
@@ -223,6 +236,7 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     let (sets, volumes, env) = trimmed;
     assert!(sets >= 10, "owned ReplicaSets were trimmed: {sets}");
     assert!(volumes >= 50, "pods lost volumes nobody reads: {volumes}");
+    assert!(moved >= 50, "the volumes analyzers read were kept: {moved}");
     assert!(env >= 10, "pods lost variables nobody reads: {env}");
 }
 

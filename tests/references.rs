@@ -249,6 +249,8 @@ metadata:
 spec:
   nodeName: {node}
   containers: [{{name: agent, image: "agent:2", securityContext: {{privileged: true}}}}]
+  volumes:
+  - {{name: logs, hostPath: {{path: /var/log}}}}
 status:
   phase: Running
   conditions: [{{type: Ready, status: "True"}}]
@@ -266,6 +268,17 @@ status:
     assert_eq!(p[0].object.kind, "Deployment");
     assert_eq!(p[0].object.name, "agent");
     assert_eq!(p[0].severity, Severity::Warning);
+    // Its pods' volumes are read from the pod that stands for it (in a state read for
+    // `analyze`, from where they were moved: `analyze_yaml` compares both).
+    let host = f
+        .iter()
+        .find(|f| f.category == Category::HostPath)
+        .expect("hostPath");
+    assert_eq!(host.object.name, "agent");
+    assert!(
+        host.evidence.iter().any(|e| e.text.contains("/var/log")),
+        "{host:#?}"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@
 use super::workload::Workload;
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
-use crate::state::BUILT_IN_CONFIGMAPS;
+use crate::state::{BUILT_IN_CONFIGMAPS, PodVolume};
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
 use std::collections::BTreeSet;
 
@@ -66,8 +66,9 @@ fn pods_of(
     })
 }
 
-/// (kind, name, where) of every ConfigMap and Secret a pod spec needs (optional ones left out).
-fn needed(spec: &PodSpec) -> Vec<(&'static str, String, String)> {
+/// (kind, name, where) of every ConfigMap and Secret a pod spec needs (optional ones left out),
+/// its volumes those the state keeps for it (`Workload::volumes`).
+fn needed(spec: &PodSpec, volumes: &[PodVolume]) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     let containers = spec
         .init_containers
@@ -117,19 +118,18 @@ fn needed(spec: &PodSpec) -> Vec<(&'static str, String, String)> {
             }
         }
     }
-    for v in spec.volumes.iter().flatten() {
+    for v in volumes {
         if let Some(s) = &v.secret
             && s.optional != Some(true)
-            && let Some(n) = &s.secret_name
         {
-            out.push(("Secret", n.clone(), format!("volume {}", v.name)));
+            out.push(("Secret", s.name.clone(), format!("volume {}", v.name)));
         }
         if let Some(c) = &v.config_map
             && c.optional != Some(true)
         {
             out.push(("ConfigMap", c.name.clone(), format!("volume {}", v.name)));
         }
-        for src in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+        for src in &v.projected {
             if let Some(s) = &src.secret
                 && s.optional != Some(true)
             {
@@ -168,7 +168,7 @@ fn config_refs(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         .filter_map(|c| c.metadata.name.as_deref())
         .collect();
     let mut missing: Vec<(&'static str, String, Vec<String>)> = Vec::new();
-    for (kind, name, at) in needed(w.spec) {
+    for (kind, name, at) in needed(w.spec, &w.volumes(st)) {
         let absent = match kind {
             "Secret" => {
                 secrets_listed && !st.secret_names.contains(&(ns.to_string(), name.clone()))
@@ -612,7 +612,8 @@ mod tests {
                 {"configMap": {"name": "kube-root-ca.crt"}}, {"secret": {"name": "shop-tls"}}]}}]
         }))
         .expect("spec");
-        let n = needed(&spec);
+        let volumes: Vec<PodVolume> = spec.volumes.iter().flatten().map(Into::into).collect();
+        let n = needed(&spec, &volumes);
         assert_eq!(n.len(), 1, "{n:?}");
         assert_eq!(n[0].1, "shop-tls");
     }

@@ -172,14 +172,12 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
 
     // hostPath volumes.
     let paths: Vec<String> = w
-        .spec
-        .volumes
+        .volumes(ctx.state)
         .iter()
-        .flatten()
         .filter_map(|v| {
             v.host_path
                 .as_ref()
-                .map(|h| format!("volume {}: hostPath {}", v.name, h.path))
+                .map(|h| format!("volume {}: hostPath {h}", v.name))
         })
         .collect();
     if !paths.is_empty() {

@@ -2,6 +2,7 @@
 
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
+use crate::state::Holder;
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     let st = ctx.state;
@@ -34,14 +35,11 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
             .iter()
             .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .filter(|p| {
-                p.spec
-                    .iter()
-                    .flat_map(|s| s.volumes.iter().flatten())
-                    .any(|v| {
-                        v.persistent_volume_claim
-                            .as_ref()
-                            .is_some_and(|c| c.claim_name == name)
-                    })
+                p.spec.as_ref().is_some_and(|s| {
+                    st.volumes_of(Holder::Pod, &p.metadata, s)
+                        .iter()
+                        .any(|v| v.claim.as_deref() == Some(name))
+                })
             })
             .filter_map(|p| p.metadata.name.as_deref())
             .collect();

@@ -1,9 +1,10 @@
 //! Workloads as "something with a pod template": the unit hygiene findings are reported on,
 //! and what Services and policies match when a state has no pods (plain manifests).
 
-use crate::state::{ClusterState, has_owner};
+use crate::state::{ClusterState, Holder, PodVolume, has_owner};
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub struct Workload<'a> {
@@ -18,7 +19,17 @@ pub struct Workload<'a> {
     pub name_override: Option<String>,
 }
 
-impl Workload<'_> {
+impl<'a> Workload<'a> {
+    /// The volumes of its pod spec ([`ClusterState::volumes_of`]): held by the object `meta`
+    /// is, a pod when the workload stands for a controller not in the capture.
+    pub fn volumes(&self, st: &'a ClusterState) -> Cow<'a, [PodVolume]> {
+        let holder = match self.name_override {
+            Some(_) => Holder::Pod,
+            None => Holder::of_kind(self.kind).unwrap_or(Holder::Pod),
+        };
+        st.volumes_of(holder, self.meta, self.spec)
+    }
+
     pub fn ns(&self) -> &str {
         self.meta.namespace.as_deref().unwrap_or("default")
     }

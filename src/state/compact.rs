@@ -23,12 +23,19 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::volumes::{self, Holder, PodVolume};
+
 /// A kind a state keeps typed.
 pub(crate) trait Kept {
     /// Give back the room the object's lists have to spare.
     fn shrink(&mut self);
-    /// Drop what no analyzer reads of this object (a state read for `analyze`).
-    fn for_analysis(&mut self) {}
+    /// The kind of this object when it holds a pod spec (where its volumes are kept).
+    const HOLDER: Option<Holder> = None;
+    /// Drop what no analyzer reads of this object (a state read for `analyze`); return the
+    /// volumes of its pod spec, as the analyzers read them, for the state to keep beside it.
+    fn for_analysis(&mut self) -> Vec<PodVolume> {
+        Vec::new()
+    }
 }
 
 /// Each named `Option<Vec<_>>` field of `$o` without spare room.
@@ -56,21 +63,19 @@ fn pod_spec(s: &mut PodSpec) {
         topology_spread_constraints, host_aliases);
 }
 
-/// A pod spec without what no analyzer reads of it (a state read for `analyze`): volumes that
-/// name no ConfigMap, Secret, claim or host path, environment variables with neither a value
-/// nor a ConfigMap or Secret key behind them, scheduling and DNS details, ephemeral containers,
-/// and of each container what [`container_for_analysis`] drops.
+/// A pod spec without what no analyzer reads of it (a state read for `analyze`): environment
+/// variables with neither a value nor a ConfigMap or Secret key behind them, scheduling and DNS
+/// details, ephemeral containers, and of each container what [`container_for_analysis`]
+/// drops. Its volumes are returned, as the analyzers read them ([`volumes::take`]: those that
+/// name no ConfigMap, Secret, claim or host path dropped), for the state to keep beside it.
 ///
 /// Why: every pod carries the service account's projected token volume
-/// (`kube-api-access-*`: a token, the cluster's CA ConfigMap, the namespace from the downward
-/// API), and k8s-openapi holds a volume in 3,208 bytes and each projected source in 336 (their
-/// optional parts are inline); with the environment variables it was a fifth of `analyze`'s
-/// peak on a dump of 9,600 pods.
-/// What the analyzers do read of a volume: its ConfigMap, Secret and projected references
-/// (`references`), its claim (`storage`), its host path (`security`), its name beside them;
-/// of an environment variable, its value (`netpol` finds the Services a workload calls) and
-/// its key references.
-fn pod_spec_for_analysis(s: &mut PodSpec) {
+/// (`kube-api-access-*`), and k8s-openapi holds a volume in 3,208 bytes and each projected
+/// source in 336 (their optional parts are inline); with the environment variables it was a
+/// fifth of `analyze`'s peak on a dump of 9,600 pods, and the volumes left a further sixth.
+/// What the analyzers do read of an environment variable: its value (`netpol` finds the
+/// Services a workload calls) and its key references.
+fn pod_spec_for_analysis(s: &mut PodSpec) -> Vec<PodVolume> {
     // Scheduling and DNS details no analyzer reads (the scheduler's own words in the events and
     // conditions are what `pod_start` explains a pending pod with).
     s.topology_spread_constraints = None;
@@ -93,30 +98,7 @@ fn pod_spec_for_analysis(s: &mut PodSpec) {
             });
         }
     }
-    let Some(volumes) = s.volumes.as_mut() else {
-        return;
-    };
-    for p in volumes.iter_mut().filter_map(|v| v.projected.as_mut()) {
-        if let Some(sources) = p.sources.as_mut() {
-            sources.retain(|src| {
-                src.secret.is_some()
-                    || src
-                        .config_map
-                        .as_ref()
-                        .is_some_and(|c| !super::BUILT_IN_CONFIGMAPS.contains(&c.name.as_str()))
-            });
-            sources.shrink_to_fit();
-        }
-    }
-    volumes.retain(|v| {
-        v.config_map.is_some()
-            || v.secret.is_some()
-            || v.persistent_volume_claim.is_some()
-            || v.host_path.is_some()
-            || v.projected
-                .as_ref()
-                .is_some_and(|p| p.sources.as_ref().is_some_and(|s| !s.is_empty()))
-    });
+    volumes::take(s)
 }
 
 /// A container without what no analyzer reads of it: where its volumes are mounted (every
@@ -162,14 +144,15 @@ fn pod_status_for_analysis(s: &mut PodStatus) {
     s.ephemeral_container_statuses = None;
 }
 
-fn template_for_analysis(t: Option<&mut PodTemplateSpec>) {
-    let Some(t) = t else { return };
+fn template_for_analysis(t: Option<&mut PodTemplateSpec>) -> Vec<PodVolume> {
+    let Some(t) = t else { return Vec::new() };
     if let Some(m) = t.metadata.as_mut() {
         annotations_for_analysis(m);
     }
-    if let Some(s) = t.spec.as_mut() {
-        pod_spec_for_analysis(s);
-    }
+    t.spec
+        .as_mut()
+        .map(pod_spec_for_analysis)
+        .unwrap_or_default()
 }
 
 /// The annotations an analyzer reads: the class an Ingress names the old way and the default
@@ -219,13 +202,16 @@ impl Kept for Pod {
         }
     }
 
-    fn for_analysis(&mut self) {
-        if let Some(s) = self.spec.as_mut() {
-            pod_spec_for_analysis(s);
-        }
+    const HOLDER: Option<Holder> = Some(Holder::Pod);
+
+    fn for_analysis(&mut self) -> Vec<PodVolume> {
         if let Some(s) = self.status.as_mut() {
             pod_status_for_analysis(s);
         }
+        self.spec
+            .as_mut()
+            .map(pod_spec_for_analysis)
+            .unwrap_or_default()
     }
 }
 
@@ -246,8 +232,10 @@ fn workload<C>(
 
 /// Workloads whose spec holds a pod template directly and whose status reports conditions.
 macro_rules! templated {
-    ($($ty:ty),*) => { $(
+    ($($ty:ident),*) => { $(
         impl Kept for $ty {
+            const HOLDER: Option<Holder> = Some(Holder::$ty);
+
             fn shrink(&mut self) {
                 workload(
                     &mut self.metadata,
@@ -256,8 +244,8 @@ macro_rules! templated {
                 );
             }
 
-            fn for_analysis(&mut self) {
-                template_for_analysis(self.spec.as_mut().map(|s| &mut s.template));
+            fn for_analysis(&mut self) -> Vec<PodVolume> {
+                template_for_analysis(self.spec.as_mut().map(|s| &mut s.template))
             }
         }
     )* };
@@ -265,6 +253,8 @@ macro_rules! templated {
 templated!(Deployment, StatefulSet, DaemonSet, Job);
 
 impl Kept for ReplicaSet {
+    const HOLDER: Option<Holder> = Some(Holder::ReplicaSet);
+
     fn shrink(&mut self) {
         workload(
             &mut self.metadata,
@@ -279,20 +269,23 @@ impl Kept for ReplicaSet {
     /// Deployment's (or an older revision of it, kept up to `revisionHistoryLimit`, 10 by
     /// default), ~80% of its memory. A ReplicaSet nobody owns keeps its template as any
     /// workload does.
-    fn for_analysis(&mut self) {
+    fn for_analysis(&mut self) -> Vec<PodVolume> {
         let Some(spec) = self.spec.as_mut() else {
-            return;
+            return Vec::new();
         };
         // Not top-level (`analyzers::workload::all` asks the same).
         if super::has_owner(&self.metadata) {
             spec.template = None;
+            Vec::new()
         } else {
-            template_for_analysis(spec.template.as_mut());
+            template_for_analysis(spec.template.as_mut())
         }
     }
 }
 
 impl Kept for ReplicationController {
+    const HOLDER: Option<Holder> = Some(Holder::ReplicationController);
+
     fn shrink(&mut self) {
         workload(
             &mut self.metadata,
@@ -301,12 +294,14 @@ impl Kept for ReplicationController {
         );
     }
 
-    fn for_analysis(&mut self) {
-        template_for_analysis(self.spec.as_mut().and_then(|s| s.template.as_mut()));
+    fn for_analysis(&mut self) -> Vec<PodVolume> {
+        template_for_analysis(self.spec.as_mut().and_then(|s| s.template.as_mut()))
     }
 }
 
 impl Kept for CronJob {
+    const HOLDER: Option<Holder> = Some(Holder::CronJob);
+
     fn shrink(&mut self) {
         meta(&mut self.metadata);
         if let Some(s) = self.spec.as_mut() {
@@ -317,12 +312,12 @@ impl Kept for CronJob {
         }
     }
 
-    fn for_analysis(&mut self) {
+    fn for_analysis(&mut self) -> Vec<PodVolume> {
         let job = self
             .spec
             .as_mut()
             .and_then(|s| s.job_template.spec.as_mut());
-        template_for_analysis(job.map(|j| &mut j.template));
+        template_for_analysis(job.map(|j| &mut j.template))
     }
 }
 
@@ -369,7 +364,7 @@ impl Kept for Event {
     /// where, the action and related object of the newer API, the versions it was written at.
     /// What stays: the object it is about (the uid included: events are matched by it), the
     /// type, reason, message, count, series and times.
-    fn for_analysis(&mut self) {
+    fn for_analysis(&mut self) -> Vec<PodVolume> {
         self.source = None;
         self.reporting_component = None;
         self.reporting_instance = None;
@@ -377,6 +372,7 @@ impl Kept for Event {
         self.related = None;
         self.metadata.resource_version = None;
         self.involved_object.resource_version = None;
+        Vec::new()
     }
 }
 
@@ -473,8 +469,8 @@ mod tests {
                 {"configMap":{"name":"kube-root-ca.crt","items":[{"key":"ca.crt","path":"ca.crt"}]}},
                 {"downwardAPI":{"items":[{"path":"namespace","fieldRef":{"fieldPath":"metadata.namespace"}}]}}]}}]}}"#;
         let read: Pod = serde_json::from_str(text).expect("pod");
-        let mut kept = read.clone();
-        kept.for_analysis();
+        let mut st = crate::state::ClusterState::keeping(crate::state::Keep::ForAnalysis);
+        let kept = st.take_typed("Pod", read.clone()).expect("kept");
         let spec = kept.spec.as_ref().expect("spec");
         let names = |env: Option<&Vec<k8s_openapi::api::core::v1::EnvVar>>| -> Vec<String> {
             env.into_iter().flatten().map(|e| e.name.clone()).collect()
@@ -485,41 +481,55 @@ mod tests {
         );
         let init = spec.init_containers.as_ref().expect("init");
         assert_eq!(names(init[0].env.as_ref()), Vec::<String>::new());
-        let volumes = spec.volumes.as_ref().expect("volumes");
+
+        // The volumes left the spec for the state's table, those no analyzer reads dropped.
+        assert_eq!(spec.volumes, None);
+        let volumes = st
+            .volumes_of(Holder::Pod, &kept.metadata, spec)
+            .into_owned();
         let names: Vec<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["config", "tls", "data", "host", "bundle"]);
-        let original = read
-            .spec
-            .as_ref()
-            .and_then(|s| s.volumes.as_ref())
-            .expect("volumes");
-        for v in &volumes[..4] {
-            assert!(original.contains(v), "{} is kept as read", v.name);
+        // Each reads as the same volume read from the whole spec.
+        let original = read.spec.as_ref().expect("spec");
+        let whole = crate::state::ClusterState::default();
+        let from_spec = whole.volumes_of(Holder::Pod, &read.metadata, original);
+        for v in volumes.iter() {
+            assert!(from_spec.contains(v), "{} reads as from the spec", v.name);
         }
-        let bundle = volumes[4]
-            .projected
-            .as_ref()
-            .and_then(|p| p.sources.as_ref());
-        let sources: Vec<String> = bundle
-            .into_iter()
-            .flatten()
-            .map(|s| match (&s.secret, &s.config_map) {
-                (Some(s), _) => format!("Secret {}", s.name),
-                (_, Some(c)) => format!("ConfigMap {}", c.name),
-                _ => "other".into(),
-            })
-            .collect();
-        assert_eq!(sources, ["Secret web-keys", "ConfigMap web-ca"]);
+        assert_eq!(
+            volumes[0].config_map.as_ref().map(|c| c.name.as_str()),
+            Some("web")
+        );
+        assert_eq!(
+            volumes[1].secret.as_ref().map(|c| c.name.as_str()),
+            Some("web-tls")
+        );
+        assert_eq!(volumes[2].claim.as_deref(), Some("web-data"));
+        assert_eq!(volumes[3].host_path.as_deref(), Some("/var/log"));
+        assert_eq!(volumes[4].projected.len(), 3);
+        // Another object of that name, or of another kind, has none of them.
+        let mut other = kept.metadata.clone();
+        other.name = Some("web-2".into());
+        assert!(st.volumes_of(Holder::Pod, &other, spec).is_empty());
+        assert!(
+            st.volumes_of(Holder::Deployment, &kept.metadata, spec)
+                .is_empty()
+        );
         // The rest of the pod is as read.
         assert_eq!(kept.metadata, read.metadata);
         assert_eq!(spec.containers[0].name, "app");
 
-        // A workload's template goes the same way; the full state keeps everything.
-        let mut dep = Deployment::default();
+        // A workload's template goes the same way, its volumes kept under the workload.
+        let mut dep = Deployment {
+            metadata: read.metadata.clone(),
+            ..Deployment::default()
+        };
         dep.spec.get_or_insert_default().template.spec = read.spec.clone();
-        dep.for_analysis();
+        let dep = st.take_typed("Deployment", dep).expect("kept");
         let template = dep.spec.and_then(|s| s.template.spec).expect("template");
         assert_eq!(&template, spec);
+        let of_dep = st.volumes_of(Holder::Deployment, &dep.metadata, &template);
+        assert_eq!(of_dep, volumes);
     }
 
     #[test]

@@ -15,9 +15,11 @@ pub enum Keep {
     Everything,
     /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
     /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
-    /// specs without the volumes and environment variables that name nothing analyzers check,
-    /// such as the service account's token volume; containers, pod statuses and events without
-    /// the fields no analyzer reads; no annotation but the three analyzers read).
+    /// specs without the environment variables that name nothing analyzers check, and without
+    /// their volumes, which the state keeps beside them as the analyzers read them
+    /// (`ClusterState::volumes_of`) but for those that name nothing, such as the service
+    /// account's token volume; containers, pod statuses and events without the fields no
+    /// analyzer reads; no annotation but the three analyzers read).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.
@@ -58,7 +60,12 @@ impl ClusterState {
         let kept = match self.keep {
             Keep::Everything => Some(object),
             Keep::ForAnalysis => {
-                object.for_analysis();
+                let volumes = object.for_analysis();
+                if let Some(holder) = T::HOLDER
+                    && !volumes.is_empty()
+                {
+                    self.pod_volumes.insert(holder, object.metadata(), volumes);
+                }
                 super::compact::annotations_for_analysis(object.metadata_mut());
                 Some(object)
             }
