@@ -21,12 +21,16 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod as_json;
+mod beside;
 mod compact;
+mod env;
 mod keep;
 mod volumes;
 pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
+pub use beside::{Holder, Moved, SpecTable};
+pub use env::{KeyKind, PodEnvVar};
 pub use keep::Keep;
-pub use volumes::{Holder, Named, PodVolume, Projection, VolumeTable};
+pub use volumes::{Named, PodVolume, Projection};
 
 /// Where the state came from; printed in headers and the JSON `source`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,9 +169,9 @@ pub struct ClusterState {
     /// figures, which listings are complete.
     pub evidence: EvidenceFacts,
     event_index: HashMap<EventKey, Vec<usize>>,
-    /// The volumes a state read for `analyze` moved out of its pod specs
-    /// ([`ClusterState::volumes_of`] reads them).
-    pub(crate) pod_volumes: VolumeTable,
+    /// The volumes and variables a state read for `analyze` moved out of its pod specs
+    /// ([`ClusterState::volumes_of`] and [`ClusterState::env_of`] read them).
+    pub(crate) spec_parts: SpecTable,
 }
 
 /// What pasted evidence (`ask --evidence`) says beyond objects.
@@ -423,21 +427,8 @@ impl ClusterState {
         for p in &self.pods {
             let Some(spec) = &p.spec else { continue };
             for c in &spec.containers {
-                for e in c.env.iter().flatten() {
-                    if let Some(r) = e
-                        .value_from
-                        .as_ref()
-                        .and_then(|v| v.secret_key_ref.as_ref())
-                    {
-                        out.insert(r.name.clone());
-                    }
-                    if let Some(r) = e
-                        .value_from
-                        .as_ref()
-                        .and_then(|v| v.config_map_key_ref.as_ref())
-                    {
-                        out.insert(r.name.clone());
-                    }
+                for e in self.env_of(Holder::Pod, &p.metadata, c).iter() {
+                    out.extend(e.key_ref.as_ref().map(|(_, name, _)| name.clone()));
                 }
                 for f in c.env_from.iter().flatten() {
                     out.extend(f.secret_ref.as_ref().map(|r| r.name.clone()));

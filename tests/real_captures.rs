@@ -149,9 +149,9 @@ fn healthy_openshift_must_gather_raises_only_its_failed_install_plan() {
 #[test]
 fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     // `analyze` reads a snapshot keeping only what the analyzers read (`Keep::ForAnalysis`: an
-    // owned ReplicaSet without its pod template; pod specs without their volumes, kept beside
-    // them but for those that name nothing the analyzers check, such as the service account's
-    // token volume; without the environment variables that name nothing; no annotation but the three analyzers read); every real capture must give the
+    // owned ReplicaSet without its pod template; pod specs without their volumes and variables,
+    // kept beside them but for those that name nothing the analyzers check, such as the
+    // service account's token volume; no annotation but the three analyzers read); every real capture must give the
     // same findings as from the whole state.
     let mut captures: Vec<std::path::PathBuf> =
         ["troubleshoot-k3s", "sbctl-kurl", "must-gather-metal"]
@@ -192,17 +192,21 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
                 .iter()
                 .filter_map(|p| p.spec.as_ref().map(|s| (p, s)))
                 .map(|(p, s)| {
-                    let env = s.containers.iter().flat_map(|c| c.env.iter().flatten());
+                    let env = s
+                        .containers
+                        .iter()
+                        .map(|c| st.env_of(Holder::Pod, &p.metadata, c));
                     let volumes = st.volumes_of(Holder::Pod, &p.metadata, s);
-                    (volumes.len(), env.count())
+                    (volumes.len(), env.map(|e| e.len()).sum())
                 })
                 .collect()
         };
         assert!(
             kept.pods
                 .iter()
-                .all(|p| p.spec.as_ref().is_none_or(|s| s.volumes.is_none())),
-            "{}: the volumes left the specs",
+                .filter_map(|p| p.spec.as_ref())
+                .all(|s| { s.volumes.is_none() && s.containers.iter().all(|c| c.env.is_none()) }),
+            "{}: the volumes and variables left the specs",
             dir.display()
         );
         moved += specs(&kept).iter().map(|(v, _)| v).sum::<usize>();

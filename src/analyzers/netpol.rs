@@ -14,7 +14,7 @@
 use super::workload::Workload;
 use super::{Context, Draft, evidence, selector};
 use crate::findings::{Category, Severity};
-use crate::state::is_system_namespace;
+use crate::state::{ClusterState, is_system_namespace};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -249,18 +249,18 @@ fn services_of<'s>(ctx: &'s Context, w: &Workload) -> Vec<&'s Service> {
 /// Whether a workload's configuration (env values, args, command) names the Service as a host
 /// it calls: `svc.ns[.svc…]` from anywhere, `svc` itself (as a URL host, `svc:port`, or a whole
 /// value) from its own namespace.
-fn calls(c: &Workload, svc: &str, svc_ns: &str, ports: &[i32]) -> bool {
+fn calls(st: &ClusterState, c: &Workload, svc: &str, svc_ns: &str, ports: &[i32]) -> bool {
     let texts = c
         .spec
         .containers
         .iter()
         .flat_map(|k| {
-            k.env
+            c.env(st, k)
                 .iter()
-                .flatten()
                 .filter_map(|e| e.value.clone())
                 .chain(k.args.iter().flatten().cloned())
                 .chain(k.command.iter().flatten().cloned())
+                .collect::<Vec<String>>()
         })
         .collect::<Vec<String>>();
     let qualified = format!("{svc}.{svc_ns}");
@@ -374,7 +374,7 @@ fn clients(ctx: &Context, w: &Workload, policies: &[&&NetworkPolicy], out: &mut 
             .workloads
             .iter()
             .filter(|c| !(c.ns() == w.ns() && c.name() == w.name() && c.kind == w.kind))
-            .filter(|c| c.replicas != Some(0) && calls(c, name, w.ns(), &ports))
+            .filter(|c| c.replicas != Some(0) && calls(ctx.state, c, name, w.ns(), &ports))
             .filter(|c| !admits(ctx, w.ns(), policies, c, target_port))
             .map(|c| format!("{} {}/{}", c.kind.to_ascii_lowercase(), c.ns(), c.name()))
             .collect();

@@ -13,8 +13,9 @@
 use super::workload::Workload;
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
-use crate::state::{BUILT_IN_CONFIGMAPS, PodVolume};
-use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
+use crate::state::{BUILT_IN_CONFIGMAPS, KeyKind, PodEnvVar, PodVolume};
+use k8s_openapi::api::core::v1::{Container, Node, PodSpec, Toleration};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
@@ -67,8 +68,13 @@ fn pods_of(
 }
 
 /// (kind, name, where) of every ConfigMap and Secret a pod spec needs (optional ones left out),
-/// its volumes those the state keeps for it (`Workload::volumes`).
-fn needed(spec: &PodSpec, volumes: &[PodVolume]) -> Vec<(&'static str, String, String)> {
+/// its volumes and each container's variables as the state keeps them (`Workload::volumes`,
+/// `Workload::env`).
+fn needed<'a>(
+    spec: &'a PodSpec,
+    volumes: &[PodVolume],
+    env: impl Fn(&'a Container) -> Cow<'a, [PodEnvVar]>,
+) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
     let containers = spec
         .init_containers
@@ -76,26 +82,22 @@ fn needed(spec: &PodSpec, volumes: &[PodVolume]) -> Vec<(&'static str, String, S
         .flatten()
         .chain(spec.containers.iter());
     for c in containers {
-        for e in c.env.iter().flatten() {
-            let Some(from) = &e.value_from else { continue };
-            if let Some(r) = &from.secret_key_ref
-                && r.optional != Some(true)
-            {
-                out.push((
-                    "Secret",
-                    r.name.clone(),
-                    format!("container {}: env {} secretKeyRef", c.name, e.name),
-                ));
+        for e in env(c).iter() {
+            let Some((kind, name, optional)) = &e.key_ref else {
+                continue;
+            };
+            if *optional == Some(true) {
+                continue;
             }
-            if let Some(r) = &from.config_map_key_ref
-                && r.optional != Some(true)
-            {
-                out.push((
-                    "ConfigMap",
-                    r.name.clone(),
-                    format!("container {}: env {} configMapKeyRef", c.name, e.name),
-                ));
-            }
+            let (kind, how) = match kind {
+                KeyKind::Secret => ("Secret", "secretKeyRef"),
+                KeyKind::ConfigMap => ("ConfigMap", "configMapKeyRef"),
+            };
+            out.push((
+                kind,
+                name.clone(),
+                format!("container {}: env {} {how}", c.name, e.name),
+            ));
         }
         for f in c.env_from.iter().flatten() {
             if let Some(r) = &f.secret_ref
@@ -168,7 +170,7 @@ fn config_refs(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         .filter_map(|c| c.metadata.name.as_deref())
         .collect();
     let mut missing: Vec<(&'static str, String, Vec<String>)> = Vec::new();
-    for (kind, name, at) in needed(w.spec, &w.volumes(st)) {
+    for (kind, name, at) in needed(w.spec, &w.volumes(st), |c| w.env(st, c)) {
         let absent = match kind {
             "Secret" => {
                 secrets_listed && !st.secret_names.contains(&(ns.to_string(), name.clone()))
@@ -613,7 +615,11 @@ mod tests {
         }))
         .expect("spec");
         let volumes: Vec<PodVolume> = spec.volumes.iter().flatten().map(Into::into).collect();
-        let n = needed(&spec, &volumes);
+        let whole = crate::state::ClusterState::default();
+        let meta = Default::default();
+        let n = needed(&spec, &volumes, |c| {
+            whole.env_of(crate::state::Holder::Pod, &meta, c)
+        });
         assert_eq!(n.len(), 1, "{n:?}");
         assert_eq!(n[0].1, "shop-tls");
     }

@@ -1,8 +1,8 @@
 //! Workloads as "something with a pod template": the unit hygiene findings are reported on,
 //! and what Services and policies match when a state has no pods (plain manifests).
 
-use crate::state::{ClusterState, Holder, PodVolume, has_owner};
-use k8s_openapi::api::core::v1::PodSpec;
+use crate::state::{ClusterState, Holder, PodEnvVar, PodVolume, has_owner};
+use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -20,14 +20,23 @@ pub struct Workload<'a> {
 }
 
 impl<'a> Workload<'a> {
-    /// The volumes of its pod spec ([`ClusterState::volumes_of`]): held by the object `meta`
-    /// is, a pod when the workload stands for a controller not in the capture.
+    /// The volumes of its pod spec ([`ClusterState::volumes_of`]).
     pub fn volumes(&self, st: &'a ClusterState) -> Cow<'a, [PodVolume]> {
-        let holder = match self.name_override {
+        st.volumes_of(self.holder(), self.meta, self.spec)
+    }
+
+    /// The environment variables of its container `c` ([`ClusterState::env_of`]).
+    pub fn env(&self, st: &'a ClusterState, c: &'a Container) -> Cow<'a, [PodEnvVar]> {
+        st.env_of(self.holder(), self.meta, c)
+    }
+
+    /// The kind of the object `meta` is: a pod when the workload stands for a controller not
+    /// in the capture.
+    fn holder(&self) -> Holder {
+        match self.name_override {
             Some(_) => Holder::Pod,
             None => Holder::of_kind(self.kind).unwrap_or(Holder::Pod),
-        };
-        st.volumes_of(holder, self.meta, self.spec)
+        }
     }
 
     pub fn ns(&self) -> &str {

@@ -23,7 +23,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::volumes::{self, Holder, PodVolume};
+use super::beside::{Holder, Moved};
 
 /// A kind a state keeps typed.
 pub(crate) trait Kept {
@@ -33,8 +33,8 @@ pub(crate) trait Kept {
     const HOLDER: Option<Holder> = None;
     /// Drop what no analyzer reads of this object (a state read for `analyze`); return the
     /// volumes of its pod spec, as the analyzers read them, for the state to keep beside it.
-    fn for_analysis(&mut self) -> Vec<PodVolume> {
-        Vec::new()
+    fn for_analysis(&mut self) -> Moved {
+        Moved::default()
     }
 }
 
@@ -63,19 +63,13 @@ fn pod_spec(s: &mut PodSpec) {
         topology_spread_constraints, host_aliases);
 }
 
-/// A pod spec without what no analyzer reads of it (a state read for `analyze`): environment
-/// variables with neither a value nor a ConfigMap or Secret key behind them, scheduling and DNS
-/// details, ephemeral containers, and of each container what [`container_for_analysis`]
-/// drops. Its volumes are returned, as the analyzers read them ([`volumes::take`]: those that
-/// name no ConfigMap, Secret, claim or host path dropped), for the state to keep beside it.
-///
-/// Why: every pod carries the service account's projected token volume
-/// (`kube-api-access-*`), and k8s-openapi holds a volume in 3,208 bytes and each projected
-/// source in 336 (their optional parts are inline); with the environment variables it was a
-/// fifth of `analyze`'s peak on a dump of 9,600 pods, and the volumes left a further sixth.
-/// What the analyzers do read of an environment variable: its value (`netpol` finds the
-/// Services a workload calls) and its key references.
-fn pod_spec_for_analysis(s: &mut PodSpec) -> Vec<PodVolume> {
+/// A pod spec without what no analyzer reads of it (a state read for `analyze`): scheduling and
+/// DNS details, ephemeral containers, and of each container what [`container_for_analysis`]
+/// drops. Its volumes and its containers' environment variables are returned, as the
+/// analyzers read them ([`Moved::take`]: volumes that name no ConfigMap, Secret, claim or host
+/// path and variables with neither a value nor a key behind them dropped), for the state to
+/// keep beside it (`state/beside.rs`).
+fn pod_spec_for_analysis(s: &mut PodSpec) -> Moved {
     // Scheduling and DNS details no analyzer reads (the scheduler's own words in the events and
     // conditions are what `pod_start` explains a pending pod with).
     s.topology_spread_constraints = None;
@@ -87,24 +81,16 @@ fn pod_spec_for_analysis(s: &mut PodSpec) -> Vec<PodVolume> {
     s.overhead = None;
     s.ephemeral_containers = None;
     let containers = s.containers.iter_mut();
-    for c in containers.chain(s.init_containers.iter_mut().flatten()) {
-        container_for_analysis(c);
-        if let Some(env) = c.env.as_mut() {
-            env.retain(|e| {
-                e.value.is_some()
-                    || e.value_from.as_ref().is_some_and(|f| {
-                        f.config_map_key_ref.is_some() || f.secret_key_ref.is_some()
-                    })
-            });
-        }
-    }
-    volumes::take(s)
+    containers
+        .chain(s.init_containers.iter_mut().flatten())
+        .for_each(container_for_analysis);
+    Moved::take(s)
 }
 
 /// A container without what no analyzer reads of it: where its volumes are mounted (every
 /// container mounts the service account's token), its termination-message settings, pull and
-/// resize policies and working directory. Its environment goes through
-/// [`pod_spec_for_analysis`].
+/// resize policies and working directory. Its environment goes with the pod spec's volumes
+/// ([`pod_spec_for_analysis`]).
 fn container_for_analysis(c: &mut Container) {
     c.volume_mounts = None;
     c.volume_devices = None;
@@ -144,8 +130,10 @@ fn pod_status_for_analysis(s: &mut PodStatus) {
     s.ephemeral_container_statuses = None;
 }
 
-fn template_for_analysis(t: Option<&mut PodTemplateSpec>) -> Vec<PodVolume> {
-    let Some(t) = t else { return Vec::new() };
+fn template_for_analysis(t: Option<&mut PodTemplateSpec>) -> Moved {
+    let Some(t) = t else {
+        return Moved::default();
+    };
     if let Some(m) = t.metadata.as_mut() {
         annotations_for_analysis(m);
     }
@@ -204,7 +192,7 @@ impl Kept for Pod {
 
     const HOLDER: Option<Holder> = Some(Holder::Pod);
 
-    fn for_analysis(&mut self) -> Vec<PodVolume> {
+    fn for_analysis(&mut self) -> Moved {
         if let Some(s) = self.status.as_mut() {
             pod_status_for_analysis(s);
         }
@@ -244,7 +232,7 @@ macro_rules! templated {
                 );
             }
 
-            fn for_analysis(&mut self) -> Vec<PodVolume> {
+            fn for_analysis(&mut self) -> Moved {
                 template_for_analysis(self.spec.as_mut().map(|s| &mut s.template))
             }
         }
@@ -269,14 +257,14 @@ impl Kept for ReplicaSet {
     /// Deployment's (or an older revision of it, kept up to `revisionHistoryLimit`, 10 by
     /// default), ~80% of its memory. A ReplicaSet nobody owns keeps its template as any
     /// workload does.
-    fn for_analysis(&mut self) -> Vec<PodVolume> {
+    fn for_analysis(&mut self) -> Moved {
         let Some(spec) = self.spec.as_mut() else {
-            return Vec::new();
+            return Moved::default();
         };
         // Not top-level (`analyzers::workload::all` asks the same).
         if super::has_owner(&self.metadata) {
             spec.template = None;
-            Vec::new()
+            Moved::default()
         } else {
             template_for_analysis(spec.template.as_mut())
         }
@@ -294,7 +282,7 @@ impl Kept for ReplicationController {
         );
     }
 
-    fn for_analysis(&mut self) -> Vec<PodVolume> {
+    fn for_analysis(&mut self) -> Moved {
         template_for_analysis(self.spec.as_mut().and_then(|s| s.template.as_mut()))
     }
 }
@@ -312,7 +300,7 @@ impl Kept for CronJob {
         }
     }
 
-    fn for_analysis(&mut self) -> Vec<PodVolume> {
+    fn for_analysis(&mut self) -> Moved {
         let job = self
             .spec
             .as_mut()
@@ -364,7 +352,7 @@ impl Kept for Event {
     /// where, the action and related object of the newer API, the versions it was written at.
     /// What stays: the object it is about (the uid included: events are matched by it), the
     /// type, reason, message, count, series and times.
-    fn for_analysis(&mut self) -> Vec<PodVolume> {
+    fn for_analysis(&mut self) -> Moved {
         self.source = None;
         self.reporting_component = None;
         self.reporting_instance = None;
@@ -372,7 +360,7 @@ impl Kept for Event {
         self.related = None;
         self.metadata.resource_version = None;
         self.involved_object.resource_version = None;
-        Vec::new()
+        Moved::default()
     }
 }
 
@@ -472,17 +460,36 @@ mod tests {
         let mut st = crate::state::ClusterState::keeping(crate::state::Keep::ForAnalysis);
         let kept = st.take_typed("Pod", read.clone()).expect("kept");
         let spec = kept.spec.as_ref().expect("spec");
-        let names = |env: Option<&Vec<k8s_openapi::api::core::v1::EnvVar>>| -> Vec<String> {
-            env.into_iter().flatten().map(|e| e.name.clone()).collect()
-        };
-        assert_eq!(
-            names(spec.containers[0].env.as_ref()),
-            ["URL", "DB", "MODE"]
-        );
+        // The variables left the containers for the state's table, those that name nothing
+        // dropped; each reads as from the whole container.
         let init = spec.init_containers.as_ref().expect("init");
-        assert_eq!(names(init[0].env.as_ref()), Vec::<String>::new());
+        assert!(spec.containers[0].env.is_none() && init[0].env.is_none());
+        let env = |c| {
+            st.env_of(Holder::Pod, &kept.metadata, c)
+                .iter()
+                .map(|e| e.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(env(&spec.containers[0]), ["URL", "DB", "MODE"]);
+        assert!(env(&init[0]).is_empty());
+        let whole = crate::state::ClusterState::default();
+        let app = &read.spec.as_ref().expect("spec").containers[0];
+        let from_spec = whole.env_of(Holder::Pod, &read.metadata, app);
+        for e in st
+            .env_of(Holder::Pod, &kept.metadata, &spec.containers[0])
+            .iter()
+        {
+            assert!(
+                from_spec.contains(e),
+                "{} reads as from the container",
+                e.name
+            );
+        }
+        let db = &from_spec[1];
+        assert_eq!(db.key_ref.as_ref().map(|k| k.1.as_str()), Some("db"));
+        assert_eq!(from_spec[0].value.as_deref(), Some("http://api.shop:8080"));
 
-        // The volumes left the spec for the state's table, those no analyzer reads dropped.
+        // The volumes too.
         assert_eq!(spec.volumes, None);
         let volumes = st
             .volumes_of(Holder::Pod, &kept.metadata, spec)
@@ -491,7 +498,6 @@ mod tests {
         assert_eq!(names, ["config", "tls", "data", "host", "bundle"]);
         // Each reads as the same volume read from the whole spec.
         let original = read.spec.as_ref().expect("spec");
-        let whole = crate::state::ClusterState::default();
         let from_spec = whole.volumes_of(Holder::Pod, &read.metadata, original);
         for v in volumes.iter() {
             assert!(from_spec.contains(v), "{} reads as from the spec", v.name);

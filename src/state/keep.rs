@@ -15,10 +15,9 @@ pub enum Keep {
     Everything,
     /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
     /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
-    /// specs without the environment variables that name nothing analyzers check, and without
-    /// their volumes, which the state keeps beside them as the analyzers read them
-    /// (`ClusterState::volumes_of`) but for those that name nothing, such as the service
-    /// account's token volume; containers, pod statuses and events without the fields no
+    /// specs without their volumes and environment variables, which the state keeps beside
+    /// them as the analyzers read them (`ClusterState::volumes_of`, `env_of`) but for those
+    /// that name nothing, such as the service account's token volume; containers, pod statuses and events without the fields no
     /// analyzer reads; no annotation but the three analyzers read).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
@@ -60,11 +59,9 @@ impl ClusterState {
         let kept = match self.keep {
             Keep::Everything => Some(object),
             Keep::ForAnalysis => {
-                let volumes = object.for_analysis();
-                if let Some(holder) = T::HOLDER
-                    && !volumes.is_empty()
-                {
-                    self.pod_volumes.insert(holder, object.metadata(), volumes);
+                let moved = object.for_analysis();
+                if let Some(holder) = T::HOLDER {
+                    self.spec_parts.insert(holder, object.metadata(), moved);
                 }
                 super::compact::annotations_for_analysis(object.metadata_mut());
                 Some(object)

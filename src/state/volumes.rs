@@ -1,23 +1,12 @@
-//! What the analyzers read of a pod spec's volumes, and where a state read for `analyze` keeps
-//! it: beside the objects, not in their specs.
+//! What the analyzers read of a pod spec's volumes ([`PodVolume`]), which a state read for
+//! `analyze` keeps beside the objects (`state/beside.rs`).
 //!
 //! Why: k8s-openapi holds every `Volume` in 3,208 bytes, whichever of its thirty sources it
 //! uses (each is an inline `Option`). On the realistic dump of `benches/analyze.rs` the volumes
 //! left after dropping those no analyzer reads (one ConfigMap volume per pod and per template)
-//! were 46 MB of a 288 MB heap; a [`PodVolume`] is 160 bytes. A state read for `analyze`
-//! (`Keep::ForAnalysis`) moves the volumes out of each pod and template into a
-//! [`VolumeTable`], keyed by the object that holds them; every other state keeps them in the
-//! spec, and [`ClusterState::volumes_of`] reads whichever is there, so an analyzer reads one
-//! way.
-//!
-//! Caveat: a spec whose volumes were moved is no longer the object as read; only the analyzers
-//! read such a state (`policy check`, the REPL and MCP read states that keep everything).
+//! were 46 MB of a 288 MB heap; a [`PodVolume`] is 160 bytes.
 
-use super::ClusterState;
 use k8s_openapi::api::core::v1::{PodSpec, Volume};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// A ConfigMap or Secret a volume names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,72 +87,6 @@ impl PodVolume {
     }
 }
 
-/// The kinds of object whose spec is, or holds, a pod spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Holder {
-    Pod,
-    Deployment,
-    StatefulSet,
-    DaemonSet,
-    ReplicaSet,
-    ReplicationController,
-    Job,
-    CronJob,
-}
-
-impl Holder {
-    /// The holder of that kind, if it holds a pod spec.
-    pub fn of_kind(kind: &str) -> Option<Holder> {
-        Some(match kind {
-            "Pod" => Holder::Pod,
-            "Deployment" => Holder::Deployment,
-            "StatefulSet" => Holder::StatefulSet,
-            "DaemonSet" => Holder::DaemonSet,
-            "ReplicaSet" => Holder::ReplicaSet,
-            "ReplicationController" => Holder::ReplicationController,
-            "Job" => Holder::Job,
-            "CronJob" => Holder::CronJob,
-            _ => return None,
-        })
-    }
-}
-
-/// The volumes moved out of the specs of a state read for `analyze`, by holder, namespace and
-/// name. Nested maps so that a lookup borrows its key.
-#[derive(Debug, Default)]
-pub struct VolumeTable(HashMap<Holder, HashMap<String, HashMap<String, Vec<PodVolume>>>>);
-
-impl VolumeTable {
-    /// Keep `volumes` for the object `meta` of `holder`. The first object of a name is the one
-    /// a state keeps (`dedupe`), so a later one does not replace its volumes.
-    pub(super) fn insert(&mut self, holder: Holder, meta: &ObjectMeta, volumes: Vec<PodVolume>) {
-        let ns = meta.namespace.clone().unwrap_or_default();
-        let name = meta.name.clone().unwrap_or_default();
-        let names = self.0.entry(holder).or_default().entry(ns).or_default();
-        names.entry(name).or_insert(volumes);
-    }
-
-    fn get(&self, holder: Holder, meta: &ObjectMeta) -> Option<&[PodVolume]> {
-        let ns = meta.namespace.as_deref().unwrap_or_default();
-        let name = meta.name.as_deref().unwrap_or_default();
-        let volumes = self.0.get(&holder)?.get(ns)?.get(name)?;
-        Some(volumes)
-    }
-
-    /// Every volume of `from` this table does not have (an earlier part's stay).
-    pub(crate) fn merge(&mut self, from: VolumeTable) {
-        for (holder, namespaces) in from.0 {
-            let into = self.0.entry(holder).or_default();
-            for (ns, names) in namespaces {
-                let into = into.entry(ns).or_default();
-                for (name, volumes) in names {
-                    into.entry(name).or_insert(volumes);
-                }
-            }
-        }
-    }
-}
-
 /// Take the volumes out of `spec`, as the analyzers read them: those no analyzer reads are
 /// dropped (see [`PodVolume::read_by_analyzers`]).
 pub(super) fn take(spec: &mut PodSpec) -> Vec<PodVolume> {
@@ -177,84 +100,4 @@ pub(super) fn take(spec: &mut PodSpec) -> Vec<PodVolume> {
         .collect();
     kept.shrink_to_fit();
     kept
-}
-
-impl ClusterState {
-    /// The volumes of `spec`, held by the object `meta` of kind `holder`, as the analyzers
-    /// read them: from the spec where it has them, else from where a state read for
-    /// `analyze` moved them.
-    pub fn volumes_of<'a>(
-        &'a self,
-        holder: Holder,
-        meta: &ObjectMeta,
-        spec: &'a PodSpec,
-    ) -> Cow<'a, [PodVolume]> {
-        if let Some(v) = &spec.volumes {
-            return Cow::Owned(v.iter().map(PodVolume::from).collect());
-        }
-        Cow::Borrowed(self.pod_volumes.get(holder, meta).unwrap_or_default())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn meta(ns: &str, name: &str) -> ObjectMeta {
-        ObjectMeta {
-            namespace: Some(ns.into()),
-            name: Some(name.into()),
-            ..ObjectMeta::default()
-        }
-    }
-
-    fn claim(name: &str) -> Vec<PodVolume> {
-        let v: Volume = serde_json::from_value(serde_json::json!(
-            {"name": "data", "persistentVolumeClaim": {"claimName": name}}
-        ))
-        .expect("volume");
-        vec![PodVolume::from(&v)]
-    }
-
-    /// The point of the table: a volume as the analyzers read it is a small part of one as
-    /// k8s-openapi holds it.
-    #[test]
-    fn a_pod_volume_is_a_twentieth_of_a_volume() {
-        let (slim, whole) = (size_of::<PodVolume>(), size_of::<Volume>());
-        assert!(slim * 20 <= whole, "{slim} against {whole}");
-    }
-
-    /// The first object of a name is the one a state keeps (`dedupe`), in one part or across
-    /// the parts a snapshot is read in.
-    #[test]
-    fn the_first_object_of_a_name_keeps_its_volumes() {
-        let spec = PodSpec::default();
-        let mut st = ClusterState::default();
-        st.pod_volumes
-            .insert(Holder::Pod, &meta("shop", "web-1"), claim("first"));
-        st.pod_volumes
-            .insert(Holder::Pod, &meta("shop", "web-1"), claim("second"));
-        let mut later = VolumeTable::default();
-        later.insert(Holder::Pod, &meta("shop", "web-1"), claim("third"));
-        later.insert(Holder::Pod, &meta("shop", "web-2"), claim("other"));
-        st.pod_volumes.merge(later);
-        let read = |name: &str| {
-            st.volumes_of(Holder::Pod, &meta("shop", name), &spec)
-                .iter()
-                .filter_map(|v| v.claim.clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(read("web-1"), ["first"]);
-        assert_eq!(read("web-2"), ["other"]);
-        assert!(read("web-3").is_empty());
-        // A spec that has its volumes is read as it is.
-        let spec = PodSpec {
-            volumes: Some(vec![]),
-            ..PodSpec::default()
-        };
-        assert!(
-            st.volumes_of(Holder::Pod, &meta("shop", "web-1"), &spec)
-                .is_empty()
-        );
-    }
 }

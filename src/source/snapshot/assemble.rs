@@ -99,11 +99,11 @@ fn join(mut parts: Vec<ClusterState>, mut into: ClusterState) -> ClusterState {
     into
 }
 
-/// What is not a list of objects: Secret names, origins, moved volumes, the load report.
+/// What is not a list of objects: Secret names, origins, moved spec parts, the load report.
 fn merge_rest(into: &mut ClusterState, from: ClusterState) {
     into.secret_names.extend(from.secret_names);
     into.origins.extend(from.origins);
-    into.pod_volumes.merge(from.pod_volumes);
+    into.spec_parts.merge(from.spec_parts);
     into.secret_names_known |= from.secret_names_known;
     let r = &mut into.report;
     r.skipped_files.extend(from.report.skipped_files);

@@ -1,0 +1,69 @@
+//! What the analyzers read of a container's environment variables ([`PodEnvVar`]), which a
+//! state read for `analyze` keeps beside the objects (`state/beside.rs`).
+//!
+//! Why: k8s-openapi holds every `EnvVar` in 280 bytes, most of them the four inline sources a
+//! value may come from. The realistic dump of `benches/analyze.rs` keeps 67,088 variables (four
+//! a container, those with a value or a ConfigMap or Secret key behind them): 19 MB; a
+//! [`PodEnvVar`] is 80 bytes.
+
+use k8s_openapi::api::core::v1::{Container, EnvVar};
+
+/// The ConfigMap or Secret a variable's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    ConfigMap,
+    Secret,
+}
+
+/// What the analyzers read of an environment variable: its name, its value (`netpol` finds the
+/// Services a workload calls), and the ConfigMap or Secret key behind it (`references`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodEnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    /// The object a `configMapKeyRef` or `secretKeyRef` names, and whether it is optional.
+    /// Kubernetes allows one source a variable; a Secret is read first, as the kubelet fails
+    /// a pod on either.
+    pub key_ref: Option<(KeyKind, String, Option<bool>)>,
+}
+
+impl From<&EnvVar> for PodEnvVar {
+    fn from(e: &EnvVar) -> Self {
+        let from = e.value_from.as_ref();
+        let secret = from
+            .and_then(|f| f.secret_key_ref.as_ref())
+            .map(|r| (KeyKind::Secret, r.name.clone(), r.optional));
+        let config_map = || {
+            from.and_then(|f| f.config_map_key_ref.as_ref())
+                .map(|r| (KeyKind::ConfigMap, r.name.clone(), r.optional))
+        };
+        PodEnvVar {
+            name: e.name.clone(),
+            value: e.value.clone(),
+            key_ref: secret.or_else(config_map),
+        }
+    }
+}
+
+/// Take the variables out of each container of a pod spec (its init containers first), as the
+/// analyzers read them, by container name (unique across a pod's containers): those with
+/// neither a value nor a key behind them dropped (a field or resource reference names nothing
+/// an analyzer checks).
+pub(super) fn take<'a>(
+    containers: impl Iterator<Item = &'a mut Container>,
+) -> Vec<(String, Vec<PodEnvVar>)> {
+    let mut out = Vec::new();
+    for c in containers {
+        let Some(env) = c.env.take() else { continue };
+        let mut kept: Vec<PodEnvVar> = env
+            .iter()
+            .map(PodEnvVar::from)
+            .filter(|e| e.value.is_some() || e.key_ref.is_some())
+            .collect();
+        if !kept.is_empty() {
+            kept.shrink_to_fit();
+            out.push((c.name.clone(), kept));
+        }
+    }
+    out
+}
