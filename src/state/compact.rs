@@ -29,10 +29,12 @@ use super::beside::{Holder, Moved};
 pub(crate) trait Kept {
     /// Give back the room the object's lists have to spare.
     fn shrink(&mut self);
-    /// The kind of this object when it holds a pod spec (where its volumes are kept).
+    /// The kind of this object when it holds a pod spec (the key its moved parts are kept
+    /// under).
     const HOLDER: Option<Holder> = None;
     /// Drop what no analyzer reads of this object (a state read for `analyze`); return the
-    /// volumes of its pod spec, as the analyzers read them, for the state to keep beside it.
+    /// volumes and variables of its pod spec, as the analyzers read them, for the state to
+    /// keep beside it (`state/beside.rs`).
     fn for_analysis(&mut self) -> Moved {
         Moved::default()
     }
