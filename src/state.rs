@@ -27,7 +27,7 @@ mod env;
 mod keep;
 mod volumes;
 pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
-pub use beside::{Holder, Moved, SpecTable};
+pub use beside::{Moved, SpecTable};
 pub use env::{KeyKind, PodEnvVar};
 pub use keep::Keep;
 pub use volumes::{Named, PodVolume, Projection};
@@ -427,7 +427,7 @@ impl ClusterState {
         for p in &self.pods {
             let Some(spec) = &p.spec else { continue };
             for c in &spec.containers {
-                for e in self.env_of(Holder::Pod, &p.metadata, c).iter() {
+                for e in self.env_of("Pod", &p.metadata, c).iter() {
                     out.extend(e.key_ref.as_ref().map(|(_, name, _)| name.clone()));
                 }
                 for f in c.env_from.iter().flatten() {
@@ -435,7 +435,7 @@ impl ClusterState {
                     out.extend(f.config_map_ref.as_ref().map(|r| r.name.clone()));
                 }
             }
-            for v in self.volumes_of(Holder::Pod, &p.metadata, spec).iter() {
+            for v in self.volumes_of("Pod", &p.metadata, spec).iter() {
                 out.extend(v.secret.as_ref().map(|s| s.name.clone()));
                 out.extend(v.config_map.as_ref().map(|c| c.name.clone()));
                 out.extend(v.claim.clone());

@@ -8,7 +8,6 @@ mod common;
 use common::{data, load, write_tree};
 use sextant::analyzers::analyze;
 use sextant::findings::{Category, Finding, Severity};
-use sextant::state::Holder;
 
 fn findings(rel: &str) -> Vec<Finding> {
     analyze(&load(&data(rel)))
@@ -195,8 +194,8 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
                     let env = s
                         .containers
                         .iter()
-                        .map(|c| st.env_of(Holder::Pod, &p.metadata, c));
-                    let volumes = st.volumes_of(Holder::Pod, &p.metadata, s);
+                        .map(|c| st.env_of("Pod", &p.metadata, c));
+                    let volumes = st.volumes_of("Pod", &p.metadata, s);
                     (volumes.len(), env.map(|e| e.len()).sum())
                 })
                 .collect()

@@ -250,19 +250,12 @@ fn services_of<'s>(ctx: &'s Context, w: &Workload) -> Vec<&'s Service> {
 /// it calls: `svc.ns[.svc…]` from anywhere, `svc` itself (as a URL host, `svc:port`, or a whole
 /// value) from its own namespace.
 fn calls(st: &ClusterState, c: &Workload, svc: &str, svc_ns: &str, ports: &[i32]) -> bool {
-    let texts = c
-        .spec
-        .containers
-        .iter()
-        .flat_map(|k| {
-            c.env(st, k)
-                .iter()
-                .filter_map(|e| e.value.clone())
-                .chain(k.args.iter().flatten().cloned())
-                .chain(k.command.iter().flatten().cloned())
-                .collect::<Vec<String>>()
-        })
-        .collect::<Vec<String>>();
+    let mut texts: Vec<String> = Vec::new();
+    for k in &c.spec.containers {
+        texts.extend(c.env(st, k).iter().filter_map(|e| e.value.clone()));
+        texts.extend(k.args.iter().flatten().cloned());
+        texts.extend(k.command.iter().flatten().cloned());
+    }
     let qualified = format!("{svc}.{svc_ns}");
     let same_ns = c.ns() == svc_ns;
     texts.iter().any(|t| {

@@ -617,9 +617,7 @@ mod tests {
         let volumes: Vec<PodVolume> = spec.volumes.iter().flatten().map(Into::into).collect();
         let whole = crate::state::ClusterState::default();
         let meta = Default::default();
-        let n = needed(&spec, &volumes, |c| {
-            whole.env_of(crate::state::Holder::Pod, &meta, c)
-        });
+        let n = needed(&spec, &volumes, |c| whole.env_of("Pod", &meta, c));
         assert_eq!(n.len(), 1, "{n:?}");
         assert_eq!(n[0].1, "shop-tls");
     }

@@ -2,7 +2,6 @@
 
 use super::{Context, Draft, evidence};
 use crate::findings::{Category, ObjectRef, Severity};
-use crate::state::Holder;
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
     let st = ctx.state;
@@ -36,7 +35,7 @@ pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
             .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
             .filter(|p| {
                 p.spec.as_ref().is_some_and(|s| {
-                    st.volumes_of(Holder::Pod, &p.metadata, s)
+                    st.volumes_of("Pod", &p.metadata, s)
                         .iter()
                         .any(|v| v.claim.as_deref() == Some(name))
                 })

@@ -1,7 +1,7 @@
 //! Workloads as "something with a pod template": the unit hygiene findings are reported on,
 //! and what Services and policies match when a state has no pods (plain manifests).
 
-use crate::state::{ClusterState, Holder, PodEnvVar, PodVolume, has_owner};
+use crate::state::{ClusterState, PodEnvVar, PodVolume, has_owner};
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::borrow::Cow;
@@ -30,12 +30,12 @@ impl<'a> Workload<'a> {
         st.env_of(self.holder(), self.meta, c)
     }
 
-    /// The kind of the object `meta` is: a pod when the workload stands for a controller not
-    /// in the capture.
-    fn holder(&self) -> Holder {
+    /// The kind of the object `meta` is: `kind`, but a pod's when the workload stands for a
+    /// controller not in the capture.
+    fn holder(&self) -> &'static str {
         match self.name_override {
-            Some(_) => Holder::Pod,
-            None => Holder::of_kind(self.kind).unwrap_or(Holder::Pod),
+            Some(_) => "Pod",
+            None => self.kind,
         }
     }
 

@@ -20,36 +20,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// The kinds of object whose spec is, or holds, a pod spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Holder {
-    Pod,
-    Deployment,
-    StatefulSet,
-    DaemonSet,
-    ReplicaSet,
-    ReplicationController,
-    Job,
-    CronJob,
-}
-
-impl Holder {
-    /// The holder of that kind, if it holds a pod spec.
-    pub fn of_kind(kind: &str) -> Option<Holder> {
-        Some(match kind {
-            "Pod" => Holder::Pod,
-            "Deployment" => Holder::Deployment,
-            "StatefulSet" => Holder::StatefulSet,
-            "DaemonSet" => Holder::DaemonSet,
-            "ReplicaSet" => Holder::ReplicaSet,
-            "ReplicationController" => Holder::ReplicationController,
-            "Job" => Holder::Job,
-            "CronJob" => Holder::CronJob,
-            _ => return None,
-        })
-    }
-}
-
 /// What was moved out of one pod spec.
 #[derive(Debug, Default)]
 pub struct Moved {
@@ -73,34 +43,35 @@ impl Moved {
     }
 }
 
-/// What was moved out of the specs of a state read for `analyze`, by holder, namespace and
-/// name. Nested maps so that a lookup borrows its key.
+/// What was moved out of the specs of a state read for `analyze`, by the kind of the object
+/// that holds the spec (one of [`super::WORKLOAD_KINDS`]), its namespace and name. Nested maps
+/// so that a lookup borrows its key.
 #[derive(Debug, Default)]
-pub struct SpecTable(HashMap<Holder, HashMap<String, HashMap<String, Moved>>>);
+pub struct SpecTable(HashMap<&'static str, HashMap<String, HashMap<String, Moved>>>);
 
 impl SpecTable {
-    /// Keep what was moved out of the spec of the object `meta` of `holder`. The first object
-    /// of a name is the one a state keeps (`dedupe`), so a later one does not replace it.
-    pub(super) fn insert(&mut self, holder: Holder, meta: &ObjectMeta, moved: Moved) {
+    /// Keep what was moved out of the spec of the object `meta` of `kind`. The first object of
+    /// a name is the one a state keeps (`dedupe`), so a later one does not replace it.
+    pub(super) fn insert(&mut self, kind: &'static str, meta: &ObjectMeta, moved: Moved) {
         if moved.is_empty() {
             return;
         }
         let ns = meta.namespace.clone().unwrap_or_default();
         let name = meta.name.clone().unwrap_or_default();
-        let names = self.0.entry(holder).or_default().entry(ns).or_default();
+        let names = self.0.entry(kind).or_default().entry(ns).or_default();
         names.entry(name).or_insert(moved);
     }
 
-    fn get(&self, holder: Holder, meta: &ObjectMeta) -> Option<&Moved> {
+    fn get(&self, kind: &str, meta: &ObjectMeta) -> Option<&Moved> {
         let ns = meta.namespace.as_deref().unwrap_or_default();
         let name = meta.name.as_deref().unwrap_or_default();
-        self.0.get(&holder)?.get(ns)?.get(name)
+        self.0.get(kind)?.get(ns)?.get(name)
     }
 
     /// Everything of `from` this table does not have (an earlier part's stays).
     pub(crate) fn merge(&mut self, from: SpecTable) {
-        for (holder, namespaces) in from.0 {
-            let into = self.0.entry(holder).or_default();
+        for (kind, namespaces) in from.0 {
+            let into = self.0.entry(kind).or_default();
             for (ns, names) in namespaces {
                 let into = into.entry(ns).or_default();
                 for (name, moved) in names {
@@ -112,35 +83,35 @@ impl SpecTable {
 }
 
 impl ClusterState {
-    /// The volumes of `spec`, held by the object `meta` of kind `holder`, as the analyzers
+    /// The volumes of `spec`, held by the object `meta` of `kind`, as the analyzers
     /// read them: from the spec where it has them, else from where a state read for
     /// `analyze` moved them.
     pub fn volumes_of<'a>(
         &'a self,
-        holder: Holder,
+        kind: &str,
         meta: &ObjectMeta,
         spec: &'a PodSpec,
     ) -> Cow<'a, [PodVolume]> {
         if let Some(v) = &spec.volumes {
             return Cow::Owned(v.iter().map(PodVolume::from).collect());
         }
-        let moved = self.spec_parts.get(holder, meta);
+        let moved = self.spec_parts.get(kind, meta);
         Cow::Borrowed(moved.map(|m| m.volumes.as_slice()).unwrap_or_default())
     }
 
     /// The environment variables of container `c` of a pod spec held by the object `meta` of
-    /// kind `holder`, as the analyzers read them: from the container where it has them, else
+    /// `kind`, as the analyzers read them: from the container where it has them, else
     /// from where a state read for `analyze` moved them.
     pub fn env_of<'a>(
         &'a self,
-        holder: Holder,
+        kind: &str,
         meta: &ObjectMeta,
         c: &'a Container,
     ) -> Cow<'a, [PodEnvVar]> {
         if let Some(env) = &c.env {
             return Cow::Owned(env.iter().map(PodEnvVar::from).collect());
         }
-        let moved = self.spec_parts.get(holder, meta);
+        let moved = self.spec_parts.get(kind, meta);
         let env = moved.and_then(|m| m.env.iter().find(|(name, _)| *name == c.name));
         Cow::Borrowed(env.map(|(_, e)| e.as_slice()).unwrap_or_default())
     }
@@ -187,15 +158,15 @@ mod tests {
         let spec = PodSpec::default();
         let mut st = ClusterState::default();
         st.spec_parts
-            .insert(Holder::Pod, &meta("shop", "web-1"), claim("first"));
+            .insert("Pod", &meta("shop", "web-1"), claim("first"));
         st.spec_parts
-            .insert(Holder::Pod, &meta("shop", "web-1"), claim("second"));
+            .insert("Pod", &meta("shop", "web-1"), claim("second"));
         let mut later = SpecTable::default();
-        later.insert(Holder::Pod, &meta("shop", "web-1"), claim("third"));
-        later.insert(Holder::Pod, &meta("shop", "web-2"), claim("other"));
+        later.insert("Pod", &meta("shop", "web-1"), claim("third"));
+        later.insert("Pod", &meta("shop", "web-2"), claim("other"));
         st.spec_parts.merge(later);
         let read = |name: &str| {
-            st.volumes_of(Holder::Pod, &meta("shop", name), &spec)
+            st.volumes_of("Pod", &meta("shop", name), &spec)
                 .iter()
                 .filter_map(|v| v.claim.clone())
                 .collect::<Vec<_>>()
@@ -209,7 +180,7 @@ mod tests {
             ..PodSpec::default()
         };
         assert!(
-            st.volumes_of(Holder::Pod, &meta("shop", "web-1"), &spec)
+            st.volumes_of("Pod", &meta("shop", "web-1"), &spec)
                 .is_empty()
         );
     }

@@ -23,15 +23,15 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::beside::{Holder, Moved};
+use super::beside::Moved;
 
 /// A kind a state keeps typed.
 pub(crate) trait Kept {
     /// Give back the room the object's lists have to spare.
     fn shrink(&mut self);
-    /// The kind of this object when it holds a pod spec (the key its moved parts are kept
-    /// under).
-    const HOLDER: Option<Holder> = None;
+    /// The kind of this object when it holds a pod spec (one of `WORKLOAD_KINDS`: the key its
+    /// moved parts are kept under).
+    const HOLDER: Option<&'static str> = None;
     /// Drop what no analyzer reads of this object (a state read for `analyze`); return the
     /// volumes and variables of its pod spec, as the analyzers read them, for the state to
     /// keep beside it (`state/beside.rs`).
@@ -192,7 +192,7 @@ impl Kept for Pod {
         }
     }
 
-    const HOLDER: Option<Holder> = Some(Holder::Pod);
+    const HOLDER: Option<&'static str> = Some("Pod");
 
     fn for_analysis(&mut self) -> Moved {
         if let Some(s) = self.status.as_mut() {
@@ -224,7 +224,7 @@ fn workload<C>(
 macro_rules! templated {
     ($($ty:ident),*) => { $(
         impl Kept for $ty {
-            const HOLDER: Option<Holder> = Some(Holder::$ty);
+            const HOLDER: Option<&'static str> = Some(stringify!($ty));
 
             fn shrink(&mut self) {
                 workload(
@@ -243,7 +243,7 @@ macro_rules! templated {
 templated!(Deployment, StatefulSet, DaemonSet, Job);
 
 impl Kept for ReplicaSet {
-    const HOLDER: Option<Holder> = Some(Holder::ReplicaSet);
+    const HOLDER: Option<&'static str> = Some("ReplicaSet");
 
     fn shrink(&mut self) {
         workload(
@@ -274,7 +274,7 @@ impl Kept for ReplicaSet {
 }
 
 impl Kept for ReplicationController {
-    const HOLDER: Option<Holder> = Some(Holder::ReplicationController);
+    const HOLDER: Option<&'static str> = Some("ReplicationController");
 
     fn shrink(&mut self) {
         workload(
@@ -290,7 +290,7 @@ impl Kept for ReplicationController {
 }
 
 impl Kept for CronJob {
-    const HOLDER: Option<Holder> = Some(Holder::CronJob);
+    const HOLDER: Option<&'static str> = Some("CronJob");
 
     fn shrink(&mut self) {
         meta(&mut self.metadata);
@@ -433,6 +433,26 @@ mod tests {
         assert_eq!(kept, read);
     }
 
+    /// What is moved out of a spec is kept under the kind analyzers name its workload by.
+    #[test]
+    fn every_holder_is_a_workload_kind() {
+        let holders = [
+            Pod::HOLDER,
+            Deployment::HOLDER,
+            StatefulSet::HOLDER,
+            DaemonSet::HOLDER,
+            Job::HOLDER,
+            ReplicaSet::HOLDER,
+            ReplicationController::HOLDER,
+            CronJob::HOLDER,
+        ];
+        for h in holders {
+            let h = h.expect("holds a pod spec");
+            assert!(crate::state::WORKLOAD_KINDS.contains(&h), "{h}");
+        }
+        assert_eq!(Event::HOLDER, None);
+    }
+
     #[test]
     fn an_analysis_state_drops_only_volumes_and_variables_no_analyzer_reads() {
         let text = r#"{"metadata":{"name":"web-1","namespace":"shop"},
@@ -467,7 +487,7 @@ mod tests {
         let init = spec.init_containers.as_ref().expect("init");
         assert!(spec.containers[0].env.is_none() && init[0].env.is_none());
         let env = |c| {
-            st.env_of(Holder::Pod, &kept.metadata, c)
+            st.env_of("Pod", &kept.metadata, c)
                 .iter()
                 .map(|e| e.name.clone())
                 .collect::<Vec<_>>()
@@ -476,11 +496,8 @@ mod tests {
         assert!(env(&init[0]).is_empty());
         let whole = crate::state::ClusterState::default();
         let app = &read.spec.as_ref().expect("spec").containers[0];
-        let from_spec = whole.env_of(Holder::Pod, &read.metadata, app);
-        for e in st
-            .env_of(Holder::Pod, &kept.metadata, &spec.containers[0])
-            .iter()
-        {
+        let from_spec = whole.env_of("Pod", &read.metadata, app);
+        for e in st.env_of("Pod", &kept.metadata, &spec.containers[0]).iter() {
             assert!(
                 from_spec.contains(e),
                 "{} reads as from the container",
@@ -493,14 +510,12 @@ mod tests {
 
         // The volumes too.
         assert_eq!(spec.volumes, None);
-        let volumes = st
-            .volumes_of(Holder::Pod, &kept.metadata, spec)
-            .into_owned();
+        let volumes = st.volumes_of("Pod", &kept.metadata, spec).into_owned();
         let names: Vec<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["config", "tls", "data", "host", "bundle"]);
         // Each reads as the same volume read from the whole spec.
         let original = read.spec.as_ref().expect("spec");
-        let from_spec = whole.volumes_of(Holder::Pod, &read.metadata, original);
+        let from_spec = whole.volumes_of("Pod", &read.metadata, original);
         for v in volumes.iter() {
             assert!(from_spec.contains(v), "{} reads as from the spec", v.name);
         }
@@ -518,11 +533,8 @@ mod tests {
         // Another object of that name, or of another kind, has none of them.
         let mut other = kept.metadata.clone();
         other.name = Some("web-2".into());
-        assert!(st.volumes_of(Holder::Pod, &other, spec).is_empty());
-        assert!(
-            st.volumes_of(Holder::Deployment, &kept.metadata, spec)
-                .is_empty()
-        );
+        assert!(st.volumes_of("Pod", &other, spec).is_empty());
+        assert!(st.volumes_of("Deployment", &kept.metadata, spec).is_empty());
         // The rest of the pod is as read.
         assert_eq!(kept.metadata, read.metadata);
         assert_eq!(spec.containers[0].name, "app");
@@ -536,7 +548,7 @@ mod tests {
         let dep = st.take_typed("Deployment", dep).expect("kept");
         let template = dep.spec.and_then(|s| s.template.spec).expect("template");
         assert_eq!(&template, spec);
-        let of_dep = st.volumes_of(Holder::Deployment, &dep.metadata, &template);
+        let of_dep = st.volumes_of("Deployment", &dep.metadata, &template);
         assert_eq!(of_dep, volumes);
     }
 

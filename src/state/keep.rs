@@ -17,8 +17,9 @@ pub enum Keep {
     /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
     /// specs without their volumes and environment variables, which the state keeps beside
     /// them as the analyzers read them (`ClusterState::volumes_of`, `env_of`) but for those
-    /// that name nothing, such as the service account's token volume; containers, pod statuses and events without the fields no
-    /// analyzer reads; no annotation but the three analyzers read).
+    /// that name nothing, such as the service account's token volume; containers, pod
+    /// statuses and events without the fields no analyzer reads; no annotation but the three
+    /// analyzers read).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.
