@@ -25,11 +25,13 @@ mod beside;
 mod compact;
 mod env;
 mod keep;
+mod resources;
 mod volumes;
 pub use as_json::{WORKLOAD_KINDS, WorkloadJson};
-pub use beside::{Moved, SpecTable};
+pub use beside::{ContainerParts, Moved, SpecTable};
 pub use env::{KeyKind, PodEnvVar};
 pub use keep::Keep;
+pub use resources::PodResources;
 pub use volumes::{Named, PodVolume, Projection};
 
 /// Where the state came from; printed in headers and the JSON `source`.
@@ -169,8 +171,9 @@ pub struct ClusterState {
     /// figures, which listings are complete.
     pub evidence: EvidenceFacts,
     event_index: HashMap<EventKey, Vec<usize>>,
-    /// The volumes and variables a state read for `analyze` moved out of its pod specs
-    /// ([`ClusterState::volumes_of`] and [`ClusterState::env_of`] read them).
+    /// The volumes, variables, requests and limits a state read for `analyze` moved out of
+    /// its pod specs ([`ClusterState::volumes_of`], [`ClusterState::env_of`] and
+    /// [`ClusterState::resources_of`] read them).
     pub(crate) spec_parts: SpecTable,
 }
 

@@ -170,6 +170,7 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
     let mut trimmed = (0, 0, 0);
     let mut unannotated = 0;
     let mut moved = 0;
+    let mut asking = 0;
     for dir in &captures {
         let whole = load(dir);
         let kept = sextant::source::snapshot::load_for_analysis(dir).expect("load for analysis");
@@ -201,13 +202,29 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
                 .collect()
         };
         assert!(
-            kept.pods
-                .iter()
-                .filter_map(|p| p.spec.as_ref())
-                .all(|s| { s.volumes.is_none() && s.containers.iter().all(|c| c.env.is_none()) }),
-            "{}: the volumes and variables left the specs",
+            kept.pods.iter().filter_map(|p| p.spec.as_ref()).all(|s| {
+                s.volumes.is_none()
+                    && s.containers
+                        .iter()
+                        .all(|c| c.env.is_none() && c.resources.is_none())
+            }),
+            "{}: the volumes, variables, requests and limits left the specs",
             dir.display()
         );
+        // Requests and limits are moved whole: each container's read as from the whole state.
+        let resources = |st: &sextant::state::ClusterState| -> Vec<sextant::state::PodResources> {
+            let containers = st
+                .pods
+                .iter()
+                .filter_map(|p| p.spec.as_ref().map(|s| (p, s)))
+                .flat_map(|(p, s)| s.containers.iter().map(move |c| (p, c)));
+            containers
+                .map(|(p, c)| st.resources_of("Pod", &p.metadata, c).into_owned())
+                .collect()
+        };
+        let asked = resources(&kept);
+        assert_eq!(asked, resources(&whole), "{}", dir.display());
+        asking += asked.iter().filter(|r| !r.is_empty()).count();
         moved += specs(&kept).iter().map(|(v, _)| v).sum::<usize>();
         for (k, w) in specs(&kept).into_iter().zip(specs(&whole)) {
             assert!(
@@ -236,6 +253,7 @@ fn analyze_finds_the_same_in_what_it_keeps_of_every_capture() {
         unannotated >= 50,
         "pods and Deployments lost annotations: {unannotated}"
     );
+    assert!(asking >= 50, "containers with requests or limits: {asking}");
     let (sets, volumes, env) = trimmed;
     assert!(sets >= 10, "owned ReplicaSets were trimmed: {sets}");
     assert!(volumes >= 50, "pods lost volumes nobody reads: {volumes}");

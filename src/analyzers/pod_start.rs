@@ -40,7 +40,7 @@ pub(super) fn evicted(info: &PodInfo) -> Draft {
     d
 }
 
-pub(super) fn unschedulable(info: &PodInfo, message: &str) -> Draft {
+pub(super) fn unschedulable(ctx: &super::Context, info: &PodInfo, message: &str) -> Draft {
     let failed: Vec<&&Event> = info
         .events
         .iter()
@@ -67,13 +67,10 @@ pub(super) fn unschedulable(info: &PodInfo, message: &str) -> Draft {
         details.push(format!("its nodeSelector is {}", sel.join(",")));
     }
     for c in spec.iter().flat_map(|s| s.containers.iter()) {
-        for (res, q) in c
-            .resources
-            .iter()
-            .flat_map(|r| r.requests.iter().flatten().chain(r.limits.iter().flatten()))
-        {
+        let r = ctx.state.resources_of("Pod", &info.pod.metadata, c);
+        for (res, q) in r.requests.iter().chain(&r.limits) {
             if reasons.iter().any(|r| r.ends_with(res.as_str())) {
-                details.push(format!("container {} asks for {res}={}", c.name, q.0));
+                details.push(format!("container {} asks for {res}={q}", c.name));
             }
         }
     }

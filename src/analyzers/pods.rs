@@ -110,6 +110,7 @@ fn analyze_pod(ctx: &Context, pod: &Pod, out: &mut Vec<Draft>) {
         .find(|c| c.type_ == "PodScheduled" && c.status == "False")
     {
         out.push(start::unschedulable(
+            ctx,
             &info,
             cond.message
                 .as_deref()
@@ -130,7 +131,7 @@ fn analyze_pod(ctx: &Context, pod: &Pod, out: &mut Vec<Draft>) {
         .max_by_key(|e| crate::state::event_time(e));
     if unplaced && last_scheduling.is_some_and(|e| e.reason.as_deref() == Some("FailedScheduling"))
     {
-        out.push(start::unschedulable(&info, ""));
+        out.push(start::unschedulable(ctx, &info, ""));
         return;
     }
     // A failed Job's pods are reported on the Job (with their logs), not one by one.
@@ -459,14 +460,10 @@ fn past_restarts(
     d
 }
 
-fn limit_of(spec: Option<&Container>, res: &str) -> Option<String> {
-    spec?
-        .resources
-        .as_ref()?
-        .limits
-        .as_ref()?
-        .get(res)
-        .map(|q| q.0.clone())
+/// The limit of `res` of container `spec` of the pod ([`crate::state::ClusterState::resources_of`]).
+fn limit_of(ctx: &Context, info: &PodInfo, spec: Option<&Container>, res: &str) -> Option<String> {
+    let r = ctx.state.resources_of("Pod", &info.pod.metadata, spec?);
+    r.limit(res).map(str::to_string)
 }
 
 /// A container's log as evidence, its decisive lines, and the sentence that quotes its

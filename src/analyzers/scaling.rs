@@ -70,7 +70,7 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
         let unmeasurable = if st.report.other_kinds.contains_key("LimitRange") {
             Vec::new()
         } else {
-            requests_missing(&ctx.workloads, ns, spec)
+            requests_missing(ctx.state, &ctx.workloads, ns, spec)
         };
         if bad.is_none() && !metric_events && !target_missing && unmeasurable.is_empty() {
             continue;
@@ -163,6 +163,7 @@ fn hpas(ctx: &Context, out: &mut Vec<Draft>) {
 /// "container web: no requests.cpu" for each container of the HPA's target that lacks a
 /// request for a resource the HPA scales on by utilisation.
 fn requests_missing(
+    st: &crate::state::ClusterState,
     workloads: &[workload::Workload],
     ns: &str,
     spec: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
@@ -191,11 +192,8 @@ fn requests_missing(
     for c in &w.spec.containers {
         for res in &resources {
             // A limit without a request sets the request to the limit.
-            let has = c.resources.as_ref().is_some_and(|r| {
-                [&r.requests, &r.limits]
-                    .into_iter()
-                    .any(|m| m.as_ref().is_some_and(|m| m.contains_key(*res)))
-            });
+            let r = w.resources(st, c);
+            let has = r.request(res).is_some() || r.limit(res).is_some();
             if !has {
                 out.push(format!("container {}: no requests.{res}", c.name));
             }

@@ -268,12 +268,11 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
         })
         .collect();
     let missing = |c: &Container, section: &str, res: &str| -> bool {
-        let r = c.resources.as_ref();
-        let m = match section {
-            "limits" => r.and_then(|r| r.limits.as_ref()),
-            _ => r.and_then(|r| r.requests.as_ref()),
-        };
-        m.is_none_or(|m| !m.contains_key(res))
+        let r = w.resources(ctx.state, c);
+        match section {
+            "limits" => r.limit(res).is_none(),
+            _ => r.request(res).is_none(),
+        }
     };
     let mut no_limits = Vec::new();
     let mut quota_violations = Vec::new();

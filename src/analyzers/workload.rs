@@ -1,7 +1,7 @@
 //! Workloads as "something with a pod template": the unit hygiene findings are reported on,
 //! and what Services and policies match when a state has no pods (plain manifests).
 
-use crate::state::{ClusterState, PodEnvVar, PodVolume, has_owner};
+use crate::state::{ClusterState, PodEnvVar, PodResources, PodVolume, has_owner};
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::borrow::Cow;
@@ -28,6 +28,11 @@ impl<'a> Workload<'a> {
     /// The environment variables of its container `c` ([`ClusterState::env_of`]).
     pub fn env(&self, st: &'a ClusterState, c: &'a Container) -> Cow<'a, [PodEnvVar]> {
         st.env_of(self.holder(), self.meta, c)
+    }
+
+    /// The requests and limits of its container `c` ([`ClusterState::resources_of`]).
+    pub fn resources(&self, st: &'a ClusterState, c: &'a Container) -> Cow<'a, PodResources> {
+        st.resources_of(self.holder(), self.meta, c)
     }
 
     /// The kind of the object `meta` is: `kind`, but a pod's when the workload stands for a

@@ -407,8 +407,13 @@ fn parse_severity(flag: &str, value: &str) -> anyhow::Result<Severity> {
 }
 
 fn write_out(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    write_out_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// Standard output to `write`, buffered, as [`write_out`] treats it.
+fn write_out_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|_| out.flush()) {
         // A closed pipe (`| head`) is not an error worth reporting.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
@@ -471,28 +476,29 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     let findings = analyzers::filter(all, &categories, min);
     let failed = fail_on.is_some_and(|s| findings.iter().any(|f| f.severity >= s));
     let hidden = total - findings.len();
-    let text = if args.trends {
-        fleet::trends_single(g, info, state, findings, hidden)?
-    } else {
-        let header = Header::of(&info, &state, hidden);
-        let text = match g.output.unwrap_or(Format::Text) {
-            Format::Text if args.brief => {
-                render::text_report_brief(&header, &findings, Style::detect())
-            }
-            Format::Text => render::text_report(&header, &findings, Style::detect()),
-            Format::Json => render::json_report(&header, &findings) + "\n",
-            Format::Markdown => render::markdown_report(&header, &findings),
-            Format::Sarif => {
-                render::sarif_report(&[render::SarifRun {
-                    cluster: None,
-                    findings: &findings,
-                    origins: &state.origins,
-                }]) + "\n"
-            }
-        };
-        leave_to_exit(state);
-        text
-    };
-    write_out(&text)?;
+    if args.trends {
+        write_out(&fleet::trends_single(g, info, state, findings, hidden)?)?;
+        return Ok(if failed { 1 } else { 0 });
+    }
+    let header = Header::of(&info, &state, hidden);
+    match g.output.unwrap_or(Format::Text) {
+        Format::Text if args.brief => write_out(&render::text_report_brief(
+            &header,
+            &findings,
+            Style::detect(),
+        ))?,
+        Format::Text => write_out(&render::text_report(&header, &findings, Style::detect()))?,
+        // Written as it is serialised, not held whole (see `write_json_report`).
+        Format::Json => write_out_with(|w| render::write_json_report(w, &header, &findings))?,
+        Format::Markdown => write_out(&render::markdown_report(&header, &findings))?,
+        Format::Sarif => write_out(
+            &(render::sarif_report(&[render::SarifRun {
+                cluster: None,
+                findings: &findings,
+                origins: &state.origins,
+            }]) + "\n"),
+        )?,
+    }
+    leave_to_exit(state);
     Ok(if failed { 1 } else { 0 })
 }

@@ -1,19 +1,21 @@
 //! What a state read for `analyze` keeps of each pod spec beside the object that holds it,
-//! rather than in the spec: its volumes ([`PodVolume`]) and its containers' environment
-//! variables ([`PodEnvVar`]), as the analyzers read them. k8s-openapi holds each in a struct
-//! of every source it may have, inline (a `Volume` 3,208 bytes, an `EnvVar` 280); the
+//! rather than in the spec: its volumes ([`PodVolume`]), its containers' environment
+//! variables ([`PodEnvVar`]) and their requests and limits ([`PodResources`]), as the analyzers
+//! read them. k8s-openapi holds each in a struct of every source it may have, inline (a
+//! `Volume` 3,208 bytes, an `EnvVar` 280), or in B-trees with room for eleven entries; the
 //! analyzers read a name or two of each.
 //!
 //! A state read for `analyze` (`Keep::ForAnalysis`) moves them out of each pod and template
 //! into a [`SpecTable`], keyed by the object that holds them; every other state keeps them in
-//! the spec. [`ClusterState::volumes_of`] and [`ClusterState::env_of`] read whichever is there,
-//! so an analyzer reads one way.
+//! the spec. [`ClusterState::volumes_of`], [`ClusterState::env_of`] and
+//! [`ClusterState::resources_of`] read whichever is there, so an analyzer reads one way.
 //!
 //! Caveat: a spec whose parts were moved is no longer the object as read; only the analyzers
 //! read such a state (`policy check`, the REPL and MCP read states that keep everything).
 
 use super::ClusterState;
 use super::env::PodEnvVar;
+use super::resources::PodResources;
 use super::volumes::PodVolume;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -24,22 +26,45 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct Moved {
     pub volumes: Vec<PodVolume>,
-    /// By container name (unique across a pod's containers, init containers included).
-    pub env: Vec<(String, Vec<PodEnvVar>)>,
+    /// Its containers' parts (init containers first), those with any.
+    pub containers: Vec<ContainerParts>,
+}
+
+/// What was moved out of one container of a pod spec.
+#[derive(Debug, Default)]
+pub struct ContainerParts {
+    /// Unique across a pod's containers, init containers included.
+    pub name: String,
+    pub env: Vec<PodEnvVar>,
+    pub resources: PodResources,
 }
 
 impl Moved {
-    /// Take what the analyzers read of a spec's volumes and variables out of it.
+    /// Take what the analyzers read of a spec's volumes and containers out of it.
     pub(super) fn take(spec: &mut PodSpec) -> Moved {
         let containers = spec.init_containers.iter_mut().flatten();
+        let mut containers: Vec<ContainerParts> = containers
+            .chain(spec.containers.iter_mut())
+            .map(|c| ContainerParts {
+                env: super::env::take(c),
+                resources: c
+                    .resources
+                    .take()
+                    .map(|r| PodResources::from(&r))
+                    .unwrap_or_default(),
+                name: c.name.clone(),
+            })
+            .filter(|p| !p.env.is_empty() || !p.resources.is_empty())
+            .collect();
+        containers.shrink_to_fit();
         Moved {
-            env: super::env::take(containers.chain(spec.containers.iter_mut())),
+            containers,
             volumes: super::volumes::take(spec),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.volumes.is_empty() && self.env.is_empty()
+        self.volumes.is_empty() && self.containers.is_empty()
     }
 }
 
@@ -111,9 +136,34 @@ impl ClusterState {
         if let Some(env) = &c.env {
             return Cow::Owned(env.iter().map(PodEnvVar::from).collect());
         }
-        let moved = self.spec_parts.get(kind, meta);
-        let env = moved.and_then(|m| m.env.iter().find(|(name, _)| *name == c.name));
-        Cow::Borrowed(env.map(|(_, e)| e.as_slice()).unwrap_or_default())
+        let moved = self.moved_container(kind, meta, c);
+        Cow::Borrowed(moved.map(|m| m.env.as_slice()).unwrap_or_default())
+    }
+
+    /// The requests and limits of container `c` of a pod spec held by the object `meta` of
+    /// `kind`, as the analyzers read them: from the container where it has them, else from
+    /// where a state read for `analyze` moved them.
+    pub fn resources_of<'a>(
+        &'a self,
+        kind: &str,
+        meta: &ObjectMeta,
+        c: &'a Container,
+    ) -> Cow<'a, PodResources> {
+        if let Some(r) = &c.resources {
+            return Cow::Owned(PodResources::from(r));
+        }
+        let moved = self.moved_container(kind, meta, c);
+        Cow::Borrowed(moved.map_or(&super::resources::NONE, |m| &m.resources))
+    }
+
+    fn moved_container(
+        &self,
+        kind: &str,
+        meta: &ObjectMeta,
+        c: &Container,
+    ) -> Option<&ContainerParts> {
+        let moved = self.spec_parts.get(kind, meta)?;
+        moved.containers.iter().find(|p| p.name == c.name)
     }
 }
 
@@ -137,7 +187,7 @@ mod tests {
         .expect("volume");
         Moved {
             volumes: vec![PodVolume::from(&v)],
-            env: Vec::new(),
+            containers: Vec::new(),
         }
     }
 

@@ -33,8 +33,8 @@ pub(crate) trait Kept {
     /// moved parts are kept under).
     const HOLDER: Option<&'static str> = None;
     /// Drop what no analyzer reads of this object (a state read for `analyze`); return the
-    /// volumes and variables of its pod spec, as the analyzers read them, for the state to
-    /// keep beside it (`state/beside.rs`).
+    /// volumes, variables, requests and limits of its pod spec, as the analyzers read them,
+    /// for the state to keep beside it (`state/beside.rs`).
     fn for_analysis(&mut self) -> Moved {
         Moved::default()
     }
@@ -67,10 +67,10 @@ fn pod_spec(s: &mut PodSpec) {
 
 /// A pod spec without what no analyzer reads of it (a state read for `analyze`): scheduling and
 /// DNS details, ephemeral containers, and of each container what [`container_for_analysis`]
-/// drops. Its volumes and its containers' environment variables are returned, as the
-/// analyzers read them ([`Moved::take`]: volumes that name no ConfigMap, Secret, claim or host
-/// path and variables with neither a value nor a key behind them dropped), for the state to
-/// keep beside it (`state/beside.rs`).
+/// drops. Its volumes and its containers' environment variables, requests and limits are
+/// returned, as the analyzers read them ([`Moved::take`]: volumes that name no ConfigMap,
+/// Secret, claim or host path and variables with neither a value nor a key behind them
+/// dropped), for the state to keep beside it (`state/beside.rs`).
 fn pod_spec_for_analysis(s: &mut PodSpec) -> Moved {
     // Scheduling and DNS details no analyzer reads (the scheduler's own words in the events and
     // conditions are what `pod_start` explains a pending pod with).
@@ -253,23 +253,25 @@ impl Kept for ReplicaSet {
         );
     }
 
-    /// An owned ReplicaSet without its pod template. Why: the analyzers read a pod template
-    /// only of a top-level workload (a ReplicaSet nobody owns; `analyzers::workload::all`),
-    /// and of an owned ReplicaSet only its metadata, status and events; its template is the
-    /// Deployment's (or an older revision of it, kept up to `revisionHistoryLimit`, 10 by
-    /// default), ~80% of its memory. A ReplicaSet nobody owns keeps its template as any
-    /// workload does.
+    /// An owned ReplicaSet without its pod template, labels and selector. Why: the analyzers
+    /// read a pod template only of a top-level workload (a ReplicaSet nobody owns;
+    /// `analyzers::workload::all`), and of an owned ReplicaSet only its name, uid and owner
+    /// (to find its events and its Deployment); its template is the Deployment's (or an older
+    /// revision of it, kept up to `revisionHistoryLimit`, 10 by default), ~80% of its memory,
+    /// and its labels and selector are two B-trees more. A ReplicaSet nobody owns keeps them
+    /// as any workload does.
     fn for_analysis(&mut self) -> Moved {
-        let Some(spec) = self.spec.as_mut() else {
-            return Moved::default();
-        };
         // Not top-level (`analyzers::workload::all` asks the same).
         if super::has_owner(&self.metadata) {
-            spec.template = None;
-            Moved::default()
-        } else {
-            template_for_analysis(spec.template.as_mut())
+            self.metadata.labels = None;
+            if let Some(spec) = self.spec.as_mut() {
+                spec.template = None;
+                spec.selector = Default::default();
+            }
+            return Moved::default();
         }
+        let template = self.spec.as_mut().and_then(|s| s.template.as_mut());
+        template_for_analysis(template)
     }
 }
 
@@ -454,9 +456,12 @@ mod tests {
     }
 
     #[test]
-    fn an_analysis_state_drops_only_volumes_and_variables_no_analyzer_reads() {
+    fn an_analysis_state_moves_volumes_variables_and_resources_and_drops_only_what_no_analyzer_reads()
+     {
         let text = r#"{"metadata":{"name":"web-1","namespace":"shop"},
-          "spec":{"containers":[{"name":"app","env":[
+          "spec":{"containers":[{"name":"app",
+              "resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"memory":"256Mi"}},
+              "env":[
               {"name":"URL","value":"http://api.shop:8080"},
               {"name":"DB","valueFrom":{"secretKeyRef":{"name":"db","key":"password"}}},
               {"name":"MODE","valueFrom":{"configMapKeyRef":{"name":"web","key":"mode"}}},
@@ -504,6 +509,13 @@ mod tests {
                 e.name
             );
         }
+        // So do its requests and limits.
+        assert_eq!(spec.containers[0].resources, None);
+        let resources = st.resources_of("Pod", &kept.metadata, &spec.containers[0]);
+        assert_eq!(resources, whole.resources_of("Pod", &read.metadata, app));
+        assert_eq!(resources.request("cpu"), Some("100m"));
+        assert_eq!(resources.limit("memory"), Some("256Mi"));
+        assert!(st.resources_of("Pod", &kept.metadata, &init[0]).is_empty());
         let db = &from_spec[1];
         assert_eq!(db.key_ref.as_ref().map(|k| k.1.as_str()), Some("db"));
         assert_eq!(from_spec[0].value.as_deref(), Some("http://api.shop:8080"));
@@ -568,16 +580,17 @@ mod tests {
               "lastState":{"terminated":{"exitCode":137,"reason":"OOMKilled"}}}]}}"#;
         let read: Pod = serde_json::from_str(text).expect("pod");
         let mut kept = read.clone();
-        kept.for_analysis();
+        let moved = kept.for_analysis();
         let c = &kept.spec.as_ref().expect("spec").containers[0];
         assert_eq!(c.volume_mounts, None);
         assert_eq!(c.image_pull_policy, None);
         assert_eq!(c.termination_message_path, None);
         assert_eq!(c.image.as_deref(), Some("shop:1"));
-        assert_eq!(
-            c.resources,
-            read.spec.as_ref().expect("spec").containers[0].resources
-        );
+        // Requests and limits go beside the pod, as the analyzers read them.
+        assert_eq!(c.resources, None);
+        let parts = &moved.containers[0];
+        assert_eq!(parts.name, "app");
+        assert_eq!(parts.resources.limit("memory"), Some("256Mi"));
         let spec = kept.spec.as_ref().expect("spec");
         assert_eq!(
             (spec.node_name.as_deref(), &spec.host_aliases),
@@ -616,5 +629,44 @@ mod tests {
             (&kept.reason, &kept.message, kept.count, &kept.type_),
             (&read.reason, &read.message, read.count, &read.type_)
         );
+    }
+
+    #[test]
+    fn an_owned_replica_set_keeps_only_what_finds_its_events_and_deployment() {
+        let owned = r#"{"metadata":{"name":"web-7f","namespace":"shop","uid":"u-7f",
+            "labels":{"app":"web","pod-template-hash":"7f"},
+            "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"u"}]},
+          "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web","pod-template-hash":"7f"}},
+            "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"app"}]}}},
+          "status":{"replicas":2,"readyReplicas":1}}"#;
+        let read: ReplicaSet = serde_json::from_str(owned).expect("rs");
+        let mut kept = read.clone();
+        kept.for_analysis();
+        let spec = kept.spec.as_ref().expect("spec");
+        assert_eq!((&spec.template, &kept.metadata.labels), (&None, &None));
+        assert_eq!(spec.selector, Default::default());
+        let m = (
+            &kept.metadata.name,
+            &kept.metadata.uid,
+            &kept.metadata.owner_references,
+        );
+        assert_eq!(
+            m,
+            (
+                &read.metadata.name,
+                &read.metadata.uid,
+                &read.metadata.owner_references
+            )
+        );
+        assert_eq!(kept.status, read.status);
+        // One nobody owns is a workload of its own: it keeps all three.
+        let mut alone = read.clone();
+        alone.metadata.owner_references = None;
+        let mut kept = alone.clone();
+        kept.for_analysis();
+        assert_eq!(kept.metadata.labels, alone.metadata.labels);
+        let (spec, was) = (kept.spec.expect("spec"), alone.spec.expect("spec"));
+        assert_eq!(spec.selector, was.selector);
+        assert!(spec.template.is_some());
     }
 }

@@ -45,25 +45,18 @@ impl From<&EnvVar> for PodEnvVar {
     }
 }
 
-/// Take the variables out of each container of a pod spec (its init containers first), as the
-/// analyzers read them, by container name (unique across a pod's containers): those with
-/// neither a value nor a key behind them dropped (a field or resource reference names nothing
-/// an analyzer checks).
-pub(super) fn take<'a>(
-    containers: impl Iterator<Item = &'a mut Container>,
-) -> Vec<(String, Vec<PodEnvVar>)> {
-    let mut out = Vec::new();
-    for c in containers {
-        let Some(env) = c.env.take() else { continue };
-        let mut kept: Vec<PodEnvVar> = env
-            .iter()
-            .map(PodEnvVar::from)
-            .filter(|e| e.value.is_some() || e.key_ref.is_some())
-            .collect();
-        if !kept.is_empty() {
-            kept.shrink_to_fit();
-            out.push((c.name.clone(), kept));
-        }
-    }
-    out
+/// Take the variables out of a container, as the analyzers read them: those with neither a
+/// value nor a key behind them dropped (a field or resource reference names nothing an
+/// analyzer checks).
+pub(super) fn take(c: &mut Container) -> Vec<PodEnvVar> {
+    let Some(env) = c.env.take() else {
+        return Vec::new();
+    };
+    let mut kept: Vec<PodEnvVar> = env
+        .iter()
+        .map(PodEnvVar::from)
+        .filter(|e| e.value.is_some() || e.key_ref.is_some())
+        .collect();
+    kept.shrink_to_fit();
+    kept
 }

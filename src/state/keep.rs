@@ -15,9 +15,10 @@ pub enum Keep {
     Everything,
     /// What the analyzers read: every object typed, but what no analyzer reads of it dropped
     /// (`Kept::for_analysis`: a ReplicaSet a controller owns without its pod template; pod
-    /// specs without their volumes and environment variables, which the state keeps beside
-    /// them as the analyzers read them (`ClusterState::volumes_of`, `env_of`) but for those
-    /// that name nothing, such as the service account's token volume; containers, pod
+    /// specs without their volumes, environment variables, requests and limits, which the
+    /// state keeps beside them as the analyzers read them (`ClusterState::volumes_of`,
+    /// `env_of`, `resources_of`) but for volumes and variables that name nothing, such as the
+    /// service account's token volume; containers, pod
     /// statuses and events without the fields no analyzer reads; no annotation but the three
     /// analyzers read).
     ForAnalysis,

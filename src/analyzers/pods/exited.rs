@@ -27,7 +27,7 @@ pub(super) fn exited(
     let (logs, lines, headline) = log_evidence(ctx, info, c);
     let oom = reason == Some("OOMKilled");
     let mut d = if oom {
-        let limit = limit_of(spec, "memory");
+        let limit = limit_of(ctx, info, spec, "memory");
         let mut d = info.draft(
             if looping || !running {
                 Severity::Critical
@@ -148,7 +148,7 @@ pub(super) fn exited(
     if let Some(f) = t.and_then(|t| t.finished_at.as_ref()) {
         status.push_str(&format!(" finishedAt={}", evidence::short_time(f.0)));
     }
-    if let Some(l) = limit_of(spec, "memory") {
+    if let Some(l) = limit_of(ctx, info, spec, "memory") {
         status.push_str(&format!(" (limits.memory={l})"));
     }
     d.evidence
