@@ -32,6 +32,14 @@ pub(crate) trait Kept {
     /// The kind of this object when it holds a pod spec (one of `WORKLOAD_KINDS`: the key its
     /// moved parts are kept under).
     const HOLDER: Option<&'static str> = None;
+    /// Whether an analyzer reads the labels of this kind's own metadata: a pod's (selectors
+    /// pick pods), a node's (node selectors and affinity), a namespace's (network policies)
+    /// and an EndpointSlice's (the Service it belongs to). A workload's selectors pick pods by
+    /// its template's labels, which are kept; its own labels, a Service's, a ConfigMap's and
+    /// the rest are read by no analyzer, and a state read for `analyze` drops them. Keep this
+    /// with the analyzers: every analyzer test compares the findings of such a state with the
+    /// whole one's.
+    const LABELS_READ: bool = false;
     /// Drop what no analyzer reads of this object (a state read for `analyze`); return the
     /// volumes, variables, requests and limits of its pod spec, as the analyzers read them,
     /// for the state to keep beside it (`state/beside.rs`).
@@ -182,6 +190,8 @@ fn template(t: &mut PodTemplateSpec) {
 }
 
 impl Kept for Pod {
+    const LABELS_READ: bool = true;
+
     fn shrink(&mut self) {
         meta(&mut self.metadata);
         if let Some(s) = self.spec.as_mut() {
@@ -253,17 +263,16 @@ impl Kept for ReplicaSet {
         );
     }
 
-    /// An owned ReplicaSet without its pod template, labels and selector. Why: the analyzers
-    /// read a pod template only of a top-level workload (a ReplicaSet nobody owns;
+    /// An owned ReplicaSet without its pod template and selector. Why: the analyzers read a
+    /// pod template only of a top-level workload (a ReplicaSet nobody owns;
     /// `analyzers::workload::all`), and of an owned ReplicaSet only its name, uid and owner
     /// (to find its events and its Deployment); its template is the Deployment's (or an older
     /// revision of it, kept up to `revisionHistoryLimit`, 10 by default), ~80% of its memory,
-    /// and its labels and selector are two B-trees more. A ReplicaSet nobody owns keeps them
-    /// as any workload does.
+    /// and its selector is a B-tree more. A ReplicaSet nobody owns keeps them as any workload
+    /// does. (Its own labels go as every workload's do: [`Kept::LABELS_READ`].)
     fn for_analysis(&mut self) -> Moved {
         // Not top-level (`analyzers::workload::all` asks the same).
         if super::has_owner(&self.metadata) {
-            self.metadata.labels = None;
             if let Some(spec) = self.spec.as_mut() {
                 spec.template = None;
                 spec.selector = Default::default();
@@ -319,8 +328,18 @@ fn meta_opt(m: &mut Option<ObjectMeta>) {
     }
 }
 
-/// Kinds with nothing large to give back beyond their metadata's lists.
+/// Kinds with nothing large to give back beyond their metadata's lists (and whether an
+/// analyzer reads their labels).
 macro_rules! plain {
+    (labels read: $($ty:ty),*) => { $(
+        impl Kept for $ty {
+            const LABELS_READ: bool = true;
+
+            fn shrink(&mut self) {
+                meta(&mut self.metadata);
+            }
+        }
+    )* };
     ($($ty:ty),*) => { $(
         impl Kept for $ty {
             fn shrink(&mut self) {
@@ -331,21 +350,19 @@ macro_rules! plain {
 }
 plain!(
     Service,
-    EndpointSlice,
     Ingress,
     IngressClass,
     NetworkPolicy,
     PersistentVolumeClaim,
     PersistentVolume,
     StorageClass,
-    Node,
-    Namespace,
     HorizontalPodAutoscaler,
     PodDisruptionBudget,
     ResourceQuota,
     ConfigMap,
     ServiceAccount
 );
+plain!(labels read: EndpointSlice, Node, Namespace);
 
 impl Kept for Event {
     fn shrink(&mut self) {
@@ -632,7 +649,7 @@ mod tests {
     }
 
     #[test]
-    fn an_owned_replica_set_keeps_only_what_finds_its_events_and_deployment() {
+    fn an_owned_replica_set_keeps_no_template_nor_selector() {
         let owned = r#"{"metadata":{"name":"web-7f","namespace":"shop","uid":"u-7f",
             "labels":{"app":"web","pod-template-hash":"7f"},
             "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"u"}]},
@@ -643,7 +660,7 @@ mod tests {
         let mut kept = read.clone();
         kept.for_analysis();
         let spec = kept.spec.as_ref().expect("spec");
-        assert_eq!((&spec.template, &kept.metadata.labels), (&None, &None));
+        assert_eq!(spec.template, None);
         assert_eq!(spec.selector, Default::default());
         let m = (
             &kept.metadata.name,
@@ -659,12 +676,11 @@ mod tests {
             )
         );
         assert_eq!(kept.status, read.status);
-        // One nobody owns is a workload of its own: it keeps all three.
+        // One nobody owns is a workload of its own: it keeps both.
         let mut alone = read.clone();
         alone.metadata.owner_references = None;
         let mut kept = alone.clone();
         kept.for_analysis();
-        assert_eq!(kept.metadata.labels, alone.metadata.labels);
         let (spec, was) = (kept.spec.expect("spec"), alone.spec.expect("spec"));
         assert_eq!(spec.selector, was.selector);
         assert!(spec.template.is_some());

@@ -18,9 +18,9 @@ pub enum Keep {
     /// specs without their volumes, environment variables, requests and limits, which the
     /// state keeps beside them as the analyzers read them (`ClusterState::volumes_of`,
     /// `env_of`, `resources_of`) but for volumes and variables that name nothing, such as the
-    /// service account's token volume; containers, pod
-    /// statuses and events without the fields no analyzer reads; no annotation but the three
-    /// analyzers read).
+    /// service account's token volume; containers, pod statuses and events without the
+    /// fields no analyzer reads; no annotation but the three analyzers read; labels only
+    /// where an analyzer reads them, `Kept::LABELS_READ`).
     ForAnalysis,
     /// Pods and controllers as JSON text ([`ClusterState::workload_json`]), owned ReplicaSets
     /// and Jobs dropped: all `policy check` reads of them. Analyzers find no workloads here.
@@ -66,6 +66,9 @@ impl ClusterState {
                     self.spec_parts.insert(holder, object.metadata(), moved);
                 }
                 super::compact::annotations_for_analysis(object.metadata_mut());
+                if !T::LABELS_READ {
+                    object.metadata_mut().labels = None;
+                }
                 Some(object)
             }
             Keep::WorkloadsAsJson => self.take_as_json(kind, object),
@@ -123,5 +126,63 @@ mod tests {
         };
         assert_eq!(st.take_typed("Pod", pod.clone()), Some(pod));
         assert!(st.workload_json.is_empty());
+    }
+
+    /// Labels stay where an analyzer reads them (a pod's, a node's, a namespace's, an
+    /// EndpointSlice's, a pod template's) and go from everything else.
+    #[test]
+    fn an_analysis_state_keeps_the_labels_analyzers_read() {
+        use k8s_openapi::api::apps::v1::Deployment;
+        use k8s_openapi::api::core::v1::{Node, Service};
+        use k8s_openapi::api::discovery::v1::EndpointSlice;
+        let labelled = || {
+            let mut m = meta(Some("web"), false);
+            m.labels = Some([("app".to_string(), "web".to_string())].into());
+            m
+        };
+        let mut st = ClusterState::keeping(Keep::ForAnalysis);
+        let pod = Pod {
+            metadata: labelled(),
+            ..Pod::default()
+        };
+        let kept = st.take_typed("Pod", pod.clone()).expect("pod");
+        assert_eq!(kept.metadata.labels, pod.metadata.labels);
+        let node = Node {
+            metadata: labelled(),
+            ..Node::default()
+        };
+        let kept = st.take_typed("Node", node.clone()).expect("node");
+        assert_eq!(kept.metadata.labels, node.metadata.labels);
+        let slice = EndpointSlice {
+            metadata: labelled(),
+            ..EndpointSlice::default()
+        };
+        let kept = st
+            .take_typed("EndpointSlice", slice.clone())
+            .expect("slice");
+        assert_eq!(kept.metadata.labels, slice.metadata.labels);
+        let mut dep = Deployment {
+            metadata: labelled(),
+            ..Deployment::default()
+        };
+        dep.spec.get_or_insert_default().template.metadata = Some(labelled());
+        let kept = st
+            .take_typed("Deployment", dep.clone())
+            .expect("deployment");
+        assert_eq!(kept.metadata.labels, None);
+        let template = kept.spec.and_then(|s| s.template.metadata);
+        assert_eq!(template.and_then(|m| m.labels), pod.metadata.labels);
+        let svc = Service {
+            metadata: labelled(),
+            ..Service::default()
+        };
+        let kept = st.take_typed("Service", svc).expect("service");
+        assert_eq!(kept.metadata.labels, None);
+        // A whole state keeps them all.
+        let mut whole = ClusterState::default();
+        let kept = whole
+            .take_typed("Deployment", dep.clone())
+            .expect("deployment");
+        assert_eq!(kept.metadata.labels, dep.metadata.labels);
     }
 }
