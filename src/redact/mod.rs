@@ -283,6 +283,16 @@ mod tests {
             let out = redact(text);
             assert!(!out.contains(secret), "{secret} survived: {out}");
         }
+        // However long the value: a bound on its length let the rest of it out.
+        let long = "k".repeat(700);
+        for text in [
+            format!(r#"{{"name":"DB_PASSWORD","value":"{long}"}}"#),
+            format!("- name: DB_PASSWORD\n  value: {long}"),
+            format!("redis://user:{long}@cache:6379/0"),
+        ] {
+            let out = redact(&text);
+            assert!(!out.contains("kkk"), "the long value survived: {out}");
+        }
         // A port flag and an ordinary URL stay.
         assert_eq!(
             redact("--port 8080 https://example.com/x"),
