@@ -231,6 +231,9 @@ fn workload<C>(
 }
 
 /// Workloads whose spec holds a pod template directly and whose status reports conditions.
+/// A state read for `analyze` drops their selector: the analyzers match pods by a template's
+/// labels (`analyzers::workload`), and read the selectors of Services and disruption budgets
+/// only.
 macro_rules! templated {
     ($($ty:ident),*) => { $(
         impl Kept for $ty {
@@ -245,7 +248,11 @@ macro_rules! templated {
             }
 
             fn for_analysis(&mut self) -> Moved {
-                template_for_analysis(self.spec.as_mut().map(|s| &mut s.template))
+                let spec = self.spec.as_mut();
+                template_for_analysis(spec.map(|s| {
+                    s.selector = Default::default();
+                    &mut s.template
+                }))
             }
         }
     )* };
@@ -263,24 +270,24 @@ impl Kept for ReplicaSet {
         );
     }
 
-    /// An owned ReplicaSet without its pod template and selector. Why: the analyzers read a
-    /// pod template only of a top-level workload (a ReplicaSet nobody owns;
-    /// `analyzers::workload::all`), and of an owned ReplicaSet only its name, uid and owner
-    /// (to find its events and its Deployment); its template is the Deployment's (or an older
-    /// revision of it, kept up to `revisionHistoryLimit`, 10 by default), ~80% of its memory,
-    /// and its selector is a B-tree more. A ReplicaSet nobody owns keeps them as any workload
-    /// does. (Its own labels go as every workload's do: [`Kept::LABELS_READ`].)
+    /// An owned ReplicaSet without its pod template. Why: the analyzers read a pod template
+    /// only of a top-level workload (a ReplicaSet nobody owns; `analyzers::workload::all`),
+    /// and of an owned ReplicaSet only its name, uid and owner (to find its events and its
+    /// Deployment); its template is the Deployment's (or an older revision of it, kept up to
+    /// `revisionHistoryLimit`, 10 by default), ~80% of its memory. A ReplicaSet nobody owns
+    /// keeps its template as any workload does. Neither keeps its selector (as no workload
+    /// does) nor its own labels ([`Kept::LABELS_READ`]).
     fn for_analysis(&mut self) -> Moved {
+        let Some(spec) = self.spec.as_mut() else {
+            return Moved::default();
+        };
+        spec.selector = Default::default();
         // Not top-level (`analyzers::workload::all` asks the same).
         if super::has_owner(&self.metadata) {
-            if let Some(spec) = self.spec.as_mut() {
-                spec.template = None;
-                spec.selector = Default::default();
-            }
+            spec.template = None;
             return Moved::default();
         }
-        let template = self.spec.as_mut().and_then(|s| s.template.as_mut());
-        template_for_analysis(template)
+        template_for_analysis(spec.template.as_mut())
     }
 }
 
@@ -296,7 +303,10 @@ impl Kept for ReplicationController {
     }
 
     fn for_analysis(&mut self) -> Moved {
-        template_for_analysis(self.spec.as_mut().and_then(|s| s.template.as_mut()))
+        template_for_analysis(self.spec.as_mut().and_then(|s| {
+            s.selector = None;
+            s.template.as_mut()
+        }))
     }
 }
 
@@ -649,7 +659,7 @@ mod tests {
     }
 
     #[test]
-    fn an_owned_replica_set_keeps_no_template_nor_selector() {
+    fn an_owned_replica_set_keeps_no_template_and_no_workload_its_selector() {
         let owned = r#"{"metadata":{"name":"web-7f","namespace":"shop","uid":"u-7f",
             "labels":{"app":"web","pod-template-hash":"7f"},
             "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"u"}]},
@@ -676,13 +686,14 @@ mod tests {
             )
         );
         assert_eq!(kept.status, read.status);
-        // One nobody owns is a workload of its own: it keeps both.
+        // One nobody owns is a workload of its own: it keeps its template (its selector goes
+        // as every workload's does).
         let mut alone = read.clone();
         alone.metadata.owner_references = None;
         let mut kept = alone.clone();
         kept.for_analysis();
-        let (spec, was) = (kept.spec.expect("spec"), alone.spec.expect("spec"));
-        assert_eq!(spec.selector, was.selector);
+        let spec = kept.spec.expect("spec");
+        assert_eq!(spec.selector, Default::default());
         assert!(spec.template.is_some());
     }
 }
