@@ -19,6 +19,7 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 mod as_json;
 mod beside;
@@ -170,7 +171,7 @@ pub struct ClusterState {
     /// What pasted evidence says beyond objects: what kubectl reported missing, `kubectl top`
     /// figures, which listings are complete.
     pub evidence: EvidenceFacts,
-    event_index: HashMap<EventKey, Vec<usize>>,
+    event_index: HashMap<u64, Vec<usize>>,
     /// The volumes, variables, requests and limits a state read for `analyze` moved out of
     /// its pod specs ([`ClusterState::volumes_of`], [`ClusterState::env_of`] and
     /// [`ClusterState::resources_of`] read them).
@@ -302,11 +303,30 @@ impl ConditionedObject {
 }
 
 /// How events are matched to objects: by uid when both sides have one, else by
-/// kind+namespace+name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum EventKey {
-    Uid(String),
-    Name(String, String, String),
+/// kind+namespace+name. The index holds a hash of each key, not its strings (two keys an
+/// event were ~5 MB on 16,000 events, and a lookup built three strings); [`events_for`]
+/// checks every event it finds against the object, so keys that share a hash never mix.
+///
+/// [`events_for`]: ClusterState::events_for
+fn uid_key(uid: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (0u8, uid).hash(&mut h);
+    h.finish()
+}
+
+fn name_key(kind: &str, namespace: &str, name: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (1u8, kind, namespace, name).hash(&mut h);
+    h.finish()
+}
+
+/// The namespace of the object an event is about (its own, for events that leave it out).
+fn event_namespace(ev: &Event) -> &str {
+    let io = &ev.involved_object;
+    io.namespace
+        .as_deref()
+        .or(ev.metadata.namespace.as_deref())
+        .unwrap_or_default()
 }
 
 impl ClusterState {
@@ -316,46 +336,39 @@ impl ClusterState {
         for (i, ev) in self.events.iter().enumerate() {
             let io = &ev.involved_object;
             if let Some(uid) = io.uid.as_deref().filter(|u| !u.is_empty()) {
-                self.event_index
-                    .entry(EventKey::Uid(uid.to_string()))
-                    .or_default()
-                    .push(i);
+                self.event_index.entry(uid_key(uid)).or_default().push(i);
             }
-            let ns = io
-                .namespace
-                .clone()
-                .or_else(|| ev.metadata.namespace.clone())
-                .unwrap_or_default();
-            self.event_index
-                .entry(EventKey::Name(
-                    io.kind.clone().unwrap_or_default(),
-                    ns,
-                    io.name.clone().unwrap_or_default(),
-                ))
-                .or_default()
-                .push(i);
+            let kind = io.kind.as_deref().unwrap_or_default();
+            let name = io.name.as_deref().unwrap_or_default();
+            let key = name_key(kind, event_namespace(ev), name);
+            self.event_index.entry(key).or_default().push(i);
         }
     }
 
     /// Events about one object, oldest first, each once.
     pub fn events_for(&self, kind: &str, meta: &ObjectMeta) -> Vec<&Event> {
+        let ns = meta.namespace.as_deref().unwrap_or_default();
+        let name = meta.name.as_deref().unwrap_or_default();
+        let found = |key: u64, about: &dyn Fn(&Event) -> bool| -> Vec<usize> {
+            let at = self.event_index.get(&key).into_iter().flatten().copied();
+            at.filter(|&i| self.events.get(i).is_some_and(about))
+                .collect()
+        };
         let mut idx: Vec<usize> = Vec::new();
-        if let Some(uid) = meta.uid.as_deref().filter(|u| !u.is_empty())
-            && let Some(v) = self.event_index.get(&EventKey::Uid(uid.to_string()))
-        {
-            idx.extend(v);
+        if let Some(uid) = meta.uid.as_deref().filter(|u| !u.is_empty()) {
+            idx.extend(found(uid_key(uid), &|e| {
+                e.involved_object.uid.as_deref() == Some(uid)
+            }));
         }
-        let key = EventKey::Name(
-            kind.to_string(),
-            meta.namespace.clone().unwrap_or_default(),
-            meta.name.clone().unwrap_or_default(),
-        );
-        if let Some(v) = self.event_index.get(&key) {
-            idx.extend(v);
-        }
+        idx.extend(found(name_key(kind, ns, name), &|e| {
+            let io = &e.involved_object;
+            io.kind.as_deref().unwrap_or_default() == kind
+                && io.name.as_deref().unwrap_or_default() == name
+                && event_namespace(e) == ns
+        }));
         idx.sort_unstable();
         idx.dedup();
-        let mut out: Vec<&Event> = idx.into_iter().map(|i| &self.events[i]).collect();
+        let mut out: Vec<&Event> = idx.iter().filter_map(|&i| self.events.get(i)).collect();
         out.sort_by_key(|e| event_time(e));
         out
     }
