@@ -267,19 +267,19 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
             k.starts_with("limits.") || k.starts_with("requests.") || k == "cpu" || k == "memory"
         })
         .collect();
-    let missing = |c: &Container, section: &str, res: &str| -> bool {
-        let r = w.resources(ctx.state, c);
-        match section {
-            "limits" => r.limit(res).is_none(),
-            _ => r.request(res).is_none(),
-        }
-    };
     let mut no_limits = Vec::new();
+    let mut no_requests = Vec::new();
     let mut quota_violations = Vec::new();
     let mut memory_missing = false;
     for (c, _) in all_containers(w) {
+        let r = w.resources(ctx.state, c);
+        for res in ["cpu", "memory"] {
+            if r.request(res).is_none() {
+                no_requests.push(format!("container {}: no requests.{res}", c.name));
+            }
+        }
         for res in ["memory", "cpu"] {
-            if missing(c, "limits", res) {
+            if r.limit(res).is_none() {
                 no_limits.push(format!("container {}: no limits.{res}", c.name));
                 memory_missing |= res == "memory";
                 if quota_needs.iter().any(|q| q == &format!("limits.{res}")) {
@@ -311,15 +311,6 @@ fn check(ctx: &Context, w: &Workload, out: &mut Vec<Draft>) {
             format!("Set resources.limits from observed usage (`kubectl top pod -n {ns}`), e.g. `kubectl -n {ns} set resources {obj} --limits=memory=256Mi,cpu=500m`."),
         );
     }
-    let no_requests: Vec<String> = all_containers(w)
-        .flat_map(|(c, _)| {
-            ["cpu", "memory"]
-                .into_iter()
-                .filter(|r| missing(c, "requests", r))
-                .map(|r| format!("container {}: no requests.{r}", c.name))
-                .collect::<Vec<_>>()
-        })
-        .collect();
     if !no_requests.is_empty() {
         o.push(
             Severity::Info,
