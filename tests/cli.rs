@@ -880,3 +880,55 @@ fn the_first_run_points_at_the_demo() {
         "{text}"
     );
 }
+
+/// A reader that stops early (`| head`) ends the report quietly, exit 0: a JSON report is
+/// written as it is serialised, so the closed pipe is met in the middle of it.
+#[test]
+fn a_json_report_into_a_pipe_closed_early_is_not_an_error() {
+    use std::io::Read;
+    // 3,000 Deployments without limits: a report far larger than a pipe's buffer.
+    let items: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"web-{i}","namespace":"shop"}},"spec":{{"selector":{{}},"template":{{"spec":{{"containers":[{{"name":"app","image":"shop:1"}}]}}}}}}}}"#
+            )
+        })
+        .collect();
+    let list = format!(
+        r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#,
+        items.join(",")
+    );
+    let dir = write_tree(&[("deployments.json", &list)]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(["analyze", "-A", "-o", "json", "--snapshot"])
+        .arg(dir.path())
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_DATA_HOME", common::fresh_data_dir())
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sextant-test-cache"),
+        )
+        .env(
+            "SEXTANT_AUDIT_LOG",
+            std::env::temp_dir().join("sextant-tests-audit.jsonl"),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut head = [0u8; 16];
+    let mut stdout = child.stdout.take().expect("stdout");
+    stdout
+        .read_exact(&mut head)
+        .expect("the report's first bytes");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+    assert!(
+        head.starts_with(b"{"),
+        "{:?}",
+        String::from_utf8_lossy(&head)
+    );
+    assert!(!err.contains("error") && !err.contains("panicked"), "{err}");
+}
