@@ -86,6 +86,17 @@ fn pod_spec_for_analysis(s: &mut PodSpec) -> Moved {
     s.host_aliases = None;
     s.readiness_gates = None;
     s.dns_config = None;
+    // Names and policies no analyzer reads: the scheduler and priority class, DNS and
+    // restart policies, the deprecated alias of the service account, host and subdomain names.
+    s.scheduler_name = None;
+    s.priority_class_name = None;
+    s.preemption_policy = None;
+    s.dns_policy = None;
+    s.restart_policy = None;
+    s.service_account = None;
+    s.hostname = None;
+    s.subdomain = None;
+    s.runtime_class_name = None;
     s.scheduling_gates = None;
     s.resource_claims = None;
     s.overhead = None;
@@ -145,7 +156,7 @@ fn template_for_analysis(t: Option<&mut PodTemplateSpec>) -> Moved {
         return Moved::default();
     };
     if let Some(m) = t.metadata.as_mut() {
-        annotations_for_analysis(m);
+        metadata_for_analysis(m);
     }
     t.spec
         .as_mut()
@@ -162,11 +173,15 @@ const ANNOTATIONS_READ: &[&str] = &[
     "kubernetes.io/config.mirror",
 ];
 
-/// An object's metadata without the annotations no analyzer reads (a state read for
-/// `analyze`). Why: tools and controllers annotate freely — `kubectl apply` repeats the whole
-/// object in `last-applied-configuration`, operators keep their state there — and each entry
-/// is two strings in a B-tree, on every object.
-pub(super) fn annotations_for_analysis(m: &mut ObjectMeta) {
+/// An object's metadata without its version, generated-name prefix and self link (a state
+/// read for `analyze`: no analyzer reads them), nor the annotations no analyzer reads. Why:
+/// tools and controllers annotate freely — `kubectl apply` repeats the whole object in
+/// `last-applied-configuration`, operators keep their state there — and each entry is two
+/// strings in a B-tree, on every object.
+pub(super) fn metadata_for_analysis(m: &mut ObjectMeta) {
+    m.resource_version = None;
+    m.generate_name = None;
+    m.self_link = None;
     if let Some(a) = m.annotations.as_mut() {
         a.retain(|k, _| ANNOTATIONS_READ.contains(&k.as_str()));
         if a.is_empty() {
@@ -598,7 +613,9 @@ mod tests {
               "terminationMessagePath":"/dev/termination-log",
               "resources":{"limits":{"memory":"256Mi"}},
               "volumeMounts":[{"name":"kube-api-access-x7k2p","mountPath":"/var/run/secrets"}]}],
-            "nodeName":"node-1","hostAliases":[{"ip":"10.0.0.1","hostnames":["db"]}]},
+            "nodeName":"node-1","hostAliases":[{"ip":"10.0.0.1","hostnames":["db"]}],
+            "schedulerName":"default-scheduler","dnsPolicy":"ClusterFirst","restartPolicy":"Always",
+            "serviceAccount":"web","serviceAccountName":"web"},
           "status":{"phase":"Running","hostIP":"10.0.0.5","podIP":"10.1.0.7",
             "podIPs":[{"ip":"10.1.0.7"}],"qosClass":"Burstable",
             "containerStatuses":[{"name":"app","image":"shop:1","imageID":"shop@sha256:00",
@@ -623,6 +640,10 @@ mod tests {
             (spec.node_name.as_deref(), &spec.host_aliases),
             (Some("node-1"), &None)
         );
+        let unread = (&spec.scheduler_name, &spec.dns_policy, &spec.restart_policy);
+        assert_eq!(unread, (&None, &None, &None));
+        assert_eq!(spec.service_account, None);
+        assert_eq!(spec.service_account_name.as_deref(), Some("web"));
         let s = kept.status.as_ref().expect("status");
         assert_eq!((&s.pod_ip, &s.pod_ips, &s.qos_class), (&None, &None, &None));
         assert_eq!(s.host_ip.as_deref(), Some("10.0.0.5"));

@@ -65,7 +65,7 @@ impl ClusterState {
                 if let Some(holder) = T::HOLDER {
                     self.spec_parts.insert(holder, object.metadata(), moved);
                 }
-                super::compact::annotations_for_analysis(object.metadata_mut());
+                super::compact::metadata_for_analysis(object.metadata_mut());
                 if !T::LABELS_READ {
                     object.metadata_mut().labels = None;
                 }
@@ -147,6 +147,12 @@ mod tests {
         };
         let kept = st.take_typed("Pod", pod.clone()).expect("pod");
         assert_eq!(kept.metadata.labels, pod.metadata.labels);
+        // Its version and generated-name prefix go (no analyzer reads them).
+        let mut versioned = pod.clone();
+        versioned.metadata.resource_version = Some("7".into());
+        versioned.metadata.generate_name = Some("web-".into());
+        let kept = st.take_typed("Pod", versioned).expect("pod");
+        assert_eq!(kept.metadata, pod.metadata);
         let node = Node {
             metadata: labelled(),
             ..Node::default()
