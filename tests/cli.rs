@@ -899,19 +899,9 @@ fn a_json_report_into_a_pipe_closed_early_is_not_an_error() {
         items.join(",")
     );
     let dir = write_tree(&[("deployments.json", &list)]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sextant"))
+    let mut child = common::sextant_process()
         .args(["analyze", "-A", "-o", "json", "--snapshot"])
         .arg(dir.path())
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env("XDG_DATA_HOME", common::fresh_data_dir())
-        .env(
-            "XDG_CACHE_HOME",
-            std::env::temp_dir().join("sextant-test-cache"),
-        )
-        .env(
-            "SEXTANT_AUDIT_LOG",
-            std::env::temp_dir().join("sextant-tests-audit.jsonl"),
-        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -118,7 +118,12 @@ pub fn fresh_data_dir() -> PathBuf {
 }
 
 pub fn sextant() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("sextant").expect("binary");
+    assert_cmd::Command::from_std(sextant_process())
+}
+
+/// [`sextant`] as a plain process, for a test that drives its pipes itself.
+pub fn sextant_process() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sextant"));
     // Hermetic: no model, no colour, and not the developer's own config file.
     c.env_remove("OPENAI_API_KEY")
         .env_remove("SEXTANT_MODEL")
