@@ -16,6 +16,7 @@ use std::path::{Component, Path, PathBuf};
 mod assemble;
 mod fast;
 mod kinds;
+mod scan;
 mod stream;
 pub(crate) use kinds::kind_for_plural;
 use kinds::*;

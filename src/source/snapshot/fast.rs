@@ -1,23 +1,14 @@
 //! The fast path for the bulk of a dump: a JSON List of a kind Sextant types (pods, events,
 //! workloads, services) is read without building a `serde_json::Value` tree. The envelope is
-//! scanned once with its items left as raw text, then each item is deserialized straight into
-//! its typed object, `managedFields` cut out of the text first (the largest part of a real
-//! object, never read). Anything this path is not sure of — another shape, an older API
+//! scanned once (`scan.rs`), each item written compact and without `managedFields` (the
+//! largest part of a real object, never read), then deserialized straight into its typed
+//! object. Anything this path is not sure of — another shape, an older API
 //! version, a reduced record, a kind it does not type — goes through the general path
 //! (`ingest_object`), which normalises it; so the result is the same object either way.
 
 use crate::state::ClusterState;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    items: Option<Vec<&'a RawValue>>,
-}
 
 /// What [`ingest_list`] read.
 pub(super) struct Listed {
@@ -36,25 +27,29 @@ pub(super) fn ingest_list(
     st: &mut ClusterState,
     scratch: &mut String,
 ) -> Option<Listed> {
-    let envelope: Envelope = serde_json::from_str(text).ok()?;
-    let items = envelope.items?;
-    let list_kind = envelope.kind.as_deref();
+    let scanned = super::scan::scan_list(text, scratch)?;
+    let list_kind = scanned.kind.as_deref();
     let kind = super::item_kind(list_kind, hint);
     let mut any = false;
     let mut typed_items = 0;
-    let n = items.len();
-    for (i, raw) in items.into_iter().enumerate() {
+    let n = scanned.items.len();
+    for (i, (raw, compact)) in scanned.items.into_iter().enumerate() {
+        // The compact text is cut at token boundaries of `text`, so it is valid UTF-8 and
+        // every range is in bounds; `get` keeps a mistake from panicking.
         if let Some(k) = kind.as_deref()
-            && typed(k, raw.get(), n - i, st, scratch)
+            && let Some(compact) = scratch.get(compact)
+            && typed(k, compact, n - i, st)
         {
             any = true;
             typed_items += 1;
             continue;
         }
         let at = format!("{file} item {i}");
-        match serde_json::from_str(raw.get()) {
+        // Anything this path does not type is read from its own text, as the general path
+        // would (`managedFields` and all).
+        match serde_json::from_str(text.get(raw).unwrap_or_default()) {
             Ok(value) => any |= super::ingest_object(value, kind.as_deref(), &at, st),
-            // The envelope's scan checked the syntax; only the nesting limit is left.
+            // The scan checked the structure; the parse checks the rest.
             Err(e) => st
                 .report
                 .skipped_objects
@@ -76,7 +71,7 @@ pub(super) fn ingest_list(
 /// `room` is how many items of the List are left, this one included: a full typed list grows
 /// by that much at once (pushing doubled it, touching each page of a large list two or three
 /// times).
-fn typed(kind: &str, text: &str, room: usize, st: &mut ClusterState, scratch: &mut String) -> bool {
+fn typed(kind: &str, text: &str, room: usize, st: &mut ClusterState) -> bool {
     use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core};
     // Why: a state kept for `policy check` drops a ReplicaSet or Job its controller owns
     // (`take_typed`); typing one only to drop it was a fifth of that load on a real-shaped
@@ -84,11 +79,6 @@ fn typed(kind: &str, text: &str, room: usize, st: &mut ClusterState, scratch: &m
     if matches!(kind, "ReplicaSet" | "Job") && st.keeps_workloads_as_json() && owned(kind, text) {
         return true;
     }
-    let text = if without_key(text, "\"managedFields\"", scratch) {
-        scratch.as_str()
-    } else {
-        text
-    };
     macro_rules! go {
         ($ty:ty, $field:ident, |$o:ident| $spec:expr) => {{
             match serde_json::from_str::<$ty>(text) {
@@ -179,104 +169,6 @@ fn push<T>(list: &mut Vec<T>, item: T, room: usize) {
         list.reserve_exact(room);
     }
     list.push(item);
-}
-
-/// Write `text` (one JSON object) without every member named `key` (quoted), at any depth,
-/// into `out`; false (and `out` untouched) when there is none. A quoted string followed by `:`
-/// is a member name wherever it stands in valid JSON (inside a string value the quotes would be
-/// escaped), so the cut cannot land inside a value.
-fn without_key(text: &str, key: &str, out: &mut String) -> bool {
-    let finder = memchr::memmem::Finder::new(key.as_bytes());
-    let bytes = text.as_bytes();
-    let mut cut = false;
-    let mut from = 0;
-    let mut search = 0;
-    while let Some(found) = finder.find(&bytes[search..]) {
-        let start = search + found;
-        let after = start + key.len();
-        let colon = skip_ws(bytes, after);
-        if bytes.get(colon) != Some(&b':') {
-            search = after;
-            continue;
-        }
-        let Some(end) = value_end(bytes, skip_ws(bytes, colon + 1)) else {
-            // Not valid JSON from here: the parser refuses the text as it is.
-            return false;
-        };
-        // Remove the member and one comma beside it (after it, else before it).
-        let mut cut_end = skip_ws(bytes, end);
-        let mut cut_start = start;
-        if bytes.get(cut_end) == Some(&b',') {
-            cut_end += 1;
-        } else {
-            let mut i = start;
-            while i > from && bytes[i - 1].is_ascii_whitespace() {
-                i -= 1;
-            }
-            if i > from && bytes[i - 1] == b',' {
-                cut_start = i - 1;
-            }
-        }
-        if !cut {
-            out.clear();
-            cut = true;
-        }
-        out.push_str(&text[from..cut_start]);
-        from = cut_end;
-        search = cut_end;
-    }
-    if cut {
-        out.push_str(&text[from..]);
-    }
-    cut
-}
-
-fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
-    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
-        i += 1;
-    }
-    i
-}
-
-/// The end (exclusive) of the JSON value starting at `i`: strings, objects and arrays by their
-/// brackets (strings and escapes respected), scalars up to the next delimiter.
-fn value_end(bytes: &[u8], i: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut j = i;
-    while j < bytes.len() {
-        let b = bytes[j];
-        if in_string {
-            match b {
-                b'\\' => j += 1,
-                b'"' => {
-                    in_string = false;
-                    if depth == 0 {
-                        return Some(j + 1);
-                    }
-                }
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    if depth == 0 {
-                        return Some(j);
-                    }
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(j + 1);
-                    }
-                }
-                b',' if depth == 0 => return Some(j),
-                _ => {}
-            }
-        }
-        j += 1;
-    }
-    None
 }
 
 #[cfg(test)]
@@ -415,22 +307,5 @@ mod tests {
             "Job",
             r#"{"metadata": {"name": "j", "ownerReferences": [{"kind": "CronJob"}]}, "spec": 1}"#
         ));
-    }
-
-    #[test]
-    fn managed_fields_are_cut_wherever_they_stand() {
-        let text = r#"{"metadata": {"name": "p", "managedFields": [{"f": {"k:{\"a\":\"}\"}": {}}}], "uid": "u"},
-            "spec": {"template": {"metadata": {"managedFields": []}}}, "x": "\"managedFields\": 1"}"#;
-        let mut out = String::new();
-        assert!(without_key(text, "\"managedFields\"", &mut out));
-        let v: serde_json::Value = serde_json::from_str(&out).expect(&out);
-        assert_eq!(v["metadata"], serde_json::json!({"name": "p", "uid": "u"}));
-        assert_eq!(v["spec"]["template"]["metadata"], serde_json::json!({}));
-        assert_eq!(v["x"], "\"managedFields\": 1");
-        let last = r#"{"a": 1, "managedFields": null}"#;
-        assert!(without_key(last, "\"managedFields\"", &mut out));
-        assert_eq!(out, r#"{"a": 1}"#);
-        let none = r#"{"a": "managedFields"}"#;
-        assert!(!without_key(none, "\"managedFields\"", &mut out));
     }
 }
