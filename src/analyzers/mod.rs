@@ -226,82 +226,11 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
         let key = Finding::identity_key(d.category, &d.object, d.owner.as_ref());
         groups.entry(key).or_default().push(d);
     }
-    let mut findings: Vec<Finding> = Vec::with_capacity(groups.len());
-    for (key, mut members) in groups {
-        members.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.object.cmp(&b.object)));
-        let n = members.len();
-        let mut iter = members.into_iter();
-        let Some(first) = iter.next() else { continue };
-        // Cluster text quoted in prose and evidence is data: secrets redacted (a probe URL with
-        // a password, a token in a status message), escapes shown, not run.
-        let safe = |s: String| crate::untrusted::Untrusted::new(s).shown();
-        let mut f = Finding {
-            id: Finding::make_id(&key, ID_HEX),
-            severity: first.severity,
-            category: first.category,
-            object: first.object.clone(),
-            owner: first.owner.clone(),
-            title: safe(first.title),
-            explanation: safe(first.explanation),
-            evidence: first
-                .evidence
-                .into_iter()
-                .map(|mut e| {
-                    e.text = safe(e.text);
-                    e
-                })
-                .collect(),
-            remediation: safe(first.remediation),
-            guidance: Vec::new(),
-            affected: Vec::new(),
-            related: Vec::new(),
-            score: first.score,
-        };
-        if n > 1 {
-            f.affected.push(first.object.name.clone());
-            for d in iter {
-                if !f.affected.contains(&d.object.name) {
-                    f.affected.push(d.object.name.clone());
-                }
-                f.score += d.score;
-                for mut e in d.evidence {
-                    e.text = safe(e.text);
-                    push_evidence(&mut f.evidence, e);
-                }
-            }
-            if f.affected.len() > 1
-                && let Some(o) = &f.owner
-            {
-                let kind = f.object.kind.to_ascii_lowercase();
-                f.title = format!(
-                    "{} ({} {kind}s of {} {})",
-                    f.title,
-                    f.affected.len(),
-                    o.kind,
-                    o.name
-                );
-            } else if f.affected.len() == 1 {
-                f.affected.clear();
-            }
-        }
-        f.evidence.truncate(MAX_EVIDENCE);
-        // Remediation commands are meant to be copied into a shell: a name that is not a
-        // Kubernetes name (only a hostile or corrupt dump has one) never reaches one.
-        let names_ok = crate::shell::is_k8s_name(&f.object.name)
-            && f.object
-                .namespace
-                .as_deref()
-                .is_none_or(crate::shell::is_k8s_name)
-            && f.owner
-                .as_ref()
-                .is_none_or(|o| crate::shell::is_k8s_name(&o.name));
-        if !names_ok {
-            f.remediation = "Commands left out: the object's name is not a valid Kubernetes name (a corrupt or tampered capture); inspect it by hand.".into();
-        }
-        // Blast radius: objects affected first, then restarts/event counts.
-        f.score = f.affected.len().max(1) as u64 * 1000 + f.score.min(999);
-        findings.push(f);
-    }
+    // Each group is made into its finding on all cores (quoting cluster text safely is most
+    // of the work), in the groups' order.
+    let mut findings = owned_on_all_cores(groups.into_iter().collect(), |(key, members)| {
+        one_finding(&key, members)
+    });
     disambiguate_ids(&mut findings);
     findings.sort_by(|a, b| {
         b.severity
@@ -311,6 +240,111 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
             .then(a.object.cmp(&b.object))
     });
     findings
+}
+
+/// `each(item)` for every item, on all cores, the results in the items' order.
+fn owned_on_all_cores<T: Send, R: Send>(
+    items: Vec<T>,
+    each: impl Fn(T) -> Option<R> + Sync,
+) -> Vec<R> {
+    let cores = crate::runtime::cores().min(8);
+    let run = items.len().div_ceil(cores).max(256);
+    if run >= items.len() {
+        return items.into_iter().filter_map(each).collect();
+    }
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(run).collect());
+    }
+    std::thread::scope(|s| {
+        let each = &each;
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| s.spawn(move || chunk.into_iter().filter_map(each).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// The finding a group of drafts (one identity) makes.
+fn one_finding(key: &str, mut members: Vec<Draft>) -> Option<Finding> {
+    members.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.object.cmp(&b.object)));
+    let n = members.len();
+    let mut iter = members.into_iter();
+    let first = iter.next()?;
+    // Cluster text quoted in prose and evidence is data: secrets redacted (a probe URL with
+    // a password, a token in a status message), escapes shown, not run.
+    let safe = |s: String| crate::untrusted::Untrusted::new(s).shown();
+    let mut f = Finding {
+        id: Finding::make_id(key, ID_HEX),
+        severity: first.severity,
+        category: first.category,
+        object: first.object.clone(),
+        owner: first.owner.clone(),
+        title: safe(first.title),
+        explanation: safe(first.explanation),
+        evidence: first
+            .evidence
+            .into_iter()
+            .map(|mut e| {
+                e.text = safe(e.text);
+                e
+            })
+            .collect(),
+        remediation: safe(first.remediation),
+        guidance: Vec::new(),
+        affected: Vec::new(),
+        related: Vec::new(),
+        score: first.score,
+    };
+    if n > 1 {
+        f.affected.push(first.object.name.clone());
+        for d in iter {
+            if !f.affected.contains(&d.object.name) {
+                f.affected.push(d.object.name.clone());
+            }
+            f.score += d.score;
+            for mut e in d.evidence {
+                e.text = safe(e.text);
+                push_evidence(&mut f.evidence, e);
+            }
+        }
+        if f.affected.len() > 1
+            && let Some(o) = &f.owner
+        {
+            let kind = f.object.kind.to_ascii_lowercase();
+            f.title = format!(
+                "{} ({} {kind}s of {} {})",
+                f.title,
+                f.affected.len(),
+                o.kind,
+                o.name
+            );
+        } else if f.affected.len() == 1 {
+            f.affected.clear();
+        }
+    }
+    f.evidence.truncate(MAX_EVIDENCE);
+    // Remediation commands are meant to be copied into a shell: a name that is not a
+    // Kubernetes name (only a hostile or corrupt dump has one) never reaches one.
+    let names_ok = crate::shell::is_k8s_name(&f.object.name)
+        && f.object
+            .namespace
+            .as_deref()
+            .is_none_or(crate::shell::is_k8s_name)
+        && f.owner
+            .as_ref()
+            .is_none_or(|o| crate::shell::is_k8s_name(&o.name));
+    if !names_ok {
+        f.remediation = "Commands left out: the object's name is not a valid Kubernetes name (a corrupt or tampered capture); inspect it by hand.".into();
+    }
+    // Blast radius: objects affected first, then restarts/event counts.
+    f.score = f.affected.len().max(1) as u64 * 1000 + f.score.min(999);
+    Some(f)
 }
 
 /// Add evidence unless the same text is already there (pods of one owner share events).

@@ -63,6 +63,17 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
             slices_of.entry((ns, svc.as_str())).or_default().push(sl);
         }
     }
+    // The pod drafts so far, by namespace and name: a Service whose pods all fail adds to
+    // theirs (`fold_into_pod_findings`), found without a scan of every draft per Service.
+    let mut pod_drafts: PodDrafts = HashMap::new();
+    for (i, d) in out.iter().enumerate() {
+        if d.object.kind == "Pod" {
+            pod_drafts
+                .entry((d.object.namespace.clone(), d.object.name.clone()))
+                .or_default()
+                .push(i);
+        }
+    }
     for svc in &st.services {
         let Some(spec) = &svc.spec else { continue };
         if spec.type_.as_deref() == Some("ExternalName") {
@@ -73,7 +84,6 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         };
         let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
         let name = svc.metadata.name.as_deref().unwrap_or("");
-        let sel_text = show_map(sel);
         // EndpointSlices are authoritative when present.
         let slices: &[_] = slices_of.get(&(ns, name)).map_or(&[], Vec::as_slice);
         // Workloads whose pod template carries the selector: what the Service will select
@@ -85,17 +95,21 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
             .filter(|w| matches_map(sel, w.labels))
             .copied()
             .collect();
-        let (matching, ready) = if manifests {
-            let m = templates.iter().filter(|w| w.replicas != Some(0)).count();
-            (m, m)
+        let pods: Vec<&k8s_openapi::api::core::v1::Pod> = if manifests {
+            Vec::new()
         } else {
-            let pods: Vec<_> = pods_in
+            pods_in
                 .get(ns)
                 .into_iter()
                 .flatten()
                 .filter(|p| matches_map(sel, p.metadata.labels.as_ref()))
                 .copied()
-                .collect();
+                .collect()
+        };
+        let (matching, ready) = if manifests {
+            let m = templates.iter().filter(|w| w.replicas != Some(0)).count();
+            (m, m)
+        } else {
             // Pods without status (manifests beside a capture) say nothing of readiness.
             let unknown = pods.iter().filter(|p| p.status.is_none()).count();
             let ready = if slices.is_empty() {
@@ -129,9 +143,10 @@ fn services(ctx: &Context, out: &mut Vec<Draft>) {
         if matching > 0 && manifests {
             continue;
         }
-        if matching > 0 && fold_into_pod_findings(st, out, ns, name, sel) {
+        if matching > 0 && fold_into_pod_findings(out, &pod_drafts, &pods, ns, name, sel) {
             continue;
         }
+        let sel_text = show_map(sel);
         if matching == 0 && !templates.is_empty() {
             // A workload will provide the endpoints: scaled to zero on purpose is info; one
             // that asks for replicas whose pods are not in the capture cannot be judged.
@@ -283,30 +298,35 @@ fn scaled_to_zero(ns: &str, name: &str, sel: &str, templates: &[&workload::Workl
     d
 }
 
+/// Pod drafts' places by (namespace, name).
+type PodDrafts = std::collections::HashMap<(Option<String>, String), Vec<usize>>;
+
 /// A Service whose matching pods all fail is a consequence of their failure: say so on the
 /// pods' findings instead of reporting a second problem. Returns whether any finding took it.
 fn fold_into_pod_findings(
-    st: &crate::state::ClusterState,
     out: &mut [Draft],
+    pod_drafts: &PodDrafts,
+    pods: &[&k8s_openapi::api::core::v1::Pod],
     ns: &str,
     name: &str,
     sel: &BTreeMap<String, String>,
 ) -> bool {
-    let pods: Vec<&str> = st
-        .pods
+    let names: Vec<&str> = pods
         .iter()
-        .filter(|p| {
-            p.metadata.namespace.as_deref() == Some(ns)
-                && matches_map(sel, p.metadata.labels.as_ref())
-        })
         .filter_map(|p| p.metadata.name.as_deref())
         .collect();
+    // The drafts about the matching pods, in the order they were made.
+    let mut at: Vec<usize> = names
+        .iter()
+        .filter_map(|p| pod_drafts.get(&(Some(ns.to_string()), p.to_string())))
+        .flatten()
+        .copied()
+        .collect();
+    at.sort_unstable();
+    at.dedup();
     let mut folded = false;
-    for d in out.iter_mut().filter(|d| {
-        d.object.kind == "Pod"
-            && d.object.namespace.as_deref() == Some(ns)
-            && pods.contains(&d.object.name.as_str())
-    }) {
+    for i in at {
+        let Some(d) = out.get_mut(i) else { continue };
         let sentence =
             format!(" As a result Service {name} has no ready endpoints: requests to it fail.");
         if !d.explanation.ends_with(&sentence) {
@@ -316,7 +336,7 @@ fn fold_into_pod_findings(
             format!(
                 "Service {name} ({}) has 0 ready endpoints of {} matching pods",
                 show_map(sel),
-                pods.len()
+                names.len()
             ),
             "Service",
             ns,

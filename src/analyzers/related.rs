@@ -57,37 +57,64 @@ pub fn link(ctx: &Context, findings: &mut [Finding]) {
     if down.is_empty() {
         return;
     }
+    // Every down Service's two names searched at once in each text (a search per Service per
+    // finding was quadratic): `name.ns.svc` anywhere, and `name:PORT` from the same namespace.
+    // One pattern per distinct needle (two Services of one name share `name:`), each with
+    // the Services it stands for: (index in `down`, whether it is the full name).
+    let mut needles: Vec<String> = Vec::new();
+    let mut of_needle: Vec<Vec<(usize, bool)>> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (k, (ns, name, _)) in down.iter().enumerate() {
+        for (needle, full) in [
+            (format!("{name}.{ns}.svc"), true),
+            (format!("{name}:"), false),
+        ] {
+            let p = *seen.entry(needle.clone()).or_insert_with(|| {
+                needles.push(needle);
+                of_needle.push(Vec::new());
+                needles.len() - 1
+            });
+            of_needle[p].push((k, full));
+        }
+    }
+    let Ok(ac) = aho_corasick::AhoCorasick::new(&needles) else {
+        return;
+    };
     let mut links: Vec<(usize, usize, String)> = Vec::new();
     for (fi, f) in findings.iter().enumerate() {
-        let texts: Vec<&str> = f
+        let own_ns = f.object.namespace.as_deref().unwrap_or("");
+        // The first down Service (in their order) a text names, as a scan in that order
+        // would find it.
+        let mut first: Option<usize> = None;
+        let texts = f
             .evidence
             .iter()
             .filter(|e| matches!(e.source, EvidenceSource::Log | EvidenceSource::Event))
-            .map(|e| e.text.as_str())
-            .collect();
-        if texts.is_empty() {
-            continue;
+            .map(|e| e.text.as_str());
+        for t in texts {
+            for m in ac.find_overlapping_iter(t) {
+                for &(k, full) in of_needle.get(m.pattern().as_usize()).into_iter().flatten() {
+                    let (ns, _, target) = &down[k];
+                    if *target == fi || first.is_some_and(|f| f <= k) {
+                        continue;
+                    }
+                    let named = full || {
+                        let (i, b) = (m.start(), t.as_bytes());
+                        let before_ok =
+                            i == 0 || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'-';
+                        own_ns == ns
+                            && before_ok
+                            && t[m.end()..].starts_with(|c: char| c.is_ascii_digit())
+                    };
+                    if named {
+                        first = Some(k);
+                    }
+                }
+            }
         }
-        let own_ns = f.object.namespace.as_deref().unwrap_or("");
-        for (ns, name, target) in &down {
-            if *target == fi {
-                continue;
-            }
-            let fq = format!("{name}.{ns}.svc");
-            let with_port = format!("{name}:");
-            let same_ns_port = |t: &str| {
-                own_ns == ns
-                    && t.match_indices(&with_port).any(|(i, m)| {
-                        let before_ok = i == 0
-                            || !t.as_bytes()[i - 1].is_ascii_alphanumeric()
-                                && t.as_bytes()[i - 1] != b'-';
-                        before_ok && t[i + m.len()..].starts_with(|c: char| c.is_ascii_digit())
-                    })
-            };
-            if texts.iter().any(|t| t.contains(&fq) || same_ns_port(t)) {
-                links.push((fi, *target, format!("{name}.{ns}")));
-                break;
-            }
+        if let Some(k) = first {
+            let (ns, name, target) = &down[k];
+            links.push((fi, *target, format!("{name}.{ns}")));
         }
     }
     for (fi, target, svc) in links {
@@ -99,5 +126,151 @@ pub fn link(ctx: &Context, findings: &mut [Finding]) {
                 " Related: it depends on Service {svc}, which is down — {ttitle} ({tid})."
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{Category, Evidence, ObjectRef, Severity};
+    use crate::state::ClusterState;
+
+    fn finding(
+        id: &str,
+        category: Category,
+        kind: &str,
+        ns: &str,
+        name: &str,
+        logs: &[&str],
+    ) -> Finding {
+        Finding {
+            id: id.into(),
+            severity: Severity::Critical,
+            category,
+            object: ObjectRef {
+                kind: kind.into(),
+                namespace: Some(ns.into()),
+                name: name.into(),
+            },
+            owner: None,
+            title: format!("{name} is down"),
+            explanation: String::new(),
+            evidence: logs
+                .iter()
+                .map(|t| Evidence {
+                    source: EvidenceSource::Log,
+                    text: (*t).into(),
+                    reference: String::new(),
+                })
+                .collect(),
+            remediation: String::new(),
+            guidance: Vec::new(),
+            affected: Vec::new(),
+            related: Vec::new(),
+            score: 0,
+        }
+    }
+
+    fn service(ns: &str, name: &str) -> k8s_openapi::api::core::v1::Service {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"namespace": ns, "name": name},
+            "spec": {"selector": {"app": name}}
+        }))
+        .expect("service")
+    }
+
+    /// A log that names a down Service (fully, or `name:PORT` from its own namespace) points at
+    /// the finding that explains it; the first down Service it names, in their order, wins.
+    #[test]
+    fn a_log_naming_a_down_service_points_at_its_finding() {
+        let mut st = ClusterState::default();
+        st.services = vec![
+            service("a", "db"),
+            service("b", "db"),
+            service("a", "cache"),
+        ];
+        let ctx = Context::new(&st);
+        let mut findings = vec![
+            finding(
+                "F-1",
+                Category::ServiceNoEndpoints,
+                "Service",
+                "a",
+                "db",
+                &[],
+            ),
+            finding(
+                "F-2",
+                Category::ServiceNoEndpoints,
+                "Service",
+                "b",
+                "db",
+                &[],
+            ),
+            finding(
+                "F-3",
+                Category::ServiceNoEndpoints,
+                "Service",
+                "a",
+                "cache",
+                &[],
+            ),
+            // `db:5432` from namespace b is b's db; `cache.a.svc` is named too, but later.
+            finding(
+                "F-4",
+                Category::CrashLoopBackOff,
+                "Pod",
+                "b",
+                "web",
+                &["dial cache.a.svc:6379 and db:5432: refused"],
+            ),
+            // A longer name that ends in `db:` is not `db`; a port must follow.
+            finding(
+                "F-5",
+                Category::CrashLoopBackOff,
+                "Pod",
+                "a",
+                "x",
+                &["mydb:5432 down", "my-db:1", "db:none"],
+            ),
+            finding(
+                "F-6",
+                Category::CrashLoopBackOff,
+                "Pod",
+                "c",
+                "y",
+                &["db:5432 refused", "to cache.a.svc"],
+            ),
+            // The full name from any namespace; its own Service never points at itself.
+            finding(
+                "F-7",
+                Category::CrashLoopBackOff,
+                "Pod",
+                "a",
+                "z",
+                &["(db:5432)"],
+            ),
+        ];
+        findings[0].evidence.push(Evidence {
+            source: EvidenceSource::Event,
+            text: "db.a.svc unreachable".into(),
+            reference: String::new(),
+        });
+        link(&ctx, &mut findings);
+        let related: Vec<Vec<String>> = findings.iter().map(|f| f.related.clone()).collect();
+        assert_eq!(
+            related[3],
+            ["F-2"],
+            "the first down Service named, in order"
+        );
+        assert!(related[4].is_empty(), "{:?}", related[4]);
+        assert_eq!(related[5], ["F-3"], "the full name from another namespace");
+        assert_eq!(related[6], ["F-1"]);
+        assert!(related[0].is_empty(), "a finding never points at itself");
+        assert!(
+            findings[3]
+                .explanation
+                .contains("depends on Service db.b, which is down")
+        );
     }
 }
