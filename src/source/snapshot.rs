@@ -47,19 +47,21 @@ fn load_into(path: &Path, empty: ClusterState) -> Result<ClusterState> {
     if !path.exists() {
         return Err(Error::SnapshotNotFound(path.to_path_buf()));
     }
-    let mut object_files = Vec::new();
     let mut logs = LogStore::default();
-    if path.is_dir() {
-        walk(path, &mut object_files, &mut logs).map_err(|e| Error::SnapshotUnreadable {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    let (mut state, object_files) = if path.is_dir() {
+        let walked = assemble::walk_and_parse(path, &enter, &is_object_file, &is_log_file, &empty)
+            .map_err(|e| Error::SnapshotUnreadable {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        for log in &walked.log_files {
+            register_log(path, log, &lower_name(log), &mut logs);
+        }
+        (walked.state, walked.object_files)
     } else {
-        object_files.push(path.to_path_buf());
-    }
-    object_files.sort();
-
-    let mut state = assemble::parse_files(path, &object_files, &empty);
+        let files = vec![path.to_path_buf()];
+        (assemble::parse_files(path, &files, &empty), files)
+    };
     state.logs = logs;
     state.report.files_read = object_files.len();
 
@@ -91,22 +93,26 @@ fn load_into(path: &Path, empty: ClusterState) -> Result<ClusterState> {
     Ok(state)
 }
 
-/// The object files below `root`, and its logs registered in `logs`. Hidden folders,
-/// `node_modules` and `target` are not entered (a Git checkout of manifests has them).
-fn walk(root: &Path, files: &mut Vec<PathBuf>, logs: &mut LogStore) -> std::io::Result<()> {
-    let enter = |name: &str| !(name.starts_with('.') || name == "node_modules" || name == "target");
-    for path in crate::fswalk::files(root, &enter)? {
-        let lower = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        if lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml") {
-            files.push(path);
-        } else if lower == "logs.txt" || lower.ends_with(".log") {
-            register_log(root, &path, &lower, logs);
-        }
-    }
-    Ok(())
+/// Folders a walk of a snapshot enters: not hidden ones, `node_modules` or `target` (a Git
+/// checkout of manifests has them).
+fn enter(name: &str) -> bool {
+    !(name.starts_with('.') || name == "node_modules" || name == "target")
+}
+
+/// Whether a file (its lower-case name) holds objects.
+fn is_object_file(lower: &str) -> bool {
+    lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// Whether a file (its lower-case name) is a container log.
+fn is_log_file(lower: &str) -> bool {
+    lower == "logs.txt" || lower.ends_with(".log")
+}
+
+fn lower_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// Work out which pod (and container) a log file belongs to from where it sits. Each layout
