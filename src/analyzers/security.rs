@@ -35,12 +35,12 @@ pub const BASELINE_CAPS: [&str; 13] = [
 ];
 
 pub fn analyze(ctx: &Context, out: &mut Vec<Draft>) {
-    for w in &ctx.workloads {
-        if is_system_namespace(w.ns()) {
-            continue;
+    // Each workload on its own: checked on all cores, the drafts in the workloads' order.
+    out.extend(super::each_on_all_cores(&ctx.workloads, |w, out| {
+        if !is_system_namespace(w.ns()) {
+            check(ctx, w, out);
         }
-        check(ctx, w, out);
-    }
+    }));
 }
 
 struct Out<'a, 'w> {
