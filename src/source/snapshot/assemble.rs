@@ -11,6 +11,26 @@ pub(super) fn parse_files(root: &Path, files: &[PathBuf], empty: &ClusterState) 
     parse_files_with(root, files, empty, parse_file)
 }
 
+/// [`parse_files`] with the per-file reader given (a test gives one that fails).
+fn parse_files_with(
+    root: &Path,
+    files: &[PathBuf],
+    empty: &ClusterState,
+    parse: impl Fn(&Path, &Path, &mut ClusterState, &mut Buffers) + Sync,
+) -> ClusterState {
+    let no = |_: &str| false;
+    let shared = Shared {
+        tasks: files.iter().cloned().map(Task::File).collect(),
+        object_files: files.to_vec(),
+        ..Shared::default()
+    };
+    // No folder is listed, so nothing can fail to be.
+    match run(root, shared, &no, &no, &no, empty, parse) {
+        Ok(walked) => walked.state,
+        Err(_) => empty.fresh(),
+    }
+}
+
 /// What [`walk_and_parse`] found: the state of every object file, and the files.
 pub(super) struct Walked {
     pub state: ClusterState,
@@ -50,11 +70,31 @@ pub(super) fn walk_and_parse(
     is_log: &(dyn Fn(&str) -> bool + Sync),
     empty: &ClusterState,
 ) -> std::io::Result<Walked> {
-    walk_and_parse_with(root, enter, is_object, is_log, empty, parse_file)
+    run(
+        root,
+        walk_from(root),
+        enter,
+        is_object,
+        is_log,
+        empty,
+        parse_file,
+    )
 }
 
-fn walk_and_parse_with(
+/// The one task a walk starts with: listing `root`.
+fn walk_from(root: &Path) -> Shared {
+    Shared {
+        tasks: vec![Task::Dir(root.to_path_buf())],
+        ..Shared::default()
+    }
+}
+
+/// Run the tasks `shared` starts with, and those they add, on all cores; each object file is
+/// read into its own state, and the states are joined in file order (the objects come out in
+/// the same order whichever thread read which file).
+fn run(
     root: &Path,
+    shared: Shared,
     enter: &(dyn Fn(&str) -> bool + Sync),
     is_object: &(dyn Fn(&str) -> bool + Sync),
     is_log: &(dyn Fn(&str) -> bool + Sync),
@@ -62,12 +102,15 @@ fn walk_and_parse_with(
     parse: impl Fn(&Path, &Path, &mut ClusterState, &mut Buffers) + Sync,
 ) -> std::io::Result<Walked> {
     use std::sync::{Condvar, Mutex, PoisonError};
-    let shared = Mutex::new(Shared {
-        tasks: vec![Task::Dir(root.to_path_buf())],
-        ..Shared::default()
+    // A folder may hold any number of files; given files, no more threads than files.
+    let lists = shared.tasks.iter().any(|t| matches!(t, Task::Dir(_)));
+    let workers = crate::runtime::cores().min(8).min(if lists {
+        usize::MAX
+    } else {
+        shared.tasks.len().max(1)
     });
+    let shared = Mutex::new(shared);
     let wake = Condvar::new();
-    let workers = crate::runtime::cores().min(8);
     let parts: Vec<(PathBuf, ClusterState)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -225,61 +268,6 @@ fn list(
     wake.notify_all();
 }
 
-/// [`parse_files`] with the per-file reader given (a test gives one that fails).
-fn parse_files_with(
-    root: &Path,
-    files: &[PathBuf],
-    empty: &ClusterState,
-    parse: impl Fn(&Path, &Path, &mut ClusterState, &mut Buffers) + Sync,
-) -> ClusterState {
-    let workers = crate::runtime::cores().min(8).min(files.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    // Each file is read into its own state, and the states are joined in file order: the
-    // objects come out in the same order whichever thread read which file.
-    let parts: Vec<(usize, ClusterState)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    let mut buffers = Buffers::default();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break };
-                        let mut st = empty.fresh();
-                        parse(root, file, &mut st, &mut buffers);
-                        done.push((i, st));
-                    }
-                    done
-                })
-            })
-            .collect();
-        // A thread that failed (a bug, never the input's fault) loses what it read: those
-        // files are reported as not read below, not silently left out.
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    // One slot a file, in file order.
-    let mut slots: Vec<Option<ClusterState>> = files.iter().map(|_| None).collect();
-    for (i, st) in parts {
-        if let Some(slot) = slots.get_mut(i) {
-            *slot = Some(st);
-        }
-    }
-    let not_read: Vec<(String, String)> = slots
-        .iter()
-        .zip(files)
-        .filter(|(slot, _)| slot.is_none())
-        .map(|(_, file)| (super::display(root, file), NOT_READ.into()))
-        .collect();
-    let mut state = join(slots.into_iter().flatten().collect(), empty.fresh());
-    state.report.skipped_files.extend(not_read);
-    state.report.skipped_files.sort();
-    state.report.skipped_objects.sort();
-    state
-}
-
 /// The per-file states as one, each list allocated once at its final size — or, when one
 /// file holds all of a kind, that file's list taken as it is (no copy).
 ///
@@ -391,6 +379,24 @@ mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{Event, Pod};
 
+    /// A reader that reads each file as a pod named by its path, and panics on `name`.
+    fn failing_on(name: &str) -> impl Fn(&Path, &Path, &mut ClusterState, &mut Buffers) + Sync {
+        move |_, f, st, _| {
+            if f.ends_with(name) {
+                panic!("a reader bug");
+            }
+            st.pods.push(pod(&f.display().to_string()));
+        }
+    }
+
+    fn skipped(st: &ClusterState) -> Vec<&str> {
+        st.report
+            .skipped_files
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .collect()
+    }
+
     fn pod(name: &str) -> Pod {
         Pod {
             metadata: ObjectMeta {
@@ -438,19 +444,9 @@ mod tests {
             dir.path(),
             &files,
             &ClusterState::default(),
-            |_, f, st, _| {
-                if f.ends_with("f3.json") {
-                    panic!("a reader bug");
-                }
-                st.pods.push(pod(&f.display().to_string()));
-            },
+            failing_on("f3.json"),
         );
-        let not_read: Vec<&str> = st
-            .report
-            .skipped_files
-            .iter()
-            .map(|(f, _)| f.as_str())
-            .collect();
+        let not_read = skipped(&st);
         // The failed thread lost f3 and whatever else it had read; every file is either read
         // or reported.
         assert!(
@@ -488,18 +484,14 @@ mod tests {
                 .cloned()
                 .collect()
         };
-        let walked = walk_and_parse_with(
+        let walked = run(
             dir.path(),
+            walk_from(dir.path()),
             &enter,
             &is_object,
             &is_log,
             &ClusterState::default(),
-            |_, f, st, _| {
-                if f.ends_with("2y.YAML") {
-                    panic!("a reader bug");
-                }
-                st.pods.push(pod(&f.display().to_string()));
-            },
+            failing_on("2y.YAML"),
         )
         .expect("walk");
         assert_eq!(walked.object_files, of(&is_object));
@@ -514,13 +506,7 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted, "joined in file order");
-        let not_read: Vec<&str> = walked
-            .state
-            .report
-            .skipped_files
-            .iter()
-            .map(|(f, _)| f.as_str())
-            .collect();
+        let not_read = skipped(&walked.state);
         assert!(
             not_read.iter().any(|f| f.ends_with("2y.YAML")),
             "{not_read:?}"
