@@ -208,12 +208,18 @@ pub fn group_label(f: &Finding) -> String {
 
 /// Findings grouped by [`group_label`], groups in the order of their best finding.
 pub fn grouped(findings: &[Finding]) -> Vec<(String, Vec<&Finding>)> {
+    // Each label's group found through an index: a search of the groups per finding was
+    // quadratic on a report of thousands of findings.
     let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for f in findings {
         let label = group_label(f);
-        match groups.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, v)) => v.push(f),
-            None => groups.push((label, vec![f])),
+        match at.get(&label) {
+            Some(&i) => groups[i].1.push(f),
+            None => {
+                at.insert(label.clone(), groups.len());
+                groups.push((label, vec![f]));
+            }
         }
     }
     groups
