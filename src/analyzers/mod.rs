@@ -190,25 +190,31 @@ fn each_on_all_cores<T: Sync>(
     items: &[T],
     each: impl Fn(&T, &mut Vec<Draft>) + Sync,
 ) -> Vec<Draft> {
-    let cores = crate::runtime::cores().min(8);
-    // Below a few hundred items a thread costs more than it saves.
-    let run = items.len().div_ceil(cores).max(256);
-    if run >= items.len() {
+    let chunks: Vec<&[T]> = items.chunks(run_length(items.len())).collect();
+    on_all_cores(chunks, |chunk| {
         let mut out = Vec::new();
-        items.iter().for_each(|i| each(i, &mut out));
-        return out;
+        chunk.iter().for_each(|i| each(i, &mut out));
+        out
+    })
+}
+
+/// How many items one thread takes: one contiguous run per core, but below a few hundred
+/// items a thread costs more than it saves.
+fn run_length(items: usize) -> usize {
+    items.div_ceil(crate::runtime::cores().min(8)).max(256)
+}
+
+/// `run(chunk)` for every chunk, one thread each (none when there is one chunk), the results
+/// joined in the chunks' order.
+fn on_all_cores<C: Send, R: Send>(mut chunks: Vec<C>, run: impl Fn(C) -> Vec<R> + Sync) -> Vec<R> {
+    if chunks.len() <= 1 {
+        return chunks.pop().map(&run).unwrap_or_default();
     }
     std::thread::scope(|s| {
-        let each = &each;
-        let handles: Vec<_> = items
-            .chunks(run)
-            .map(|chunk| {
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    chunk.iter().for_each(|i| each(i, &mut out));
-                    out
-                })
-            })
+        let run = &run;
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| s.spawn(move || run(chunk)))
             .collect();
         // A panicking analyzer is a bug: it is passed on as one thread would have.
         handles
@@ -228,8 +234,19 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
     }
     // Each group is made into its finding on all cores (quoting cluster text safely is most
     // of the work), in the groups' order.
-    let mut findings = owned_on_all_cores(groups.into_iter().collect(), |(key, members)| {
-        one_finding(&key, members)
+    let run = run_length(groups.len());
+    let mut chunks: Vec<Vec<(String, Vec<Draft>)>> = Vec::new();
+    for group in groups {
+        match chunks.last_mut() {
+            Some(c) if c.len() < run => c.push(group),
+            _ => chunks.push(vec![group]),
+        }
+    }
+    let mut findings = on_all_cores(chunks, |chunk| {
+        chunk
+            .into_iter()
+            .filter_map(|(key, members)| one_finding(&key, members))
+            .collect()
     });
     disambiguate_ids(&mut findings);
     findings.sort_by(|a, b| {
@@ -240,34 +257,6 @@ pub fn finish(drafts: Vec<Draft>) -> Vec<Finding> {
             .then(a.object.cmp(&b.object))
     });
     findings
-}
-
-/// `each(item)` for every item, on all cores, the results in the items' order.
-fn owned_on_all_cores<T: Send, R: Send>(
-    items: Vec<T>,
-    each: impl Fn(T) -> Option<R> + Sync,
-) -> Vec<R> {
-    let cores = crate::runtime::cores().min(8);
-    let run = items.len().div_ceil(cores).max(256);
-    if run >= items.len() {
-        return items.into_iter().filter_map(each).collect();
-    }
-    let mut chunks: Vec<Vec<T>> = Vec::new();
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        chunks.push(items.by_ref().take(run).collect());
-    }
-    std::thread::scope(|s| {
-        let each = &each;
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| s.spawn(move || chunk.into_iter().filter_map(each).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
 }
 
 /// The finding a group of drafts (one identity) makes.
