@@ -312,8 +312,20 @@ mod tests {
                 b.filter(Stemmer::new(Language::English)).build()
             }
         };
+        // Words of letters only (a word with a digit is never remembered), all different, so
+        // the memo fills and starts over mid-text.
+        let letters = |mut i: usize| {
+            let mut w = String::new();
+            loop {
+                w.push(char::from(b"abcdefghijklmnopqrstuvwxyz"[i % 26]));
+                i /= 26;
+                if i == 0 {
+                    return w;
+                }
+            }
+        };
         let text: String = (0..MEMO_WORDS + 10)
-            .map(|i| format!("walk{i}ing walked{} ", i % 7))
+            .map(|i| format!("walk{}ing walked{} ", letters(i), letters(i % 7)))
             .collect();
         let want = tokens(&mut build(false), &text);
         assert_eq!(want.len(), 2 * (MEMO_WORDS + 10));
