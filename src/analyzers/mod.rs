@@ -89,6 +89,53 @@ impl<'a> Context<'a> {
     }
 
     pub fn with_options(state: &'a ClusterState, options: Options) -> Self {
+        // Why two threads: owners and workloads (which need the owners) are half of this on a
+        // large dump, and nothing else here needs them.
+        let (owners, workloads, maps) = std::thread::scope(|s| {
+            let both = s.spawn(|| {
+                let owners = Owners::build(state);
+                let workloads = workload::all(state, &owners);
+                (owners, workloads)
+            });
+            let maps = Maps::build(state);
+            let (owners, workloads) = both.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (owners, workloads, maps)
+        });
+        Context {
+            state,
+            owners,
+            now: state.observed_at.unwrap_or_else(jiff::Timestamp::now),
+            replica_sets_of: maps.replica_sets_of,
+            rs_events_in: maps.rs_events_in,
+            recent_secs: options.recent_minutes.max(1) * 60,
+            restarted_with_node: history::restarted_with_node(&maps.node_restarts),
+            node_restarts: maps.node_restarts,
+            workloads,
+            pods_in: maps.pods_in,
+        }
+    }
+
+    /// Whether `t` lies within the recent window before the state's "now".
+    pub fn is_recent(&self, t: jiff::Timestamp) -> bool {
+        self.now.duration_since(t).as_secs() <= self.recent_secs
+    }
+
+    /// Whether `t` is within `hours` of the state's "now".
+    pub fn within_hours(&self, t: jiff::Timestamp, hours: i64) -> bool {
+        self.now.duration_since(t).as_secs().le(&(hours * 3600))
+    }
+}
+
+/// The lookups of a [`Context`] that do not need the owners.
+struct Maps<'a> {
+    replica_sets_of: HashMap<(String, String), Vec<usize>>,
+    rs_events_in: HashMap<String, Vec<usize>>,
+    node_restarts: Vec<history::NodeRestart>,
+    pods_in: HashMap<&'a str, Vec<&'a k8s_openapi::api::core::v1::Pod>>,
+}
+
+impl<'a> Maps<'a> {
+    fn build(state: &'a ClusterState) -> Self {
         let mut replica_sets_of: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, rs) in state.replica_sets.iter().enumerate() {
             let ns = rs.metadata.namespace.clone().unwrap_or_default();
@@ -108,37 +155,19 @@ impl<'a> Context<'a> {
                 rs_events_in.entry(ns).or_default().push(i);
             }
         }
-        let node_restarts = history::node_restarts(state);
-        Context {
-            state,
-            owners: Owners::build(state),
-            now: state.observed_at.unwrap_or_else(jiff::Timestamp::now),
+        let mut pods_in: HashMap<&str, Vec<_>> = HashMap::new();
+        for p in &state.pods {
+            pods_in
+                .entry(p.metadata.namespace.as_deref().unwrap_or("default"))
+                .or_default()
+                .push(p);
+        }
+        Maps {
             replica_sets_of,
             rs_events_in,
-            recent_secs: options.recent_minutes.max(1) * 60,
-            restarted_with_node: history::restarted_with_node(&node_restarts),
-            node_restarts,
-            workloads: workload::all(state),
-            pods_in: {
-                let mut m: HashMap<&str, Vec<_>> = HashMap::new();
-                for p in &state.pods {
-                    m.entry(p.metadata.namespace.as_deref().unwrap_or("default"))
-                        .or_default()
-                        .push(p);
-                }
-                m
-            },
+            node_restarts: history::node_restarts(state),
+            pods_in,
         }
-    }
-
-    /// Whether `t` lies within the recent window before the state's "now".
-    pub fn is_recent(&self, t: jiff::Timestamp) -> bool {
-        self.now.duration_since(t).as_secs() <= self.recent_secs
-    }
-
-    /// Whether `t` is within `hours` of the state's "now".
-    pub fn within_hours(&self, t: jiff::Timestamp, hours: i64) -> bool {
-        self.now.duration_since(t).as_secs().le(&(hours * 3600))
     }
 }
 
@@ -167,18 +196,32 @@ pub fn analyze_with(state: &ClusterState, options: Options) -> Vec<Finding> {
 }
 
 fn run(ctx: Context) -> Vec<Finding> {
-    let mut drafts = Vec::new();
-    history::analyze(&ctx, &mut drafts);
-    pods::analyze(&ctx, &mut drafts);
-    workloads::analyze(&ctx, &mut drafts);
-    network::analyze(&ctx, &mut drafts);
-    netpol::analyze(&ctx, &mut drafts);
-    storage::analyze(&ctx, &mut drafts);
-    nodes::analyze(&ctx, &mut drafts);
-    scaling::analyze(&ctx, &mut drafts);
-    security::analyze(&ctx, &mut drafts);
-    conditions::analyze(&ctx, &mut drafts);
-    references::analyze(&ctx, &mut drafts);
+    // Why two threads: the analyzers after `network` never read the drafts before theirs
+    // (history, pods, workloads and network do: workloads skips what pod drafts cover, network
+    // folds into them), so they run beside that chain and their drafts follow its drafts, the
+    // order one thread made. Serial, they were a fifth of the analysis on a large dump.
+    let (mut drafts, tail) = std::thread::scope(|s| {
+        let tail = s.spawn(|| {
+            let mut drafts = Vec::new();
+            netpol::analyze(&ctx, &mut drafts);
+            storage::analyze(&ctx, &mut drafts);
+            nodes::analyze(&ctx, &mut drafts);
+            scaling::analyze(&ctx, &mut drafts);
+            security::analyze(&ctx, &mut drafts);
+            conditions::analyze(&ctx, &mut drafts);
+            references::analyze(&ctx, &mut drafts);
+            drafts
+        });
+        let mut drafts = Vec::new();
+        history::analyze(&ctx, &mut drafts);
+        pods::analyze(&ctx, &mut drafts);
+        workloads::analyze(&ctx, &mut drafts);
+        network::analyze(&ctx, &mut drafts);
+        // A panicking analyzer is a bug: it is passed on as one thread would have.
+        let tail = tail.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (drafts, tail)
+    });
+    drafts.extend(tail);
     let mut findings = finish(drafts);
     related::link(&ctx, &mut findings);
     findings

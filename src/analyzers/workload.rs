@@ -1,6 +1,7 @@
 //! Workloads as "something with a pod template": the unit hygiene findings are reported on,
 //! and what Services and policies match when a state has no pods (plain manifests).
 
+use super::owners::Owners;
 use crate::state::{ClusterState, PodEnvVar, PodResources, PodVolume, has_owner};
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -79,8 +80,8 @@ impl<'a> Workload<'a> {
     }
 }
 
-/// Every top-level workload: controllers, and pods nobody controls.
-pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
+/// Every top-level workload: controllers, and pods nobody controls (`owners` of `state`).
+pub fn all<'a>(state: &'a ClusterState, owners: &Owners) -> Vec<Workload<'a>> {
     let mut out = Vec::new();
     for d in &state.deployments {
         if let Some(s) = &d.spec
@@ -215,15 +216,14 @@ pub fn all(state: &ClusterState) -> Vec<Workload<'_>> {
             });
         }
     }
-    orphans(state, &mut out);
+    orphans(state, owners, &mut out);
     out
 }
 
 /// Pods whose controller is not in the capture (a support bundle without that kind, a
 /// namespace listed only for pods) still get their hygiene checks: once per controller,
 /// through the first of its pods, named after the controller its ownerReferences name.
-fn orphans<'a>(state: &'a ClusterState, out: &mut Vec<Workload<'a>>) {
-    let owners = super::owners::Owners::build(state);
+fn orphans<'a>(state: &'a ClusterState, owners: &Owners, out: &mut Vec<Workload<'a>>) {
     let mut present: std::collections::HashSet<(String, String, String)> = out
         .iter()
         .map(|w| (w.kind.to_string(), w.ns().to_string(), w.name().to_string()))

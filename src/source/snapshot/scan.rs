@@ -125,14 +125,14 @@ fn compact(text: &str, i: usize, out: &mut String, stack: &mut Vec<u8>) -> Optio
 }
 
 /// [`compact`] with the brackets already open left on `stack`; members named `managedFields`
-/// cut when `cut` (a cut value is copied whole and taken back, so it is checked the same way
-/// and never cut inside: no recursion however deep the input nests).
+/// cut when `write` (a cut value is scanned and checked the same way but written nowhere, and
+/// never cut inside: no recursion however deep the input nests).
 fn value(
     text: &str,
     mut i: usize,
     out: &mut String,
     stack: &mut Vec<u8>,
-    cut: bool,
+    write: bool,
 ) -> Option<usize> {
     const CUT: &[u8] = b"\"managedFields\"";
     let b = text.as_bytes();
@@ -143,11 +143,9 @@ fn value(
             b'"' => {
                 let end = string_end(b, i)?;
                 let after = skip_ws(b, end);
-                if cut && &b[i..end] == CUT && b.get(after) == Some(&b':') {
+                if write && &b[i..end] == CUT && b.get(after) == Some(&b':') {
                     // A member name (only a name is followed by a colon): the member goes.
-                    let mark = out.len();
                     let value_end = value(text, after + 1, out, stack, false)?;
-                    out.truncate(mark);
                     let next = skip_ws(b, value_end);
                     if b.get(next) == Some(&b',') {
                         i = next + 1;
@@ -159,7 +157,9 @@ fn value(
                     }
                     continue;
                 }
-                out.push_str(text.get(i..end)?);
+                if write {
+                    out.push_str(text.get(i..end)?);
+                }
                 if !matches!(b.get(after), Some(b':' | b',' | b'}' | b']') | None) {
                     return None;
                 }
@@ -167,7 +167,9 @@ fn value(
             }
             c @ (b'{' | b'[') => {
                 stack.push(c);
-                out.push(c as char);
+                if write {
+                    out.push(char::from(c));
+                }
                 i += 1;
                 continue;
             }
@@ -179,14 +181,18 @@ fn value(
                 if (open, c) != (b'{', b'}') && (open, c) != (b'[', b']') {
                     return None;
                 }
-                out.push(c as char);
+                if write {
+                    out.push(char::from(c));
+                }
                 i += 1;
             }
             c @ (b',' | b':') => {
                 if stack.len() <= base {
                     return None;
                 }
-                out.push(c as char);
+                if write {
+                    out.push(char::from(c));
+                }
                 i += 1;
                 continue;
             }
@@ -197,7 +203,9 @@ fn value(
                 if end == i {
                     return None;
                 }
-                out.push_str(text.get(i..end)?);
+                if write {
+                    out.push_str(text.get(i..end)?);
+                }
                 if !matches!(b.get(skip_ws(b, end)), Some(b',' | b'}' | b']') | None) {
                     return None;
                 }
@@ -210,17 +218,22 @@ fn value(
     }
 }
 
-/// Past JSON whitespace from `i`; runs of spaces (indentation) eight bytes at a time.
+/// Past JSON whitespace from `i`. Why eight bytes at a time: indentation is most of a
+/// `kubectl -o json` List, and a byte-by-byte loop here was the scan's hottest branch; the
+/// count of leading spaces in a word skips a partial run without a loop.
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
     loop {
-        while let Some(chunk) = b.get(i..i + 8) {
+        if let Some(chunk) = b.get(i..i + 8) {
             let mut eight = [0u8; 8];
             eight.copy_from_slice(chunk);
-            if u64::from_ne_bytes(eight) != SPACES {
-                break;
+            let other = u64::from_le_bytes(eight) ^ SPACES;
+            if other == 0 {
+                i += 8;
+                continue;
             }
-            i += 8;
+            // Little-endian: the lowest nonzero byte of `other` is the first non-space.
+            i += (other.trailing_zeros() / 8) as usize;
         }
         match b.get(i) {
             Some(b' ' | b'\n' | b'\r' | b'\t') => i += 1,
@@ -330,6 +343,27 @@ mod tests {
             r#"{"items": [{}]"#,
         ] {
             assert!(items(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn whitespace_is_skipped_to_the_first_other_byte_however_it_is_made() {
+        for spaces in 0..20 {
+            for text in [
+                format!("{}x", " ".repeat(spaces)),
+                format!(
+                    "\n{}\t\r\n{} x  ",
+                    " ".repeat(spaces),
+                    " ".repeat(spaces % 9)
+                ),
+                " ".repeat(spaces),
+            ] {
+                let want = text
+                    .bytes()
+                    .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+                    .unwrap_or(text.len());
+                assert_eq!(skip_ws(text.as_bytes(), 0), want, "{text:?}");
+            }
         }
     }
 
