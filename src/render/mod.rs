@@ -187,8 +187,13 @@ pub fn write_json_report(
     header: &Header,
     findings: &[Finding],
 ) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &analyze_json(header, findings))?;
-    w.write_all(b"\n")
+    // Why a buffer of a concrete type here: the pretty printer writes a few bytes at a time,
+    // and each write through `dyn Write` was a call that could not be inlined.
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, w);
+    serde_json::to_writer_pretty(&mut w, &analyze_json(header, findings))?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 pub fn json_explain(finding: &Finding) -> String {

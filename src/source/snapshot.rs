@@ -47,22 +47,21 @@ fn load_into(path: &Path, empty: ClusterState) -> Result<ClusterState> {
     if !path.exists() {
         return Err(Error::SnapshotNotFound(path.to_path_buf()));
     }
-    let mut logs = LogStore::default();
-    let (mut state, object_files) = if path.is_dir() {
+    let (mut state, object_files, log_files) = if path.is_dir() {
         let walked = assemble::walk_and_parse(path, &enter, &is_object_file, &is_log_file, &empty)
             .map_err(|e| Error::SnapshotUnreadable {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             })?;
-        for log in &walked.log_files {
-            register_log(path, log, &lower_name(log), &mut logs);
-        }
-        (walked.state, walked.object_files)
+        (walked.state, walked.object_files, walked.log_files)
     } else {
         let files = vec![path.to_path_buf()];
-        (assemble::parse_files(path, &files, &empty), files)
+        (
+            assemble::parse_files(path, &files, &empty),
+            files,
+            Vec::new(),
+        )
     };
-    state.logs = logs;
     state.report.files_read = object_files.len();
 
     if state.object_count() == 0
@@ -85,11 +84,25 @@ fn load_into(path: &Path, empty: ClusterState) -> Result<ClusterState> {
         }
         return Err(Error::SnapshotEmpty(path.to_path_buf()));
     }
-    assemble::nameless_warnings(&mut state);
-    assemble::dedupe(&mut state);
-    state.report.manifests_only = manifests_only(&state);
-    state.observed_at = newest_timestamp(&state);
-    state.index_events();
+    // Why the logs are registered on a thread of their own: nothing below reads them, and on
+    // a dump of thousands of pods they and the steps below were each a few ms on one core.
+    let logs = std::thread::scope(|s| {
+        let logs = s.spawn(|| {
+            let mut logs = LogStore::default();
+            for log in &log_files {
+                register_log(path, log, &lower_name(log), &mut logs);
+            }
+            logs
+        });
+        assemble::nameless_warnings(&mut state);
+        assemble::dedupe(&mut state);
+        state.report.manifests_only = manifests_only(&state);
+        state.observed_at = newest_timestamp(&state);
+        state.index_events();
+        // A panic there is a bug: it is passed on as one thread would have.
+        logs.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
+    state.logs = logs;
     Ok(state)
 }
 
