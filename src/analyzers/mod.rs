@@ -91,16 +91,14 @@ impl<'a> Context<'a> {
     pub fn with_options(state: &'a ClusterState, options: Options) -> Self {
         // Why two threads: owners and workloads (which need the owners) are half of this on a
         // large dump, and nothing else here needs them.
-        let (owners, workloads, maps) = std::thread::scope(|s| {
-            let both = s.spawn(|| {
+        let (maps, (owners, workloads)) = crate::runtime::beside(
+            || Maps::build(state),
+            || {
                 let owners = Owners::build(state);
                 let workloads = workload::all(state, &owners);
                 (owners, workloads)
-            });
-            let maps = Maps::build(state);
-            let (owners, workloads) = both.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (owners, workloads, maps)
-        });
+            },
+        );
         Context {
             state,
             owners,
@@ -200,8 +198,16 @@ fn run(ctx: Context) -> Vec<Finding> {
     // (history, pods, workloads and network do: workloads skips what pod drafts cover, network
     // folds into them), so they run beside that chain and their drafts follow its drafts, the
     // order one thread made. Serial, they were a fifth of the analysis on a large dump.
-    let (mut drafts, tail) = std::thread::scope(|s| {
-        let tail = s.spawn(|| {
+    let (mut drafts, tail) = crate::runtime::beside(
+        || {
+            let mut drafts = Vec::new();
+            history::analyze(&ctx, &mut drafts);
+            pods::analyze(&ctx, &mut drafts);
+            workloads::analyze(&ctx, &mut drafts);
+            network::analyze(&ctx, &mut drafts);
+            drafts
+        },
+        || {
             let mut drafts = Vec::new();
             netpol::analyze(&ctx, &mut drafts);
             storage::analyze(&ctx, &mut drafts);
@@ -211,16 +217,8 @@ fn run(ctx: Context) -> Vec<Finding> {
             conditions::analyze(&ctx, &mut drafts);
             references::analyze(&ctx, &mut drafts);
             drafts
-        });
-        let mut drafts = Vec::new();
-        history::analyze(&ctx, &mut drafts);
-        pods::analyze(&ctx, &mut drafts);
-        workloads::analyze(&ctx, &mut drafts);
-        network::analyze(&ctx, &mut drafts);
-        // A panicking analyzer is a bug: it is passed on as one thread would have.
-        let tail = tail.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (drafts, tail)
-    });
+        },
+    );
     drafts.extend(tail);
     let mut findings = finish(drafts);
     related::link(&ctx, &mut findings);

@@ -411,7 +411,9 @@ fn write_out(text: &str) -> anyhow::Result<()> {
 }
 
 /// Standard output to `write`, buffered, as [`write_out`] treats it.
-fn write_out_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+fn write_out_with(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match write(&mut out).and_then(|_| out.flush()) {
         // A closed pipe (`| head`) is not an error worth reporting.
@@ -472,13 +474,12 @@ fn analyze(g: &Global, cfg: &Config, args: &AnalyzeArgs) -> anyhow::Result<i32> 
     }
     // Why the guidance index is opened beside the load: it needs nothing from the cluster,
     // and after the load it was ~10 ms of one core on a large dump's critical path.
-    let (loaded, gi) = std::thread::scope(|s| {
-        let gi = s.spawn(|| search::guidance_index(g, cfg));
-        let loaded = load_for(g, cfg, |src, scope| src.load_for_analysis(scope));
-        (loaded, gi.join())
-    });
+    let (loaded, gi) = crate::runtime::beside(
+        || load_for(g, cfg, |src, scope| src.load_for_analysis(scope)),
+        || search::guidance_index(g, cfg),
+    );
     let (info, state) = loaded?;
-    let gi = gi.unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+    let gi = gi?;
     let all = findings_with_guidance(g, &gi, &state);
     let total = all.len();
     let findings = analyzers::filter(all, &categories, min);

@@ -181,19 +181,16 @@ pub fn json_report(header: &Header, findings: &[Finding]) -> String {
 
 /// [`json_report`] and a newline, written to `w` as it is serialised. Why: a large cluster's
 /// report is megabytes (8 MB for 5,300 findings), and held whole it was the last step of
-/// `analyze`'s peak memory.
+/// `analyze`'s peak memory. `w` should be buffered and of a concrete type: the pretty printer
+/// writes a few bytes at a time, and through `dyn Write` each was a call that could not be
+/// inlined.
 pub fn write_json_report(
-    w: &mut dyn std::io::Write,
+    w: &mut impl std::io::Write,
     header: &Header,
     findings: &[Finding],
 ) -> std::io::Result<()> {
-    // Why a buffer of a concrete type here: the pretty printer writes a few bytes at a time,
-    // and each write through `dyn Write` was a call that could not be inlined.
-    use std::io::Write as _;
-    let mut w = std::io::BufWriter::with_capacity(64 * 1024, w);
-    serde_json::to_writer_pretty(&mut w, &analyze_json(header, findings))?;
-    w.write_all(b"\n")?;
-    w.flush()
+    serde_json::to_writer_pretty(&mut *w, &analyze_json(header, findings))?;
+    w.write_all(b"\n")
 }
 
 pub fn json_explain(finding: &Finding) -> String {

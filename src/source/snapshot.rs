@@ -86,22 +86,22 @@ fn load_into(path: &Path, empty: ClusterState) -> Result<ClusterState> {
     }
     // Why the logs are registered on a thread of their own: nothing below reads them, and on
     // a dump of thousands of pods they and the steps below were each a few ms on one core.
-    let logs = std::thread::scope(|s| {
-        let logs = s.spawn(|| {
+    let ((), logs) = crate::runtime::beside(
+        || {
+            assemble::nameless_warnings(&mut state);
+            assemble::dedupe(&mut state);
+            state.report.manifests_only = manifests_only(&state);
+            state.observed_at = newest_timestamp(&state);
+            state.index_events();
+        },
+        || {
             let mut logs = LogStore::default();
             for log in &log_files {
                 register_log(path, log, &lower_name(log), &mut logs);
             }
             logs
-        });
-        assemble::nameless_warnings(&mut state);
-        assemble::dedupe(&mut state);
-        state.report.manifests_only = manifests_only(&state);
-        state.observed_at = newest_timestamp(&state);
-        state.index_events();
-        // A panic there is a bug: it is passed on as one thread would have.
-        logs.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
-    });
+        },
+    );
     state.logs = logs;
     Ok(state)
 }

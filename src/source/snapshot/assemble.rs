@@ -274,9 +274,12 @@ fn list(
 /// One kind at a time, every part's list of it freed as soon as it is copied: at the peak the
 /// per-file lists and the joined one coexist for one kind only, not for all of them (on a
 /// dump of 9,600 pods, joining every kind at once held ~50 MB twice). The freed parts are
-/// given back to the operating system after each kind ([`crate::allocator::purge_freed_now`]):
+/// given back to the operating system after each large kind ([`crate::allocator::purge_freed_now`]):
 /// left to the allocator's delay, they were still resident while the next kind was copied.
 fn join(mut parts: Vec<ClusterState>, mut into: ClusterState) -> ClusterState {
+    // Below this a kind's parts are too small for their pages to matter to the peak, and a
+    // purge (a sweep of every arena) would be work a small dump gains nothing from.
+    const PURGE_AFTER_BYTES: usize = 4 << 20;
     macro_rules! join {
         ($($f:ident),*) => { $(
             if parts.iter().filter(|p| !p.$f.is_empty()).count() > 1 {
@@ -285,7 +288,9 @@ fn join(mut parts: Vec<ClusterState>, mut into: ClusterState) -> ClusterState {
                     // Taken, not appended from: the part's allocation goes now.
                     into.$f.append(&mut std::mem::take(&mut p.$f));
                 }
-                crate::allocator::purge_freed_now();
+                if std::mem::size_of_val(into.$f.as_slice()) >= PURGE_AFTER_BYTES {
+                    crate::allocator::purge_freed_now();
+                }
             } else if let Some(p) = parts.iter_mut().find(|p| !p.$f.is_empty()) {
                 into.$f = std::mem::take(&mut p.$f);
             }
