@@ -198,27 +198,28 @@ fn run(ctx: Context) -> Vec<Finding> {
     // (history, pods, workloads and network do: workloads skips what pod drafts cover, network
     // folds into them), so they run beside that chain and their drafts follow its drafts, the
     // order one thread made. Serial, they were a fifth of the analysis on a large dump.
-    let (mut drafts, tail) = crate::runtime::beside(
-        || {
-            let mut drafts = Vec::new();
-            history::analyze(&ctx, &mut drafts);
-            pods::analyze(&ctx, &mut drafts);
-            workloads::analyze(&ctx, &mut drafts);
-            network::analyze(&ctx, &mut drafts);
-            drafts
-        },
-        || {
-            let mut drafts = Vec::new();
-            netpol::analyze(&ctx, &mut drafts);
-            storage::analyze(&ctx, &mut drafts);
-            nodes::analyze(&ctx, &mut drafts);
-            scaling::analyze(&ctx, &mut drafts);
-            security::analyze(&ctx, &mut drafts);
-            conditions::analyze(&ctx, &mut drafts);
-            references::analyze(&ctx, &mut drafts);
-            drafts
-        },
-    );
+    type Analyzer = fn(&Context, &mut Vec<Draft>);
+    const CHAIN: [Analyzer; 4] = [
+        history::analyze,
+        pods::analyze,
+        workloads::analyze,
+        network::analyze,
+    ];
+    const TAIL: [Analyzer; 7] = [
+        netpol::analyze,
+        storage::analyze,
+        nodes::analyze,
+        scaling::analyze,
+        security::analyze,
+        conditions::analyze,
+        references::analyze,
+    ];
+    let each = |analyzers: &[Analyzer]| {
+        let mut drafts = Vec::new();
+        analyzers.iter().for_each(|a| a(&ctx, &mut drafts));
+        drafts
+    };
+    let (mut drafts, tail) = crate::runtime::beside(|| each(&CHAIN), || each(&TAIL));
     drafts.extend(tail);
     let mut findings = finish(drafts);
     related::link(&ctx, &mut findings);
