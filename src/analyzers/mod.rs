@@ -193,27 +193,32 @@ pub fn analyze_with(state: &ClusterState, options: Options) -> Vec<Finding> {
     run(Context::with_options(state, options))
 }
 
+type Analyzer = fn(&Context, &mut Vec<Draft>);
+
+/// The analyzers that read the drafts before theirs (workloads skips what pod drafts cover,
+/// network folds into them), in order.
+const CHAIN: [Analyzer; 4] = [
+    history::analyze,
+    pods::analyze,
+    workloads::analyze,
+    network::analyze,
+];
+
+/// The analyzers that never read another's drafts (a test holds their findings to those of one
+/// sequence, CHAIN then TAIL, on every real capture).
+const TAIL: [Analyzer; 7] = [
+    netpol::analyze,
+    storage::analyze,
+    nodes::analyze,
+    scaling::analyze,
+    security::analyze,
+    conditions::analyze,
+    references::analyze,
+];
+
 fn run(ctx: Context) -> Vec<Finding> {
-    // Why two threads: the analyzers after `network` never read the drafts before theirs
-    // (history, pods, workloads and network do: workloads skips what pod drafts cover, network
-    // folds into them), so they run beside that chain and their drafts follow its drafts, the
-    // order one thread made. Serial, they were a fifth of the analysis on a large dump.
-    type Analyzer = fn(&Context, &mut Vec<Draft>);
-    const CHAIN: [Analyzer; 4] = [
-        history::analyze,
-        pods::analyze,
-        workloads::analyze,
-        network::analyze,
-    ];
-    const TAIL: [Analyzer; 7] = [
-        netpol::analyze,
-        storage::analyze,
-        nodes::analyze,
-        scaling::analyze,
-        security::analyze,
-        conditions::analyze,
-        references::analyze,
-    ];
+    // Why two threads: TAIL runs beside CHAIN and its drafts follow CHAIN's, the order one
+    // thread made. Serial, TAIL was a fifth of the analysis on a large dump.
     let each = |analyzers: &[Analyzer]| {
         let mut drafts = Vec::new();
         analyzers.iter().for_each(|a| a(&ctx, &mut drafts));
@@ -509,6 +514,46 @@ pub fn find<'f>(findings: &'f [Finding], id: &str) -> crate::error::Result<&'f F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Run as two groups on two threads, the analyzers make exactly the findings one sequence
+    /// of them made (CHAIN then TAIL into one list of drafts), on every real capture and the
+    /// demo: no analyzer in TAIL reads drafts it no longer sees.
+    #[test]
+    fn the_two_groups_make_the_findings_one_sequence_makes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("examples/demo-incident")];
+        for top in std::fs::read_dir(root.join("tests/data/real-dumps")).expect("captures") {
+            let top = top.expect("entry").path();
+            if top.is_dir() {
+                dirs.push(top.clone());
+                for sub in std::fs::read_dir(&top).expect("capture").flatten() {
+                    if sub.path().is_dir() {
+                        dirs.push(sub.path());
+                    }
+                }
+            }
+        }
+        let (mut compared, mut findings) = (0, 0);
+        for dir in dirs {
+            let Ok(state) = crate::source::snapshot::load_for_analysis(&dir) else {
+                continue; // a folder of a capture that holds no objects of its own
+            };
+            let split = run(Context::with_options(&state, Options::default()));
+            let ctx = Context::with_options(&state, Options::default());
+            let mut drafts = Vec::new();
+            for a in CHAIN.iter().chain(TAIL.iter()) {
+                a(&ctx, &mut drafts);
+            }
+            let mut serial = finish(drafts);
+            related::link(&ctx, &mut serial);
+            let json = |f: &[Finding]| serde_json::to_string(f).expect("json");
+            assert_eq!(json(&split), json(&serial), "{}", dir.display());
+            compared += 1;
+            findings += serial.len();
+        }
+        assert!(compared >= 10, "{compared} captures compared");
+        assert!(findings >= 50, "{findings} findings compared");
+    }
 
     /// Split over threads, the drafts are those of one thread, in the same order (items that
     /// make none, one or two drafts each, so runs differ in length).
